@@ -1,0 +1,169 @@
+package domain
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what one event may carry. They keep a single producer from filling the log
+// with one message and keep index entries small.
+const (
+	MaxIDLength          = 128
+	MaxTypeLength        = 255
+	MaxMessageLength     = 8 * 1024
+	MaxResourceIDLength  = 1024
+	MaxNameLength        = 255 // user_id, servicename, hostid, request_id
+	MaxURLLength         = 2048
+	MaxDetailsBytes      = 64 * 1024
+	MaxEventsPerBatch    = 10_000
+	maxFutureClockSkewed = 24 * time.Hour
+)
+
+// FieldError names one field of the input and what is wrong with it.
+type FieldError struct {
+	Field   string // JSON path such as "resource.type" or "events[3].level"
+	Message string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// ValidationError lists every problem found in one input, so a producer fixes them all at
+// once. Nothing is stored when an input has a ValidationError.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Error()
+	}
+	return "invalid event: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) add(field, format string, args ...any) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Prefixed returns the same error with every field path under prefix ("events[3]"). The
+// whole input, "$", becomes prefix itself.
+func (e *ValidationError) Prefixed(prefix string) *ValidationError {
+	out := &ValidationError{Fields: make([]FieldError, len(e.Fields))}
+	for i, f := range e.Fields {
+		field := prefix
+		if f.Field != "$" {
+			field += "." + f.Field
+		}
+		out.Fields[i] = FieldError{Field: field, Message: f.Message}
+	}
+	return out
+}
+
+func (e *ValidationError) errOrNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// idPattern tells whether s matches ^[A-Za-z0-9][A-Za-z0-9._:-]*$. (A loop, not a regexp:
+// it runs for every event recorded.)
+func idPattern(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != ':' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// typePattern tells whether s matches ^[a-z0-9_-]+(\.[a-z0-9_-]+)*$.
+func typePattern(s string) bool {
+	segment := 0
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+			segment++
+		case c == '.' && segment > 0:
+			segment = 0
+		default:
+			return false
+		}
+	}
+	return segment > 0
+}
+
+// ValidEventID tells whether s may be used as an event id.
+func ValidEventID(s string) bool {
+	return s != "" && len(s) <= MaxIDLength && idPattern(s)
+}
+
+// ValidEventType tells whether s is a well-formed event type: dot-separated lower-case
+// segments ("user.checks.tag.vulnerabilities.update"), or a legacy flat name ("list_tags_fail").
+func ValidEventType(s string) bool {
+	return s != "" && len(s) <= MaxTypeLength && typePattern(s)
+}
+
+// Validate checks an event whose defaults (id, timestamp) have been filled. now bounds how far
+// in the future a timestamp may lie, which catches producers sending milliseconds as seconds.
+func (e LogEvent) Validate(now time.Time) error {
+	v := &ValidationError{}
+	switch {
+	case e.ID == "":
+		v.add("id", "is required")
+	case len(e.ID) > MaxIDLength:
+		v.add("id", "is %d characters long, the limit is %d", len(e.ID), MaxIDLength)
+	case !idPattern(e.ID):
+		v.add("id", "%q may only hold letters, digits and . _ : - and must start with a letter or digit", e.ID)
+	}
+	if e.Timestamp.IsZero() {
+		v.add("timestamp", "is required")
+	} else if e.Timestamp.After(now.Add(maxFutureClockSkewed)) {
+		v.add("timestamp", "%s is more than 24 hours in the future", FormatTimestamp(e.Timestamp))
+	}
+	if e.Level != LevelInfo && e.Level != LevelError {
+		v.add("level", "is required and must be info or error")
+	}
+	switch {
+	case e.Type == "":
+		v.add("type", "is required")
+	case len(e.Type) > MaxTypeLength:
+		v.add("type", "is %d characters long, the limit is %d", len(e.Type), MaxTypeLength)
+	case !typePattern(e.Type):
+		v.add("type", "%q is not of the form category.subcategory.event (lower-case letters, digits, _ and -, separated by dots)", e.Type)
+	}
+	checkText(v, "message", e.Message, MaxMessageLength, true)
+	checkText(v, "resource.id", e.Resource.ID, MaxResourceIDLength, false)
+	if e.Resource.Type != "" && !IsResourceType(e.Resource.Type) {
+		v.add("resource.type", "%q is not a resource type; use one of %s", e.Resource.Type, strings.Join(ResourceTypes(), ", "))
+	}
+	checkText(v, "resource.user_id", e.Resource.UserID, MaxNameLength, true)
+	checkText(v, "source.servicename", e.Source.ServiceName, MaxNameLength, false)
+	checkText(v, "source.hostid", e.Source.HostID, MaxNameLength, false)
+	checkText(v, "source.base_url", e.Source.BaseURL, MaxURLLength, false)
+	checkText(v, "source.request_id", e.Source.RequestID, MaxNameLength, false)
+	if len(e.Details) > MaxDetailsBytes {
+		v.add("details", "is %d bytes, the limit is %d (64 KiB)", len(e.Details), MaxDetailsBytes)
+	} else if len(e.Details) > 0 && !bytes.HasPrefix(e.Details, []byte("{")) {
+		v.add("details", "must be a JSON object")
+	}
+	return v.errOrNil()
+}
+
+func checkText(v *ValidationError, field, s string, limit int, required bool) {
+	switch {
+	case s == "" && required:
+		v.add(field, "is required")
+	case len(s) > limit:
+		v.add(field, "is %d bytes long, the limit is %d", len(s), limit)
+	case !utf8.ValidString(s):
+		v.add(field, "is not valid UTF-8")
+	case strings.ContainsAny(s, "\x00"):
+		v.add(field, "contains a NUL character")
+	}
+}
