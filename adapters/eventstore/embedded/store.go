@@ -1,0 +1,276 @@
+// Package embedded is herald's event store for one machine: a durable, append-only log on
+// pebble under a directory. One writer goroutine turns the appends and deletes of concurrent
+// callers into group commits (one batch, one fsync per group) and acknowledges nothing before
+// it is on disk; readers see only what has been acknowledged.
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble"
+
+	"herald/domain"
+)
+
+// Errors of the embedded store besides the domain's sentinels.
+var (
+	// ErrClosed means the store was closed.
+	ErrClosed = errors.New("embedded store closed")
+	// ErrInvalidStream means a stream name is empty or holds a NUL byte.
+	ErrInvalidStream = errors.New("invalid stream name")
+	// ErrNoFacts means an append carried no facts.
+	ErrNoFacts = errors.New("no facts to append")
+)
+
+// Store is the embedded event store. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	db   *pebble.DB
+	opts Options
+	log  *slog.Logger
+
+	requests  chan *request // unbuffered: a request is taken only by a running writer
+	purges    *purgeQueue
+	closing   chan struct{}
+	ackerDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+
+	// mu guards db against Close while readers use it.
+	mu     sync.RWMutex
+	closed bool
+
+	durable  atomic.Uint64 // last acknowledged position: readers see nothing beyond it
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed and replaced whenever durable advances
+
+	failMu  sync.Mutex
+	failure error // sticky: once a commit failed, nothing more is written
+}
+
+// Open opens (or creates) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	opts.setDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
+	po, cache := opts.pebbleOptions()
+	db, err := pebble.Open(dir, po)
+	cache.Unref()
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
+	last, streams, purges, err := loadState(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
+	s := &Store{
+		dir:       dir,
+		db:        db,
+		opts:      opts,
+		log:       opts.Logger,
+		requests:  make(chan *request),
+		purges:    purges,
+		closing:   make(chan struct{}),
+		ackerDone: make(chan struct{}),
+		notify:    make(chan struct{}),
+	}
+	s.durable.Store(last)
+	committed := make(chan *group, 4)
+	w := &writer{store: s, db: db, heads: newHeadCache(opts.HeadCacheSize), streams: streams, last: last, committed: committed}
+	go w.run()
+	go s.runAcker(committed)
+	s.log.Debug("event store opened", "dir", dir, "last_position", last)
+	return s, nil
+}
+
+// loadState reads what the writer needs to start: the last position, the stream filter and
+// the purges a previous run left unfinished.
+func loadState(db *pebble.DB) (last uint64, streams *streamFilter, purges *purgeQueue, err error) {
+	if last, err = lastPosition(db); err != nil {
+		return 0, nil, nil, err
+	}
+	if streams, err = loadStreamFilter(db); err != nil {
+		return 0, nil, nil, err
+	}
+	if purges, err = loadPurges(db); err != nil {
+		return 0, nil, nil, err
+	}
+	return last, streams, purges, nil
+}
+
+// lastPosition finds the last position ever assigned: the meta key, or the newest record if
+// it is somehow ahead (it never should be).
+func lastPosition(db *pebble.DB) (uint64, error) {
+	var last uint64
+	v, closer, err := db.Get(lastPosKey)
+	switch {
+	case err == nil:
+		if len(v) != 8 {
+			_ = closer.Close()
+			return 0, fmt.Errorf("last position: %w", errCorrupt)
+		}
+		last = binary.BigEndian.Uint64(v)
+		_ = closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		return 0, fmt.Errorf("read last position: %w", err)
+	}
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: globalPrefix, UpperBound: globalKey(^uint64(0))})
+	if err != nil {
+		return 0, fmt.Errorf("read last position: %w", err)
+	}
+	if it.Last() {
+		last = max(last, binary.BigEndian.Uint64(it.Key()[len(globalPrefix):]))
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("read last position: %w", err)
+	}
+	return last, nil
+}
+
+// loadPurges queues the purges a previous run left unfinished.
+func loadPurges(db *pebble.DB) (*purgeQueue, error) {
+	q := newPurgeQueue()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: purgePrefix, UpperBound: prefixEnd(purgePrefix)})
+	if err != nil {
+		return nil, fmt.Errorf("load purges: %w", err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		stream := string(it.Key()[len(purgePrefix):])
+		q.push(&request{deleteStream: stream, purge: true, done: make(chan struct{})})
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("load purges: %w", err)
+	}
+	return q, nil
+}
+
+// Append appends facts to one stream if it is at the expected revision.
+func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, facts ...domain.Fact) (domain.AppendResult, error) {
+	out, err := s.AppendMany(ctx, []domain.StreamAppend{{Stream: stream, Expected: expected, Facts: facts}})
+	if err != nil {
+		return domain.AppendResult{}, err
+	}
+	return out[0].Result, out[0].Err
+}
+
+// AppendMany appends to several streams in one group commit; outcome i belongs to append i,
+// and appends later in the slice see the effect of earlier ones.
+func (s *Store) AppendMany(ctx context.Context, appends []domain.StreamAppend) ([]domain.AppendOutcome, error) {
+	if len(appends) == 0 {
+		return nil, nil
+	}
+	r := &request{appends: appends, outcomes: make([]domain.AppendOutcome, len(appends)), done: make(chan struct{})}
+	if err := s.submit(ctx, r); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	return r.outcomes, nil
+}
+
+// DeleteStream deletes a stream for good: its head becomes a tombstone and a
+// domain.StreamDeletedType record is appended in one synced batch; once that is durable, a
+// second batch removes the stream's facts from the log and its index. It returns after both.
+func (s *Store) DeleteStream(ctx context.Context, stream string, expected domain.ExpectedRevision) error {
+	r := &request{deleteStream: stream, deleteExpected: expected, done: make(chan struct{})}
+	if err := s.submit(ctx, r); err != nil {
+		return fmt.Errorf("delete stream %s: %w", stream, err)
+	}
+	return r.err
+}
+
+// submit hands a request to the writer and waits for its acknowledgement. When ctx ends
+// first the request may still be committed.
+func (s *Store) submit(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.requests <- r:
+	case <-s.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if r.failed != nil {
+		return r.failed
+	}
+	return nil
+}
+
+// Dir returns the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+// LastPosition returns the position of the newest acknowledged record.
+func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	return s.durable.Load(), nil
+}
+
+// Close stops the writer (requests not yet taken fail with ErrClosed, groups already written
+// are acknowledged once synced) and closes pebble. Later calls return the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.ackerDone
+		// Deletions whose tombstones are durable are done; the next Open purges their facts.
+		for _, r := range s.purges.take() {
+			close(r.done)
+		}
+		s.mu.Lock()
+		s.closed = true
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close event store: %w", err)
+		}
+		s.mu.Unlock()
+		s.log.Debug("event store closed")
+	})
+	return s.closeErr
+}
+
+// changed returns a channel closed at the next advance of the durable position.
+func (s *Store) changed() <-chan struct{} {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.notify
+}
+
+func (s *Store) broadcast() {
+	s.notifyMu.Lock()
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.notifyMu.Unlock()
+}
+
+func (s *Store) fail(err error) {
+	s.failMu.Lock()
+	if s.failure == nil {
+		s.failure = err
+		s.log.Error("event store failed; reopen it to write again", "err", err)
+	}
+	s.failMu.Unlock()
+}
+
+func (s *Store) failed() error {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	return s.failure
+}
