@@ -1,0 +1,165 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/adapters/eventstore/embedded"
+	"herald/commands"
+	"herald/domain"
+)
+
+var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+func openStore(t *testing.T) *embedded.Store {
+	t.Helper()
+	s, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func event(id string) domain.LogEvent {
+	return domain.LogEvent{ID: id, Level: domain.LevelError, Type: "user.image.analysis.failed", Message: "failed",
+		Resource: domain.Resource{ID: "sha256:1", Type: "image_digest", UserID: "alice"}}
+}
+
+func TestRecordEvents_idempotentByID(t *testing.T) {
+	store := openStore(t)
+	h, err := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := h.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("a"), event("b"), event("a")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, dup := res.Counts(); rec != 2 || dup != 1 || res.Outcomes[2].Status != commands.Duplicate || res.LastPosition == 0 {
+		t.Fatalf("first batch: %+v", res)
+	}
+	res, err = h.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("b"), event("c")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, dup := res.Counts(); rec != 1 || dup != 1 || res.Outcomes[0].Status != commands.Duplicate {
+		t.Fatalf("second batch: %+v", res)
+	}
+	records, err := store.ReadStream(ctx, domain.LogEventStream("b"))
+	if err != nil || len(records) != 1 {
+		t.Fatalf("stream of b holds %d records (%v), want 1", len(records), err)
+	}
+}
+
+func TestRecordEvents_assignsMissingIDsAndDefaults(t *testing.T) {
+	h, _ := commands.NewRecordEventsHandler(openStore(t), clock, func() string { return "assigned" })
+	e := event("")
+	e.Resource.UserID = ""
+	res, err := h.Handle(context.Background(), commands.RecordEvents{Events: []domain.LogEvent{e}})
+	if err != nil || res.Outcomes[0].ID != "assigned" || res.Outcomes[0].Status != commands.Recorded {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestRecordEvents_invalidBatchStoresNothing(t *testing.T) {
+	store := openStore(t)
+	h, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	bad := event("bad")
+	bad.Level = 0
+	_, err := h.Handle(context.Background(), commands.RecordEvents{Events: []domain.LogEvent{event("good"), bad}})
+	var v *domain.ValidationError
+	if !errors.As(err, &v) || v.Fields[0].Field != "events[1].level" {
+		t.Fatalf("want a validation error on events[1].level, got %v", err)
+	}
+	if last, _ := store.LastPosition(context.Background()); last != 0 {
+		t.Fatalf("an invalid batch stored records up to position %d", last)
+	}
+	if _, err := h.Handle(context.Background(), commands.RecordEvents{}); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty batch: %v", err)
+	}
+}
+
+type fixedMatches []string
+
+func (m fixedMatches) MatchingIDs(context.Context, domain.EventFilter) ([]string, error) {
+	return m, nil
+}
+
+func TestDeleteEvent_removesThePayloadForGood(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	record, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	if _, err := record.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	del, _ := commands.NewDeleteEventHandler(store, clock)
+	pos, err := del.Handle(ctx, commands.DeleteEvent{ID: "x"})
+	if err != nil || pos == 0 {
+		t.Fatalf("delete: %d %v", pos, err)
+	}
+	if _, err := store.ReadStream(ctx, domain.LogEventStream("x")); !errors.Is(err, domain.ErrStreamDeleted) {
+		t.Fatalf("payload still readable: %v", err)
+	}
+	audit, err := store.ReadStream(ctx, domain.EventLogStream("alice"))
+	if err != nil || len(audit) != 1 || audit[0].Type != domain.EventDeletedType {
+		t.Fatalf("no EventDeleted fact in the account's stream: %v %v", audit, err)
+	}
+	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "x"}); !errors.Is(err, domain.ErrEventNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "never"}); !errors.Is(err, domain.ErrEventNotFound) {
+		t.Fatalf("deleting an unknown id: %v", err)
+	}
+}
+
+func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	record, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	if _, err := record.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := commands.NewDeleteEventsHandler(store, fixedMatches{"p", "q"}, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := domain.EventFilter{Account: "alice", Before: now}
+	res, err := h.Handle(ctx, commands.DeleteEvents{Filter: filter})
+	if err != nil || res.Count != 2 {
+		t.Fatalf("clear: %+v %v", res, err)
+	}
+	facts, _ := store.ReadStream(ctx, domain.EventLogStream("alice"))
+	cleared, err := domain.DecodeEventsCleared(facts[len(facts)-1].Data)
+	if err != nil || cleared.Count != 2 || !cleared.Criteria.Before.Equal(now) {
+		t.Fatalf("EventsCleared fact: %+v %v", cleared, err)
+	}
+	for id, gone := range map[string]bool{"p": true, "q": true, "r": false} {
+		_, err := store.ReadStream(ctx, domain.LogEventStream(id))
+		if gone != errors.Is(err, domain.ErrStreamDeleted) {
+			t.Errorf("stream of %s: %v", id, err)
+		}
+	}
+	if _, err := h.Handle(ctx, commands.DeleteEvents{Filter: domain.EventFilter{Type: "Bad Type"}}); err == nil {
+		t.Fatal("an invalid filter was accepted")
+	}
+}
+
+func TestConstructors_refuseNilDependencies(t *testing.T) {
+	if _, err := commands.NewRecordEventsHandler(nil, clock, commands.NewEventID); err == nil {
+		t.Error("NewRecordEventsHandler accepted a nil store")
+	}
+	if _, err := commands.NewDeleteEventHandler(nil, clock); err == nil {
+		t.Error("NewDeleteEventHandler accepted a nil store")
+	}
+	if _, err := commands.NewDeleteEventsHandler(openStore(t), nil, clock, slog.Default()); err == nil {
+		t.Error("NewDeleteEventsHandler accepted nil matches")
+	}
+}

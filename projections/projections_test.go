@@ -1,0 +1,200 @@
+package projections_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/adapters/eventstore/embedded"
+	"herald/adapters/views/memory"
+	"herald/commands"
+	"herald/domain"
+	"herald/projections"
+)
+
+var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	store   *embedded.Store
+	view    *memory.EventLog
+	feed    *projections.Feed
+	runner  *projections.Runner
+	queries projections.EventLogQueries
+	record  commands.RecordEventsHandler
+	logs    *lockedBuffer
+	cancel  context.CancelFunc
+}
+
+func newFixture(t *testing.T, dir string) *fixture {
+	t.Helper()
+	store, err := embedded.Open(dir, embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: store, view: memory.NewEventLog(), feed: projections.NewFeed(), logs: &lockedBuffer{}}
+	projection, err := projections.NewEventLogProjection(f.view, f.feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runner, _ = projections.NewRunner(store, projection, slog.New(slog.NewTextHandler(f.logs, nil)), nil)
+	f.queries, _ = projections.NewEventLogQueries(f.view, store)
+	f.record, _ = commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	done := make(chan struct{})
+	go func() { _ = f.runner.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; store.Close() })
+	return f
+}
+
+func (f *fixture) recordAndWait(t *testing.T, events ...domain.LogEvent) {
+	t.Helper()
+	res, err := f.record.Handle(context.Background(), commands.RecordEvents{Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.runner.WaitFor(ctx, res.LastPosition); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ev(id string, minute int, level domain.Level, typ string) domain.LogEvent {
+	return domain.LogEvent{ID: id, Timestamp: now.Add(-time.Hour + time.Duration(minute)*time.Minute), Level: level, Type: typ,
+		Message: "message of " + id, Details: []byte(`{"k":"` + id + `"}`),
+		Resource: domain.Resource{ID: "docker.io/library/nginx:latest", Type: "image_tag", UserID: "admin"},
+		Source:   domain.Source{ServiceName: "catalog", HostID: "host-1"}}
+}
+
+func TestRunner_followsTheLogAndQueriesReadIt(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	ctx := context.Background()
+	f.recordAndWait(t, ev("e1", 1, domain.LevelInfo, "system.feeds.sync.started"), ev("e2", 2, domain.LevelError, "system.feeds.sync.failed"), ev("e3", 3, domain.LevelInfo, "user.checks.tag.vulnerabilities.update"))
+
+	list, err := f.queries.Events(ctx, domain.EventFilter{Type: "system.feeds.*"}, 0, "")
+	if err != nil || len(list.Entries) != 2 || list.Entries[0].ID != "e2" || list.HasNextPage {
+		t.Fatalf("events: %+v %v", list, err)
+	}
+	page1, _ := f.queries.Events(ctx, domain.EventFilter{}, 2, "")
+	page2, _ := f.queries.Events(ctx, domain.EventFilter{}, 2, page1.Cursors[1])
+	if !page1.HasNextPage || len(page2.Entries) != 1 || page2.Entries[0].ID != "e1" || page2.HasNextPage {
+		t.Fatalf("pagination: %+v / %+v", page1, page2)
+	}
+	full, err := f.queries.Event(ctx, "", "e2")
+	if err != nil || full.Message != "message of e2" || string(full.Details) != `{"k":"e2"}` {
+		t.Fatalf("event e2: %+v %v", full, err)
+	}
+	if _, err := f.queries.Event(ctx, "someone-else", "e2"); !errors.Is(err, domain.ErrEventNotFound) {
+		t.Fatalf("another account read e2: %v", err)
+	}
+	if n, _ := f.queries.Count(ctx, domain.EventFilter{Level: domain.LevelInfo}); n != 2 {
+		t.Fatalf("count info = %d", n)
+	}
+}
+
+func TestRunner_rebuildsFromTheLogAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	ctx := context.Background()
+	f.recordAndWait(t, ev("keep", 1, domain.LevelInfo, "a.b"), ev("gone", 2, domain.LevelInfo, "a.b"), ev("old", 0, domain.LevelError, "a.c"))
+	del, _ := commands.NewDeleteEventHandler(f.store, func() time.Time { return now })
+	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	clear, _ := commands.NewDeleteEventsHandler(f.store, f.queries, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	res, err := clear.Handle(ctx, commands.DeleteEvents{Filter: domain.EventFilter{Level: domain.LevelError}})
+	if err != nil || res.Count != 1 {
+		t.Fatalf("clear errors: %+v %v", res, err)
+	}
+	f.recordAndWait(t, ev("late", 5, domain.LevelError, "a.c")) // after the clear: stays
+	f.cancel()
+	f.store.Close()
+
+	g := newFixture(t, dir)
+	head, _ := g.store.LastPosition(ctx)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := g.runner.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := g.queries.Events(ctx, domain.EventFilter{}, 0, "")
+	var ids []string
+	for _, e := range list.Entries {
+		ids = append(ids, e.ID)
+	}
+	if strings.Join(ids, ",") != "late,keep" {
+		t.Fatalf("after rebuild the view holds %v, want [late keep]", ids)
+	}
+	if !strings.Contains(g.logs.String(), "view caught up") {
+		t.Fatalf("no progress in the log:\n%s", g.logs)
+	}
+}
+
+func TestFeed_deliversMatchingEventsAndDropsSlowReaders(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	errorsOnly := f.feed.Subscribe(domain.EventFilter{Level: domain.LevelError})
+	defer f.feed.Unsubscribe(errorsOnly)
+	f.recordAndWait(t, ev("i", 1, domain.LevelInfo, "a.b"), ev("e", 2, domain.LevelError, "a.b"))
+	select {
+	case got := <-errorsOnly.Events:
+		if got.ID != "e" || got.Message != "message of e" {
+			t.Fatalf("feed delivered %+v", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing delivered")
+	}
+	slow := f.feed.Subscribe(domain.EventFilter{})
+	for i := range 1100 {
+		f.feed.Publish(ev("x"+string(rune('a'+i%26)), 1, domain.LevelInfo, "a.b"))
+	}
+	if !slow.Dropped() {
+		t.Fatal("a reader that never reads was not dropped")
+	}
+}
+
+func TestEventLogQueries_rejectsBadArguments(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"cursor": func() error { _, err := f.queries.Events(ctx, domain.EventFilter{}, 10, "not-a-cursor"); return err },
+		"first":  func() error { _, err := f.queries.Events(ctx, domain.EventFilter{}, 5000, ""); return err },
+		"filter": func() error {
+			_, err := f.queries.Events(ctx, domain.EventFilter{ResourceType: "container"}, 10, "")
+			return err
+		},
+		"id": func() error { _, err := f.queries.Event(ctx, "", "bad id"); return err },
+	} {
+		var v *domain.ValidationError
+		if err := call(); !errors.As(err, &v) {
+			t.Errorf("%s: want a validation error, got %v", name, err)
+		}
+	}
+	c := projections.Cursor{Timestamp: now, Position: 42}
+	if got, err := projections.DecodeCursor(projections.EncodeCursor(c)); err != nil || !got.Timestamp.Equal(now) || got.Position != 42 {
+		t.Fatalf("cursor round trip: %+v %v", got, err)
+	}
+}
+
+// lockedBuffer collects log output written from the runner's goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,178 @@
+// Package projections is herald's read side: runners that follow the event store and apply
+// its facts to views, and the query services that read those views.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"herald/domain"
+)
+
+// LogFollower is the part of the event store a runner reads.
+type LogFollower interface {
+	SubscribeAll(ctx context.Context, from uint64, handle func(context.Context, []domain.Record) error) error
+	LastPosition(ctx context.Context) (uint64, error)
+}
+
+// Projection turns records of the log into a view.
+type Projection interface {
+	// Name is stable: it names the view in logs, metrics and commands.
+	Name() string
+	// Checkpoint is the position of the last record the view has applied.
+	Checkpoint(ctx context.Context) (uint64, error)
+	// Apply applies records in log order and stores the checkpoint with them.
+	Apply(ctx context.Context, records []domain.Record) error
+}
+
+// RunnerMetrics receives what a runner does; cmd/herald wires Prometheus to it.
+type RunnerMetrics interface {
+	Applied(view string, records int, checkpoint uint64, took time.Duration)
+}
+
+// Runner keeps one projection up to date: it catches up from the view's checkpoint, then
+// follows the log live. It retries after failures with backoff and tells callers when the
+// view has reached a position, so that a client can read what it just wrote.
+type Runner struct {
+	log        LogFollower
+	projection Projection
+	logger     *slog.Logger
+	metrics    RunnerMetrics
+
+	mu       sync.Mutex
+	applied  uint64
+	head     uint64 // last position of the log when the runner started catching up
+	caughtUp bool
+	changed  chan struct{} // closed and replaced whenever applied moves
+	ready    chan struct{} // closed the first time the view catches up
+	once     sync.Once
+}
+
+// NewRunner builds a runner. metrics may be nil.
+func NewRunner(log LogFollower, projection Projection, logger *slog.Logger, metrics RunnerMetrics) (*Runner, error) {
+	if log == nil || projection == nil || logger == nil {
+		return nil, fmt.Errorf("new runner: %w", errors.New("nil dependency"))
+	}
+	return &Runner{log: log, projection: projection, logger: logger.With("view", projection.Name()), metrics: metrics, changed: make(chan struct{}), ready: make(chan struct{})}, nil
+}
+
+// progressEvery is how often catch-up progress is logged.
+const progressEvery = 2 * time.Second
+
+// Run applies the log until ctx is done.
+func (r *Runner) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.follow(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.logger.Error("projection stopped; retrying", "error", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (r *Runner) follow(ctx context.Context) error {
+	from, err := r.projection.Checkpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	head, err := r.log.LastPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("read log head: %w", err)
+	}
+	r.mu.Lock()
+	r.applied, r.head = from, head
+	r.caughtUp = from >= head
+	r.mu.Unlock()
+	if from >= head {
+		r.once.Do(func() { close(r.ready) })
+	}
+	start := time.Now()
+	if from < head {
+		r.logger.Info("catching up view", "from", from, "to", head, "records", head-from)
+	}
+	lastReport, startFrom := start, from
+	return r.log.SubscribeAll(ctx, from, func(ctx context.Context, records []domain.Record) error {
+		t0 := time.Now()
+		if err := r.projection.Apply(ctx, records); err != nil {
+			return fmt.Errorf("apply records up to %d: %w", records[len(records)-1].Position, err)
+		}
+		last := records[len(records)-1].Position
+		if r.metrics != nil {
+			r.metrics.Applied(r.projection.Name(), len(records), last, time.Since(t0))
+		}
+		r.advance(last)
+		if r.caughtUpNow(last) {
+			took := time.Since(start)
+			r.logger.Info("view caught up", "position", last, "records", last-startFrom, "took", took.Round(time.Millisecond), "records_per_second", int(float64(last-startFrom)/max(took.Seconds(), 1e-6)))
+		} else if time.Since(lastReport) >= progressEvery {
+			lastReport = time.Now()
+			done, total := last-startFrom, head-startFrom
+			rate := float64(done) / time.Since(start).Seconds()
+			eta := time.Duration(float64(total-done) / max(rate, 1) * float64(time.Second))
+			r.logger.Info("catching up view", "position", last, "done", done, "total", total, "records_per_second", int(rate), "eta", eta.Round(time.Second))
+		}
+		return nil
+	})
+}
+
+// caughtUpNow marks the runner caught up when it passes the head seen at start, and tells
+// whether this call did so.
+func (r *Runner) caughtUpNow(last uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.caughtUp || last < r.head {
+		return false
+	}
+	r.caughtUp = true
+	r.once.Do(func() { close(r.ready) })
+	return true
+}
+
+// CaughtUp is closed once the view has first caught up with the log.
+func (r *Runner) CaughtUp() <-chan struct{} { return r.ready }
+
+func (r *Runner) advance(position uint64) {
+	r.mu.Lock()
+	r.applied = position
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// Status reports the applied position and whether the view has caught up with the log.
+func (r *Runner) Status() (applied uint64, caughtUp bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied, r.caughtUp
+}
+
+// Name is the projection's name.
+func (r *Runner) Name() string { return r.projection.Name() }
+
+// WaitFor blocks until the view has applied the record at position, or ctx is done.
+func (r *Runner) WaitFor(ctx context.Context, position uint64) error {
+	for {
+		r.mu.Lock()
+		applied, changed := r.applied, r.changed
+		r.mu.Unlock()
+		if applied >= position {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for view %s to reach %d (at %d): %w", r.projection.Name(), position, applied, ctx.Err())
+		}
+	}
+}
