@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"herald/domain"
+)
+
+// Error codes in extensions.code.
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeNotFound     = "NOT_FOUND"
+	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable  = "UNAVAILABLE"
+)
+
+// inputPath renames the field paths of a validation error from the command's names to the
+// GraphQL argument's (events[3].level -> input[3].level; level -> filter.level).
+func inputPath(err error, from, to string) error {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &domain.ValidationError{Fields: make([]domain.FieldError, len(v.Fields))}
+	for i, f := range v.Fields {
+		name := f.Field
+		if from == "" {
+			name = to + "." + name
+		} else if rest, ok := strings.CutPrefix(name, from); ok {
+			name = to + rest
+		}
+		out.Fields[i] = domain.FieldError{Field: name, Message: f.Message}
+	}
+	return out
+}
+
+// ErrorPresenter turns resolver errors into GraphQL errors with extensions.code. Errors
+// herald does not expect are logged and shown as a generic internal error, so that no
+// internal detail leaks to clients.
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		var v *domain.ValidationError
+		switch {
+		case errors.As(err, &v):
+			gerr.Message = v.Error()
+			gerr.Extensions["code"] = CodeBadUserInput
+			fields := make([]map[string]string, len(v.Fields))
+			for i, f := range v.Fields {
+				fields[i] = map[string]string{"field": f.Field, "message": f.Message}
+			}
+			gerr.Extensions["fields"] = fields
+			if len(v.Fields) > 0 {
+				gerr.Extensions["field"] = v.Fields[0].Field
+			}
+		case errors.Is(err, domain.ErrEventNotFound):
+			gerr.Extensions["code"] = CodeNotFound
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			gerr.Message = "the request was cancelled or timed out"
+			gerr.Extensions["code"] = CodeUnavailable
+		case isInputCoercion(err):
+			gerr.Extensions["code"] = CodeBadUserInput
+		case gerr.Extensions["code"] == nil:
+			logger.ErrorContext(ctx, "request failed", "path", gerr.Path.String(), "error", err)
+			gerr.Message = "internal error; the server log has the details"
+			gerr.Extensions["code"] = CodeInternal
+		}
+		return gerr
+	}
+}
+
+// isInputCoercion tells whether gqlgen failed to read an argument (a bad Timestamp or JSON
+// scalar), which is the client's mistake.
+func isInputCoercion(err error) bool {
+	var gerr *gqlerror.Error
+	if !errors.As(err, &gerr) {
+		return false
+	}
+	return gerr.Rule == "" && gerr.Err != nil && !errors.Is(gerr.Err, errInternal)
+}
+
+var errInternal = errors.New("internal")
