@@ -1,0 +1,48 @@
+# herald's habits. `make run` starts a server with embedded defaults; `make test` runs every
+# test (installing what a fresh Debian machine lacks); `make bench` measures the targets of
+# DESIGN.md and records them in BENCHMARKS.md.
+
+GO        ?= go
+BIN       := bin/herald
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+FUZZTIME  ?= 5s
+BENCHCOUNT ?= 3
+
+.PHONY: all build run test test-deps fuzz bench generate lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/herald
+
+run: build
+	./$(BIN) serve
+
+# Tools some tests drive as real, independent peers. Installed with apt-get when missing.
+TEST_TOOLS := redis-server kcat
+
+test-deps:
+	@./scripts/test-deps.sh $(TEST_TOOLS)
+
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) fuzz
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeLogEvent$$' -fuzztime $(FUZZTIME) ./domain
+
+bench:
+	$(GO) run ./tools/benchreport -count $(BENCHCOUNT) -out BENCHMARKS.md
+
+generate:
+	$(GO) run github.com/99designs/gqlgen generate
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt: the files above need formatting'; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,68 @@
+// Command herald is the event log and notification router: `herald serve` runs the server,
+// the other commands talk to a running server.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.code)
+		}
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with a code without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "herald",
+		Short: "Event log and notification router for platform events",
+		Long: `herald keeps an event log of what platform services report (image analysis results,
+policy and vulnerability changes, feed syncs, service faults), serves it through a GraphQL API,
+and routes matching events to Email, GitHub, Jira, Slack, Microsoft Teams and webhooks.
+
+Run a server with 'herald serve'; the other commands talk to a running server, found at
+--url or $HERALD_URL (default http://localhost:8228).
+
+Every flag can also be set with an environment variable: HERALD_ and the flag's name in
+upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCommand(), newEventCommand(), newVersionCommand())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print herald's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "herald", version)
+		},
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"herald/commands"
+	"herald/graph"
+)
+
+// metrics are herald's Prometheus series.
+type metrics struct {
+	eventsRecorded   prometheus.Counter
+	eventsDuplicate  prometheus.Counter
+	recordBatch      prometheus.Histogram
+	viewApplied      *prometheus.CounterVec
+	viewCheckpoint   *prometheus.GaugeVec
+	viewApplySeconds *prometheus.HistogramVec
+	httpRequests     *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		eventsRecorded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_recorded_total", Help: "Events stored in the log.",
+		}),
+		eventsDuplicate: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_duplicate_total", Help: "Events not stored because their id was already recorded.",
+		}),
+		recordBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_record_batch_seconds", Help: "Time to validate and durably store one batch of events.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		viewApplied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_view_records_applied_total", Help: "Records of the log applied to a view.",
+		}, []string{"view"}),
+		viewCheckpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_view_checkpoint", Help: "Global log position up to which a view is applied.",
+		}, []string{"view"}),
+		viewApplySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_view_apply_seconds", Help: "Time to apply one batch of records to a view.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}, []string{"view"}),
+		httpRequests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_http_request_seconds", Help: "HTTP requests by path and status code.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"path", "code"}),
+	}
+	reg.MustRegister(m.eventsRecorded, m.eventsDuplicate, m.recordBatch, m.viewApplied, m.viewCheckpoint, m.viewApplySeconds, m.httpRequests)
+	return m
+}
+
+// Applied implements projections.RunnerMetrics.
+func (m *metrics) Applied(view string, records int, checkpoint uint64, took time.Duration) {
+	m.viewApplied.WithLabelValues(view).Add(float64(records))
+	m.viewCheckpoint.WithLabelValues(view).Set(float64(checkpoint))
+	m.viewApplySeconds.WithLabelValues(view).Observe(took.Seconds())
+}
+
+// recorder counts what RecordEvents does.
+func (m *metrics) recorder(next graph.EventRecorder) graph.EventRecorder {
+	return recordMetrics{next: next, m: m}
+}
+
+type recordMetrics struct {
+	next graph.EventRecorder
+	m    *metrics
+}
+
+func (r recordMetrics) Handle(ctx context.Context, cmd commands.RecordEvents) (commands.RecordEventsResult, error) {
+	start := time.Now()
+	res, err := r.next.Handle(ctx, cmd)
+	if err == nil {
+		r.m.recordBatch.Observe(time.Since(start).Seconds())
+		recorded, dup := res.Counts()
+		r.m.eventsRecorded.Add(float64(recorded))
+		r.m.eventsDuplicate.Add(float64(dup))
+	}
+	return res, err
+}
+
+// http times requests; the path label is the route, never the raw URL, to bound cardinality.
+func (m *metrics) http(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		path := r.URL.Path
+		switch path {
+		case "/", "/graphql", "/healthz", "/readyz", "/metrics":
+		default:
+			path = "other"
+		}
+		m.httpRequests.WithLabelValues(path, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (websockets need to hijack it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+)
+
+// serveConfig is what `herald serve` is told through flags and HERALD_* variables.
+type serveConfig struct {
+	Listen    string
+	Port      int
+	DataDir   string
+	LogFormat string
+	LogLevel  string
+	Retention retention
+}
+
+func newServeCommand() *cobra.Command {
+	var cfg serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the herald server",
+		Long: `Run the herald server: the GraphQL API (and GraphiQL at /), health endpoints (/healthz,
+/readyz) and Prometheus metrics (/metrics), on --listen:--port (default :8228).
+
+By default herald is self-contained: the event log is an embedded, durable store in
+--data-dir, and the views are kept in memory and rebuilt from the log at start-up.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cfg.LogFormat, cfg.LogLevel, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if err := serve(cmd.Context(), cfg, logger); err != nil {
+				logger.Error("herald stopped", "error", err)
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", "", "address to listen on; empty for every interface")
+	f.IntVar(&cfg.Port, "port", 8228, "port of the API, health endpoints and metrics")
+	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the embedded event store")
+	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h); 0 keeps them forever")
+	return cmd
+}
+
+func newLogger(format, level string, w interface{ Write([]byte) (int, error) }) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// shutdownGrace is how long in-flight requests get to finish on shutdown.
+const shutdownGrace = 10 * time.Second
+
+func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
+	if cfg.Port <= 0 || cfg.Port > 65535 {
+		return fmt.Errorf("--port %d: must lie between 1 and 65535", cfg.Port)
+	}
+	app, err := newApp(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("herald listening", "address", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/", "data_dir", cfg.DataDir, "pid", os.Getpid())
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return app.Run(ctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		logger.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

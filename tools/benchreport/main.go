@@ -1,0 +1,213 @@
+// Command benchreport runs herald's benchmarks (`make bench`), takes the median of several
+// runs of each figure, prints a table against DESIGN.md's targets and records it in
+// BENCHMARKS.md with the machine, the date and how to rerun.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// target is one figure DESIGN.md or an issue sets a goal for.
+type target struct {
+	pkg, bench string // package and benchmark name (sub-benchmarks included)
+	unit       string // metric unit reported with b.ReportMetric
+	what       string
+	goal       float64
+	atLeast    bool // true: the figure must reach goal; false: stay under it
+	benchtime  string
+}
+
+var targets = []target{
+	{"./cmd/herald", "BenchmarkIngestGraphQL", "events/s", "durable ingest, embedded, GraphQL batches of 1,000", 100_000, true, "1x"},
+	{"./adapters/eventstore/embedded", "BenchmarkAppendMany", "events/s", "embedded store alone, AppendMany of 1,000 (for comparison)", 100_000, true, "3x"},
+	{"./cmd/herald", "BenchmarkRebuild", "events/s", "rebuild views from the log, 1M events", 250_000, true, "1x"},
+	{"./cmd/herald", "BenchmarkRebuild", "rss-bytes/event", "resident memory, embedded, 1M events", 300, false, "1x"},
+	{"./adapters/views/memory", "BenchmarkPage", "p50-ms", "`events` query p50, page of 100, 1M events (memory)", 5, false, "1x"},
+	{"./adapters/views/memory", "BenchmarkPage", "p99-ms", "`events` query p99, page of 100, 1M events (memory)", 5, false, "1x"},
+	{"./adapters/views/memory", "BenchmarkMemory", "bytes/entry", "event-log view heap per event, 1M events (memory)", 300, false, "1x"},
+}
+
+func main() {
+	count := flag.Int("count", 3, "runs of each benchmark; the table shows the median")
+	out := flag.String("out", "BENCHMARKS.md", "file to record the table in")
+	flag.Parse()
+
+	results := map[string][]float64{} // "pkg|Benchmark/sub|unit" -> values
+	ran := map[string]bool{}
+	for _, t := range targets {
+		key := t.pkg + "|" + t.bench
+		if ran[key] {
+			continue
+		}
+		ran[key] = true
+		fmt.Fprintf(os.Stderr, "running %s %s (%d runs)...\n", t.pkg, t.bench, *count)
+		if err := run(t, *count, results); err != nil {
+			fmt.Fprintf(os.Stderr, "benchreport: %s %s: %v\n", t.pkg, t.bench, err)
+			os.Exit(1)
+		}
+	}
+	table := render(results)
+	fmt.Print(table)
+	if err := os.WriteFile(*out, []byte(document(table, *count)), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+func run(t target, count int, results map[string][]float64) error {
+	args := []string{"test", "-run", "^$", "-bench", "^" + t.bench + "$", "-benchtime", t.benchtime,
+		"-count", strconv.Itoa(count), "-timeout", "60m", t.pkg}
+	cmd := exec.Command("go", args...)
+	var buf bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&buf, os.Stderr)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		m := lineRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		fields := strings.Fields(m[2])
+		for i := 0; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			key := t.pkg + "|" + m[1] + "|" + fields[i+1]
+			results[key] = append(results[key], v)
+		}
+	}
+	return sc.Err()
+}
+
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func render(results map[string][]float64) string {
+	var b strings.Builder
+	fmt.Fprintln(&b, "| what | benchmark | target | measured (median) | runs | met |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|")
+	for _, t := range targets {
+		prefix := t.pkg + "|" + t.bench
+		var keys []string
+		for k := range results {
+			if (strings.HasPrefix(k, prefix+"|") || strings.HasPrefix(k, prefix+"/")) && strings.HasSuffix(k, "|"+t.unit) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			name := strings.Split(k, "|")[1]
+			m := median(results[k])
+			met := m >= t.goal
+			if !t.atLeast {
+				met = m <= t.goal
+			}
+			cmp := "≤"
+			if t.atLeast {
+				cmp = "≥"
+			}
+			fmt.Fprintf(&b, "| %s | `%s` | %s %s %s | %s %s | %d | %s |\n", t.what, name, cmp, format(t.goal), t.unit, format(m), t.unit, len(results[k]), yesNo(met))
+		}
+		if len(keys) == 0 {
+			fmt.Fprintf(&b, "| %s | `%s` | | not reported | 0 | no |\n", t.what, t.bench)
+		}
+	}
+	return b.String()
+}
+
+func format(v float64) string {
+	switch {
+	case v >= 1000:
+		return addCommas(strconv.FormatFloat(v, 'f', 0, 64))
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
+
+func addCommas(s string) string {
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func document(table string, count int) string {
+	return fmt.Sprintf(`# Benchmarks
+
+Recorded by `+"`make bench`"+` on %s.
+
+Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s, %s/%s.
+
+Each figure is the median of %d runs. Rerun with `+"`make bench`"+` (or `+"`make bench BENCHCOUNT=5`"+`);
+the raw benchmarks are ordinary Go benchmarks, e.g.
+`+"`go test -run '^$' -bench BenchmarkPage ./adapters/views/memory`"+`.
+
+%s
+See the README's "Performance" section for what limits each figure.
+`, time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH, count, table)
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if name, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			return fmt.Sprintf("%.0f GiB", kb/1024/1024)
+		}
+	}
+	return "unknown"
+}
