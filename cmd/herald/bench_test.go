@@ -84,7 +84,7 @@ func producerBatch(events []domain.LogEvent) []byte {
 }
 
 // BenchmarkIngestGraphQL measures durable ingest through the GraphQL API: batches of 1,000
-// events from 4 concurrent clients into a server with the embedded store and memory views.
+// events from 8 concurrent clients into a server with the embedded store and memory views.
 // A batch is answered once it is on disk and applied to the views. "JSON" sends the batch
 // with recordEventsJSON (the producer form, as one string); "typed" with recordEvents (one
 // GraphQL input object per event, which gqlgen decodes and validates field by field).
@@ -94,7 +94,7 @@ func BenchmarkIngestGraphQL(b *testing.B) {
 }
 
 func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte) {
-	const total, batch, clients = 200_000, 1000, 4
+	const total, batch, clients = 200_000, 1000, 8
 	r := rand.New(rand.NewPCG(1, 2))
 	base := time.Now().Add(-3 * time.Hour)
 	bodies := make([][]byte, 0, total/batch)
