@@ -52,20 +52,5 @@ func (h DeleteEventHandler) Handle(ctx context.Context, cmd DeleteEvent) (uint64
 // readEvent reads an event from its stream.
 func readEvent(ctx context.Context, store EventStore, id string) (domain.LogEvent, error) {
 	records, err := store.ReadStream(ctx, domain.LogEventStream(id))
-	switch {
-	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
-		return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
-	case err != nil:
-		return domain.LogEvent{}, fmt.Errorf("read event %s: %w", id, err)
-	}
-	for _, r := range records {
-		if r.Type == domain.EventRecordedType {
-			f, err := domain.DecodeEventRecorded(r.Data)
-			if err != nil {
-				return domain.LogEvent{}, err
-			}
-			return f.Event, nil
-		}
-	}
-	return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
+	return domain.EventOfStream(id, records, err)
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -145,4 +146,26 @@ func DecodeEventsCleared(data []byte) (EventsCleared, error) {
 	}
 	at, _ := ParseTimestamp(w.ClearedAt)
 	return EventsCleared{Criteria: f, Count: w.Count, ClearedAt: at}, nil
+}
+
+// EventOfStream returns the event recorded in the stream of event id, given what reading that
+// stream returned. A stream that is missing, deleted or holds no EventRecorded fact means the
+// event is not in the log (ErrEventNotFound).
+func EventOfStream(id string, records []Record, readErr error) (LogEvent, error) {
+	switch {
+	case errors.Is(readErr, ErrStreamNotFound), errors.Is(readErr, ErrStreamDeleted):
+		return LogEvent{}, fmt.Errorf("event %s: %w", id, ErrEventNotFound)
+	case readErr != nil:
+		return LogEvent{}, fmt.Errorf("read event %s: %w", id, readErr)
+	}
+	for _, r := range records {
+		if r.Type == EventRecordedType {
+			f, err := DecodeEventRecorded(r.Data)
+			if err != nil {
+				return LogEvent{}, fmt.Errorf("read event %s: %w", id, err)
+			}
+			return f.Event, nil
+		}
+	}
+	return LogEvent{}, fmt.Errorf("event %s: %w", id, ErrEventNotFound)
 }

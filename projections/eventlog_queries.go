@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -104,22 +103,7 @@ func (q EventLogQueries) Event(ctx context.Context, account, id string) (domain.
 		return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
 	}
 	records, err := q.store.ReadStream(ctx, domain.LogEventStream(id))
-	switch {
-	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
-		return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
-	case err != nil:
-		return domain.LogEvent{}, fmt.Errorf("read event %s: %w", id, err)
-	}
-	for _, r := range records {
-		if r.Type == domain.EventRecordedType {
-			f, err := domain.DecodeEventRecorded(r.Data)
-			if err != nil {
-				return domain.LogEvent{}, err
-			}
-			return f.Event, nil
-		}
-	}
-	return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
+	return domain.EventOfStream(id, records, err)
 }
 
 // MatchingIDs returns the ids of every event the filter selects; bulk clears use it.
