@@ -30,8 +30,13 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) fuzz
 
+# The decoders and pattern compilers that read untrusted input.
+FUZZ_TARGETS := FuzzDecodeLogEvent FuzzDecodeLogEvents FuzzSelectorPattern
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeLogEvent$$' -fuzztime $(FUZZTIME) ./domain
+	@for target in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./domain || exit 1; \
+	done
 
 bench:
 	$(GO) run ./tools/benchreport -count $(BENCHCOUNT) -out BENCHMARKS.md
