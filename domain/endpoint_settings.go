@@ -1,0 +1,277 @@
+package domain
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Settings are the connection settings of one endpoint kind. Each kind has its own type.
+type Settings interface {
+	Kind() EndpointKind
+	// Validate checks the settings; field names are the settings' own (host, port, ...).
+	Validate() error
+	// MapSecrets returns a copy of the settings with every credential replaced by what f
+	// returns for it (f gets the field name): sealing at rest, opening, redacting.
+	MapSecrets(f func(field string, s Secret) (Secret, error)) (Settings, error)
+}
+
+// SecretFields lists the credentials the settings hold, by field name, for the has<Field>
+// flags the API shows instead of the values.
+func SecretFields(s Settings) map[string]bool {
+	set := map[string]bool{}
+	_, _ = s.MapSecrets(func(field string, sec Secret) (Secret, error) {
+		set[field] = sec.IsSet()
+		return sec, nil
+	})
+	return set
+}
+
+// EmailSecurity is how the SMTP connection is protected.
+type EmailSecurity string
+
+// Email connection security.
+const (
+	EmailStartTLS EmailSecurity = "starttls" // plain connection upgraded with STARTTLS (port 587)
+	EmailTLS      EmailSecurity = "tls"      // implicit TLS from the first byte (port 465)
+	EmailNone     EmailSecurity = "none"     // no TLS: for local relays only
+)
+
+// EmailSettings send notifications through an SMTP server.
+type EmailSettings struct {
+	Host     string
+	Port     int
+	Username string
+	Password Secret
+	Security EmailSecurity
+	From     string
+	To       []string
+}
+
+// Kind implements Settings.
+func (EmailSettings) Kind() EndpointKind { return KindEmail }
+
+// Validate implements Settings.
+func (s EmailSettings) Validate() error {
+	v := &ValidationError{}
+	required(v, "host", s.Host)
+	if s.Port < 1 || s.Port > 65535 {
+		v.add("port", "%d is not a port; use 1 to 65535 (587 for STARTTLS, 465 for TLS)", s.Port)
+	}
+	switch s.Security {
+	case EmailStartTLS, EmailTLS, EmailNone:
+	default:
+		v.add("useTls", "%q is not a TLS mode; use starttls, tls or none", s.Security)
+	}
+	if s.Password.IsSet() && s.Username == "" {
+		v.add("username", "is required when a password is set")
+	}
+	if s.From == "" {
+		v.add("from", "is required")
+	} else {
+		validAddress(v, "from", s.From)
+	}
+	if len(s.To) == 0 {
+		v.add("to", "needs at least one address")
+	}
+	for i, to := range s.To {
+		validAddress(v, fmt.Sprintf("to[%d]", i), to)
+	}
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s EmailSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	s.Password, err = f("password", s.Password)
+	return s, err
+}
+
+// DefaultGitHubAPIURL is github.com's API; GitHub Enterprise Server uses https://HOST/api/v3.
+const DefaultGitHubAPIURL = "https://api.github.com"
+
+// GitHubSettings open an issue per notification in a repository.
+type GitHubSettings struct {
+	APIURL      string
+	Owner       string
+	Repository  string
+	AccessToken Secret
+	Milestone   int // 0: none
+	Labels      []string
+	Assignees   []string
+}
+
+// Kind implements Settings.
+func (GitHubSettings) Kind() EndpointKind { return KindGitHub }
+
+// Validate implements Settings.
+func (s GitHubSettings) Validate() error {
+	v := &ValidationError{}
+	validHTTPURL(v, "apiUrl", s.APIURL, true)
+	required(v, "owner", s.Owner)
+	required(v, "repository", s.Repository)
+	if strings.Contains(s.Repository, "/") {
+		v.add("repository", "%q: give the repository name alone; the owner has its own setting", s.Repository)
+	}
+	if !s.AccessToken.IsSet() {
+		v.add("accessToken", "is required")
+	}
+	if s.Milestone < 0 {
+		v.add("milestone", "must be a milestone number")
+	}
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s GitHubSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	s.AccessToken, err = f("accessToken", s.AccessToken)
+	return s, err
+}
+
+// JiraSettings open a ticket per notification in a Jira project.
+type JiraSettings struct {
+	URL        string
+	Username   string
+	APIToken   Secret
+	ProjectKey string
+	IssueType  string
+	Priority   string
+	Assignee   string
+	Labels     []string
+}
+
+// Kind implements Settings.
+func (JiraSettings) Kind() EndpointKind { return KindJira }
+
+// Validate implements Settings.
+func (s JiraSettings) Validate() error {
+	v := &ValidationError{}
+	validHTTPURL(v, "url", s.URL, true)
+	required(v, "username", s.Username)
+	if !s.APIToken.IsSet() {
+		v.add("apiToken", "is required")
+	}
+	required(v, "projectKey", s.ProjectKey)
+	required(v, "issueType", s.IssueType)
+	for i, l := range s.Labels {
+		if strings.ContainsAny(l, " \t") {
+			v.add(fmt.Sprintf("labels[%d]", i), "%q: Jira labels cannot contain spaces", l)
+		}
+	}
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s JiraSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	s.APIToken, err = f("apiToken", s.APIToken)
+	return s, err
+}
+
+// SlackSettings post to an incoming webhook; the URL itself is the credential.
+type SlackSettings struct {
+	WebhookURL Secret
+}
+
+// Kind implements Settings.
+func (SlackSettings) Kind() EndpointKind { return KindSlack }
+
+// Validate implements Settings.
+func (s SlackSettings) Validate() error {
+	v := &ValidationError{}
+	validSecretURL(v, "webhookUrl", s.WebhookURL)
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s SlackSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	s.WebhookURL, err = f("webhookUrl", s.WebhookURL)
+	return s, err
+}
+
+// TeamsSettings post to a Microsoft Teams webhook (a Workflows webhook, or a legacy
+// connector URL); the URL itself is the credential.
+type TeamsSettings struct {
+	WebhookURL Secret
+}
+
+// Kind implements Settings.
+func (TeamsSettings) Kind() EndpointKind { return KindTeams }
+
+// Validate implements Settings.
+func (s TeamsSettings) Validate() error {
+	v := &ValidationError{}
+	validSecretURL(v, "webhookUrl", s.WebhookURL)
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s TeamsSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	s.WebhookURL, err = f("webhookUrl", s.WebhookURL)
+	return s, err
+}
+
+// WebhookSettings POST each event as JSON to a URL.
+type WebhookSettings struct {
+	URL        string
+	Username   string
+	Password   Secret
+	HMACSecret Secret            // signs the body: X-Herald-Signature: sha256=<hex>
+	Headers    map[string]Secret // extra headers; values may carry tokens, so they are secrets
+}
+
+// Kind implements Settings.
+func (WebhookSettings) Kind() EndpointKind { return KindWebhook }
+
+// reservedHeaders are set by herald itself.
+var reservedHeaders = []string{"Content-Type", "Content-Length", "Host", "X-Herald-Signature", "Idempotency-Key", "X-Herald-Event-Id"}
+
+// Validate implements Settings.
+func (s WebhookSettings) Validate() error {
+	v := &ValidationError{}
+	validHTTPURL(v, "url", s.URL, true)
+	if s.Password.IsSet() && s.Username == "" {
+		v.add("username", "is required when a password is set")
+	}
+	for name := range s.Headers {
+		canonical := http.CanonicalHeaderKey(name)
+		switch {
+		case name == "" || strings.ContainsAny(name, " :\r\n\t"):
+			v.add("headers", "%q is not a header name", name)
+		case containsFold(reservedHeaders, canonical):
+			v.add("headers", "%s is set by herald and cannot be overridden", canonical)
+		}
+	}
+	return v.errOrNil()
+}
+
+// MapSecrets implements Settings.
+func (s WebhookSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Settings, error) {
+	var err error
+	if s.Password, err = f("password", s.Password); err != nil {
+		return s, err
+	}
+	if s.HMACSecret, err = f("hmacSecret", s.HMACSecret); err != nil {
+		return s, err
+	}
+	headers := make(map[string]Secret, len(s.Headers))
+	for name, value := range s.Headers {
+		if headers[name], err = f("headers."+name, value); err != nil {
+			return s, err
+		}
+	}
+	s.Headers = headers
+	return s, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

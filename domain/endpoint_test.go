@@ -1,0 +1,55 @@
+package domain_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"herald/domain"
+)
+
+func TestSettings_validateNamesTheField(t *testing.T) {
+	cases := []struct {
+		name     string
+		settings domain.Settings
+		field    string
+		contains string
+	}{
+		{"email port", domain.EmailSettings{Host: "smtp", Port: 70000, Security: domain.EmailStartTLS, From: "a@b.c", To: []string{"d@e.f"}}, "port", "not a port"},
+		{"email to", domain.EmailSettings{Host: "smtp", Port: 587, Security: domain.EmailStartTLS, From: "a@b.c", To: []string{"nobody"}}, "to[0]", "not an email address"},
+		{"email tls", domain.EmailSettings{Host: "smtp", Port: 587, Security: "ssl3", From: "a@b.c", To: []string{"d@e.f"}}, "useTls", "not a TLS mode"},
+		{"github url", domain.GitHubSettings{APIURL: "ftp://x", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "http or https"},
+		{"github repo", domain.GitHubSettings{APIURL: domain.DefaultGitHubAPIURL, Owner: "o", Repository: "o/r", AccessToken: domain.NewSecret("t")}, "repository", "owner has its own"},
+		{"jira token", domain.JiraSettings{URL: "https://jira", Username: "u", ProjectKey: "P", IssueType: "Bug"}, "apiToken", "required"},
+		{"slack url", domain.SlackSettings{WebhookURL: domain.NewSecret("not a url")}, "webhookUrl", "http or https"},
+		{"teams missing", domain.TeamsSettings{}, "webhookUrl", "required"},
+		{"webhook header", domain.WebhookSettings{URL: "https://x", Headers: map[string]domain.Secret{"content-type": domain.NewSecret("x")}}, "headers", "set by herald"},
+		{"webhook creds in url", domain.WebhookSettings{URL: "https://u:p@x"}, "url", "must not carry credentials"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { assertFieldError(t, c.settings.Validate(), c.field, c.contains) })
+	}
+}
+
+func TestSecret_neverPrints(t *testing.T) {
+	s := domain.WebhookSettings{URL: "https://x", Username: "u", Password: domain.NewSecret("hunter2"), HMACSecret: domain.NewSecret("s3cr3t"),
+		Headers: map[string]domain.Secret{"X-Token": domain.NewSecret("tok-123")}}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(format, s)
+		for _, secret := range []string{"hunter2", "s3cr3t", "tok-123"} {
+			if strings.Contains(out, secret) {
+				t.Fatalf("%s printed a secret: %s", format, out)
+			}
+		}
+	}
+	flags := domain.SecretFields(s)
+	if !flags["password"] || !flags["hmacSecret"] || !flags["headers.X-Token"] {
+		t.Fatalf("secret fields %v", flags)
+	}
+	sealed, err := s.MapSecrets(func(_ string, sec domain.Secret) (domain.Secret, error) {
+		return domain.NewSecret("sealed:" + sec.Reveal()), nil
+	})
+	if err != nil || sealed.(domain.WebhookSettings).Headers["X-Token"].Reveal() != "sealed:tok-123" || s.Headers["X-Token"].Reveal() != "tok-123" {
+		t.Fatalf("MapSecrets: %v", err)
+	}
+}
