@@ -1,0 +1,97 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Configuration is an endpoint configuration: where one account's notifications of one kind
+// go, and which events they are about. It is an aggregate: its state changes only by its
+// facts (Apply), and commands check its rules before recording them.
+type Configuration struct {
+	ID          string
+	Account     string
+	Kind        EndpointKind
+	Name        string
+	Description string
+	VerifyTLS   bool
+	Settings    Settings // secrets sealed while at rest
+	Selectors   []Selector
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Revision    uint64 // revision of the last fact applied, for optimistic concurrency
+	Deleted     bool
+}
+
+// ConfigurationStream names the stream of a configuration.
+func ConfigurationStream(id string) string { return "endpointconfig-" + id }
+
+// ConfigurationStreamPrefix is the prefix of every configuration stream.
+const ConfigurationStreamPrefix = "endpointconfig-"
+
+// ErrConfigurationNotFound means no configuration with that id is visible to the caller.
+var ErrConfigurationNotFound = errors.New("endpoint configuration not found")
+
+// Limits of a configuration.
+const (
+	MaxConfigurationName = 200
+	MaxDescription       = 2000
+	MaxSelectors         = 50
+)
+
+// ConfigurationDraft is what a user gives to create or replace a configuration.
+type ConfigurationDraft struct {
+	Name        string
+	Description string
+	VerifyTLS   bool
+	Settings    Settings
+	Selectors   []Selector
+}
+
+// Validate checks a draft for a configuration of account; settings errors are reported under
+// "settings." and selector errors under "selectors[i].".
+func (d ConfigurationDraft) Validate(account string) error {
+	v := &ValidationError{}
+	switch name := strings.TrimSpace(d.Name); {
+	case name == "":
+		v.add("name", "is required")
+	case len(name) > MaxConfigurationName:
+		v.add("name", "is %d characters long, the limit is %d", len(name), MaxConfigurationName)
+	}
+	if len(d.Description) > MaxDescription {
+		v.add("description", "is %d characters long, the limit is %d", len(d.Description), MaxDescription)
+	}
+	if d.Settings == nil {
+		v.add("settings", "are required")
+	} else if err := d.Settings.Validate(); err != nil {
+		var sv *ValidationError
+		if !errors.As(err, &sv) {
+			return err
+		}
+		v.Fields = append(v.Fields, sv.Prefixed("settings").Fields...)
+	}
+	switch {
+	case len(d.Selectors) == 0:
+		v.add("selectors", "need at least one selector; the quick selection \"all\" sends every event of the account")
+	case len(d.Selectors) > MaxSelectors:
+		v.add("selectors", "hold %d selectors, the limit is %d", len(d.Selectors), MaxSelectors)
+	}
+	for i, s := range d.Selectors {
+		if s.Scope == ScopeGlobal && account != AdminAccount {
+			v.add(fmt.Sprintf("selectors[%d].scope", i), "global scope is reserved to the admin account; use account")
+		}
+	}
+	return v.errOrNil()
+}
+
+// Matches tells whether the configuration wants event e: one of its selectors matches.
+func (c Configuration) Matches(e LogEvent) bool {
+	for _, s := range c.Selectors {
+		if s.Matches(e, c.Account) {
+			return true
+		}
+	}
+	return false
+}
