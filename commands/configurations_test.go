@@ -1,0 +1,124 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"herald/adapters/secrets"
+	"herald/commands"
+	"herald/domain"
+)
+
+func sealer(t *testing.T) *secrets.Sealer {
+	t.Helper()
+	s, err := secrets.NewSealer([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConfigurations_createUpdateDeleteKeepSecretsSealed(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	seal := sealer(t)
+	create, _ := commands.NewCreateConfigurationHandler(store, seal, func() string { return "cfg-1" }, clock)
+	update, _ := commands.NewUpdateConfigurationHandler(store, seal, clock)
+	del, _ := commands.NewDeleteConfigurationHandler(store, clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	bob := domain.Actor{Account: "bob", User: "bo", Role: domain.RoleReadWrite}
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	draft := domain.ConfigurationDraft{Name: "ops channel", Settings: domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/T0/B0/very-secret")}, Selectors: []domain.Selector{sel}}
+
+	id, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: draft})
+	if err != nil || id != "cfg-1" {
+		t.Fatalf("create: %s %v", id, err)
+	}
+	records, _ := store.ReadStream(ctx, domain.ConfigurationStream(id))
+	if bytes.Contains(records[0].Data, []byte("very-secret")) {
+		t.Fatalf("the webhook URL is stored in clear: %s", records[0].Data)
+	}
+
+	// An update that leaves the secret empty keeps it.
+	renamed := domain.ConfigurationDraft{Name: "ops", Settings: domain.SlackSettings{}}
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: renamed}); err != nil {
+		t.Fatalf("update keeping the secret: %v", err)
+	}
+	records, _ = store.ReadStream(ctx, domain.ConfigurationStream(id))
+	fact, err := domain.DecodeConfigurationFact(records[1].Type, records[1].Data, domain.KindSlack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := fact.(domain.ConfigurationUpdated).Draft
+	plain, err := seal.Open(kept.Settings.(domain.SlackSettings).WebhookURL.Reveal())
+	if err != nil || plain != "https://hooks.slack.com/services/T0/B0/very-secret" || len(kept.Selectors) != 1 {
+		t.Fatalf("kept secret %q (%v), selectors %d", plain, err, len(kept.Selectors))
+	}
+
+	// Another account sees nothing, whatever it tries.
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: bob, ID: id, Draft: renamed}); !errors.Is(err, domain.ErrConfigurationNotFound) {
+		t.Fatalf("bob updated alice's configuration: %v", err)
+	}
+	if _, err := del.Handle(ctx, commands.DeleteConfiguration{Actor: bob, ID: id}); !errors.Is(err, domain.ErrConfigurationNotFound) {
+		t.Fatalf("bob deleted alice's configuration: %v", err)
+	}
+	if _, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: bob, Account: "alice", Draft: draft}); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("bob created a configuration in alice's account: %v", err)
+	}
+	reader := domain.Actor{Account: "alice", User: "rita", Role: domain.RoleReadOnly}
+	if _, err := del.Handle(ctx, commands.DeleteConfiguration{Actor: reader, ID: id}); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("a read-only user deleted a configuration: %v", err)
+	}
+	stale := uint64(0)
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: renamed, ExpectedRevision: &stale}); !errors.Is(err, domain.ErrConcurrency) {
+		t.Fatalf("a stale revision was accepted: %v", err)
+	}
+	if _, err := del.Handle(ctx, commands.DeleteConfiguration{Actor: alice, ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := del.Handle(ctx, commands.DeleteConfiguration{Actor: alice, ID: id}); !errors.Is(err, domain.ErrConfigurationNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+func TestConfigurations_badDraftsGetFieldErrors(t *testing.T) {
+	create, _ := commands.NewCreateConfigurationHandler(openStore(t), sealer(t), commands.NewEventID, clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	global, _ := domain.NewSelector(domain.ScopeGlobal, "*", "*", "*", true)
+	_, _, err := create.Handle(context.Background(), commands.CreateConfiguration{Actor: alice, Draft: domain.ConfigurationDraft{
+		Name: "x", Settings: domain.EmailSettings{Host: "smtp", Port: 0, Security: domain.EmailStartTLS, From: "a@b.c", To: []string{"x"}}, Selectors: []domain.Selector{global},
+	}})
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		t.Fatalf("want field errors, got %v", err)
+	}
+	want := map[string]bool{"settings.port": false, "settings.to[0]": false, "selectors[0].scope": false}
+	for _, f := range v.Fields {
+		if _, ok := want[f.Field]; ok {
+			want[f.Field] = true
+		}
+	}
+	for field, seen := range want {
+		if !seen {
+			t.Errorf("no error on %s in %v", field, v)
+		}
+	}
+}
+
+func TestSetEndpointStatus_adminOnly(t *testing.T) {
+	h, _ := commands.NewSetEndpointStatusHandler(openStore(t), clock)
+	ctx := context.Background()
+	if _, err := h.Handle(ctx, commands.SetEndpointStatus{Actor: domain.Actor{Account: "alice", User: "a", Role: domain.RoleReadWrite}, Kind: domain.KindSlack}); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("alice disabled slack: %v", err)
+	}
+	if _, err := h.Handle(ctx, commands.SetEndpointStatus{Actor: admin, Kind: "pager"}); err == nil {
+		t.Fatal("an unknown kind was accepted")
+	}
+	if pos, err := h.Handle(ctx, commands.SetEndpointStatus{Actor: admin, Kind: domain.KindSlack}); err != nil || pos == 0 {
+		t.Fatalf("admin disabling slack: %d %v", pos, err)
+	}
+}

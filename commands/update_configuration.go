@@ -1,0 +1,84 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"herald/domain"
+)
+
+// UpdateConfiguration replaces a configuration's name, description, TLS verification,
+// settings and (when Draft.Selectors is not nil) selectors. A credential left empty in the
+// draft keeps its stored value, since the API never shows credentials back.
+type UpdateConfiguration struct {
+	Actor            domain.Actor
+	ID               string
+	Draft            domain.ConfigurationDraft
+	ExpectedRevision *uint64 // optimistic concurrency: fail if someone changed it meanwhile
+}
+
+// UpdateConfigurationHandler handles UpdateConfiguration.
+type UpdateConfigurationHandler struct {
+	store  EventStore
+	sealer SecretSealer
+	now    Clock
+}
+
+// NewUpdateConfigurationHandler builds the handler.
+func NewUpdateConfigurationHandler(store EventStore, sealer SecretSealer, now Clock) (UpdateConfigurationHandler, error) {
+	if store == nil || sealer == nil || now == nil {
+		return UpdateConfigurationHandler{}, fmt.Errorf("new update configuration handler: %w", errNilDependency)
+	}
+	return UpdateConfigurationHandler{store: store, sealer: sealer, now: now}, nil
+}
+
+// Handle appends ConfigurationUpdated and returns the position of the fact.
+func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfiguration) (uint64, error) {
+	if err := cmd.Actor.Require(domain.UpdateNotificationEndpointConfiguration); err != nil {
+		return 0, err
+	}
+	current, err := loadConfiguration(ctx, h.store, cmd.Actor, cmd.ID)
+	if err != nil {
+		return 0, err
+	}
+	if cmd.ExpectedRevision != nil && *cmd.ExpectedRevision != current.Revision {
+		return 0, fmt.Errorf("configuration %s is at revision %d, not %d: %w", cmd.ID, current.Revision, *cmd.ExpectedRevision, domain.ErrConcurrency)
+	}
+	draft := cmd.Draft
+	if draft.Settings != nil && draft.Settings.Kind() != current.Kind {
+		return 0, invalid("kind", "configuration %s is a %s configuration; its kind cannot change", cmd.ID, current.Kind)
+	}
+	if draft.Selectors == nil {
+		draft.Selectors = current.Selectors // validated as a whole below
+	}
+	if draft.Settings != nil {
+		kept, err := openSettings(current.Settings, h.sealer)
+		if err != nil {
+			return 0, err
+		}
+		draft.Settings = keepSecrets(draft.Settings, kept)
+	}
+	if err := draft.Validate(current.Account); err != nil {
+		return 0, err
+	}
+	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
+		return 0, err
+	}
+	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
+}
+
+// keepSecrets fills every credential left empty in next with its value in current.
+func keepSecrets(next, current domain.Settings) domain.Settings {
+	old := map[string]domain.Secret{}
+	_, _ = current.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
+		old[field] = s
+		return s, nil
+	})
+	merged, _ := next.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
+		if !s.IsSet() {
+			return old[field], nil
+		}
+		return s, nil
+	})
+	return merged
+}
