@@ -148,3 +148,18 @@ func (a *Account) ActiveUser(name string) (*User, error) {
 	}
 	return u, nil
 }
+
+// Clone returns a deep copy, so that applying facts to it leaves the original untouched.
+func (a Account) Clone() Account {
+	users := make(map[string]*User, len(a.Users))
+	for name, u := range a.Users {
+		c := *u
+		c.Tokens = make(map[string]Token, len(u.Tokens))
+		for id, t := range u.Tokens {
+			c.Tokens[id] = t
+		}
+		users[name] = &c
+	}
+	a.Users = users
+	return a
+}
