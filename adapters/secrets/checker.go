@@ -4,7 +4,9 @@ package secrets
 type Checker struct{ Passwords Passwords }
 
 // VerifyPassword implements projections.CredentialChecker.
-func (c Checker) VerifyPassword(hash, password string) bool { return c.Passwords.Verify(hash, password) }
+func (c Checker) VerifyPassword(hash, password string) bool {
+	return c.Passwords.Verify(hash, password)
+}
 
 // SplitToken implements projections.CredentialChecker.
 func (Checker) SplitToken(token string) (string, string, bool) { return SplitToken(token) }
