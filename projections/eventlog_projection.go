@@ -36,6 +36,9 @@ func (p *EventLogProjection) Checkpoint(ctx context.Context) (uint64, error) {
 	return p.view.Checkpoint(ctx)
 }
 
+// Reset implements Projection.
+func (p *EventLogProjection) Reset(ctx context.Context) error { return p.view.Reset(ctx) }
+
 // parallelDecodeMin is the batch size from which records are decoded on every core.
 const parallelDecodeMin = 512
 

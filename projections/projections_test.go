@@ -198,3 +198,25 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestRunner_rebuildDropsAndReappliesTheView(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	ctx := context.Background()
+	f.recordAndWait(t, ev("r1", 1, domain.LevelInfo, "a.b"), ev("r2", 2, domain.LevelError, "a.b"))
+	f.runner.Rebuild()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p := f.runner.Progress()
+		n, _ := f.queries.Count(ctx, domain.EventFilter{})
+		if p.CaughtUp && n == 2 && strings.Contains(f.logs.String(), "view dropped for a rebuild") {
+			if p.View != projections.EventLogViewName || p.Applied < 2 {
+				t.Fatalf("progress %+v", p)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rebuild did not finish: %+v, %d events, logs:\n%s", p, n, f.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

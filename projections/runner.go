@@ -27,6 +27,8 @@ type Projection interface {
 	Checkpoint(ctx context.Context) (uint64, error)
 	// Apply applies records in log order and stores the checkpoint with them.
 	Apply(ctx context.Context, records []domain.Record) error
+	// Reset drops the view, checkpoint included, before a rebuild.
+	Reset(ctx context.Context) error
 }
 
 // RunnerMetrics receives what a runner does; cmd/herald wires Prometheus to it.
@@ -50,6 +52,11 @@ type Runner struct {
 	changed  chan struct{} // closed and replaced whenever applied moves
 	ready    chan struct{} // closed the first time the view catches up
 	once     sync.Once
+
+	started   time.Time // when the current catch-up began
+	startFrom uint64    // and from where
+	cancel    context.CancelFunc
+	rebuild   bool // a rebuild was asked for: reset the view when follow returns
 }
 
 // NewRunner builds a runner. metrics may be nil.
@@ -67,11 +74,25 @@ const progressEvery = 2 * time.Second
 func (r *Runner) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
-		err := r.follow(ctx)
+		fctx, cancel := context.WithCancel(ctx)
+		r.mu.Lock()
+		r.cancel = cancel
+		r.mu.Unlock()
+		err := r.follow(fctx)
+		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.logger.Error("projection stopped; retrying", "error", err, "retry_in", backoff)
+		if r.rebuildRequested() {
+			if err := r.reset(ctx); err != nil {
+				r.logger.Error("reset view for a rebuild; retrying", "error", err)
+			} else {
+				backoff = 100 * time.Millisecond
+				continue
+			}
+		} else {
+			r.logger.Error("projection stopped; retrying", "error", err, "retry_in", backoff)
+		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -79,6 +100,56 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, 10*time.Second)
 	}
+}
+
+// Rebuild drops the view and applies the whole log again, while the runner keeps running.
+// It returns at once; Progress tells how far the rebuild is.
+func (r *Runner) Rebuild() {
+	r.mu.Lock()
+	r.rebuild = true
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (r *Runner) rebuildRequested() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rebuild
+}
+
+func (r *Runner) reset(ctx context.Context) error {
+	if err := r.projection.Reset(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.rebuild, r.applied, r.caughtUp = false, 0, false
+	r.mu.Unlock()
+	r.logger.Info("view dropped for a rebuild")
+	return nil
+}
+
+// Progress is how far a view is.
+type Progress struct {
+	View      string
+	Applied   uint64  // position applied
+	Target    uint64  // log head when the current catch-up began
+	CaughtUp  bool    // the view has reached Target and follows the log live
+	Rate      float64 // records per second since the catch-up began
+	StartedAt time.Time
+}
+
+// Progress reports how far the view is.
+func (r *Runner) Progress() Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := Progress{View: r.projection.Name(), Applied: r.applied, Target: r.head, CaughtUp: r.caughtUp, StartedAt: r.started}
+	if d := time.Since(r.started).Seconds(); d > 0 && r.applied > r.startFrom {
+		p.Rate = float64(r.applied-r.startFrom) / d
+	}
+	return p
 }
 
 func (r *Runner) follow(ctx context.Context) error {
@@ -93,6 +164,7 @@ func (r *Runner) follow(ctx context.Context) error {
 	r.mu.Lock()
 	r.applied, r.head = from, head
 	r.caughtUp = from >= head
+	r.started, r.startFrom = time.Now(), from
 	r.mu.Unlock()
 	if from >= head {
 		r.once.Do(func() { close(r.ready) })
