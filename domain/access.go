@@ -66,6 +66,12 @@ var (
 	adminOnly = []Permission{ManageAccounts, UpdateNotificationEndpoints, ManageProjections}
 )
 
+// Permissions lists every permission.
+func Permissions() []Permission {
+	out := slices.Clone(readWritePermissions)
+	return append(out, adminOnly...)
+}
+
 // ErrForbidden means the caller may not do what it asked.
 var ErrForbidden = errors.New("forbidden")
 

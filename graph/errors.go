@@ -18,6 +18,10 @@ const (
 	CodeNotFound     = "NOT_FOUND"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable  = "UNAVAILABLE"
+
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeConflict        = "CONFLICT"
 )
 
 // inputPath renames the field paths of a validation error from the command's names to the
@@ -62,8 +66,15 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if len(v.Fields) > 0 {
 				gerr.Extensions["field"] = v.Fields[0].Field
 			}
-		case errors.Is(err, domain.ErrEventNotFound):
+		case errors.Is(err, domain.ErrEventNotFound), errors.Is(err, domain.ErrConfigurationNotFound),
+			errors.Is(err, domain.ErrAccountNotFound), errors.Is(err, domain.ErrUserNotFound), errors.Is(err, domain.ErrTokenNotFound):
 			gerr.Extensions["code"] = CodeNotFound
+		case errors.Is(err, domain.ErrUnauthenticated):
+			gerr.Extensions["code"] = CodeUnauthenticated
+		case errors.Is(err, domain.ErrForbidden):
+			gerr.Extensions["code"] = CodeForbidden
+		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict):
+			gerr.Extensions["code"] = CodeConflict
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			gerr.Message = "the request was cancelled or timed out"
 			gerr.Extensions["code"] = CodeUnavailable
@@ -89,3 +100,6 @@ func isInputCoercion(err error) bool {
 }
 
 var errInternal = errors.New("internal")
+
+// errConflict marks errors of writes that clash with what exists (a taken name).
+var errConflict = errors.New("conflict")

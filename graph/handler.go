@@ -33,6 +33,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 		return nil, err
 	}
 	cfg := generated.Config{Resolvers: r}
+	cfg.Directives.HasPermission = hasPermission
 	cfg.Complexity.Query.Events = func(child int, _ *model.EventFilter, first *int, _ *string) int {
 		n := 100
 		if first != nil && *first > 0 {
@@ -43,6 +44,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc:              websocketInit(r.Auth, r.RequireAuth),
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			// Dashboards are served from other origins; authentication, not origin, guards the API.
 			InsecureSkipVerify: true,
@@ -60,7 +62,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 		r.Logger.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p))
 		return fmt.Errorf("panic: %v: %w", p, errInternal)
 	})
-	return http.MaxBytesHandler(srv, maxBodyBytes), nil
+	return AuthMiddleware(r.Auth, r.RequireAuth, http.MaxBytesHandler(srv, maxBodyBytes)), nil
 }
 
 // NewPlayground returns the GraphiQL page, which queries endpoint.

@@ -15,10 +15,11 @@ import (
 	"herald/projections"
 )
 
-// ViewWaiter waits until the views have applied a position, so that a client reads what it
-// just wrote.
+// ViewWaiter waits until the views have applied a position (WaitFor), or everything the log
+// holds now (WaitForHead), so that a client reads what it just wrote.
 type ViewWaiter interface {
 	WaitFor(ctx context.Context, position uint64) error
+	WaitForHead(ctx context.Context) error
 }
 
 // The commands the resolvers call.
@@ -43,6 +44,41 @@ type Resolver struct {
 	Feed         *projections.Feed
 	Views        ViewWaiter
 	Logger       *slog.Logger
+
+	// Auth checks credentials; RequireAuth false makes requests without credentials act as
+	// the admin account (for local use).
+	Auth        Authenticator
+	RequireAuth bool
+
+	Access        AccessDeps
+	Notifications NotificationDeps
+}
+
+// AccountReader reads the accounts view.
+type AccountReader interface {
+	Account(ctx context.Context, name string) (domain.Account, bool, error)
+	Accounts(ctx context.Context) ([]domain.Account, error)
+}
+
+// AccessDeps are the commands and view behind accounts, users and tokens.
+type AccessDeps struct {
+	Accounts       AccountReader
+	CreateAccount  commands.CreateAccountHandler
+	AddUser        commands.AddUserHandler
+	RemoveUser     commands.RemoveUserHandler
+	GrantRole      commands.GrantRoleHandler
+	ChangePassword commands.ChangePasswordHandler
+	IssueToken     commands.IssueTokenHandler
+	RevokeToken    commands.RevokeTokenHandler
+}
+
+// NotificationDeps are the commands and queries behind endpoint configurations.
+type NotificationDeps struct {
+	Queries projections.ConfigurationQueries
+	Create  commands.CreateConfigurationHandler
+	Update  commands.UpdateConfigurationHandler
+	Delete  commands.DeleteConfigurationHandler
+	Status  commands.SetEndpointStatusHandler
 }
 
 // Validate refuses a resolver with missing parts.
@@ -56,6 +92,15 @@ func (r *Resolver) Validate() error {
 // viewWaitLimit bounds how long a mutation waits for the views to show its write. The write is
 // durable either way; past the limit the client may briefly read the log as it was.
 const viewWaitLimit = 5 * time.Second
+
+// waitForHead waits until the views hold every write made so far.
+func (r *Resolver) waitForHead(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
+	defer cancel()
+	if err := r.Views.WaitForHead(ctx); err != nil {
+		r.Logger.WarnContext(ctx, "views lag behind a write", "error", err)
+	}
+}
 
 func (r *Resolver) waitForViews(ctx context.Context, position uint64) {
 	if position == 0 {

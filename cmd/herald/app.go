@@ -96,7 +96,7 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		DeleteEvents: deleteMany,
 		EventLog:     queries,
 		Feed:         feed,
-		Views:        runner,
+		Views:        viewSet{head: a.store.LastPosition, runners: a.runners},
 		Logger:       a.logger,
 	})
 	if err != nil {

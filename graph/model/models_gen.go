@@ -11,6 +11,57 @@ import (
 	"time"
 )
 
+// The connection settings of a configuration, by kind.
+type EndpointSettings interface {
+	IsEndpointSettings()
+}
+
+// An account: a tenant with its own events, users and configurations.
+type Account struct {
+	// Name of the account.
+	Name string `json:"name"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Its users (removed users are not listed).
+	Users []User `json:"users"`
+}
+
+// An API token, as listed: its secret is never shown again after it was issued.
+type APIToken struct {
+	// Identifier of the token (the part after `hrld_`).
+	ID string `json:"id"`
+	// What the token is for.
+	Description string `json:"description"`
+	// When it was issued.
+	IssuedAt time.Time `json:"issuedAt"`
+	// When it stops working; null for never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Whether it was revoked.
+	Revoked bool `json:"revoked"`
+}
+
+// A configuration to add or the new state of one to edit. Give the settings of the
+// configuration's kind (exactly one of email, github, jira, slack, teams, webhook), and its
+// selectors: custom ones, quick selections by name, or both.
+type ConfigurationInput struct {
+	// Name shown in listings.
+	Name string `json:"name"`
+	// What it is for.
+	Description *string `json:"description,omitempty"`
+	// Verify the receiver's TLS certificate (default true).
+	VerifyTLS *bool                 `json:"verifyTls,omitempty"`
+	Email     *EmailSettingsInput   `json:"email,omitempty"`
+	Github    *GitHubSettingsInput  `json:"github,omitempty"`
+	Jira      *JiraSettingsInput    `json:"jira,omitempty"`
+	Slack     *SlackSettingsInput   `json:"slack,omitempty"`
+	Teams     *TeamsSettingsInput   `json:"teams,omitempty"`
+	Webhook   *WebhookSettingsInput `json:"webhook,omitempty"`
+	// Custom selectors.
+	Selectors []SelectorInput `json:"selectors,omitempty"`
+	// Names of quick selections (see quickSelections), such as all, policy-and-vulnerability, errors.
+	QuickSelections []string `json:"quickSelections,omitempty"`
+}
+
 // The outcome of deleteEvent.
 type DeleteEventPayload struct {
 	// Id of the deleted event.
@@ -21,6 +72,38 @@ type DeleteEventPayload struct {
 type DeleteEventsPayload struct {
 	// How many events were deleted.
 	Count int `json:"count"`
+}
+
+// Settings of an email configuration.
+type EmailSettings struct {
+	// SMTP server host.
+	Host string `json:"host"`
+	// SMTP server port.
+	Port int `json:"port"`
+	// User name for SMTP authentication, if any.
+	Username *string `json:"username,omitempty"`
+	// Whether a password is set (it is never shown).
+	HasPassword bool `json:"hasPassword"`
+	// Connection security.
+	UseTLS EmailSecurity `json:"useTls"`
+	// Sender address.
+	From string `json:"from"`
+	// Recipient addresses.
+	To []string `json:"to"`
+}
+
+func (EmailSettings) IsEndpointSettings() {}
+
+// An email server and recipients.
+type EmailSettingsInput struct {
+	Host     string  `json:"host"`
+	Port     *int    `json:"port,omitempty"`
+	Username *string `json:"username,omitempty"`
+	// Write-only; leave out on update to keep the stored one.
+	Password *string        `json:"password,omitempty"`
+	UseTLS   *EmailSecurity `json:"useTls,omitempty"`
+	From     string         `json:"from"`
+	To       []string       `json:"to"`
 }
 
 // An event of the log: something significant that happened in a platform service.
@@ -110,7 +193,126 @@ type EventType struct {
 	Known bool `json:"known"`
 }
 
+// Settings of a GitHub configuration.
+type GitHubSettings struct {
+	// API URL: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.
+	APIURL string `json:"apiUrl"`
+	// Owner (user or organisation) of the repository.
+	Owner string `json:"owner"`
+	// Repository name.
+	Repository string `json:"repository"`
+	// Whether an access token is set (it is never shown).
+	HasAccessToken bool `json:"hasAccessToken"`
+	// Milestone number given to new issues, if any.
+	Milestone *int `json:"milestone,omitempty"`
+	// Labels given to new issues.
+	Labels []string `json:"labels"`
+	// Users new issues are assigned to.
+	Assignees []string `json:"assignees"`
+}
+
+func (GitHubSettings) IsEndpointSettings() {}
+
+// A GitHub repository.
+type GitHubSettingsInput struct {
+	APIURL     *string `json:"apiUrl,omitempty"`
+	Owner      string  `json:"owner"`
+	Repository string  `json:"repository"`
+	// Write-only; leave out on update to keep the stored one.
+	AccessToken *string  `json:"accessToken,omitempty"`
+	Milestone   *int     `json:"milestone,omitempty"`
+	Labels      []string `json:"labels,omitempty"`
+	Assignees   []string `json:"assignees,omitempty"`
+}
+
+// An HTTP header.
+type HeaderInput struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// A newly issued API token. `token` is shown this once: store it now.
+type IssuedAPIToken struct {
+	// Identifier of the token.
+	ID string `json:"id"`
+	// The token, to send as `Authorization: Bearer <token>`.
+	Token string `json:"token"`
+	// When it stops working; null for never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// Settings of a Jira configuration.
+type JiraSettings struct {
+	// Base URL of the Jira site.
+	URL string `json:"url"`
+	// User (e-mail address for Jira Cloud) the API token belongs to.
+	Username string `json:"username"`
+	// Whether an API token is set (it is never shown).
+	HasAPIToken bool `json:"hasApiToken"`
+	// Key of the project tickets are created in.
+	ProjectKey string `json:"projectKey"`
+	// Issue type of new tickets, such as Bug or Task.
+	IssueType string `json:"issueType"`
+	// Priority of new tickets, if any.
+	Priority *string `json:"priority,omitempty"`
+	// Assignee of new tickets, if any.
+	Assignee *string `json:"assignee,omitempty"`
+	// Labels given to new tickets.
+	Labels []string `json:"labels"`
+}
+
+func (JiraSettings) IsEndpointSettings() {}
+
+// A Jira project.
+type JiraSettingsInput struct {
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	// Write-only; leave out on update to keep the stored one.
+	APIToken   *string  `json:"apiToken,omitempty"`
+	ProjectKey string   `json:"projectKey"`
+	IssueType  *string  `json:"issueType,omitempty"`
+	Priority   *string  `json:"priority,omitempty"`
+	Assignee   *string  `json:"assignee,omitempty"`
+	Labels     []string `json:"labels,omitempty"`
+}
+
 type Mutation struct {
+}
+
+// An endpoint kind and its system-wide status.
+type NotificationEndpoint struct {
+	// The kind.
+	Kind EndpointKind `json:"kind"`
+	// What it sends to.
+	Description string `json:"description"`
+	// Whether notifications go out to configurations of this kind. Only the admin account can change it; configurations stay editable and testable while it is disabled.
+	Enabled bool `json:"enabled"`
+}
+
+// An endpoint configuration: where an account's notifications of one kind go, and which events.
+type NotificationEndpointConfiguration struct {
+	// Identifier (a UUID).
+	ID string `json:"id"`
+	// Account it belongs to.
+	Account string `json:"account"`
+	// Endpoint kind.
+	Kind EndpointKind `json:"kind"`
+	// Name shown in listings.
+	Name string `json:"name"`
+	// What it is for.
+	Description string `json:"description"`
+	// Whether TLS certificates of the receiver are verified.
+	VerifyTLS bool `json:"verifyTls"`
+	// Connection settings; credentials are never shown, only whether they are set.
+	Settings EndpointSettings `json:"settings"`
+	// Which events it receives: one matching selector is enough.
+	Selectors []Selector `json:"selectors"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Revision, for optimistic concurrency: pass it as expectedRevision to update.
+	Revision int `json:"revision"`
 }
 
 // Information about pagination in a connection (Relay cursor connections).
@@ -126,6 +328,16 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+// A named preset of selectors.
+type QuickSelection struct {
+	// Name to pass in `quickSelections`, such as `policy-and-vulnerability`.
+	Name string `json:"name"`
+	// What it receives.
+	Description string `json:"description"`
+	// The selector it stands for.
+	Selector *Selector `json:"selector"`
 }
 
 // The outcome for one event of a recordEvents batch.
@@ -166,6 +378,44 @@ type ResourceInput struct {
 	UserID *string `json:"userId,omitempty"`
 }
 
+// Criteria choosing events for a configuration; every criterion must match.
+type Selector struct {
+	// ACCOUNT or GLOBAL.
+	Scope Scope `json:"scope"`
+	// `info`, `error` or `*`.
+	Level string `json:"level"`
+	// An exact event type, a pattern where `*` matches any run of characters (`user.checks.*`), or `regex:` followed by an RE2 expression that must match the whole type.
+	Type string `json:"type"`
+	// A resource type such as `image_tag`, or `*`.
+	ResourceType string `json:"resourceType"`
+}
+
+// Criteria choosing events for a configuration.
+type SelectorInput struct {
+	// ACCOUNT (default) or GLOBAL (admin account only).
+	Scope *Scope `json:"scope,omitempty"`
+	// `info`, `error` or `*` (default).
+	Level *string `json:"level,omitempty"`
+	// An exact event type, a `*` pattern, or `regex:` + RE2.
+	Type string `json:"type"`
+	// A resource type, or `*` (default).
+	ResourceType *string `json:"resourceType,omitempty"`
+}
+
+// Settings of a Slack configuration.
+type SlackSettings struct {
+	// Whether the incoming-webhook URL is set (it is a credential, so it is never shown).
+	HasWebhookURL bool `json:"hasWebhookUrl"`
+}
+
+func (SlackSettings) IsEndpointSettings() {}
+
+// A Slack incoming webhook.
+type SlackSettingsInput struct {
+	// Write-only; leave out on update to keep the stored one.
+	WebhookURL *string `json:"webhookUrl,omitempty"`
+}
+
 // The service instance that emitted an event.
 type Source struct {
 	// Name of the emitting service, such as `catalog` or `policy_engine`.
@@ -191,6 +441,205 @@ type SourceInput struct {
 }
 
 type Subscription struct {
+}
+
+// Settings of a Microsoft Teams configuration.
+type TeamsSettings struct {
+	// Whether the webhook URL is set (it is a credential, so it is never shown).
+	HasWebhookURL bool `json:"hasWebhookUrl"`
+}
+
+func (TeamsSettings) IsEndpointSettings() {}
+
+// A Microsoft Teams webhook (Workflows, or a legacy connector URL).
+type TeamsSettingsInput struct {
+	// Write-only; leave out on update to keep the stored one.
+	WebhookURL *string `json:"webhookUrl,omitempty"`
+}
+
+// A user of an account.
+type User struct {
+	// User name, unique across accounts; used to sign in.
+	Name string `json:"name"`
+	// What the user may do.
+	Role Role `json:"role"`
+	// Whether the user has a password (users without one sign in with API tokens only).
+	HasPassword bool `json:"hasPassword"`
+	// The user's API tokens, without their secrets.
+	Tokens []APIToken `json:"tokens"`
+}
+
+// Who is asking: the account and user the credentials belong to.
+type Viewer struct {
+	// The caller's account.
+	Account string `json:"account"`
+	// The caller's user name.
+	User string `json:"user"`
+	// The caller's role.
+	Role Role `json:"role"`
+	// Whether the caller belongs to the admin account, which sees every account.
+	Admin bool `json:"admin"`
+	// Every action the caller may perform.
+	Permissions []string `json:"permissions"`
+}
+
+// Settings of a webhook configuration.
+type WebhookSettings struct {
+	// URL the event is POSTed to.
+	URL string `json:"url"`
+	// User name for HTTP basic authentication, if any.
+	Username *string `json:"username,omitempty"`
+	// Whether a basic-authentication password is set (it is never shown).
+	HasPassword bool `json:"hasPassword"`
+	// Whether an HMAC secret is set: requests then carry X-Herald-Signature: sha256=<hex>.
+	HasHmacSecret bool `json:"hasHmacSecret"`
+	// Names of the extra headers sent (their values are never shown).
+	HeaderNames []string `json:"headerNames"`
+}
+
+func (WebhookSettings) IsEndpointSettings() {}
+
+// An HTTP endpoint.
+type WebhookSettingsInput struct {
+	URL      string  `json:"url"`
+	Username *string `json:"username,omitempty"`
+	// Write-only; leave out on update to keep the stored one.
+	Password *string `json:"password,omitempty"`
+	// Write-only: signs each body (X-Herald-Signature: sha256=<hex>); leave out on update to keep the stored one.
+	HmacSecret *string `json:"hmacSecret,omitempty"`
+	// Extra headers; their values are write-only.
+	Headers []HeaderInput `json:"headers,omitempty"`
+}
+
+// SMTP connection security.
+type EmailSecurity string
+
+const (
+	// A plain connection upgraded with STARTTLS (usually port 587).
+	EmailSecurityStarttls EmailSecurity = "STARTTLS"
+	// TLS from the first byte (usually port 465).
+	EmailSecurityTLS EmailSecurity = "TLS"
+	// No TLS: for local relays only.
+	EmailSecurityNone EmailSecurity = "NONE"
+)
+
+var AllEmailSecurity = []EmailSecurity{
+	EmailSecurityStarttls,
+	EmailSecurityTLS,
+	EmailSecurityNone,
+}
+
+func (e EmailSecurity) IsValid() bool {
+	switch e {
+	case EmailSecurityStarttls, EmailSecurityTLS, EmailSecurityNone:
+		return true
+	}
+	return false
+}
+
+func (e EmailSecurity) String() string {
+	return string(e)
+}
+
+func (e *EmailSecurity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EmailSecurity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EmailSecurity", str)
+	}
+	return nil
+}
+
+func (e EmailSecurity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EmailSecurity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EmailSecurity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A kind of external tool herald sends notifications to.
+type EndpointKind string
+
+const (
+	// An SMTP mail service.
+	EndpointKindEmail EndpointKind = "EMAIL"
+	// Issues in a GitHub (or GitHub Enterprise) repository.
+	EndpointKindGithub EndpointKind = "GITHUB"
+	// Tickets in a Jira project.
+	EndpointKindJira EndpointKind = "JIRA"
+	// Messages in a Slack channel, through an incoming webhook.
+	EndpointKindSLACk EndpointKind = "SLACK"
+	// Cards in a Microsoft Teams channel, through a webhook.
+	EndpointKindTeams EndpointKind = "TEAMS"
+	// The event as JSON, POSTed to an HTTP endpoint.
+	EndpointKindWebhook EndpointKind = "WEBHOOK"
+)
+
+var AllEndpointKind = []EndpointKind{
+	EndpointKindEmail,
+	EndpointKindGithub,
+	EndpointKindJira,
+	EndpointKindSLACk,
+	EndpointKindTeams,
+	EndpointKindWebhook,
+}
+
+func (e EndpointKind) IsValid() bool {
+	switch e {
+	case EndpointKindEmail, EndpointKindGithub, EndpointKindJira, EndpointKindSLACk, EndpointKindTeams, EndpointKindWebhook:
+		return true
+	}
+	return false
+}
+
+func (e EndpointKind) String() string {
+	return string(e)
+}
+
+func (e *EndpointKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EndpointKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EndpointKind", str)
+	}
+	return nil
+}
+
+func (e EndpointKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EndpointKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EndpointKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Whether the activity behind an event was informational or a failure.
@@ -304,6 +753,122 @@ func (e *RecordStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e RecordStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a user may do within its account.
+type Role string
+
+const (
+	// List and read events and configurations.
+	RoleReadOnly Role = "READ_ONLY"
+	// Read, and also record and delete events, and add, edit, test and remove configurations.
+	RoleReadWrite Role = "READ_WRITE"
+)
+
+var AllRole = []Role{
+	RoleReadOnly,
+	RoleReadWrite,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleReadOnly, RoleReadWrite:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whose events a selector chooses.
+type Scope string
+
+const (
+	// Events of the configuration's own account.
+	ScopeAccount Scope = "ACCOUNT"
+	// Events of every account. The admin account only.
+	ScopeGlobal Scope = "GLOBAL"
+)
+
+var AllScope = []Scope{
+	ScopeAccount,
+	ScopeGlobal,
+}
+
+func (e Scope) IsValid() bool {
+	switch e {
+	case ScopeAccount, ScopeGlobal:
+		return true
+	}
+	return false
+}
+
+func (e Scope) String() string {
+	return string(e)
+}
+
+func (e *Scope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Scope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Scope", str)
+	}
+	return nil
+}
+
+func (e Scope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Scope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Scope) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

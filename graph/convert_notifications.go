@@ -1,0 +1,176 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"herald/domain"
+	"herald/graph/model"
+)
+
+func kindOf(k model.EndpointKind) domain.EndpointKind {
+	return domain.EndpointKind(strings.ToLower(string(k)))
+}
+
+func modelKind(k domain.EndpointKind) model.EndpointKind {
+	return model.EndpointKind(strings.ToUpper(string(k)))
+}
+
+func scopeOf(s *model.Scope) domain.Scope {
+	if s != nil && *s == model.ScopeGlobal {
+		return domain.ScopeGlobal
+	}
+	return domain.ScopeAccount
+}
+
+func modelSelector(s domain.Selector) model.Selector {
+	scope := model.ScopeAccount
+	if s.Scope == domain.ScopeGlobal {
+		scope = model.ScopeGlobal
+	}
+	return model.Selector{Scope: scope, Level: s.Level, Type: s.Type, ResourceType: s.ResourceType}
+}
+
+func value[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// draftOf reads a ConfigurationInput for a configuration of kind owned by account. Settings
+// of another kind than the configuration's, or of several kinds, are an error.
+func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account string) (domain.ConfigurationDraft, error) {
+	d := domain.ConfigurationDraft{Name: strings.TrimSpace(in.Name), Description: value(in.Description, ""), VerifyTLS: value(in.VerifyTLS, true)}
+	given := map[domain.EndpointKind]bool{
+		domain.KindEmail: in.Email != nil, domain.KindGitHub: in.Github != nil, domain.KindJira: in.Jira != nil,
+		domain.KindSlack: in.Slack != nil, domain.KindTeams: in.Teams != nil, domain.KindWebhook: in.Webhook != nil,
+	}
+	v := &domain.ValidationError{}
+	for k, ok := range given {
+		if ok && k != kind {
+			v.Fields = append(v.Fields, domain.FieldError{Field: string(k), Message: fmt.Sprintf("settings of a %s configuration go in %s, not %s", kind, kind, k)})
+		}
+	}
+	if !given[kind] {
+		v.Fields = append(v.Fields, domain.FieldError{Field: string(kind), Message: fmt.Sprintf("the %s settings are required", kind)})
+	}
+	if len(v.Fields) > 0 {
+		return d, v
+	}
+	d.Settings = settingsOf(kind, in)
+	if in.Selectors == nil && in.QuickSelections == nil {
+		return d, nil // update: keep the selectors
+	}
+	d.Selectors = []domain.Selector{}
+	admin := account == domain.AdminAccount
+	for i, s := range in.Selectors {
+		sel, err := domain.NewSelector(scopeOf(s.Scope), value(s.Level, "*"), s.Type, value(s.ResourceType, "*"), true)
+		if err != nil {
+			return d, inputPath(err, "", fmt.Sprintf("selectors[%d]", i))
+		}
+		d.Selectors = append(d.Selectors, sel)
+	}
+	for i, name := range in.QuickSelections {
+		q, ok := domain.LookupQuickSelection(name)
+		if !ok {
+			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%q is not a quick selection; see the quickSelections query", name)}}}
+		}
+		sel, err := q.Selector(admin)
+		if err != nil {
+			return d, inputPath(err, "", fmt.Sprintf("quickSelections[%d]", i))
+		}
+		d.Selectors = append(d.Selectors, sel)
+	}
+	return d, nil
+}
+
+func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Settings {
+	secret := func(p *string) domain.Secret { return domain.NewSecret(value(p, "")) }
+	switch kind {
+	case domain.KindEmail:
+		e := in.Email
+		return domain.EmailSettings{Host: e.Host, Port: value(e.Port, 587), Username: value(e.Username, ""), Password: secret(e.Password),
+			Security: domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls)))), From: e.From, To: e.To}
+	case domain.KindGitHub:
+		g := in.Github
+		return domain.GitHubSettings{APIURL: value(g.APIURL, domain.DefaultGitHubAPIURL), Owner: g.Owner, Repository: g.Repository,
+			AccessToken: secret(g.AccessToken), Milestone: value(g.Milestone, 0), Labels: g.Labels, Assignees: g.Assignees}
+	case domain.KindJira:
+		j := in.Jira
+		return domain.JiraSettings{URL: j.URL, Username: j.Username, APIToken: secret(j.APIToken), ProjectKey: j.ProjectKey,
+			IssueType: value(j.IssueType, "Bug"), Priority: value(j.Priority, ""), Assignee: value(j.Assignee, ""), Labels: j.Labels}
+	case domain.KindSlack:
+		return domain.SlackSettings{WebhookURL: secret(in.Slack.WebhookURL)}
+	case domain.KindTeams:
+		return domain.TeamsSettings{WebhookURL: secret(in.Teams.WebhookURL)}
+	case domain.KindWebhook:
+		w := in.Webhook
+		headers := map[string]domain.Secret{}
+		for _, h := range w.Headers {
+			headers[h.Name] = domain.NewSecret(h.Value)
+		}
+		return domain.WebhookSettings{URL: w.URL, Username: value(w.Username, ""), Password: secret(w.Password), HMACSecret: secret(w.HmacSecret), Headers: headers}
+	}
+	return nil
+}
+
+// modelConfiguration shows a configuration without its credentials: only whether they are set.
+func modelConfiguration(c domain.Configuration) *model.NotificationEndpointConfiguration {
+	out := &model.NotificationEndpointConfiguration{
+		ID: c.ID, Account: c.Account, Kind: modelKind(c.Kind), Name: c.Name, Description: c.Description,
+		VerifyTLS: c.VerifyTLS, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Revision: int(c.Revision),
+		Settings: modelSettings(c.Settings), Selectors: make([]model.Selector, len(c.Selectors)),
+	}
+	for i, s := range c.Selectors {
+		out.Selectors[i] = modelSelector(s)
+	}
+	return out
+}
+
+func modelSettings(s domain.Settings) model.EndpointSettings {
+	switch s := s.(type) {
+	case domain.EmailSettings:
+		return model.EmailSettings{Host: s.Host, Port: s.Port, Username: optional(s.Username), HasPassword: s.Password.IsSet(),
+			UseTLS: model.EmailSecurity(strings.ToUpper(string(s.Security))), From: s.From, To: nonNil(s.To)}
+	case domain.GitHubSettings:
+		out := model.GitHubSettings{APIURL: s.APIURL, Owner: s.Owner, Repository: s.Repository, HasAccessToken: s.AccessToken.IsSet(), Labels: nonNil(s.Labels), Assignees: nonNil(s.Assignees)}
+		if s.Milestone > 0 {
+			out.Milestone = &s.Milestone
+		}
+		return out
+	case domain.JiraSettings:
+		return model.JiraSettings{URL: s.URL, Username: s.Username, HasAPIToken: s.APIToken.IsSet(), ProjectKey: s.ProjectKey, IssueType: s.IssueType,
+			Priority: optional(s.Priority), Assignee: optional(s.Assignee), Labels: nonNil(s.Labels)}
+	case domain.SlackSettings:
+		return model.SlackSettings{HasWebhookURL: s.WebhookURL.IsSet()}
+	case domain.TeamsSettings:
+		return model.TeamsSettings{HasWebhookURL: s.WebhookURL.IsSet()}
+	case domain.WebhookSettings:
+		names := make([]string, 0, len(s.Headers))
+		for name := range s.Headers {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return model.WebhookSettings{URL: s.URL, Username: optional(s.Username), HasPassword: s.Password.IsSet(), HasHmacSecret: s.HMACSecret.IsSet(), HeaderNames: names}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// configuration reads one configuration as the actor sees it.
+func (r *Resolver) configuration(ctx context.Context, actor domain.Actor, id string) (*model.NotificationEndpointConfiguration, error) {
+	c, err := r.Notifications.Queries.Configuration(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return modelConfiguration(c), nil
+}
