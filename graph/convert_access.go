@@ -86,4 +86,3 @@ func conflict(err error) error {
 	}
 	return err
 }
-
