@@ -174,3 +174,18 @@ func (r *Resolver) configuration(ctx context.Context, actor domain.Actor, id str
 	}
 	return modelConfiguration(c), nil
 }
+
+// keepHeaders keeps a webhook's headers when an update leaves them out: their names are
+// carried over with empty values, which the update command fills from the stored ones.
+func keepHeaders(next, current domain.Settings, in model.ConfigurationInput) domain.Settings {
+	w, ok := next.(domain.WebhookSettings)
+	old, wasWebhook := current.(domain.WebhookSettings)
+	if !ok || !wasWebhook || in.Webhook == nil || in.Webhook.Headers != nil {
+		return next
+	}
+	w.Headers = make(map[string]domain.Secret, len(old.Headers))
+	for name := range old.Headers {
+		w.Headers[name] = domain.Secret{}
+	}
+	return w
+}

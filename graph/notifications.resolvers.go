@@ -44,6 +44,7 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 	if err != nil {
 		return nil, inputPath(err, "", "input")
 	}
+	draft.Settings = keepHeaders(draft.Settings, current.Settings, input)
 	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft}
 	if expectedRevision != nil {
 		rev := uint64(*expectedRevision)

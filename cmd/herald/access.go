@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newAccountCommand() *cobra.Command {
+	var url string
+	cmd := &cobra.Command{
+		Use:   "account",
+		Short: "Manage accounts, users and API tokens",
+		Long: `Manage accounts and their users (admin account only), and API tokens (your own, or
+anyone's for the admin account). Users have the role read-only or read-write.`,
+	}
+	addClientFlags(cmd, &url)
+	cmd.AddCommand(
+		newAccountListCommand(&url), newAccountCreateCommand(&url), newWhoamiCommand(&url),
+		newUserCommand(&url), newTokenCommand(&url),
+	)
+	return cmd
+}
+
+type wireAccount struct {
+	Name      string `json:"name"`
+	CreatedAt string `json:"createdAt"`
+	Users     []struct {
+		Name        string `json:"name"`
+		Role        string `json:"role"`
+		HasPassword bool   `json:"hasPassword"`
+		Tokens      []struct {
+			ID          string  `json:"id"`
+			Description string  `json:"description"`
+			IssuedAt    string  `json:"issuedAt"`
+			ExpiresAt   *string `json:"expiresAt"`
+			Revoked     bool    `json:"revoked"`
+		} `json:"tokens"`
+	} `json:"users"`
+}
+
+const accountFields = `name createdAt users { name role hasPassword tokens { id description issuedAt expiresAt revoked } }`
+
+func newAccountListCommand(url *string) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts and their users (admin only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var data struct {
+				Accounts []wireAccount `json:"accounts"`
+			}
+			if err := newClient(*url).do(cmd.Context(), `query { accounts { `+accountFields+` } }`, nil, &data); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, data.Accounts)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
+			fmt.Fprintln(tw, "Account\tUser\tRole\tCreated")
+			for _, a := range data.Accounts {
+				if len(a.Users) == 0 {
+					fmt.Fprintf(tw, "%s\t-\t-\t%s\n", a.Name, a.CreatedAt)
+				}
+				for _, u := range a.Users {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, u.Name, roleName(u.Role), a.CreatedAt)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	addOutputFlag(cmd, &output, "table", "table", "json")
+	return cmd
+}
+
+func roleName(r string) string { return strings.ReplaceAll(strings.ToLower(r), "_", "-") }
+
+func roleValue(r string) (string, error) {
+	switch strings.ToLower(r) {
+	case "read-only", "readonly", "read_only":
+		return "READ_ONLY", nil
+	case "read-write", "readwrite", "read_write":
+		return "READ_WRITE", nil
+	}
+	return "", fmt.Errorf("--role %q: use read-only or read-write", r)
+}
+
+func newAccountCreateCommand(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create an account (admin only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := newClient(*url).do(cmd.Context(), `mutation($n: String!) { createAccount(name: $n) { name } }`, map[string]any{"n": args[0]}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created account %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newWhoamiCommand(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show the account, user and role your credentials stand for",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var data struct {
+				Viewer struct {
+					Account, User, Role string
+					Admin               bool
+				} `json:"viewer"`
+			}
+			if err := newClient(*url).do(cmd.Context(), `query { viewer { account user role admin } }`, nil, &data); err != nil {
+				return err
+			}
+			v := data.Viewer
+			fmt.Fprintf(cmd.OutOrStdout(), "user %s of account %s (%s)\n", v.User, v.Account, roleName(v.Role))
+			return nil
+		},
+	}
+}
+
+func newUserCommand(url *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Add, remove and change users (admin only, except your own password)"}
+	var role, password string
+	add := &cobra.Command{
+		Use:   "add ACCOUNT USER",
+		Short: "Add a user to an account",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := roleValue(role)
+			if err != nil {
+				return err
+			}
+			pw, err := readValue(password, cmd.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("--password: %w", err)
+			}
+			vars := map[string]any{"a": args[0], "u": args[1], "r": r}
+			if pw != "" {
+				vars["p"] = pw
+			}
+			q := `mutation($a: String!, $u: String!, $r: Role!, $p: String) { addUser(account: $a, user: $u, role: $r, password: $p) { name } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added user %s to account %s (%s)\n", args[1], args[0], roleName(r))
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "read-only", "read-only or read-write")
+	add.Flags().StringVar(&password, "password", "", "password (@FILE or @- to read it); none: the user signs in with API tokens only")
+	remove := &cobra.Command{
+		Use:   "remove ACCOUNT USER",
+		Short: "Remove a user; its API tokens stop working",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := `mutation($a: String!, $u: String!) { removeUser(account: $a, user: $u) }`
+			if err := newClient(*url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1]}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed user %s of account %s\n", args[1], args[0])
+			return nil
+		},
+	}
+	var grantRole string
+	grant := &cobra.Command{
+		Use:   "role ACCOUNT USER",
+		Short: "Change the role of a user",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := roleValue(grantRole)
+			if err != nil {
+				return err
+			}
+			q := `mutation($a: String!, $u: String!, $r: Role!) { grantRole(account: $a, user: $u, role: $r) { name } }`
+			if err := newClient(*url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1], "r": r}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s of account %s is now %s\n", args[1], args[0], roleName(r))
+			return nil
+		},
+	}
+	grant.Flags().StringVar(&grantRole, "role", "", "read-only or read-write")
+	var newPassword string
+	passwd := &cobra.Command{
+		Use:   "password [ACCOUNT USER]",
+		Short: "Change a password: yours, or (admin) anyone's",
+		Args:  cobra.RangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readValue(newPassword, cmd.InOrStdin())
+			if err != nil || pw == "" {
+				return fmt.Errorf("--password is required (@FILE or @- to read it)")
+			}
+			vars := map[string]any{"p": pw}
+			if len(args) == 2 {
+				vars["a"], vars["u"] = args[0], args[1]
+			} else if len(args) == 1 {
+				return fmt.Errorf("give both ACCOUNT and USER, or neither for your own password")
+			}
+			q := `mutation($a: String, $u: String, $p: String!) { changePassword(account: $a, user: $u, password: $p) }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Password changed")
+			return nil
+		},
+	}
+	passwd.Flags().StringVar(&newPassword, "password", "", "the new password (@FILE or @- to read it)")
+	cmd.AddCommand(add, remove, grant, passwd)
+	return cmd
+}
+
+func newTokenCommand(url *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Issue and revoke API tokens"}
+	var account, user, description string
+	var ttl time.Duration
+	issue := &cobra.Command{
+		Use:   "issue",
+		Short: "Issue an API token (shown once: store it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vars := map[string]any{"d": description}
+			if account != "" {
+				vars["a"] = account
+			}
+			if user != "" {
+				vars["u"] = user
+			}
+			if ttl > 0 {
+				vars["ttl"] = int(ttl.Seconds())
+			}
+			var data struct {
+				Token struct {
+					ID        string  `json:"id"`
+					Token     string  `json:"token"`
+					ExpiresAt *string `json:"expiresAt"`
+				} `json:"issueApiToken"`
+			}
+			q := `mutation($a: String, $u: String, $d: String, $ttl: Int) { issueApiToken(account: $a, user: $u, description: $d, ttlSeconds: $ttl) { id token expiresAt } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), data.Token.Token)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Token %s issued; it is shown this once. Use it as HERALD_TOKEN or 'Authorization: Bearer <token>'.\n", data.Token.ID)
+			return nil
+		},
+	}
+	issue.Flags().StringVar(&account, "account", "", "account of the user (default: yours)")
+	issue.Flags().StringVar(&user, "user", "", "user to issue it to (default: you)")
+	issue.Flags().StringVar(&description, "description", "", "what the token is for")
+	issue.Flags().DurationVar(&ttl, "ttl", 0, "lifetime, such as 720h; 0 never expires")
+	var rAccount, rUser string
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars := map[string]any{"id": args[0]}
+			if rAccount != "" {
+				vars["a"] = rAccount
+			}
+			if rUser != "" {
+				vars["u"] = rUser
+			}
+			q := `mutation($a: String, $u: String, $id: ID!) { revokeApiToken(account: $a, user: $u, id: $id) }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", args[0])
+			return nil
+		},
+	}
+	revoke.Flags().StringVar(&rAccount, "account", "", "account of the user (default: yours)")
+	revoke.Flags().StringVar(&rUser, "user", "", "user of the token (default: you)")
+	cmd.AddCommand(issue, revoke)
+	return cmd
+}

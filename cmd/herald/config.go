@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// fileConfig is herald.yaml. The notifications section keeps the meaning it has in the
+// product herald replaces; the other sections are herald's own. Every key maps to a flag of
+// `herald serve` (the flag tag), so that a value can come from the command line, the
+// environment (HERALD_<FLAG>) or this file, in that order of precedence.
+type fileConfig struct {
+	Notifications struct {
+		Enabled          *bool  `yaml:"enabled" flag:"notifications-enabled"`
+		RequireAuth      *bool  `yaml:"require_auth" flag:"require-auth"`
+		EndpointHostname string `yaml:"endpoint_hostname" flag:"endpoint-hostname"`
+		Listen           string `yaml:"listen" flag:"listen"`
+		Port             int    `yaml:"port" flag:"port"`
+		CycleTimers      struct {
+			Notifications int `yaml:"notifications" flag:"notifications-cycle"`
+		} `yaml:"cycle_timers"`
+		UIURL string `yaml:"ui_url" flag:"ui-url"`
+	} `yaml:"notifications"`
+	Store struct {
+		DataDir string `yaml:"data_dir" flag:"data-dir"`
+	} `yaml:"store"`
+	Log struct {
+		Format string `yaml:"format" flag:"log-format"`
+		Level  string `yaml:"level" flag:"log-level"`
+	} `yaml:"log"`
+	Retention string `yaml:"retention" flag:"retention"`
+	Auth      struct {
+		AdminUser     string `yaml:"admin_user" flag:"admin-user"`
+		AdminPassword string `yaml:"admin_password" flag:"admin-password"`
+		SecretKey     string `yaml:"secret_key" flag:"secret-key"`
+	} `yaml:"auth"`
+}
+
+// loadConfigFile reads herald.yaml strictly: an unknown key is an error naming its path and
+// line, so that a typo never silently falls back to a default.
+func loadConfigFile(path string) (map[string]configValue, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		if errors.Is(err, errEmptyYAML) || err.Error() == "EOF" {
+			return map[string]configValue{}, nil
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(root.Content) == 0 {
+		return map[string]configValue{}, nil
+	}
+	values := map[string]configValue{}
+	if err := walkConfig(root.Content[0], reflect.TypeOf(fileConfig{}), "", values); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return values, nil
+}
+
+var errEmptyYAML = errors.New("empty")
+
+// configValue is one value of the config file, with where it came from.
+type configValue struct {
+	Value string
+	Path  string // notifications.port
+	Line  int
+}
+
+// walkConfig checks node against the struct type t and collects flag values.
+func walkConfig(node *yaml.Node, t reflect.Type, path string, values map[string]configValue) error {
+	if node.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: %s must be a mapping of keys to values", node.Line, nameOr(path, "the document"))
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key, val := node.Content[i], node.Content[i+1]
+		keyPath := key.Value
+		if path != "" {
+			keyPath = path + "." + key.Value
+		}
+		field, ok := fieldByYAML(t, key.Value)
+		if !ok {
+			return fmt.Errorf("line %d: unknown key %s (known keys here: %s)", key.Line, keyPath, strings.Join(yamlKeys(t), ", "))
+		}
+		ft := field.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			if err := walkConfig(val, ft, keyPath, values); err != nil {
+				return err
+			}
+			continue
+		}
+		if val.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: %s must be a single value", val.Line, keyPath)
+		}
+		if err := checkScalar(ft.Kind(), val, keyPath); err != nil {
+			return err
+		}
+		values[field.Tag.Get("flag")] = configValue{Value: val.Value, Path: keyPath, Line: val.Line}
+	}
+	return nil
+}
+
+func checkScalar(kind reflect.Kind, val *yaml.Node, path string) error {
+	switch kind {
+	case reflect.Int:
+		if _, err := strconv.Atoi(val.Value); err != nil {
+			return fmt.Errorf("line %d: %s must be a whole number, not %q", val.Line, path, val.Value)
+		}
+	case reflect.Bool:
+		if _, err := strconv.ParseBool(val.Value); err != nil {
+			return fmt.Errorf("line %d: %s must be true or false, not %q", val.Line, path, val.Value)
+		}
+	}
+	return nil
+}
+
+func fieldByYAML(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Tag.Get("yaml") == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func yamlKeys(t reflect.Type) []string {
+	keys := make([]string, t.NumField())
+	for i := range t.NumField() {
+		keys[i] = t.Field(i).Tag.Get("yaml")
+	}
+	return keys
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// applySettings gives each flag not set on the command line its value from the environment
+// (HERALD_<FLAG>) or, failing that, from the config file.
+func applySettings(cmd *cobra.Command, file map[string]configValue) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		v, fromEnv := os.LookupEnv(envName(f.Name))
+		source := envName(f.Name)
+		if !fromEnv {
+			c, ok := file[f.Name]
+			if !ok {
+				return
+			}
+			v, source = c.Value, fmt.Sprintf("config line %d: %s", c.Line, c.Path)
+		}
+		if e := cmd.Flags().Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %w", source, v, e)
+		}
+	})
+	return err
+}

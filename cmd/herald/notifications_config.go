@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	yaml "go.yaml.in/yaml/v3"
+
+	"herald/domain"
+)
+
+const configFields = `id account kind name description verifyTls createdAt updatedAt revision
+  selectors { scope level type resourceType }
+  settings {
+    __typename
+    ... on EmailSettings { host port username hasPassword useTls from to }
+    ... on GitHubSettings { apiUrl owner repository hasAccessToken milestone labels assignees }
+    ... on JiraSettings { url username hasApiToken projectKey issueType priority assignee labels }
+    ... on SlackSettings { hasWebhookUrl }
+    ... on TeamsSettings { hasWebhookUrl }
+    ... on WebhookSettings { url username hasPassword hasHmacSecret headerNames }
+  }`
+
+type wireSelector struct {
+	Scope        string `json:"scope" yaml:"scope"`
+	Level        string `json:"level" yaml:"level"`
+	Type         string `json:"type" yaml:"type"`
+	ResourceType string `json:"resourceType" yaml:"resource_type"`
+}
+
+type wireConfiguration struct {
+	ID          string         `json:"id" yaml:"id"`
+	Account     string         `json:"account" yaml:"account"`
+	Kind        string         `json:"kind" yaml:"kind"`
+	Name        string         `json:"name" yaml:"name"`
+	Description string         `json:"description" yaml:"description"`
+	VerifyTLS   bool           `json:"verifyTls" yaml:"verify_tls"`
+	CreatedAt   string         `json:"createdAt" yaml:"created_at"`
+	UpdatedAt   string         `json:"updatedAt" yaml:"updated_at"`
+	Revision    int            `json:"revision" yaml:"revision"`
+	Selectors   []wireSelector `json:"selectors" yaml:"selectors"`
+	Settings    map[string]any `json:"settings" yaml:"settings"`
+}
+
+func newConfigCommand(url *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "List, show, add, edit and remove endpoint configurations",
+		Long: `Endpoint configurations say where an account's notifications of one kind go (connection
+settings) and which events (selectors). Credentials are write-only: they are never shown back,
+only whether they are set; leave them out when editing to keep them.`,
+	}
+	cmd.AddCommand(newConfigListCommand(url), newConfigGetCommand(url), newConfigAddCommand(url), newConfigEditCommand(url), newConfigRemoveCommand(url))
+	return cmd
+}
+
+func newConfigListCommand(url *string) *cobra.Command {
+	var output, account string
+	cmd := &cobra.Command{
+		Use:   "list [KIND]",
+		Short: "List the configurations of your account (admin: of every account)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars := map[string]any{}
+			if len(args) == 1 {
+				kind, err := domain.ParseEndpointKind(args[0])
+				if err != nil {
+					return fmt.Errorf("KIND %q: use one of email, github, jira, slack, teams, webhook", args[0])
+				}
+				vars["kind"] = strings.ToUpper(string(kind))
+			}
+			if account != "" {
+				vars["account"] = account
+			}
+			var data struct {
+				List []wireConfiguration `json:"listNotificationEndpointConfigurations"`
+			}
+			q := `query($kind: EndpointKind, $account: String) { listNotificationEndpointConfigurations(kind: $kind, account: $account) { ` + configFields + ` } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, data.List)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
+			fmt.Fprintln(tw, "ID\tKind\tName\tAccount\tSelectors")
+			for _, c := range data.List {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, strings.ToLower(c.Kind), c.Name, c.Account, selectorSummary(c.Selectors))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&account, "account", "", "only this account's configurations (admin only)")
+	addOutputFlag(cmd, &output, "table", "table", "json")
+	return cmd
+}
+
+// selectorSummary prints selectors as scope/level/type/resource-type.
+func selectorSummary(sels []wireSelector) string {
+	parts := make([]string, len(sels))
+	for i, s := range sels {
+		parts[i] = strings.ToLower(s.Scope) + "/" + s.Level + "/" + s.Type + "/" + s.ResourceType
+	}
+	return strings.Join(parts, ", ")
+}
+
+func getConfiguration(cmd *cobra.Command, url, id string) (*wireConfiguration, error) {
+	var data struct {
+		Config *wireConfiguration `json:"getNotificationEndpointConfiguration"`
+	}
+	q := `query($id: ID!) { getNotificationEndpointConfiguration(id: $id) { ` + configFields + ` } }`
+	if err := newClient(url).do(cmd.Context(), q, map[string]any{"id": id}, &data); err != nil {
+		return nil, err
+	}
+	if data.Config == nil {
+		return nil, fmt.Errorf("no configuration with id %s in your account", id)
+	}
+	delete(data.Config.Settings, "__typename")
+	return data.Config, nil
+}
+
+func newConfigGetCommand(url *string) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show a configuration with its settings (credentials only as set or not) and selectors",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := getConfiguration(cmd, *url, args[0])
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, c)
+			}
+			c.Kind = strings.ToLower(c.Kind)
+			enc := yaml.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent(2)
+			if err := enc.Encode(c); err != nil {
+				return err
+			}
+			return enc.Close()
+		},
+	}
+	addOutputFlag(cmd, &output, "yaml", "yaml", "json")
+	return cmd
+}
+
+func newConfigRemoveCommand(url *string) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "remove ID",
+		Short: "Remove a configuration and its selectors, for good",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !yes && !confirm(cmd, fmt.Sprintf("Really remove configuration %s? It cannot be recovered.", args[0])) {
+				return fmt.Errorf("nothing removed (pass --yes to skip the question)")
+			}
+			const mutation = `mutation($id: ID!) { deleteNotificationEndpointConfiguration(id: $id) }`
+			if err := newClient(*url).do(cmd.Context(), mutation, map[string]any{"id": args[0]}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed configuration %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"herald/domain"
+)
+
+// settingKeys are the settings each kind takes through --set, with how to read their values.
+var settingKeys = map[domain.EndpointKind]map[string]string{
+	domain.KindEmail:   {"host": "text", "port": "int", "username": "text", "password": "secret", "useTls": "tls", "from": "text", "to": "list"},
+	domain.KindGitHub:  {"apiUrl": "text", "owner": "text", "repository": "text", "accessToken": "secret", "milestone": "int", "labels": "list", "assignees": "list"},
+	domain.KindJira:    {"url": "text", "username": "text", "apiToken": "secret", "projectKey": "text", "issueType": "text", "priority": "text", "assignee": "text", "labels": "list"},
+	domain.KindSlack:   {"webhookUrl": "secret"},
+	domain.KindTeams:   {"webhookUrl": "secret"},
+	domain.KindWebhook: {"url": "text", "username": "text", "password": "secret", "hmacSecret": "secret", "header": "header"},
+}
+
+// configFlags are the flags of `config add` and `config edit`.
+type configFlags struct {
+	name, description, account string
+	noVerifyTLS                bool
+	set, selectors, quick      []string
+}
+
+func (f *configFlags) add(cmd *cobra.Command, adding bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "name shown in listings")
+	fl.StringVar(&f.description, "description", "", "what the configuration is for")
+	fl.BoolVar(&f.noVerifyTLS, "no-verify-tls", false, "do not verify the receiver's TLS certificate")
+	fl.StringArrayVar(&f.set, "set", nil, "a setting as key=value; key=@FILE reads the value from a file (@- from stdin), which keeps credentials out of shell history")
+	fl.StringArrayVar(&f.selectors, "selector", nil, "a selector: TYPE[,level=info|error|*][,scope=account|global][,resource-type=TYPE|*], e.g. 'user.checks.*,level=*'")
+	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by name: all, policy-and-vulnerability, errors, ... (see `herald notifications config add --help`)")
+	if adding {
+		fl.StringVar(&f.account, "account", "", "account to add the configuration to (admin only; default: yours)")
+	}
+}
+
+// settings reads the --set values of a kind into the GraphQL settings input, on top of base.
+func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, stdin io.Reader) (map[string]any, error) {
+	keys := settingKeys[kind]
+	out := map[string]any{}
+	for k, v := range base {
+		if keys[k] != "" && keys[k] != "secret" {
+			out[k] = v
+		}
+	}
+	for _, kv := range f.set {
+		key, raw, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		typ, known := keys[key]
+		if !known {
+			names := make([]string, 0, len(keys))
+			for k := range keys {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			return nil, fmt.Errorf("--set %s: %s settings are %s", key, kind, strings.Join(names, ", "))
+		}
+		value, err := readValue(raw, stdin)
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: %w", key, err)
+		}
+		switch typ {
+		case "int":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return nil, fmt.Errorf("--set %s=%q: want a whole number", key, value)
+			}
+			out[key] = n
+		case "list":
+			out[key] = splitList(value)
+		case "tls":
+			out[key] = strings.ToUpper(value)
+		case "header":
+			name, v, ok := strings.Cut(value, ":")
+			if !ok {
+				return nil, fmt.Errorf("--set header=%q: want 'Name: value'", value)
+			}
+			headers, _ := out["headers"].([]map[string]any)
+			out["headers"] = append(headers, map[string]any{"name": strings.TrimSpace(name), "value": strings.TrimSpace(v)})
+		default:
+			out[key] = value
+		}
+	}
+	return out, nil
+}
+
+func readValue(raw string, stdin io.Reader) (string, error) {
+	path, ok := strings.CutPrefix(raw, "@")
+	if !ok {
+		return raw, nil
+	}
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// selectorInputs reads --selector values.
+func (f *configFlags) selectorInputs() ([]map[string]any, error) {
+	out := make([]map[string]any, 0, len(f.selectors))
+	for _, s := range f.selectors {
+		in := map[string]any{}
+		typ := s
+		for _, key := range []string{",level=", ",scope=", ",resource-type="} {
+			if i := strings.Index(typ, key); i >= 0 {
+				typ = typ[:i]
+			}
+		}
+		in["type"] = typ
+		for _, part := range strings.Split(strings.TrimPrefix(s, typ), ",")[1:] {
+			key, v, _ := strings.Cut(part, "=")
+			switch key {
+			case "level":
+				in["level"] = v
+			case "scope":
+				in["scope"] = strings.ToUpper(v)
+			case "resource-type":
+				in["resourceType"] = v
+			default:
+				return nil, fmt.Errorf("--selector %q: unknown part %q; use level=, scope= or resource-type=", s, part)
+			}
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// input builds the ConfigurationInput for kind from the flags on top of a current one.
+func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, current *wireConfiguration) (map[string]any, error) {
+	in := map[string]any{"name": f.name, "verifyTls": !f.noVerifyTLS}
+	var base map[string]any
+	if current != nil {
+		base = current.Settings
+		if !cmd.Flags().Changed("name") {
+			in["name"] = current.Name
+		}
+		in["description"] = current.Description
+		if !cmd.Flags().Changed("no-verify-tls") {
+			in["verifyTls"] = current.VerifyTLS
+		}
+	}
+	if cmd.Flags().Changed("description") {
+		in["description"] = f.description
+	}
+	settings, err := f.settings(kind, base, cmd.InOrStdin())
+	if err != nil {
+		return nil, err
+	}
+	in[string(kind)] = settings
+	if len(f.selectors) > 0 || len(f.quick) > 0 {
+		sels, err := f.selectorInputs()
+		if err != nil {
+			return nil, err
+		}
+		in["selectors"] = sels
+		in["quickSelections"] = f.quick
+	}
+	return in, nil
+}
+
+func newConfigAddCommand(url *string) *cobra.Command {
+	var f configFlags
+	cmd := &cobra.Command{
+		Use:   "add KIND",
+		Short: "Add a configuration of an endpoint kind to your account",
+		Long: `Add a configuration. Settings are given with --set key=value; selectors with --selector or
+--quick-selection (at least one). Quick selections: all (every event of the account),
+policy-and-vulnerability (user.checks.*), errors, user-errors, user-infos, user-all,
+system-errors, system-infos, system-all, global-all (admin account only).
+
+Settings by kind:
+  email:   host, port, username, password, useTls (starttls|tls|none), from, to (comma list)
+  github:  apiUrl, owner, repository, accessToken, milestone, labels, assignees
+  jira:    url, username, apiToken, projectKey, issueType, priority, assignee, labels
+  slack:   webhookUrl
+  teams:   webhookUrl
+  webhook: url, username, password, hmacSecret, header ('Name: value', repeatable)`,
+		Example: `  herald notifications config add slack --name ops --set webhookUrl=@slack-url.txt --quick-selection errors
+  herald notifications config add webhook --name audit --set url=https://hooks.example.com/herald \
+      --set hmacSecret=@- --selector 'user.checks.*' --selector 'system.*,level=error'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, err := domain.ParseEndpointKind(args[0])
+			if err != nil {
+				return fmt.Errorf("KIND %q: use one of email, github, jira, slack, teams, webhook", args[0])
+			}
+			if f.name == "" {
+				return fmt.Errorf("--name is required")
+			}
+			in, err := f.input(cmd, kind, nil)
+			if err != nil {
+				return err
+			}
+			vars := map[string]any{"kind": strings.ToUpper(string(kind)), "input": in}
+			if f.account != "" {
+				vars["account"] = f.account
+			}
+			var data struct {
+				Created wireConfiguration `json:"createNotificationEndpointConfiguration"`
+			}
+			q := `mutation($kind: EndpointKind!, $input: ConfigurationInput!, $account: String) { createNotificationEndpointConfiguration(kind: $kind, input: $input, account: $account) { id name } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added %s configuration %s (%s)\n", kind, data.Created.ID, data.Created.Name)
+			return nil
+		},
+	}
+	f.add(cmd, true)
+	return cmd
+}
+
+func newConfigEditCommand(url *string) *cobra.Command {
+	var f configFlags
+	var revision int
+	cmd := &cobra.Command{
+		Use:   "edit ID",
+		Short: "Edit a configuration: what you give changes, the rest stays",
+		Long: `Edit a configuration. Only the settings given with --set change; credentials left out
+keep their stored values. --selector and --quick-selection replace all selectors when given.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			current, err := getConfiguration(cmd, *url, args[0])
+			if err != nil {
+				return err
+			}
+			kind := domain.EndpointKind(strings.ToLower(current.Kind))
+			in, err := f.input(cmd, kind, current)
+			if err != nil {
+				return err
+			}
+			vars := map[string]any{"id": args[0], "input": in, "rev": current.Revision}
+			if cmd.Flags().Changed("expected-revision") {
+				vars["rev"] = revision
+			}
+			q := `mutation($id: ID!, $input: ConfigurationInput!, $rev: Int) { updateNotificationEndpointConfiguration(id: $id, input: $input, expectedRevision: $rev) { id revision } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Updated configuration %s\n", args[0])
+			return nil
+		},
+	}
+	f.add(cmd, false)
+	cmd.Flags().IntVar(&revision, "expected-revision", 0, "fail if the configuration is no longer at this revision (default: the one just read)")
+	return cmd
+}
