@@ -57,6 +57,10 @@ type Runner struct {
 	startFrom uint64    // and from where
 	cancel    context.CancelFunc
 	rebuild   bool // a rebuild was asked for: reset the view when follow returns
+
+	lease   Lease // nil: this instance alone applies the view
+	claim   FenceClaimer
+	standby bool // waiting for the lease while another instance applies the view
 }
 
 // NewRunner builds a runner. metrics may be nil.
@@ -74,14 +78,33 @@ const progressEvery = 2 * time.Second
 func (r *Runner) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
-		fctx, cancel := context.WithCancel(ctx)
+		lctx, done, err := r.lead(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.logger.Error("acquire the view's lease; retrying", "error", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			backoff = min(backoff*2, 10*time.Second)
+			continue
+		}
+		fctx, cancel := context.WithCancel(lctx)
 		r.mu.Lock()
 		r.cancel = cancel
 		r.mu.Unlock()
-		err := r.follow(fctx)
+		err = r.follow(fctx)
 		cancel()
+		lost := lctx.Err() != nil
+		done()
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if lost && !r.rebuildRequested() {
+			continue // stand by for the lease again
 		}
 		if r.rebuildRequested() {
 			if err := r.reset(ctx); err != nil {
@@ -137,6 +160,7 @@ type Progress struct {
 	Applied   uint64  // position applied
 	Target    uint64  // log head when the current catch-up began
 	CaughtUp  bool    // the view has reached Target and follows the log live
+	Standby   bool    // another instance holds the view's lease and applies it
 	Rate      float64 // records per second since the catch-up began
 	StartedAt time.Time
 }
@@ -145,7 +169,7 @@ type Progress struct {
 func (r *Runner) Progress() Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := Progress{View: r.projection.Name(), Applied: r.applied, Target: r.head, CaughtUp: r.caughtUp, StartedAt: r.started}
+	p := Progress{View: r.projection.Name(), Applied: r.applied, Target: r.head, CaughtUp: r.caughtUp, Standby: r.standby, StartedAt: r.started}
 	if d := time.Since(r.started).Seconds(); d > 0 && r.applied > r.startFrom {
 		p.Rate = float64(r.applied-r.startFrom) / d
 	}
@@ -236,13 +260,23 @@ func (r *Runner) Name() string { return r.projection.Name() }
 func (r *Runner) WaitFor(ctx context.Context, position uint64) error {
 	for {
 		r.mu.Lock()
-		applied, changed := r.applied, r.changed
+		applied, changed, standby := r.applied, r.changed, r.standby
 		r.mu.Unlock()
 		if applied >= position {
 			return nil
 		}
+		if standby { // another instance applies: read the shared checkpoint
+			if cp, err := r.projection.Checkpoint(ctx); err == nil && cp >= position {
+				return nil
+			}
+		}
+		wait := time.After(time.Hour)
+		if standby {
+			wait = time.After(10 * time.Millisecond)
+		}
 		select {
 		case <-changed:
+		case <-wait:
 		case <-ctx.Done():
 			return fmt.Errorf("wait for view %s to reach %d (at %d): %w", r.projection.Name(), position, applied, ctx.Err())
 		}
