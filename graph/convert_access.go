@@ -86,3 +86,24 @@ func conflict(err error) error {
 	}
 	return err
 }
+
+func (r *Resolver) projectionList(ctx context.Context) ([]model.Projection, error) {
+	list, head, err := r.Projections.Progress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Projection, len(list))
+	for i, p := range list {
+		lag := int(head) - int(p.Applied)
+		m := model.Projection{
+			Name: p.View, Position: int(p.Applied), Target: int(p.Target), LogHead: int(head), Lag: max(lag, 0),
+			CaughtUp: p.CaughtUp, Standby: p.Standby, RecordsPerSecond: p.Rate,
+		}
+		if !p.CaughtUp && p.Rate > 0 && lag > 0 {
+			eta := float64(lag) / p.Rate
+			m.EtaSeconds = &eta
+		}
+		out[i] = m
+	}
+	return out, nil
+}

@@ -52,6 +52,16 @@ type Resolver struct {
 
 	Access        AccessDeps
 	Notifications NotificationDeps
+	Projections   ProjectionControl
+}
+
+// ProjectionControl reports and rebuilds the views.
+type ProjectionControl interface {
+	// Progress reports every view, and the log's head.
+	Progress(ctx context.Context) ([]projections.Progress, uint64, error)
+	// Rebuild drops one view, or every view for "", and returns once they are dropped; the
+	// runners then apply the log to them again.
+	Rebuild(ctx context.Context, view string) error
 }
 
 // AccountReader reads the accounts view.

@@ -203,7 +203,7 @@ func TestRunner_rebuildDropsAndReappliesTheView(t *testing.T) {
 	f := newFixture(t, t.TempDir())
 	ctx := context.Background()
 	f.recordAndWait(t, ev("r1", 1, domain.LevelInfo, "a.b"), ev("r2", 2, domain.LevelError, "a.b"))
-	f.runner.Rebuild()
+	<-f.runner.Rebuild()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		p := f.runner.Progress()

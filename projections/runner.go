@@ -56,7 +56,8 @@ type Runner struct {
 	started   time.Time // when the current catch-up began
 	startFrom uint64    // and from where
 	cancel    context.CancelFunc
-	rebuild   bool // a rebuild was asked for: reset the view when follow returns
+	rebuild   bool          // a rebuild was asked for: reset the view when follow returns
+	dropped   chan struct{} // closed once the view asked to be rebuilt has been dropped
 
 	lease   Lease // nil: this instance alone applies the view
 	claim   FenceClaimer
@@ -126,15 +127,19 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // Rebuild drops the view and applies the whole log again, while the runner keeps running.
-// It returns at once; Progress tells how far the rebuild is.
-func (r *Runner) Rebuild() {
+// The channel is closed once the view has been dropped; Progress tells how far the rebuild is.
+func (r *Runner) Rebuild() <-chan struct{} {
 	r.mu.Lock()
 	r.rebuild = true
-	cancel := r.cancel
+	if r.dropped == nil {
+		r.dropped = make(chan struct{})
+	}
+	dropped, cancel := r.dropped, r.cancel
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
+	return dropped
 }
 
 func (r *Runner) rebuildRequested() bool {
@@ -149,6 +154,10 @@ func (r *Runner) reset(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.rebuild, r.applied, r.caughtUp = false, 0, false
+	if r.dropped != nil {
+		close(r.dropped)
+		r.dropped = nil
+	}
 	r.mu.Unlock()
 	r.logger.Info("view dropped for a rebuild")
 	return nil

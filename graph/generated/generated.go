@@ -142,6 +142,7 @@ type ComplexityRoot struct {
 		DeleteNotificationEndpointConfiguration func(childComplexity int, id string) int
 		GrantRole                               func(childComplexity int, account string, user string, role model.Role) int
 		IssueAPIToken                           func(childComplexity int, account *string, user *string, description *string, ttlSeconds *int) int
+		RebuildProjection                       func(childComplexity int, name *string) int
 		RecordEvents                            func(childComplexity int, input []model.EventInput) int
 		RecordEventsJSON                        func(childComplexity int, events string) int
 		RemoveUser                              func(childComplexity int, account string, user string) int
@@ -177,6 +178,18 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Projection struct {
+		CaughtUp         func(childComplexity int) int
+		EtaSeconds       func(childComplexity int) int
+		Lag              func(childComplexity int) int
+		LogHead          func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Position         func(childComplexity int) int
+		RecordsPerSecond func(childComplexity int) int
+		Standby          func(childComplexity int) int
+		Target           func(childComplexity int) int
+	}
+
 	Query struct {
 		Account                                func(childComplexity int, name string) int
 		Accounts                               func(childComplexity int) int
@@ -186,6 +199,7 @@ type ComplexityRoot struct {
 		GetNotificationEndpointConfiguration   func(childComplexity int, id string) int
 		ListNotificationEndpointConfigurations func(childComplexity int, kind *model.EndpointKind, account *string) int
 		ListNotificationEndpoints              func(childComplexity int) int
+		Projections                            func(childComplexity int) int
 		QuickSelections                        func(childComplexity int) int
 		Viewer                                 func(childComplexity int) int
 	}
@@ -286,6 +300,7 @@ type MutationResolver interface {
 	UpdateNotificationEndpointConfiguration(ctx context.Context, id string, input model.ConfigurationInput, expectedRevision *int) (*model.NotificationEndpointConfiguration, error)
 	DeleteNotificationEndpointConfiguration(ctx context.Context, id string) (bool, error)
 	UpdateNotificationEndpointStatus(ctx context.Context, kind model.EndpointKind, enabled bool) (*model.NotificationEndpoint, error)
+	RebuildProjection(ctx context.Context, name *string) ([]model.Projection, error)
 }
 type QueryResolver interface {
 	Events(ctx context.Context, filter *model.EventFilter, first *int, after *string) (*model.EventConnection, error)
@@ -298,6 +313,7 @@ type QueryResolver interface {
 	ListNotificationEndpointConfigurations(ctx context.Context, kind *model.EndpointKind, account *string) ([]model.NotificationEndpointConfiguration, error)
 	GetNotificationEndpointConfiguration(ctx context.Context, id string) (*model.NotificationEndpointConfiguration, error)
 	QuickSelections(ctx context.Context) ([]model.QuickSelection, error)
+	Projections(ctx context.Context) ([]model.Projection, error)
 }
 type SubscriptionResolver interface {
 	EventRecorded(ctx context.Context, filter *model.EventFilter) (<-chan *model.Event, error)
@@ -762,6 +778,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueAPIToken(childComplexity, args["account"].(*string), args["user"].(*string), args["description"].(*string), args["ttlSeconds"].(*int)), true
+	case "Mutation.rebuildProjection":
+		if e.ComplexityRoot.Mutation.RebuildProjection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rebuildProjection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RebuildProjection(childComplexity, args["name"].(*string)), true
 	case "Mutation.recordEvents":
 		if e.ComplexityRoot.Mutation.RecordEvents == nil {
 			break
@@ -940,6 +967,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Projection.caughtUp":
+		if e.ComplexityRoot.Projection.CaughtUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.CaughtUp(childComplexity), true
+	case "Projection.etaSeconds":
+		if e.ComplexityRoot.Projection.EtaSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.EtaSeconds(childComplexity), true
+	case "Projection.lag":
+		if e.ComplexityRoot.Projection.Lag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.Lag(childComplexity), true
+	case "Projection.logHead":
+		if e.ComplexityRoot.Projection.LogHead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.LogHead(childComplexity), true
+	case "Projection.name":
+		if e.ComplexityRoot.Projection.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.Name(childComplexity), true
+	case "Projection.position":
+		if e.ComplexityRoot.Projection.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.Position(childComplexity), true
+	case "Projection.recordsPerSecond":
+		if e.ComplexityRoot.Projection.RecordsPerSecond == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.RecordsPerSecond(childComplexity), true
+	case "Projection.standby":
+		if e.ComplexityRoot.Projection.Standby == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.Standby(childComplexity), true
+	case "Projection.target":
+		if e.ComplexityRoot.Projection.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.Target(childComplexity), true
+
 	case "Query.account":
 		if e.ComplexityRoot.Query.Account == nil {
 			break
@@ -1014,6 +1096,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ListNotificationEndpoints(childComplexity), true
+	case "Query.projections":
+		if e.ComplexityRoot.Query.Projections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Projections(childComplexity), true
 	case "Query.quickSelections":
 		if e.ComplexityRoot.Query.QuickSelections == nil {
 			break
@@ -2002,6 +2090,42 @@ extend type Mutation {
   updateNotificationEndpointStatus(kind: EndpointKind!, enabled: Boolean!): NotificationEndpoint! @hasPermission(action: "updateNotificationEndpoints")
 }
 `, BuiltIn: false},
+	{Name: "../schema/projections.graphqls", Input: `"A view of the log (event log, configurations, accounts) and how far it has applied the log."
+type Projection {
+  "Name of the view: eventlog, configurations or accounts."
+  name: String!
+  "Global log position the view has applied."
+  position: Int!
+  "Log position the current catch-up (or rebuild) aims at."
+  target: Int!
+  "Newest position of the log now."
+  logHead: Int!
+  "How many records of the log the view has not applied yet."
+  lag: Int!
+  "Whether the view has caught up and follows the log live."
+  caughtUp: Boolean!
+  "Whether another herald instance holds this view's lease and applies it (this one reads it)."
+  standby: Boolean!
+  "Records applied per second since the current catch-up began."
+  recordsPerSecond: Float!
+  "Estimated seconds until the view reaches the log head; null when caught up or unknown."
+  etaSeconds: Float
+}
+
+extend type Query {
+  "Every view with its position and lag. Admin only."
+  projections: [Projection!]! @hasPermission(action: "manageProjections")
+}
+
+extend type Mutation {
+  """
+  Drop a view (or every view, without a name) and rebuild it from the log while herald keeps
+  serving. The rebuild continues if the caller goes away, and resumes from the view's
+  checkpoint after a restart; follow it with the projections query. Admin only.
+  """
+  rebuildProjection(name: String): [Projection!]! @hasPermission(action: "manageProjections")
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
 An instant in UTC, written as RFC 3339 with microseconds: ` + "`" + `2018-06-28T22:36:26.512589Z` + "`" + `.
 Inputs accept any RFC 3339 offset or fraction, and a date-time without offset is read as UTC.
@@ -2205,6 +2329,30 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Projection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Projection_name(ctx, field)
+	case "position":
+		return ec.fieldContext_Projection_position(ctx, field)
+	case "target":
+		return ec.fieldContext_Projection_target(ctx, field)
+	case "logHead":
+		return ec.fieldContext_Projection_logHead(ctx, field)
+	case "lag":
+		return ec.fieldContext_Projection_lag(ctx, field)
+	case "caughtUp":
+		return ec.fieldContext_Projection_caughtUp(ctx, field)
+	case "standby":
+		return ec.fieldContext_Projection_standby(ctx, field)
+	case "recordsPerSecond":
+		return ec.fieldContext_Projection_recordsPerSecond(ctx, field)
+	case "etaSeconds":
+		return ec.fieldContext_Projection_etaSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Projection", field.Name)
 }
 
 func (ec *executionContext) childFields_QuickSelection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2660,6 +2808,20 @@ func (ec *executionContext) field_Mutation_issueApiToken_args(ctx context.Contex
 		return nil, err
 	}
 	args["ttlSeconds"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rebuildProjection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -5181,6 +5343,68 @@ func (ec *executionContext) fieldContext_Mutation_updateNotificationEndpointStat
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rebuildProjection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rebuildProjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RebuildProjection(ctx, fc.Args["name"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "manageProjections")
+				if err != nil {
+					var zeroVal []model.Projection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []model.Projection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Projection) graphql.Marshaler {
+			return ec.marshalNProjection2ᚕheraldᚋgraphᚋmodelᚐProjectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rebuildProjection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Projection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rebuildProjection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationEndpoint_kind(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEndpoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5602,6 +5826,213 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_name(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_position(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_target(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_logHead(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_logHead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogHead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_logHead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_lag(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_lag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_lag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_caughtUp(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_caughtUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaughtUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_caughtUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_standby(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_standby(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Standby, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_standby(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_recordsPerSecond(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_recordsPerSecond(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordsPerSecond, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_recordsPerSecond(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_etaSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_etaSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EtaSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_etaSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Query_events(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -6123,6 +6554,56 @@ func (ec *executionContext) fieldContext_Query_quickSelections(_ context.Context
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_QuickSelection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Projections(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "manageProjections")
+				if err != nil {
+					var zeroVal []model.Projection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []model.Projection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Projection) graphql.Marshaler {
+			return ec.marshalNProjection2ᚕheraldᚋgraphᚋmodelᚐProjectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Projection(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9867,6 +10348,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "rebuildProjection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rebuildProjection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10053,6 +10541,84 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var projectionImplementors = []string{"Projection"}
+
+func (ec *executionContext) _Projection(ctx context.Context, sel ast.SelectionSet, obj *model.Projection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Projection")
+		case "name":
+			out.Values[i] = ec._Projection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._Projection_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._Projection_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logHead":
+			out.Values[i] = ec._Projection_logHead(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lag":
+			out.Values[i] = ec._Projection_lag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "caughtUp":
+			out.Values[i] = ec._Projection_caughtUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "standby":
+			out.Values[i] = ec._Projection_standby(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordsPerSecond":
+			out.Values[i] = ec._Projection_recordsPerSecond(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "etaSeconds":
+			out.Values[i] = ec._Projection_etaSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10305,6 +10871,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_quickSelections(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "projections":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_projections(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -11522,6 +12110,22 @@ func (ec *executionContext) marshalNEventType2ᚕheraldᚋgraphᚋmodelᚐEventT
 	return ret
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNHeaderInput2heraldᚋgraphᚋmodelᚐHeaderInput(ctx context.Context, v any) (model.HeaderInput, error) {
 	res, err := ec.unmarshalInputHeaderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11647,6 +12251,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖheraldᚋgraphᚋmodelᚐPageInf
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjection2heraldᚋgraphᚋmodelᚐProjection(ctx context.Context, sel ast.SelectionSet, v model.Projection) graphql.Marshaler {
+	return ec._Projection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProjection2ᚕheraldᚋgraphᚋmodelᚐProjectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Projection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjection2heraldᚋgraphᚋmodelᚐProjection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNQuickSelection2heraldᚋgraphᚋmodelᚐQuickSelection(ctx context.Context, sel ast.SelectionSet, v model.QuickSelection) graphql.Marshaler {
@@ -12115,6 +12739,23 @@ func (ec *executionContext) unmarshalOEventFilter2ᚖheraldᚋgraphᚋmodelᚐEv
 	}
 	res, err := ec.unmarshalInputEventFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOGitHubSettingsInput2ᚖheraldᚋgraphᚋmodelᚐGitHubSettingsInput(ctx context.Context, v any) (*model.GitHubSettingsInput, error) {

@@ -327,6 +327,28 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A view of the log (event log, configurations, accounts) and how far it has applied the log.
+type Projection struct {
+	// Name of the view: eventlog, configurations or accounts.
+	Name string `json:"name"`
+	// Global log position the view has applied.
+	Position int `json:"position"`
+	// Log position the current catch-up (or rebuild) aims at.
+	Target int `json:"target"`
+	// Newest position of the log now.
+	LogHead int `json:"logHead"`
+	// How many records of the log the view has not applied yet.
+	Lag int `json:"lag"`
+	// Whether the view has caught up and follows the log live.
+	CaughtUp bool `json:"caughtUp"`
+	// Whether another herald instance holds this view's lease and applies it (this one reads it).
+	Standby bool `json:"standby"`
+	// Records applied per second since the current catch-up began.
+	RecordsPerSecond float64 `json:"recordsPerSecond"`
+	// Estimated seconds until the view reaches the log head; null when caught up or unknown.
+	EtaSeconds *float64 `json:"etaSeconds,omitempty"`
+}
+
 type Query struct {
 }
 

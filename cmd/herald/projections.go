@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type wireProjection struct {
+	Name             string   `json:"name"`
+	Position         int64    `json:"position"`
+	Target           int64    `json:"target"`
+	LogHead          int64    `json:"logHead"`
+	Lag              int64    `json:"lag"`
+	CaughtUp         bool     `json:"caughtUp"`
+	Standby          bool     `json:"standby"`
+	RecordsPerSecond float64  `json:"recordsPerSecond"`
+	EtaSeconds       *float64 `json:"etaSeconds"`
+}
+
+const projectionFields = `name position target logHead lag caughtUp standby recordsPerSecond etaSeconds`
+
+func newProjectionsCommand() *cobra.Command {
+	var url string
+	cmd := &cobra.Command{
+		Use:   "projections",
+		Short: "Show and rebuild the views of the log (admin only)",
+		Long: `herald answers queries from views (projections) of its event log: eventlog, configurations
+and accounts. Every view can be thrown away and rebuilt from the log.`,
+	}
+	addClientFlags(cmd, &url)
+	cmd.AddCommand(newProjectionsStatusCommand(&url), newProjectionsRebuildCommand(&url))
+	return cmd
+}
+
+func fetchProjections(cmd *cobra.Command, url string) ([]wireProjection, error) {
+	var data struct {
+		Projections []wireProjection `json:"projections"`
+	}
+	err := newClient(url).do(cmd.Context(), `query { projections { `+projectionFields+` } }`, nil, &data)
+	return data.Projections, err
+}
+
+func newProjectionsStatusCommand(url *string) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each view's position, lag and state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			list, err := fetchProjections(cmd, *url)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, list)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
+			fmt.Fprintln(tw, "View\tPosition\tLog head\tLag\tState")
+			for _, p := range list {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", p.Name, p.Position, p.LogHead, p.Lag, projectionState(p))
+			}
+			return tw.Flush()
+		},
+	}
+	addOutputFlag(cmd, &output, "table", "table", "json")
+	return cmd
+}
+
+func projectionState(p wireProjection) string {
+	switch {
+	case p.Standby:
+		return "standby (another instance applies it)"
+	case p.CaughtUp:
+		return "live"
+	case p.EtaSeconds != nil:
+		return fmt.Sprintf("catching up, %.0f records/s, ETA %s", p.RecordsPerSecond, (time.Duration(*p.EtaSeconds) * time.Second).String())
+	}
+	return "catching up"
+}
+
+func newProjectionsRebuildCommand(url *string) *cobra.Command {
+	var view string
+	var detach bool
+	cmd := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Drop views and rebuild them from the log, with a progress bar",
+		Long: `Drop a view (--view NAME) or every view and rebuild it from the log, while herald keeps
+serving. The rebuild runs in the server: interrupting this command does not stop it, and a
+server restarted mid-rebuild resumes from the view's checkpoint. Without --detach the command
+shows a progress bar until the views are live again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vars := map[string]any{}
+			if view != "" {
+				vars["name"] = view
+			}
+			var data struct {
+				Rebuild []wireProjection `json:"rebuildProjection"`
+			}
+			q := `mutation($name: String) { rebuildProjection(name: $name) { ` + projectionFields + ` } }`
+			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			if detach {
+				fmt.Fprintln(cmd.OutOrStdout(), "Rebuild started; follow it with 'herald projections status'")
+				return nil
+			}
+			start := time.Now()
+			for {
+				list, err := fetchProjections(cmd, *url)
+				if err != nil {
+					return err
+				}
+				done := renderProgress(cmd.ErrOrStderr(), list, view)
+				if done {
+					fmt.Fprintf(cmd.OutOrStdout(), "\nRebuilt in %s\n", time.Since(start).Round(time.Millisecond))
+					return nil
+				}
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-cmd.Context().Done():
+					fmt.Fprintln(cmd.ErrOrStderr(), "\nStopped watching; the rebuild goes on in the server")
+					return nil
+				}
+			}
+		},
+	}
+	cmd.Flags().StringVar(&view, "view", "", "the view to rebuild (eventlog, configurations, accounts); default: every view")
+	cmd.Flags().BoolVar(&detach, "detach", false, "start the rebuild and return without waiting")
+	return cmd
+}
+
+// renderProgress draws one progress line and tells whether every watched view is live.
+func renderProgress(w io.Writer, list []wireProjection, view string) bool {
+	var pos, target int64
+	var rate float64
+	done := true
+	for _, p := range list {
+		if view != "" && p.Name != view {
+			continue
+		}
+		pos += p.Position
+		target += max(p.LogHead, 1)
+		rate += p.RecordsPerSecond
+		done = done && p.CaughtUp
+	}
+	frac := float64(pos) / float64(max(target, 1))
+	if done {
+		frac = 1
+	}
+	const width = 30
+	filled := int(frac * width)
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	eta := "-"
+	if rate > 0 && !done {
+		eta = (time.Duration(float64(target-pos)/rate) * time.Second).Round(time.Second).String()
+	}
+	fmt.Fprintf(w, "\r[%s] %3.0f%%  %d/%d records  %.0f records/s  ETA %s   ", bar, frac*100, pos, target, rate, eta)
+	return done
+}
