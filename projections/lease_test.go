@@ -1,0 +1,162 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"herald/adapters/eventstore/embedded"
+	"herald/adapters/views/memory"
+	redisview "herald/adapters/views/redis"
+	"herald/adapters/views/redis/redistest"
+	"herald/commands"
+	"herald/domain"
+	"herald/projections"
+)
+
+// instance is one herald instance's event-log runner on a shared Redis view.
+type instance struct {
+	client *goredis.Client
+	runner *projections.Runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startInstance(t *testing.T, srv *redistest.Server, store *embedded.Store, prefix string) *instance {
+	t.Helper()
+	client := goredis.NewClient(srv.ClientOptions())
+	base, err := redisview.NewEventLog(client, redisview.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := redisview.NewLeasedEventLog(base)
+	lease, err := redisview.NewLease(client, projections.EventLogViewName, redisview.LeaseOptions{Prefix: prefix, TTL: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	projection, _ := projections.NewEventLogProjection(view, nil)
+	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
+	runner.UseLease(lease, view.Claim)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{client: client, runner: runner, cancel: cancel, done: make(chan struct{})}
+	go func() { _ = runner.Run(ctx); close(in.done) }()
+	t.Cleanup(func() { in.cancel(); <-in.done; _ = client.Close() })
+	return in
+}
+
+// crash stops an instance the way a killed process stops: its Redis connection goes away
+// first, so it can neither renew nor release its lease, which others must wait out.
+func (in *instance) crash() {
+	_ = in.client.Close()
+	in.cancel()
+	<-in.done
+}
+
+// TestRunner_leaseMovesToASurvivingInstance runs two instances on one Redis view, crashes the
+// one applying it in the middle of a stream of writes, and checks that the other takes over
+// and that the Redis view then equals a view rebuilt from the log, entry for entry.
+func TestRunner_leaseMovesToASurvivingInstance(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	batch := func(b int) {
+		events := make([]domain.LogEvent, 500)
+		for i := range events {
+			events[i] = ev(fmt.Sprintf("lease-%03d-%03d", b, i), i%60, domain.Level(1+i%2), "system.feeds.sync.started")
+		}
+		if _, err := record.Handle(ctx, commands.RecordEvents{Events: events}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for b := range 4 {
+		batch(b)
+	}
+	prefix := redistest.Prefix(t)
+	a := startInstance(t, srv, store, prefix)
+	b := startInstance(t, srv, store, prefix)
+
+	holder, other := a, b
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if !a.runner.Progress().Standby {
+			break
+		}
+		if !b.runner.Progress().Standby {
+			holder, other = b, a
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no instance took the lease")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for b := 4; b < 8; b++ {
+		batch(b)
+	}
+	holder.crash()
+	for b := 8; b < 12; b++ {
+		batch(b)
+	}
+	head, _ := store.LastPosition(ctx)
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := other.runner.WaitFor(wctx, head); err != nil {
+		t.Fatalf("the surviving instance did not catch up: %v (%+v)", err, other.runner.Progress())
+	}
+	if other.runner.Progress().Standby {
+		t.Fatal("the surviving instance never took the lease")
+	}
+
+	// Rebuild the same log into memory and compare, page by page.
+	reference := memory.NewEventLog()
+	projection, _ := projections.NewEventLogProjection(reference, nil)
+	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = runner.Run(rctx) }()
+	if err := runner.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
+	assertSameViews(t, reference, shared, 6000)
+}
+
+func assertSameViews(t *testing.T, want, got projections.EventLogView, total int) {
+	t.Helper()
+	ctx := context.Background()
+	req := projections.EventPageRequest{Limit: 1000}
+	seen := 0
+	for {
+		w, err1 := want.Page(ctx, req)
+		g, err2 := got.Page(ctx, req)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if len(w.Entries) != len(g.Entries) || w.HasMore != g.HasMore {
+			t.Fatalf("page after %d entries: %d entries (more %v) in Redis, %d (more %v) rebuilt", seen, len(g.Entries), g.HasMore, len(w.Entries), w.HasMore)
+		}
+		for i := range w.Entries {
+			if w.Entries[i].ID != g.Entries[i].ID || w.Entries[i].Position != g.Entries[i].Position {
+				t.Fatalf("entry %d: Redis has %s@%d, the rebuild %s@%d", seen+i, g.Entries[i].ID, g.Entries[i].Position, w.Entries[i].ID, w.Entries[i].Position)
+			}
+		}
+		seen += len(w.Entries)
+		if !w.HasMore {
+			break
+		}
+		last := w.Entries[len(w.Entries)-1]
+		req.After = &projections.Cursor{Timestamp: last.Timestamp, Position: last.Position}
+	}
+	if seen != total {
+		t.Fatalf("the views hold %d entries, want %d", seen, total)
+	}
+}
