@@ -7,6 +7,10 @@
 // entries in its time window, newest first, probing the other fields' indexes for each
 // member (an intersection, smallest index first), so that no query scans the log. Writes run as Lua scripts, so a fact and its indexes change together, and
 // the scripts of one Apply are chained so the checkpoint never passes data that is missing.
+//
+// The configurations view (Configurations) and the accounts view (Accounts) live here too:
+// small, read often, one JSON value per item, each batch written by one script. All three
+// views follow the same key conventions (a hash tag per view) and fencing.
 package redis
 
 import (
@@ -14,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -59,27 +62,12 @@ func (v *EventLog) Fenced(fence uint64) *EventLog {
 // new lease holder fences out the former one at once rather than at its first Apply. It
 // fails with ErrFenced when a newer fence holds the view.
 func (v *EventLog) ClaimFence(ctx context.Context) error {
-	err := v.scripts.claim.Run(ctx, v.client, []string{v.keys.fence}, v.fence).Err()
-	if err = scriptError(err); err != nil {
-		return fmt.Errorf("claim view with fence %d: %w", v.fence, err)
-	}
-	return nil
+	return claimFence(ctx, v.client, v.scripts.claim, v.keys.fence, v.fence)
 }
 
 // Checkpoint implements projections.EventLogView.
 func (v *EventLog) Checkpoint(ctx context.Context) (uint64, error) {
-	s, err := v.client.Get(ctx, v.keys.checkpoint).Result()
-	if errors.Is(err, goredis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read checkpoint: %w", err)
-	}
-	cp, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("read checkpoint %q: %w", s, err)
-	}
-	return cp, nil
+	return readCheckpoint(ctx, v.client, v.keys.checkpoint)
 }
 
 // Entry implements projections.EventLogView.

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Options tune an EventLog. The zero value is usable: setDefaults fills the gaps.
+// Options tune an EventLog; Configurations and Accounts use Prefix alone. The zero value is
+// usable: setDefaults fills the gaps.
 type Options struct {
 	// Prefix starts every key of the view, so that several views (or tests) share a server.
 	// Default "herald:".

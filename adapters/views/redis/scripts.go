@@ -9,8 +9,11 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// The Lua sources, each run with common.lua in front of it.
+// The Lua sources of the event-log view, each run with fence.lua and common.lua in front of
+// it.
 var (
+	//go:embed lua/fence.lua
+	luaFence string
 	//go:embed lua/common.lua
 	luaCommon string
 	//go:embed lua/apply.lua
@@ -35,7 +38,7 @@ type scripts struct {
 }
 
 func newScripts() scripts {
-	with := func(src string) *goredis.Script { return goredis.NewScript(luaCommon + "\n" + src) }
+	with := func(src string) *goredis.Script { return goredis.NewScript(luaFence + "\n" + luaCommon + "\n" + src) }
 	return scripts{
 		apply: with(luaApply), clear: with(luaClear), query: with(luaQuery),
 		entry: with(luaEntry), reset: with(luaReset), claim: with(luaClaim),

@@ -2,6 +2,9 @@
 // test calls TestEventLogView with a constructor of fresh, empty views; the suite runs every
 // contract test against it in parallel, each test on a view of its own, and checks the
 // answers against a brute-force model built on domain.EventFilter.Matches.
+//
+// TestConfigurationView and TestAccountView are the same for the configurations and accounts
+// views, against models made of maps.
 package viewstest
 
 import (

@@ -1,5 +1,5 @@
--- Shared by every script of the event-log view (prepended to each). See layout.go for the
--- keys and encoding.go for the entry and sort-key formats.
+-- Shared by every script of the event-log view (prepended to each, after fence.lua). See
+-- layout.go for the keys and encoding.go for the entry and sort-key formats.
 
 -- The stored form of an entry: sort key, level, id, type, account, resource id, resource
 -- type, service, host. Keep in step with entryFormat in encoding.go.
@@ -14,30 +14,6 @@ local function posLess(a, b) -- 8-byte big-endian positions
   local b1, b2 = struct.unpack('>I4I4', b)
   if a1 ~= b1 then return a1 < b1 end
   return a2 < b2
-end
-
--- decimalLess compares two decimal integers without leading zeros (checkpoints), exactly
--- even beyond 2^53, where Lua's numbers lose digits.
-local function decimalLess(a, b)
-  if #a ~= #b then return #a < #b end
-  for i = 1, #a, 10 do
-    local x, y = tonumber(string.sub(a, i, i + 9)), tonumber(string.sub(b, i, i + 9))
-    if x ~= y then return x < y end
-  end
-  return false
-end
-
--- fenced refuses a write whose fence is older than the one stored, and stores a newer one,
--- so that once a new lease holder has written, a paused former holder cannot.
-local function fenced(fenceKey, fence)
-  local stored = redis.call('GET', fenceKey) or '0'
-  if tonumber(stored) > tonumber(fence) then
-    return 'HERALD_FENCED write with fence ' .. fence .. ' refused: the view is held with fence ' .. stored
-  end
-  if tonumber(stored) < tonumber(fence) then
-    redis.call('SET', fenceKey, fence)
-  end
-  return nil
 end
 
 -- The scripts of one Apply form a chain: each refuses to run unless its predecessor ran to
