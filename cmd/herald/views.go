@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"herald/adapters/views/memory"
 	"herald/projections"
 )
 
@@ -30,3 +31,7 @@ func (v viewSet) WaitForHead(ctx context.Context) error {
 	}
 	return v.WaitFor(ctx, head)
 }
+
+func memoryEventLog() projections.EventLogView            { return memory.NewEventLog() }
+func memoryConfigurations() projections.ConfigurationView { return memory.NewConfigurations() }
+func memoryAccounts() projections.AccountView             { return memory.NewAccounts() }

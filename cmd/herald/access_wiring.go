@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"herald/adapters/secrets"
+	"herald/commands"
+)
+
+// authFlags configure access control.
+type authFlags struct {
+	RequireAuth   bool
+	AdminUser     string
+	AdminPassword string
+	SecretKey     string
+}
+
+func (a *authFlags) add(f *pflag.FlagSet) {
+	f.BoolVar(&a.RequireAuth, "require-auth", true, "require credentials (Basic or Bearer) on every request; false makes every request act as the admin account (local use only)")
+	f.StringVar(&a.AdminUser, "admin-user", "admin", "name of the admin account's first user, created on the first start")
+	f.StringVar(&a.AdminPassword, "admin-password", "", "password of that user on the first start; if empty, one is generated and written to <data-dir>/admin-password")
+	f.StringVar(&a.SecretKey, "secret-key", "", "32-byte key (64 hex digits) that seals endpoint credentials at rest; if empty, one is generated in <data-dir>/secret.key (embedded mode only)")
+}
+
+// sealerFor returns the sealer for the configured key. Without one, the embedded mode keeps a
+// generated key beside its data; the distributed mode needs the same key on every instance,
+// so it must be given.
+func sealerFor(a authFlags, dataDir string, distributed bool, logger *slog.Logger) (*secrets.Sealer, error) {
+	keyText := a.SecretKey
+	if keyText == "" {
+		if distributed {
+			return nil, errors.New("--secret-key (HERALD_SECRET_KEY) is required when views are shared through Redis: every instance must seal credentials with the same key (make one with: openssl rand -hex 32)")
+		}
+		path := filepath.Join(dataDir, "secret.key")
+		data, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			var key [32]byte
+			_, _ = rand.Read(key[:])
+			keyText = hex.EncodeToString(key[:])
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+			logger.Warn("generated the key that seals endpoint credentials; back it up, or set HERALD_SECRET_KEY", "path", path)
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		default:
+			keyText = string(data)
+		}
+	}
+	key, err := secrets.ParseKey(keyText)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key: %w", err)
+	}
+	return secrets.NewSealer(key)
+}
+
+// bootstrapAdmin creates the admin account and its first user on the first start. Without a
+// configured password it generates one and writes it to <data-dir>/admin-password.
+func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a authFlags, dataDir string, logger *slog.Logger) error {
+	password, generated := a.AdminPassword, false
+	if password == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		password, generated = hex.EncodeToString(b[:]), true
+	}
+	created, err := h.Handle(ctx, commands.BootstrapAdmin{User: a.AdminUser, Password: password})
+	if err != nil || !created {
+		return err
+	}
+	if !generated {
+		logger.Info("created the admin account", "user", a.AdminUser)
+		return nil
+	}
+	path := filepath.Join(dataDir, "admin-password")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	logger.Warn("created the admin account with a generated password; sign in with it and change it", "user", a.AdminUser, "password_file", path)
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/spf13/pflag"
+
+	redisview "herald/adapters/views/redis"
+	"herald/projections"
+)
+
+// redisFlags select Redis for the views (--redis-url), so that several herald instances serve
+// the same views.
+type redisFlags struct {
+	URL, Username, Password, Prefix, TLSCA string
+	TLSInsecure                            bool
+	LeaseTTL                               time.Duration
+}
+
+func (r *redisFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&r.URL, "redis-url", "", "keep the views in Redis (redis://host:6379/0, rediss:// for TLS); default: in memory")
+	f.StringVar(&r.Username, "redis-username", "", "Redis ACL user (overrides the URL's)")
+	f.StringVar(&r.Password, "redis-password", "", "Redis password (overrides the URL's)")
+	f.StringVar(&r.Prefix, "redis-prefix", "herald:", "prefix of herald's Redis keys, to share a Redis with other tools")
+	f.StringVar(&r.TLSCA, "redis-tls-ca", "", "PEM file of the CA that signed the Redis server's certificate")
+	f.BoolVar(&r.TLSInsecure, "redis-tls-insecure-skip-verify", false, "do not verify the Redis server's certificate (testing only)")
+	f.DurationVar(&r.LeaseTTL, "redis-lease-ttl", 10*time.Second, "how long a dead instance keeps its views' leases before another takes over")
+}
+
+func (r *redisFlags) enabled() bool { return r.URL != "" }
+
+// client connects to Redis and checks that it answers.
+func (r *redisFlags) client(ctx context.Context) (*goredis.Client, error) {
+	opts, err := goredis.ParseURL(r.URL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	if r.Username != "" {
+		opts.Username = r.Username
+	}
+	if r.Password != "" {
+		opts.Password = r.Password
+	}
+	if r.TLSCA != "" || r.TLSInsecure {
+		if opts.TLSConfig == nil {
+			opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		opts.TLSConfig.InsecureSkipVerify = r.TLSInsecure //nolint:gosec // asked for explicitly
+		if r.TLSCA != "" {
+			pem, err := os.ReadFile(r.TLSCA)
+			if err != nil {
+				return nil, fmt.Errorf("--redis-tls-ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--redis-tls-ca %s: no PEM certificate in it", r.TLSCA)
+			}
+			opts.TLSConfig.RootCAs = pool
+		}
+	}
+	client := goredis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("reach Redis at %s: %w", opts.Addr, err)
+	}
+	return client, nil
+}
+
+// views are the view stores herald serves from, with the lease that guards each when several
+// instances share them.
+type views struct {
+	eventLog       projections.EventLogView
+	configurations projections.ConfigurationView
+	accounts       projections.AccountView
+	leases         map[string]leased // by view name; empty for memory views
+	close          func()
+}
+
+type leased struct {
+	lease projections.Lease
+	claim projections.FenceClaimer
+}
+
+// openViews returns memory views, or Redis views with one lease per view.
+func openViews(ctx context.Context, r redisFlags) (views, error) {
+	if !r.enabled() {
+		return views{eventLog: memoryEventLog(), configurations: memoryConfigurations(), accounts: memoryAccounts(), close: func() {}}, nil
+	}
+	client, err := r.client(ctx)
+	if err != nil {
+		return views{}, err
+	}
+	opts := redisview.Options{Prefix: r.Prefix}
+	eventLog, err1 := redisview.NewEventLog(client, opts)
+	configs, err2 := redisview.NewConfigurations(client, opts)
+	accounts, err3 := redisview.NewAccounts(client, opts)
+	if err := firstError(err1, err2, err3); err != nil {
+		_ = client.Close()
+		return views{}, err
+	}
+	v := views{
+		eventLog:       redisview.NewLeasedEventLog(eventLog),
+		configurations: redisview.NewLeasedConfigurations(configs),
+		accounts:       redisview.NewLeasedAccounts(accounts),
+		leases:         map[string]leased{},
+		close:          func() { _ = client.Close() },
+	}
+	claims := map[string]projections.FenceClaimer{
+		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
+		projections.ConfigurationsViewName: v.configurations.(*redisview.LeasedConfigurations).Claim,
+		projections.AccountsViewName:       v.accounts.(*redisview.LeasedAccounts).Claim,
+	}
+	for name, claim := range claims {
+		lease, err := redisview.NewLease(client, name, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
+		if err != nil {
+			v.close()
+			return views{}, fmt.Errorf("lease of view %s: %w", name, err)
+		}
+		v.leases[name] = leased{lease: lease, claim: claim}
+	}
+	return v, nil
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
