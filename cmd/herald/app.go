@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"herald/adapters/eventstore/embedded"
+	"herald/adapters/kafka"
 	"herald/adapters/views/memory"
 	"herald/commands"
 	"herald/graph"
@@ -28,6 +29,7 @@ type app struct {
 	handler  http.Handler
 	registry *prometheus.Registry
 	jobs     []func(context.Context) // background work beside the runners
+	ingester *kafka.Ingester         // nil unless Kafka ingest is enabled
 }
 
 func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
@@ -90,8 +92,14 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		})
 		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
 	}
+	recordWithMetrics := metrics.recorder(record)
+	if cfg.Kafka.enabled() {
+		if a.ingester, err = newKafkaIngester(&cfg.Kafka, recordWithMetrics, metrics, a.logger); err != nil {
+			return err
+		}
+	}
 	api, err := graph.NewHandler(&graph.Resolver{
-		RecordEvents: metrics.recorder(record),
+		RecordEvents: recordWithMetrics,
 		DeleteEvent:  deleteOne,
 		DeleteEvents: deleteMany,
 		EventLog:     queries,
@@ -117,17 +125,29 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 // Handler serves the API, GraphiQL, health endpoints and metrics.
 func (a *app) Handler() http.Handler { return a.handler }
 
-// Run keeps the views up to date, and runs the background jobs, until ctx is done.
+// Run keeps the views up to date, ingests from Kafka when enabled, and runs the background
+// jobs, until ctx is done.
 func (a *app) Run(ctx context.Context) error {
 	for _, job := range a.jobs {
 		go job(ctx)
 	}
-	errs := make(chan error, len(a.runners))
+	errs := make(chan error, len(a.runners)+1)
 	for _, r := range a.runners {
 		go func() { errs <- r.Run(ctx) }()
 	}
+	workers := len(a.runners)
+	if a.ingester != nil {
+		go func() {
+			err := a.ingester.Run(ctx)
+			if ctx.Err() == nil { // /readyz now says "stopped"
+				a.logger.Error("kafka ingest stopped", "error", err)
+			}
+			errs <- err
+		}()
+		workers++
+	}
 	var first error
-	for range a.runners {
+	for range workers {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 		}
@@ -142,7 +162,8 @@ func (a *app) Close() {
 	}
 }
 
-// ready answers 200 once every view has caught up with the log, 503 before.
+// ready answers 200 once every view has caught up with the log and the Kafka ingester (when
+// enabled) is consuming, 503 otherwise.
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	views := map[string]any{}
 	ok := true
@@ -156,6 +177,15 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ok = false
 		body["store"] = map[string]any{"error": err.Error()}
+	}
+	if a.ingester != nil {
+		s := a.ingester.Status()
+		kafkaBody := map[string]any{"state": s.State, "since": s.Since.UTC().Format(time.RFC3339)}
+		if s.LastError != "" {
+			kafkaBody["last_error"] = s.LastError
+		}
+		body["kafka"] = kafkaBody
+		ok = ok && s.Ready()
 	}
 	body["status"] = "ready"
 	status := http.StatusOK

@@ -66,10 +66,11 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func startServer(t *testing.T, dataDir string, port int) *server {
+func startServer(t *testing.T, dataDir string, port int, flags ...string) *server {
 	t.Helper()
 	s := &server{t: t, dataDir: dataDir, port: port, url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &bytes.Buffer{}}
-	s.cmd = exec.Command(heraldBinary(t), "serve", "--listen", "127.0.0.1", "--port", fmt.Sprint(port), "--data-dir", dataDir, "--log-level", "debug")
+	args := append([]string{"serve", "--listen", "127.0.0.1", "--port", fmt.Sprint(port), "--data-dir", dataDir, "--log-level", "debug"}, flags...)
+	s.cmd = exec.Command(heraldBinary(t), args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

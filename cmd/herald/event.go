@@ -68,14 +68,15 @@ func newEventCommand() *cobra.Command {
 	var url string
 	cmd := &cobra.Command{
 		Use:   "event",
-		Short: "List, get and delete events of the log",
-		Long: `List, get and delete events of a herald server's event log.
+		Short: "List, get, delete and send events of the log",
+		Long: `List, get, delete and send events of a herald server's event log.
 
 Events are listed newest first. 'event list' shows the first 100 events that match its
-filters; --all shows every one.`,
+filters; --all shows every one. 'event send' records events from a file, or produces them to
+Kafka, for testing a setup.`,
 	}
 	addClientFlags(cmd, &url)
-	cmd.AddCommand(newEventListCommand(&url), newEventGetCommand(&url), newEventDeleteCommand(&url))
+	cmd.AddCommand(newEventListCommand(&url), newEventGetCommand(&url), newEventDeleteCommand(&url), newEventSendCommand(&url))
 	return cmd
 }
 

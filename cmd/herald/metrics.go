@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"herald/adapters/kafka"
 	"herald/commands"
 	"herald/graph"
 )
@@ -21,6 +22,14 @@ type metrics struct {
 	viewCheckpoint   *prometheus.GaugeVec
 	viewApplySeconds *prometheus.HistogramVec
 	httpRequests     *prometheus.HistogramVec
+	kafka            kafkaMetrics
+}
+
+// kafkaMetrics are the Kafka ingester's series.
+type kafkaMetrics struct {
+	consumed, recorded, duplicates, deadLettered prometheus.Counter
+	batch                                        prometheus.Histogram
+	lag                                          *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -51,7 +60,43 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"path", "code"}),
 	}
 	reg.MustRegister(m.eventsRecorded, m.eventsDuplicate, m.recordBatch, m.viewApplied, m.viewCheckpoint, m.viewApplySeconds, m.httpRequests)
+	m.kafka = kafkaMetrics{
+		consumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_kafka_messages_consumed_total", Help: "Kafka messages consumed and committed.",
+		}),
+		recorded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_kafka_events_recorded_total", Help: "Events from Kafka stored in the log.",
+		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_kafka_events_duplicate_total", Help: "Events from Kafka not stored because their id was already recorded (redeliveries included).",
+		}),
+		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_kafka_messages_dead_lettered_total", Help: "Kafka messages that were no valid event, written to the dead-letter topic.",
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_kafka_batch_seconds", Help: "Time from fetching a batch of Kafka messages to committing its offsets.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_kafka_consumer_lag", Help: "Messages of a partition not yet committed, as of the last batch of it.",
+		}, []string{"topic", "partition"}),
+	}
+	k := m.kafka
+	reg.MustRegister(k.consumed, k.recorded, k.duplicates, k.deadLettered, k.batch, k.lag)
 	return m
+}
+
+// BatchCommitted implements kafka.Metrics.
+func (m *metrics) BatchCommitted(s kafka.BatchStats) {
+	k := m.kafka
+	k.consumed.Add(float64(s.Consumed))
+	k.recorded.Add(float64(s.Recorded))
+	k.duplicates.Add(float64(s.Duplicates))
+	k.deadLettered.Add(float64(s.DeadLettered))
+	k.batch.Observe(s.Took.Seconds())
+	for _, l := range s.Lag {
+		k.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
+	}
 }
 
 // Applied implements projections.RunnerMetrics.

@@ -23,6 +23,7 @@ type serveConfig struct {
 	LogFormat string
 	LogLevel  string
 	Retention retention
+	Kafka     kafkaFlags
 }
 
 func newServeCommand() *cobra.Command {
@@ -34,7 +35,11 @@ func newServeCommand() *cobra.Command {
 /readyz) and Prometheus metrics (/metrics), on --listen:--port (default :8228).
 
 By default herald is self-contained: the event log is an embedded, durable store in
---data-dir, and the views are kept in memory and rebuilt from the log at start-up.`,
+--data-dir, and the views are kept in memory and rebuilt from the log at start-up.
+
+With --kafka-brokers, herald also ingests events from Kafka (--kafka-topics, default
+herald.events) as a member of the consumer group --kafka-group; messages that are no valid
+events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(cfg.LogFormat, cfg.LogLevel, cmd.ErrOrStderr())
@@ -55,6 +60,7 @@ By default herald is self-contained: the event log is an embedded, durable store
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h); 0 keeps them forever")
+	cfg.Kafka.add(f)
 	return cmd
 }
 
@@ -79,6 +85,11 @@ const shutdownGrace = 10 * time.Second
 func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 	if cfg.Port <= 0 || cfg.Port > 65535 {
 		return fmt.Errorf("--port %d: must lie between 1 and 65535", cfg.Port)
+	}
+	if cfg.Kafka.enabled() {
+		if _, err := cfg.Kafka.config(); err != nil {
+			return err
+		}
 	}
 	app, err := newApp(cfg, logger)
 	if err != nil {

@@ -32,12 +32,19 @@ type target struct {
 
 var targets = []target{
 	{"./cmd/herald", "BenchmarkIngestGraphQL", "events/s", "durable ingest, embedded, GraphQL batches of 1,000", 100_000, true, "1x"},
+	{"./cmd/herald", "BenchmarkIngestKafka", "events/s", "durable ingest from Kafka (4 partitions) to the log and the view, embedded", 100_000, true, "1x"},
+	{"./cmd/herald", "BenchmarkIngestKafka", "ratio", "Kafka ingest rate / kafka-go's raw consume rate, same broker, same run", 0.5, true, "1x"},
+	{"./cmd/herald", "BenchmarkIngestKafka", "raw-events/s", "kafka-go's raw consume rate, consumer group, same broker (for comparison)", 0, true, "1x"},
 	{"./adapters/eventstore/embedded", "BenchmarkAppendMany", "events/s", "embedded store alone, AppendMany of 1,000 (for comparison)", 100_000, true, "3x"},
 	{"./cmd/herald", "BenchmarkRebuild", "events/s", "rebuild views from the log, 1M events", 250_000, true, "1x"},
 	{"./cmd/herald", "BenchmarkRebuild", "rss-bytes/event", "resident memory, embedded, 1M events", 300, false, "1x"},
 	{"./adapters/views/memory", "BenchmarkPage", "p50-ms", "`events` query p50, page of 100, 1M events (memory)", 5, false, "1x"},
 	{"./adapters/views/memory", "BenchmarkPage", "p99-ms", "`events` query p99, page of 100, 1M events (memory)", 5, false, "1x"},
 	{"./adapters/views/memory", "BenchmarkMemory", "bytes/entry", "event-log view heap per event, 1M events (memory)", 300, false, "1x"},
+	{"./adapters/views/redis", "BenchmarkApply", "entries/s", "apply into the Redis view, catch-up batches of 1,000", 30_000, true, "1x"},
+	{"./adapters/views/redis", "BenchmarkRebuild", "events/s", "rebuild of the Redis view, 1M events (Reset + apply)", 30_000, true, "1x"},
+	{"./adapters/views/redis", "BenchmarkPage", "p50-ms", "`events` query p50, page of 100, 1M events (Redis)", 15, false, "1x"},
+	{"./adapters/views/redis", "BenchmarkPage", "p99-ms", "`events` query p99, page of 100, 1M events (Redis)", 15, false, "1x"},
 }
 
 func main() {

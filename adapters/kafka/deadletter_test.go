@@ -1,0 +1,127 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+)
+
+// Messages that are no valid events (malformed JSON, a bad level, too large, empty) land in
+// the dead-letter topic with the reason and their origin in headers, and ingest goes on: the
+// valid messages around them are recorded and every offset is committed.
+func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	want := newProduced()
+	want.produce(t, addrs, "events", 0, 10, "none")
+
+	bad := []struct {
+		key, value string
+		reason     string // in the error header
+		fields     string
+	}{
+		{"malformed", `{"level": "info", "type": `, "malformed JSON", "$"},
+		{"bad-level", string(bytes.Replace(eventJSON("x", 1, ""), []byte(`"level":"error"`), []byte(`"level":"warn"`), 1)), `level: "warn" is not a level`, "level"},
+		{"oversize", string(eventJSON(strings.Repeat("x", 5000), 2, "")), "message is", "$"},
+		{"empty", "", "empty input", "$"},
+	}
+	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", Balancer: &kafkago.Hash{}, BatchTimeout: time.Millisecond}
+	for _, b := range bad {
+		msg := kafkago.Message{Key: []byte(b.key), Value: []byte(b.value), Headers: []kafkago.Header{{Key: "trace", Value: []byte(b.key)}}}
+		if err := w.WriteMessages(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	want.produce(t, addrs, "events", 10, 10, "none")
+	originals := map[string]kafkago.Message{}
+	for _, m := range readTopic(t, addrs, "events") {
+		originals[string(m.Key)] = m
+	}
+
+	log := newTestLog(t)
+	m := &totals{}
+	cfg := testConfig(addrs, "events")
+	cfg.MaxMessageBytes = 4096
+	r := start(t, cfg, log, m)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	r.stop(t)
+	log.checkExactlyOnce(t, want.keys)
+	if got := m.get(); got.DeadLettered != len(bad) || got.Recorded != 20 {
+		t.Errorf("metrics = %+v, want %d dead-lettered and 20 recorded", got, len(bad))
+	}
+
+	letters := map[string]kafkago.Message{}
+	for _, l := range readTopic(t, addrs, "events.dlq") {
+		letters[string(l.Key)] = l
+	}
+	if len(letters) != len(bad) {
+		t.Fatalf("dead-letter topic holds %d messages, want %d", len(letters), len(bad))
+	}
+	for _, b := range bad {
+		l, ok := letters[b.key]
+		if !ok {
+			t.Errorf("%s: not dead-lettered", b.key)
+			continue
+		}
+		orig := originals[b.key]
+		h := headers(l)
+		if !strings.Contains(h[HeaderError], b.reason) {
+			t.Errorf("%s: %s = %q, want it to mention %q", b.key, HeaderError, h[HeaderError], b.reason)
+		}
+		for name, want := range map[string]string{
+			HeaderErrorFields:       b.fields,
+			HeaderOriginalTopic:     "events",
+			HeaderOriginalPartition: strconv.Itoa(orig.Partition),
+			HeaderOriginalOffset:    strconv.FormatInt(orig.Offset, 10),
+			HeaderOriginalTimestamp: orig.Time.UTC().Format(time.RFC3339Nano),
+			"trace":                 b.key,
+		} {
+			if h[name] != want {
+				t.Errorf("%s: header %s = %q, want %q", b.key, name, h[name], want)
+			}
+		}
+		if !bytes.Equal(l.Value, []byte(b.value)) {
+			t.Errorf("%s: value %.60q, want the original %.60q", b.key, l.Value, b.value)
+		}
+	}
+}
+
+// A dead-letter topic of one's choice takes the rejects of every topic.
+func TestDeadLetterTopicOfChoice(t *testing.T) {
+	c := newCluster(t, "a", "b")
+	addrs := c.ListenAddrs()
+	for _, topic := range []string{"a", "b"} {
+		w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: topic, BatchTimeout: time.Millisecond}
+		if err := w.WriteMessages(context.Background(), kafkago.Message{Value: []byte("not json")}); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	cfg := testConfig(addrs, "a", "b")
+	cfg.DeadLetterTopic = "rejects"
+	r := start(t, cfg, newTestLog(t), nil)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "a", "b") })
+	r.stop(t)
+	var from []string
+	for _, l := range readTopic(t, addrs, "rejects") {
+		from = append(from, headers(l)[HeaderOriginalTopic])
+	}
+	if got := fmt.Sprint(from); got != "[a b]" && got != "[b a]" {
+		t.Errorf("rejects hold messages from %s, want one from a and one from b", got)
+	}
+}
+
+func headers(m kafkago.Message) map[string]string {
+	h := map[string]string{}
+	for _, x := range m.Headers {
+		h[x.Key] = string(x.Value)
+	}
+	return h
+}

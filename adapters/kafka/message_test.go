@@ -1,0 +1,90 @@
+package kafka
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"herald/domain"
+)
+
+func TestDerivedEventID(t *testing.T) {
+	if got := DerivedEventID("herald.events", 3, 1042); got != "kafka:herald.events:3:1042" {
+		t.Errorf("DerivedEventID = %q", got)
+	}
+	long := strings.Repeat("t", 249)
+	a, b := DerivedEventID(long, 0, 1), DerivedEventID(long, 0, 2)
+	if a == b || !domain.ValidEventID(a) || !strings.HasPrefix(a, "kafka:") {
+		t.Errorf("ids of a long topic: %q, %q; want distinct valid ids", a, b)
+	}
+	if a != DerivedEventID(long, 0, 1) {
+		t.Error("the derived id of a long topic is not stable")
+	}
+	for _, topic := range []string{"a", "A_b-c.d", strings.Repeat("x", 110)} {
+		if id := DerivedEventID(topic, 2147483647, 9223372036854775807); !domain.ValidEventID(id) {
+			t.Errorf("DerivedEventID(%q, ...) = %q is no valid event id", topic, id)
+		}
+	}
+}
+
+// A message without id or timestamp gets the same event however often it is delivered: the
+// derived id and the message's Kafka timestamp, not the time it is read.
+func TestEventOfIsStableUnderRedelivery(t *testing.T) {
+	at := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC)
+	m := &kafkago.Message{Topic: "events", Partition: 1, Offset: 7, Time: at,
+		Value: []byte(`{"level":"INFO","type":"System.Feeds.Sync.Completed","message":"done","resource":{"id":"x"},"source":{"servicename":"s","hostid":"h"}}`)}
+	first, err := eventOf(m, 1<<20, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := eventOf(m, 1<<20, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Errorf("redelivery yields %+v, first delivery %+v", again, first)
+	}
+	if first.ID != "kafka:events:1:7" || !first.Timestamp.Equal(at.Truncate(time.Microsecond)) || first.Account() != domain.DefaultAccount || first.Type != "system.feeds.sync.completed" {
+		t.Errorf("event = %+v", first)
+	}
+
+	m.Value = []byte(`{"id":"mine","timestamp":"2018-06-28T22:36:26.512589Z","level":"error","type":"a.b.c","message":"m","resource":{"id":"x"},"source":{"servicename":"s","hostid":"h"}}`)
+	e, err := eventOf(m, 1<<20, time.Now())
+	if err != nil || e.ID != "mine" || domain.FormatTimestamp(e.Timestamp) != "2018-06-28T22:36:26.512589Z" {
+		t.Errorf("event with id and timestamp = %+v, %v", e, err)
+	}
+}
+
+func TestEventOfRefusesBadMessages(t *testing.T) {
+	for name, tc := range map[string]struct {
+		value, want string
+	}{
+		"malformed":   {`{"level":`, "malformed JSON"},
+		"bad level":   {`{"level":"warn","type":"a.b","message":"m"}`, "level"},
+		"no type":     {`{"level":"info","message":"m"}`, "type: is required"},
+		"future":      {`{"timestamp":"2999-01-01T00:00:00Z","level":"info","type":"a.b","message":"m"}`, "in the future"},
+		"too large":   {`{"level":"info","type":"a.b","message":"` + strings.Repeat("m", 200) + `"}`, "message is 242 bytes, the limit is 100"},
+		"not object":  {`[1,2]`, "$"},
+		"details str": {`{"level":"info","type":"a.b","message":"m","details":"` + strings.Repeat("d", 70*1024) + `"}`, "details"},
+	} {
+		limit := 1 << 20
+		if name == "too large" {
+			limit = 100
+		}
+		_, err := eventOf(&kafkago.Message{Topic: "t", Value: []byte(tc.value), Time: time.Now()}, limit, time.Now())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestDeadLetterTruncatesHugeValues(t *testing.T) {
+	m := &kafkago.Message{Topic: "t", Value: make([]byte, maxDeadLetterValue+10)}
+	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "too large"}}}}.message("t.dlq")
+	if len(l.Value) != maxDeadLetterValue || headers(l)[HeaderTruncated] != "1024010" || l.Topic != "t.dlq" {
+		t.Errorf("dead letter of a huge message: %d bytes, headers %v", len(l.Value), headers(l))
+	}
+}

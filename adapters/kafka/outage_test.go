@@ -1,0 +1,109 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"herald/domain"
+)
+
+// flakyStore fails every call while down.
+type flakyStore struct {
+	next  Recorder
+	down  atomic.Bool
+	calls atomic.Int32
+}
+
+func (f *flakyStore) Record(ctx context.Context, events []domain.LogEvent) (int, int, error) {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return 0, 0, errors.New("store unavailable")
+	}
+	return f.next.Record(ctx, events)
+}
+
+// A store outage is no bad message: ingest pauses, retries with backoff and commits nothing;
+// the status says so; once the store is back every message is recorded once.
+func TestStoreOutagePausesIngest(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	want := newProduced()
+	want.produce(t, addrs, "events", 0, 1000, "none")
+	log := newTestLog(t)
+	store := &flakyStore{next: log}
+	store.down.Store(true)
+	m := &totals{}
+	cfg := testConfig(addrs, "events")
+	r := start(t, cfg, store, m)
+
+	waitUntil(t, 10*time.Second, "status retrying-store", func() bool { return r.in.Status().State == StateRetryingStore })
+	waitUntil(t, 10*time.Second, "several attempts", func() bool { return store.calls.Load() >= 5 })
+	s := r.in.Status()
+	if s.Ready() || !strings.Contains(s.LastError, "store unavailable") {
+		t.Errorf("status while the store is down = %+v", s)
+	}
+	if committedAny(t, addrs, cfg.GroupID, "events") {
+		t.Fatal("offsets committed while the store is down")
+	}
+	if got := m.get(); got.Consumed != 0 || got.DeadLettered != 0 {
+		t.Fatalf("metrics while the store is down = %+v, want nothing committed or dead-lettered", got)
+	}
+
+	store.down.Store(false)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitUntil(t, 5*time.Second, "status consuming", func() bool { return r.in.Status().State == StateConsuming })
+	r.stop(t)
+	log.checkExactlyOnce(t, want.keys)
+}
+
+// Cancelling the context stops an ingester promptly, even while it waits for the store.
+func TestStopIsPromptWhileRetrying(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	newProduced().produce(t, addrs, "events", 0, 100, "none")
+	store := &flakyStore{next: newTestLog(t)}
+	store.down.Store(true)
+	cfg := testConfig(addrs, "events")
+	cfg.RetryMin, cfg.RetryMax = time.Minute, time.Hour
+	r := start(t, cfg, store, nil)
+	waitUntil(t, 10*time.Second, "status retrying-store", func() bool { return r.in.Status().State == StateRetryingStore })
+	began := time.Now()
+	r.stop(t)
+	if took := time.Since(began); took > 3*time.Second {
+		t.Errorf("stopping took %s", took)
+	}
+	if s := r.in.Status(); s.State != StateStopped {
+		t.Errorf("status after Run = %+v, want stopped", s)
+	}
+}
+
+// Brokers that cannot be reached show in the status, and the ingester is not ready.
+func TestUnreachableBrokersShowInStatus(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	r := start(t, testConfig([]string{addr}, "events"), newTestLog(t), nil)
+	waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+	if s := r.in.Status(); s.Ready() || !strings.Contains(s.LastError, "connection refused") {
+		t.Errorf("status = %+v", s)
+	}
+}
+
+// committedAny tells whether the group has committed an offset of any partition of topic.
+func committedAny(t testing.TB, addrs []string, group, topic string) bool {
+	t.Helper()
+	for p := range 4 {
+		if committedOffset(t, addrs, group, topic, p) >= 0 {
+			return true
+		}
+	}
+	return false
+}

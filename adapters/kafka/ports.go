@@ -1,0 +1,50 @@
+// Package kafka ingests log events from Kafka topics with kafka-go: a consumer-group member
+// that decodes each message as a log event, records the valid ones in batches, sends the
+// others to a dead-letter topic, and commits offsets only once a batch is durable. Messages
+// without an id get one derived from their topic, partition and offset, so that a message
+// delivered again after a crash or a rebalance is recognised as a duplicate: every message
+// is in the log exactly once.
+package kafka
+
+import (
+	"context"
+	"time"
+
+	"herald/domain"
+)
+
+// Recorder durably records a batch of valid events, idempotently by event id. It returns only
+// once the batch is durable; an error means nothing of the batch may be taken as stored.
+// cmd/herald wires the RecordEvents command to it.
+type Recorder interface {
+	Record(ctx context.Context, events []domain.LogEvent) (recorded, duplicates int, err error)
+}
+
+// Metrics receives what the ingester does, once per committed batch; cmd/herald wires
+// Prometheus to it.
+type Metrics interface {
+	BatchCommitted(BatchStats)
+}
+
+// BatchStats is what became of one batch of messages.
+type BatchStats struct {
+	Consumed     int           // messages in the batch
+	Recorded     int           // events stored now
+	Duplicates   int           // events whose id was already in the log
+	DeadLettered int           // messages sent to the dead-letter topic
+	Took         time.Duration // from the batch's first message to its commit
+	Lag          []PartitionLag
+}
+
+// PartitionLag is how far the committed position of a partition trails its end, as the
+// broker reported it when the batch was fetched.
+type PartitionLag struct {
+	Topic     string
+	Partition int
+	Lag       int64
+}
+
+// nopMetrics is used when the caller passes no metrics.
+type nopMetrics struct{}
+
+func (nopMetrics) BatchCommitted(BatchStats) {}

@@ -1,0 +1,113 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"herald/domain"
+)
+
+// process makes a batch durable: bad messages to the dead-letter topic, valid events to the
+// log. It retries until both are done or ctx is, and then closes the batch's done.
+func (in *Ingester) process(ctx context.Context, b *batch) {
+	defer close(b.done)
+	now := in.now()
+	events := make([]domain.LogEvent, 0, len(b.msgs))
+	from := make([]int, 0, len(b.msgs)) // index in b.msgs of each event
+	var bad []deadLetter
+	for i := range b.msgs {
+		e, err := eventOf(&b.msgs[i], in.cfg.MaxMessageBytes, now)
+		if err != nil {
+			bad = append(bad, deadLetter{msg: &b.msgs[i], err: err})
+			continue
+		}
+		events = append(events, e)
+		from = append(from, i)
+	}
+	b.stats.Consumed = len(b.msgs)
+	if len(events) > 0 {
+		rejected, err := in.record(ctx, b, events, from)
+		if err != nil {
+			b.err = err
+			return
+		}
+		bad = append(bad, rejected...)
+	}
+	if len(bad) > 0 {
+		if err := in.sendDeadLetters(ctx, bad); err != nil {
+			b.err = err
+			return
+		}
+		b.stats.DeadLettered = len(bad)
+	}
+	if in.afterRecord != nil {
+		in.afterRecord()
+	}
+}
+
+// record records the events of a batch in one call. Should the store refuse the batch as
+// invalid although every event passed validation here (its clock may differ), the events are
+// recorded one by one and those it refuses are returned to be dead-lettered.
+func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEvent, from []int) ([]deadLetter, error) {
+	var recorded, dups int
+	err := in.retry(ctx, StateRetryingStore, "record events", func() (err error) {
+		recorded, dups, err = in.recorder.Record(ctx, events)
+		return err
+	})
+	var invalid *domain.ValidationError
+	if !errors.As(err, &invalid) {
+		b.stats.Recorded, b.stats.Duplicates = recorded, dups
+		return nil, err
+	}
+	in.logger.Warn("the store refused a batch as invalid; recording its events one by one", "error", err, "events", len(events))
+	var rejected []deadLetter
+	for i := range events {
+		err := in.retry(ctx, StateRetryingStore, "record event", func() (err error) {
+			recorded, dups, err = in.recorder.Record(ctx, events[i:i+1])
+			return err
+		})
+		switch {
+		case errors.As(err, &invalid):
+			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: err})
+		case err != nil:
+			return nil, err
+		default:
+			b.stats.Recorded += recorded
+			b.stats.Duplicates += dups
+		}
+	}
+	return rejected, nil
+}
+
+// retry calls do until it succeeds, fails with a validation error (which no retry mends), or
+// ctx is done, waiting with backoff between attempts. While it retries the status says state.
+func (in *Ingester) retry(ctx context.Context, state State, what string, do func() error) error {
+	var delays *backoff
+	for attempt := 1; ; attempt++ {
+		err := do()
+		var invalid *domain.ValidationError
+		if err == nil || errors.As(err, &invalid) || ctx.Err() != nil {
+			if delays != nil {
+				in.status.retryOver(state)
+				if err == nil {
+					in.logger.Info(what+" succeeded after retrying", "attempts", attempt)
+				}
+			}
+			if err != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if delays == nil {
+			delays = newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+			in.status.retryStarted(state, fmt.Errorf("%s: %w", what, err))
+		}
+		d := delays.delay()
+		in.logger.Warn(what+" failed; retrying, nothing is committed meanwhile", "error", err, "attempt", attempt, "retry_in", d.String())
+		if !sleep(ctx, d) {
+			in.status.retryOver(state)
+			return ctx.Err()
+		}
+	}
+}

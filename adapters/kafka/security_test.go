@@ -1,0 +1,125 @@
+package kafka
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// The ingester and the producer authenticate with each SASL mechanism; a wrong password
+// leaves the ingester unready.
+func TestSASL(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "plain", "scram-sha-256", "scram-sha-512"), kfake.EnableSASL(),
+		kfake.Superuser("PLAIN", "alice", "alice-secret"),
+		kfake.Superuser("SCRAM-SHA-256", "bob", "bob-secret"),
+		kfake.Superuser("SCRAM-SHA-512", "carol", "carol-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addrs := c.ListenAddrs()
+	for _, tc := range []struct{ mechanism, user string }{{SASLPlain, "alice"}, {SASLScramSHA256, "bob"}, {SASLScramSHA512, "carol"}} {
+		t.Run(tc.mechanism, func(t *testing.T) {
+			sec := Security{SASL: SASL{Mechanism: tc.mechanism, Username: tc.user, Password: tc.user + "-secret"}}
+			want := newProduced()
+			if err := want.send(addrs, tc.mechanism, 0, 100, "none", sec); err != nil {
+				t.Fatal(err)
+			}
+			log := newTestLog(t)
+			m := &totals{}
+			cfg := testConfig(addrs, tc.mechanism)
+			cfg.Security = sec
+			r := start(t, cfg, log, m)
+			waitUntil(t, 30*time.Second, "100 messages", func() bool { return m.get().Consumed >= 100 })
+			r.stop(t)
+			log.checkExactlyOnce(t, want.keys)
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		cfg := testConfig(addrs, SASLPlain)
+		cfg.Security = Security{SASL: SASL{Mechanism: SASLScramSHA256, Username: "bob", Password: "guess"}}
+		r := start(t, cfg, newTestLog(t), nil)
+		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+	})
+}
+
+// The ingester reads from brokers that speak TLS only, trusting the CA it is given.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	caFile, serverCert := testCertificates(t, dir)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "events"), kfake.AllowAutoTopicCreation(),
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addrs := c.ListenAddrs()
+	sec := Security{TLS: TLS{CAFile: caFile}}
+	want := newProduced()
+	if err := want.send(addrs, "events", 0, 100, "gzip", sec); err != nil {
+		t.Fatal(err)
+	}
+	log := newTestLog(t)
+	m := &totals{}
+	cfg := testConfig(addrs, "events")
+	cfg.Security = sec
+	r := start(t, cfg, log, m)
+	waitUntil(t, 30*time.Second, "100 messages", func() bool { return m.get().Consumed >= 100 })
+	r.stop(t)
+	log.checkExactlyOnce(t, want.keys)
+
+	t.Run("unknown CA", func(t *testing.T) {
+		cfg := testConfig(addrs, "events")
+		cfg.Security = Security{TLS: TLS{Enabled: true}} // the system's CAs do not know the test CA
+		r := start(t, cfg, newTestLog(t), nil)
+		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+		if s := r.in.Status(); !strings.Contains(s.LastError, "certificate") {
+			t.Errorf("status = %+v, want a certificate error", s)
+		}
+	})
+}
+
+// testCertificates makes a CA, writes it to dir, and returns it with a certificate for
+// 127.0.0.1 that it signed.
+func testCertificates(t *testing.T, dir string) (caFile string, server tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "herald test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caFile, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
+}

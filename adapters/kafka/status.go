@@ -1,0 +1,112 @@
+package kafka
+
+import (
+	"sync"
+	"time"
+)
+
+// State is what an ingester is doing.
+type State string
+
+// States of an ingester.
+const (
+	StateStarting           State = "starting"             // connecting to the brokers, not yet consuming
+	StateConsuming          State = "consuming"            // reading and recording messages
+	StateBrokersUnavailable State = "brokers-unavailable"  // the brokers do not answer or serve the topics; consuming resumes when they do
+	StateRetryingStore      State = "retrying-store"       // the store refuses a batch; retrying with backoff, nothing committed
+	StateRetryingDeadLetter State = "retrying-dead-letter" // the dead-letter topic refuses a message; retrying with backoff
+	StateStopped            State = "stopped"              // Run has returned
+)
+
+// Status is an ingester's state, the last error it met and when the state began.
+type Status struct {
+	State     State
+	LastError string // empty when nothing failed yet
+	Since     time.Time
+}
+
+// Ready tells whether the ingester is consuming: it reaches the brokers and the store.
+func (s Status) Ready() bool { return s.State == StateConsuming }
+
+// tracker keeps the status. Broker health and store (or dead-letter) health are kept apart:
+// a store outage shows over a broker outage, since it is what holds the commits back.
+type tracker struct {
+	mu         sync.Mutex
+	started    bool          // the brokers have answered at least once
+	brokersErr error         // the brokers' last failure, nil once they answer again
+	retrying   map[State]int // batches retrying, by StateRetryingStore or StateRetryingDeadLetter
+	stopped    bool
+	lastErr    error
+	state      State
+	since      time.Time
+}
+
+func newTracker() *tracker {
+	return &tracker{retrying: map[State]int{}, state: StateStarting, since: time.Now()}
+}
+
+// update changes the facts under the lock and derives the state from them.
+func (t *tracker) update(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fn()
+	next := StateStarting
+	switch {
+	case t.stopped:
+		next = StateStopped
+	case t.retrying[StateRetryingStore] > 0:
+		next = StateRetryingStore
+	case t.retrying[StateRetryingDeadLetter] > 0:
+		next = StateRetryingDeadLetter
+	case t.brokersErr != nil:
+		next = StateBrokersUnavailable
+	case t.started:
+		next = StateConsuming
+	}
+	if next != t.state {
+		t.state, t.since = next, time.Now()
+	}
+}
+
+// brokersOK records that the brokers answered.
+func (t *tracker) brokersOK() {
+	t.mu.Lock()
+	fine := t.started && t.brokersErr == nil
+	t.mu.Unlock()
+	if !fine { // the hot path (every fetched batch) only reads
+		t.update(func() { t.started, t.brokersErr = true, nil })
+	}
+}
+
+// brokersFailed records that the brokers could not be reached or refused to serve.
+func (t *tracker) brokersFailed(err error) {
+	t.update(func() { t.brokersErr, t.lastErr = err, err })
+}
+
+// failed records an error that changes no state, such as a failed offset commit.
+func (t *tracker) failed(err error) {
+	t.update(func() { t.lastErr = err })
+}
+
+// retryStarted records that a batch began retrying; retryOver must follow.
+func (t *tracker) retryStarted(state State, err error) {
+	t.update(func() { t.retrying[state]++; t.lastErr = err })
+}
+
+func (t *tracker) retryOver(state State) {
+	t.update(func() { t.retrying[state]-- })
+}
+
+func (t *tracker) stop() {
+	t.update(func() { t.stopped = true })
+}
+
+func (t *tracker) status() Status {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := Status{State: t.state, Since: t.since}
+	if t.lastErr != nil {
+		s.LastError = t.lastErr.Error()
+	}
+	return s
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"herald/adapters/kafka"
+	"herald/domain"
+)
+
+// BenchmarkIngestKafka measures durable ingest from Kafka: 200,000 events on a 4-partition
+// topic of an in-process broker, consumed by `herald serve`'s wiring (embedded store, memory
+// views) until the view holds them all. In the same run and from the same broker it measures
+// how fast kafka-go alone consumes the same messages (a consumer group reader that only
+// counts them), and reports the ratio of the two.
+func BenchmarkIngestKafka(b *testing.B) {
+	const total = 200_000
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "herald.events"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	produceBenchEvents(b, brokers, total)
+
+	var ingest, raw time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		raw += consumeRaw(b, brokers, fmt.Sprintf("raw-%d", i), total)
+		ingest += ingestKafka(b, brokers, fmt.Sprintf("herald-%d", i), total)
+	}
+	rate := float64(total*b.N) / ingest.Seconds()
+	rawRate := float64(total*b.N) / raw.Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(rawRate, "raw-events/s")
+	b.ReportMetric(rate/rawRate, "ratio")
+}
+
+// produceBenchEvents writes total events in the producer form, without ids, as most
+// producers send them.
+func produceBenchEvents(b *testing.B, brokers []string, total int) {
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers, Topic: "herald.events"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	r := rand.New(rand.NewPCG(5, 6))
+	base := time.Now().Add(-3 * time.Hour)
+	msgs := make([]kafka.Message, 0, 10_000)
+	for i := range total {
+		e := benchEvent(r, i, base)
+		value, _ := json.Marshal(map[string]any{
+			"timestamp": domain.FormatTimestamp(e.Timestamp), "level": e.Level.String(), "type": e.Type,
+			"message": e.Message, "resource": e.Resource, "source": e.Source, "details": e.Details,
+		})
+		msgs = append(msgs, kafka.Message{Value: value})
+		if len(msgs) == cap(msgs) || i == total-1 {
+			if err := p.Send(context.Background(), msgs); err != nil {
+				b.Fatal(err)
+			}
+			msgs = msgs[:0]
+		}
+	}
+}
+
+// consumeRaw reads total messages with a kafka-go consumer-group reader configured as the
+// ingester's is, and returns how long it took.
+func consumeRaw(b *testing.B, brokers []string, group string, total int) time.Duration {
+	b.StopTimer()
+	r := kafkago.NewReader(kafkago.ReaderConfig{
+		Brokers: brokers, GroupID: group, GroupTopics: []string{"herald.events"}, StartOffset: kafkago.FirstOffset,
+		QueueCapacity: 1000, MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 500 * time.Millisecond, ReadLagInterval: -1,
+	})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b.StartTimer()
+	start := time.Now()
+	var last kafkago.Message
+	for range total {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = m
+	}
+	if err := r.CommitMessages(ctx, last); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	return took
+}
+
+// ingestKafka runs herald's wiring with Kafka ingest until the view holds total events, and
+// returns how long it took.
+func ingestKafka(b *testing.B, brokers []string, group string, total int) time.Duration {
+	b.StopTimer()
+	cfg := serveConfig{DataDir: b.TempDir()}
+	cfg.Kafka = kafkaFlags{Brokers: brokers, Topics: []string{"herald.events"}, Group: group, ClientID: "herald",
+		StartOffset: "first", BatchSize: 1000, BatchWait: 5 * time.Millisecond, Session: 30 * time.Second}
+	a, err := newApp(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.StartTimer()
+	start := time.Now()
+	go func() { _ = a.Run(ctx); close(done) }()
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer wcancel()
+	for {
+		head, err := a.store.LastPosition(wctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if head >= uint64(total) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.runners[0].WaitFor(wctx, uint64(total)); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	cancel()
+	<-done
+	return took
+}

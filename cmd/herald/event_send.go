@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/adapters/kafka"
+	"herald/domain"
+)
+
+const recordJSONMutation = `mutation($events: String!) { recordEventsJSON(events: $events) { recorded duplicates } }`
+
+// sendOptions are the flags of `event send`.
+type sendOptions struct {
+	to          string
+	batchSize   int
+	brokers     []string
+	topic       string
+	compression string
+	security    kafkaSecurityFlags
+}
+
+func newEventSendCommand(url *string) *cobra.Command {
+	var o sendOptions
+	cmd := &cobra.Command{
+		Use:   "send [FILE|-]",
+		Short: "Send events from a file or stdin to herald, or to Kafka",
+		Long: `Send events in the producer form (the JSON Kafka messages carry), one object per line
+(NDJSON) or as a JSON array, from FILE or standard input, for testing a setup.
+
+--to graphql (the default) records them through the server's recordEventsJSON mutation in
+batches of --batch-size; --to kafka produces one message per event to --kafka-topic, keyed
+by the event's id when it has one, for a herald that ingests from Kafka.
+
+Each event is checked first: a line that is no valid event is reported with its number and
+skipped, and the command then exits with status 1.`,
+		Example: `  herald event send events.ndjson
+  cat events.json | herald event send --url http://herald:8228
+  herald event send --to kafka --kafka-brokers localhost:9092 --compression zstd events.ndjson`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, name, err := openInput(cmd, args)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			sink, err := o.sink(*url)
+			if err != nil {
+				return err
+			}
+			defer sink.Close()
+			return sendEvents(cmd.Context(), in, name, sink, o.batchSize, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.to, "to", "graphql", "where to send the events: graphql (the server at --url) or kafka")
+	f.IntVar(&o.batchSize, "batch-size", 1000, "events per request or produce call (1 to 10000)")
+	f.StringSliceVar(&o.brokers, "kafka-brokers", nil, "with --to kafka: Kafka brokers (host:port, comma-separated)")
+	f.StringVar(&o.topic, "kafka-topic", kafka.DefaultTopic, "with --to kafka: the topic to produce to")
+	f.StringVar(&o.compression, "compression", "none", "with --to kafka: "+strings.Join(kafka.Compressions, ", "))
+	o.security.add(f)
+	return cmd
+}
+
+// openInput opens FILE, or standard input for "-" or no argument.
+func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error) {
+	if len(args) == 0 || args[0] == "-" {
+		return io.NopCloser(cmd.InOrStdin()), "stdin", nil
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return f, args[0], nil
+}
+
+// eventSink is where `event send` puts batches.
+type eventSink interface {
+	// Send delivers one batch; recorded and duplicates are -1 when the sink cannot tell.
+	Send(ctx context.Context, events []inputEvent) (recorded, duplicates int, err error)
+	Summary(sent, recorded, duplicates int) string
+	Close() error
+}
+
+func (o *sendOptions) sink(url string) (eventSink, error) {
+	if o.batchSize < 1 || o.batchSize > domain.MaxEventsPerBatch {
+		return nil, fmt.Errorf("--batch-size %d: must lie between 1 and %d", o.batchSize, domain.MaxEventsPerBatch)
+	}
+	switch o.to {
+	case "graphql":
+		return graphqlSink{c: newClient(url)}, nil
+	case "kafka":
+		brokers, err := brokerList("--kafka-brokers", o.brokers)
+		if err != nil {
+			return nil, err
+		}
+		if !kafka.ValidTopic(o.topic) {
+			return nil, fmt.Errorf("--kafka-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", o.topic)
+		}
+		sec, err := o.security.security()
+		if err != nil {
+			return nil, err
+		}
+		p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers, Topic: o.topic, Compression: o.compression, Security: sec})
+		if err != nil {
+			return nil, fmt.Errorf("--compression %q: %w", o.compression, err)
+		}
+		return kafkaSink{p: p, topic: o.topic}, nil
+	}
+	return nil, fmt.Errorf("--to %q: use graphql or kafka", o.to)
+}
+
+type graphqlSink struct{ c *client }
+
+func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (int, int, error) {
+	var lines strings.Builder
+	for _, e := range events {
+		lines.Write(e.raw)
+		lines.WriteByte('\n')
+	}
+	var data struct {
+		RecordEventsJSON struct {
+			Recorded   int `json:"recorded"`
+			Duplicates int `json:"duplicates"`
+		} `json:"recordEventsJSON"`
+	}
+	if err := s.c.do(ctx, recordJSONMutation, map[string]any{"events": lines.String()}, &data); err != nil {
+		return 0, 0, err
+	}
+	return data.RecordEventsJSON.Recorded, data.RecordEventsJSON.Duplicates, nil
+}
+
+func (graphqlSink) Summary(sent, recorded, duplicates int) string {
+	return fmt.Sprintf("Sent %d events: %d recorded, %d duplicates", sent, recorded, duplicates)
+}
+
+func (graphqlSink) Close() error { return nil }
+
+type kafkaSink struct {
+	p     *kafka.Producer
+	topic string
+}
+
+func (s kafkaSink) Send(ctx context.Context, events []inputEvent) (int, int, error) {
+	msgs := make([]kafka.Message, len(events))
+	for i, e := range events {
+		msgs[i].Value = e.raw
+		if e.id != "" {
+			msgs[i].Key = []byte(e.id)
+		}
+	}
+	return -1, -1, s.p.Send(ctx, msgs)
+}
+
+func (s kafkaSink) Summary(sent, _, _ int) string {
+	return fmt.Sprintf("Sent %d events to %s", sent, s.topic)
+}
+
+func (s kafkaSink) Close() error { return s.p.Close() }
+
+// progressEvery is how often a long send reports progress on stderr.
+const progressEvery = 2 * time.Second
+
+// sendEvents reads events from in, checks each, and sends the valid ones in batches.
+func sendEvents(ctx context.Context, in io.Reader, name string, sink eventSink, batchSize int, stdout, stderr io.Writer) error {
+	var sent, recorded, duplicates, bad int
+	started, lastProgress := time.Now(), time.Now()
+	batch := make([]inputEvent, 0, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		r, d, err := sink.Send(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("send events from line %d on (%d sent before): %w", batch[0].line, sent, err)
+		}
+		sent += len(batch)
+		recorded += r
+		duplicates += d
+		batch = batch[:0]
+		if time.Since(lastProgress) >= progressEvery {
+			lastProgress = time.Now()
+			fmt.Fprintf(stderr, "sent %d events (%.0f/s)\n", sent, float64(sent)/time.Since(started).Seconds())
+		}
+		return nil
+	}
+	now := time.Now().UTC()
+	err := readInputEvents(in, func(e inputEvent) error {
+		id, err := checkEvent(e.raw, now)
+		if err != nil {
+			bad++
+			fmt.Fprintf(stderr, "%s:%d: %v\n", name, e.line, err)
+			return nil
+		}
+		e.id = id
+		if batch = append(batch, e); len(batch) == batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if sent > 0 || err == nil {
+		fmt.Fprintln(stdout, sink.Summary(sent, recorded, duplicates))
+	}
+	switch {
+	case err != nil:
+		return err
+	case bad > 0:
+		return fmt.Errorf("%d events of %s are not valid and were not sent", bad, name)
+	case sent == 0:
+		return errors.New("no events in " + name)
+	}
+	return nil
+}
+
+// checkEvent validates an event as herald would record it and returns its id, if it has one.
+func checkEvent(raw []byte, now time.Time) (id string, err error) {
+	e, err := domain.DecodeLogEvent(raw)
+	if err != nil {
+		return "", err
+	}
+	return e.ID, e.WithDefaults(now, func() string { return "id" }).Validate(now)
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"herald/adapters/kafka"
+	"herald/commands"
+	"herald/domain"
+	"herald/graph"
+)
+
+// kafkaRecorder is the Kafka ingester's Recorder: the RecordEvents command, as GraphQL's
+// recordEvents uses it (with its metrics).
+type kafkaRecorder struct {
+	record graph.EventRecorder
+}
+
+func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (recorded, duplicates int, err error) {
+	res, err := r.record.Handle(ctx, commands.RecordEvents{Events: events})
+	if err != nil {
+		return 0, 0, err
+	}
+	recorded, duplicates = res.Counts()
+	return recorded, duplicates, nil
+}
+
+// newKafkaIngester builds the ingester `herald serve --kafka-brokers` runs.
+func newKafkaIngester(flags *kafkaFlags, record graph.EventRecorder, metrics *metrics, logger *slog.Logger) (*kafka.Ingester, error) {
+	cfg, err := flags.config()
+	if err != nil {
+		return nil, err
+	}
+	return kafka.NewIngester(cfg, kafkaRecorder{record: record}, metrics, logger)
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"herald/adapters/kafka"
+	"herald/domain"
+)
+
+// kafkaFlags are `herald serve`'s --kafka-* flags. Ingest runs when --kafka-brokers is set.
+type kafkaFlags struct {
+	Brokers     []string
+	Topics      []string
+	Group       string
+	ClientID    string
+	StartOffset string
+	BatchSize   int
+	BatchWait   time.Duration
+	DLQTopic    string
+	Session     time.Duration
+	Security    kafkaSecurityFlags
+}
+
+// kafkaSecurityFlags are the TLS and SASL flags, shared by `serve` and `event send`.
+type kafkaSecurityFlags struct {
+	TLS                                       bool
+	TLSCA, TLSCert, TLSKey                    string
+	TLSInsecure                               bool
+	SASLMechanism, SASLUsername, SASLPassword string
+}
+
+func (k *kafkaFlags) add(f *pflag.FlagSet) {
+	f.StringSliceVar(&k.Brokers, "kafka-brokers", nil, "Kafka brokers (host:port, comma-separated); setting them enables ingest from Kafka")
+	f.StringSliceVar(&k.Topics, "kafka-topics", []string{kafka.DefaultTopic}, "Kafka topics to ingest events from (comma-separated)")
+	f.StringVar(&k.Group, "kafka-group", "herald", "Kafka consumer group; herald instances of one group split the partitions")
+	f.StringVar(&k.ClientID, "kafka-client-id", "herald", "client id herald gives the Kafka brokers")
+	f.StringVar(&k.StartOffset, "kafka-start-offset", "first", "where a new consumer group starts: first (the oldest message kept) or last (new messages only)")
+	f.IntVar(&k.BatchSize, "kafka-batch-size", 1000, "Kafka messages recorded per batch (1 to 10000)")
+	f.DurationVar(&k.BatchWait, "kafka-batch-wait", 5*time.Millisecond, "how long a batch waits to fill once its first message has arrived")
+	f.StringVar(&k.DLQTopic, "kafka-dlq-topic", "", "dead-letter topic for messages that are no valid events (default <topic>.dlq)")
+	f.DurationVar(&k.Session, "kafka-session-timeout", 30*time.Second, "how long the group waits for a herald that stopped without leaving it (killed) before handing its partitions to the others")
+	k.Security.add(f)
+}
+
+func (s *kafkaSecurityFlags) add(f *pflag.FlagSet) {
+	f.BoolVar(&s.TLS, "kafka-tls", false, "connect to the Kafka brokers with TLS (implied by the other --kafka-tls-* flags)")
+	f.StringVar(&s.TLSCA, "kafka-tls-ca", "", "PEM file of the CAs that sign the brokers' certificates (default: the system's)")
+	f.StringVar(&s.TLSCert, "kafka-tls-cert", "", "PEM client certificate, for brokers that require one (with --kafka-tls-key)")
+	f.StringVar(&s.TLSKey, "kafka-tls-key", "", "PEM key of --kafka-tls-cert")
+	f.BoolVar(&s.TLSInsecure, "kafka-tls-insecure-skip-verify", false, "accept any broker certificate (for testing only)")
+	f.StringVar(&s.SASLMechanism, "kafka-sasl-mechanism", "", "SASL authentication: plain, scram-sha-256 or scram-sha-512")
+	f.StringVar(&s.SASLUsername, "kafka-sasl-username", "", "SASL username")
+	f.StringVar(&s.SASLPassword, "kafka-sasl-password", "", "SASL password (better set through HERALD_KAFKA_SASL_PASSWORD)")
+}
+
+// enabled tells whether Kafka ingest is asked for.
+func (k *kafkaFlags) enabled() bool { return len(k.Brokers) > 0 }
+
+// config checks the flags and turns them into the ingester's configuration. Every error
+// names its flag.
+func (k *kafkaFlags) config() (kafka.Config, error) {
+	var errs []error
+	brokers, err := brokerList("--kafka-brokers", k.Brokers)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	topics := make([]string, 0, len(k.Topics))
+	for _, t := range k.Topics {
+		if t = strings.TrimSpace(t); t != "" {
+			topics = append(topics, t)
+		}
+	}
+	if len(topics) == 0 {
+		errs = append(errs, errors.New("--kafka-topics: name at least one topic"))
+	}
+	for _, t := range topics {
+		if !kafka.ValidTopic(t) {
+			errs = append(errs, fmt.Errorf("--kafka-topics %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", t))
+		}
+	}
+	if k.DLQTopic != "" && !kafka.ValidTopic(k.DLQTopic) {
+		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", k.DLQTopic))
+	}
+	if slices.Contains(topics, k.DLQTopic) {
+		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q is also in --kafka-topics: herald would read its own rejects", k.DLQTopic))
+	}
+	if strings.TrimSpace(k.Group) == "" {
+		errs = append(errs, errors.New("--kafka-group: must not be empty"))
+	}
+	if k.StartOffset != string(kafka.StartFirst) && k.StartOffset != string(kafka.StartLast) {
+		errs = append(errs, fmt.Errorf("--kafka-start-offset %q: use first or last", k.StartOffset))
+	}
+	if k.BatchSize < 1 || k.BatchSize > domain.MaxEventsPerBatch {
+		errs = append(errs, fmt.Errorf("--kafka-batch-size %d: must lie between 1 and %d", k.BatchSize, domain.MaxEventsPerBatch))
+	}
+	if k.BatchWait <= 0 {
+		errs = append(errs, fmt.Errorf("--kafka-batch-wait %s: must be positive, such as 5ms", k.BatchWait))
+	}
+	if k.Session < time.Second || k.Session > 30*time.Minute {
+		errs = append(errs, fmt.Errorf("--kafka-session-timeout %s: must lie between 1s and 30m (and within the brokers' group.min/max.session.timeout.ms)", k.Session))
+	}
+	sec, err := k.Security.security()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return kafka.Config{}, err
+	}
+	cfg := kafka.Config{
+		Brokers: brokers, Topics: topics, GroupID: k.Group, ClientID: k.ClientID,
+		StartOffset: kafka.StartOffset(k.StartOffset), BatchSize: k.BatchSize, BatchWait: k.BatchWait,
+		DeadLetterTopic: k.DLQTopic, Security: sec, SessionTimeout: k.Session,
+	}
+	return cfg, nil
+}
+
+// security checks the TLS and SASL flags.
+func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
+	var errs []error
+	for flag, file := range map[string]string{"--kafka-tls-ca": s.TLSCA, "--kafka-tls-cert": s.TLSCert, "--kafka-tls-key": s.TLSKey} {
+		if file == "" {
+			continue
+		}
+		if _, err := os.Stat(file); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", flag, file, errors.Unwrap(err)))
+		}
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		errs = append(errs, errors.New("--kafka-tls-cert and --kafka-tls-key go together"))
+	}
+	mechanism := strings.ToLower(s.SASLMechanism)
+	switch mechanism {
+	case "":
+		if s.SASLUsername != "" || s.SASLPassword != "" {
+			errs = append(errs, errors.New("--kafka-sasl-username and --kafka-sasl-password need --kafka-sasl-mechanism (plain, scram-sha-256 or scram-sha-512)"))
+		}
+	case kafka.SASLPlain, kafka.SASLScramSHA256, kafka.SASLScramSHA512:
+		if s.SASLUsername == "" {
+			errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %s needs --kafka-sasl-username", mechanism))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %q: use plain, scram-sha-256 or scram-sha-512", s.SASLMechanism))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return kafka.Security{}, err
+	}
+	return kafka.Security{
+		TLS:  kafka.TLS{Enabled: s.TLS, CAFile: s.TLSCA, CertFile: s.TLSCert, KeyFile: s.TLSKey, InsecureSkipVerify: s.TLSInsecure},
+		SASL: kafka.SASL{Mechanism: mechanism, Username: s.SASLUsername, Password: s.SASLPassword},
+	}, nil
+}
+
+// brokerList checks a list of host:port addresses.
+func brokerList(flag string, list []string) ([]string, error) {
+	var out []string
+	for _, b := range list {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			return nil, fmt.Errorf("%s %q: want host:port, such as localhost:9092", flag, b)
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: name at least one broker, such as localhost:9092", flag)
+	}
+	return out, nil
+}
