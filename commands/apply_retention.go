@@ -34,6 +34,6 @@ func (h ApplyRetentionHandler) Handle(ctx context.Context, cmd ApplyRetention) (
 	if cmd.MaxAge <= 0 {
 		return 0, &domain.ValidationError{Fields: []domain.FieldError{{Field: "retention", Message: "must be a positive duration"}}}
 	}
-	res, err := h.clear.Handle(ctx, DeleteEvents{Filter: domain.EventFilter{Before: h.now().Add(-cmd.MaxAge)}})
+	res, err := h.clear.Handle(ctx, DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Before: h.now().Add(-cmd.MaxAge)}})
 	return res.Count, err
 }

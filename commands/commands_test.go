@@ -39,14 +39,14 @@ func TestRecordEvents_idempotentByID(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	res, err := h.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("a"), event("b"), event("a")}})
+	res, err := h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("a"), event("b"), event("a")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rec, dup := res.Counts(); rec != 2 || dup != 1 || res.Outcomes[2].Status != commands.Duplicate || res.LastPosition == 0 {
 		t.Fatalf("first batch: %+v", res)
 	}
-	res, err = h.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("b"), event("c")}})
+	res, err = h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("b"), event("c")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestRecordEvents_assignsMissingIDsAndDefaults(t *testing.T) {
 	h, _ := commands.NewRecordEventsHandler(openStore(t), clock, func() string { return "assigned" })
 	e := event("")
 	e.Resource.UserID = ""
-	res, err := h.Handle(context.Background(), commands.RecordEvents{Events: []domain.LogEvent{e}})
+	res, err := h.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{e}})
 	if err != nil || res.Outcomes[0].ID != "assigned" || res.Outcomes[0].Status != commands.Recorded {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -74,7 +74,7 @@ func TestRecordEvents_invalidBatchStoresNothing(t *testing.T) {
 	h, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
 	bad := event("bad")
 	bad.Level = 0
-	_, err := h.Handle(context.Background(), commands.RecordEvents{Events: []domain.LogEvent{event("good"), bad}})
+	_, err := h.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("good"), bad}})
 	var v *domain.ValidationError
 	if !errors.As(err, &v) || v.Fields[0].Field != "events[1].level" {
 		t.Fatalf("want a validation error on events[1].level, got %v", err)
@@ -82,7 +82,7 @@ func TestRecordEvents_invalidBatchStoresNothing(t *testing.T) {
 	if last, _ := store.LastPosition(context.Background()); last != 0 {
 		t.Fatalf("an invalid batch stored records up to position %d", last)
 	}
-	if _, err := h.Handle(context.Background(), commands.RecordEvents{}); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, err := h.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor()}); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("empty batch: %v", err)
 	}
 }
@@ -97,11 +97,11 @@ func TestDeleteEvent_removesThePayloadForGood(t *testing.T) {
 	store := openStore(t)
 	ctx := context.Background()
 	record, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
-	if _, err := record.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("x")}}); err != nil {
+	if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("x")}}); err != nil {
 		t.Fatal(err)
 	}
 	del, _ := commands.NewDeleteEventHandler(store, clock)
-	pos, err := del.Handle(ctx, commands.DeleteEvent{ID: "x"})
+	pos, err := del.Handle(ctx, commands.DeleteEvent{Actor: domain.SystemActor(), ID: "x"})
 	if err != nil || pos == 0 {
 		t.Fatalf("delete: %d %v", pos, err)
 	}
@@ -112,10 +112,10 @@ func TestDeleteEvent_removesThePayloadForGood(t *testing.T) {
 	if err != nil || len(audit) != 1 || audit[0].Type != domain.EventDeletedType {
 		t.Fatalf("no EventDeleted fact in the account's stream: %v %v", audit, err)
 	}
-	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "x"}); !errors.Is(err, domain.ErrEventNotFound) {
+	if _, err := del.Handle(ctx, commands.DeleteEvent{Actor: domain.SystemActor(), ID: "x"}); !errors.Is(err, domain.ErrEventNotFound) {
 		t.Fatalf("deleting twice: %v", err)
 	}
-	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "never"}); !errors.Is(err, domain.ErrEventNotFound) {
+	if _, err := del.Handle(ctx, commands.DeleteEvent{Actor: domain.SystemActor(), ID: "never"}); !errors.Is(err, domain.ErrEventNotFound) {
 		t.Fatalf("deleting an unknown id: %v", err)
 	}
 }
@@ -124,7 +124,7 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 	store := openStore(t)
 	ctx := context.Background()
 	record, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
-	if _, err := record.Handle(ctx, commands.RecordEvents{Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
+	if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := commands.NewDeleteEventsHandler(store, fixedMatches{"p", "q"}, clock, slog.New(slog.DiscardHandler))
@@ -132,7 +132,7 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 		t.Fatal(err)
 	}
 	filter := domain.EventFilter{Account: "alice", Before: now}
-	res, err := h.Handle(ctx, commands.DeleteEvents{Filter: filter})
+	res, err := h.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: filter})
 	if err != nil || res.Count != 2 {
 		t.Fatalf("clear: %+v %v", res, err)
 	}
@@ -147,7 +147,7 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 			t.Errorf("stream of %s: %v", id, err)
 		}
 	}
-	if _, err := h.Handle(ctx, commands.DeleteEvents{Filter: domain.EventFilter{Type: "Bad Type"}}); err == nil {
+	if _, err := h.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Type: "Bad Type"}}); err == nil {
 		t.Fatal("an invalid filter was accepted")
 	}
 }

@@ -10,7 +10,8 @@ import (
 
 // DeleteEvent removes one event from the log for good.
 type DeleteEvent struct {
-	ID string
+	Actor domain.Actor
+	ID    string
 }
 
 // DeleteEventHandler handles DeleteEvent.
@@ -34,9 +35,15 @@ func (h DeleteEventHandler) Handle(ctx context.Context, cmd DeleteEvent) (uint64
 	if !domain.ValidEventID(cmd.ID) {
 		return 0, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%q is not an event id", cmd.ID)}}}
 	}
+	if err := cmd.Actor.Require(domain.DeleteEvents); err != nil {
+		return 0, err
+	}
 	event, err := readEvent(ctx, h.store, cmd.ID)
 	if err != nil {
 		return 0, err
+	}
+	if !cmd.Actor.Sees(event.Account()) {
+		return 0, fmt.Errorf("event %s: %w", cmd.ID, domain.ErrEventNotFound) // not found, not forbidden: ids are not probed
 	}
 	fact := domain.EventDeleted{ID: cmd.ID, Account: event.Account(), DeletedAt: h.now()}
 	res, err := h.store.Append(ctx, domain.EventLogStream(event.Account()), domain.Any(), fact.Encode())

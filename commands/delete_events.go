@@ -14,6 +14,7 @@ import (
 
 // DeleteEvents clears every event that matches a filter (a bulk clear).
 type DeleteEvents struct {
+	Actor  domain.Actor // a non-admin actor clears only its own account's events
 	Filter domain.EventFilter
 }
 
@@ -51,9 +52,17 @@ const purgeWorkers = 64
 // events from every view (now and after any rebuild), then deletes the streams of the events
 // it found so their payloads leave the store. Events recorded after the fact are untouched.
 func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (DeleteEventsResult, error) {
+	if err := cmd.Actor.Require(domain.DeleteEvents); err != nil {
+		return DeleteEventsResult{}, err
+	}
 	if err := cmd.Filter.Validate(); err != nil {
 		return DeleteEventsResult{}, err
 	}
+	filter, err := cmd.Actor.ScopeFilter(cmd.Filter)
+	if err != nil {
+		return DeleteEventsResult{}, err
+	}
+	cmd.Filter = filter
 	ids, err := h.matches.MatchingIDs(ctx, cmd.Filter)
 	if err != nil {
 		return DeleteEventsResult{}, fmt.Errorf("find events to clear: %w", err)

@@ -13,6 +13,7 @@ import (
 // Recording is idempotent by event id: an id already in the log (or earlier in the batch) is
 // reported as a duplicate and not stored again.
 type RecordEvents struct {
+	Actor  domain.Actor // who records: an account may only record its own events
 	Events []domain.LogEvent
 }
 
@@ -76,6 +77,9 @@ func NewRecordEventsHandler(store EventStore, now Clock, newID func() string) (R
 // event's own stream with expected revision "no stream", so that concurrent or repeated
 // deliveries of one event store it once.
 func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (RecordEventsResult, error) {
+	if err := cmd.Actor.Require(domain.RecordEvents); err != nil {
+		return RecordEventsResult{}, err
+	}
 	if len(cmd.Events) == 0 {
 		return RecordEventsResult{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "events", Message: "is empty; send at least one event"}}}
 	}
@@ -86,6 +90,14 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 	events := make([]domain.LogEvent, len(cmd.Events))
 	invalid := &domain.ValidationError{}
 	for i, e := range cmd.Events {
+		if e.Resource.UserID == "" && !cmd.Actor.IsAdmin() {
+			e.Resource.UserID = cmd.Actor.Account // an account's events default to that account
+		}
+		if !cmd.Actor.Sees(e.Resource.UserID) {
+			invalid.Fields = append(invalid.Fields, domain.FieldError{Field: fmt.Sprintf("events[%d].resource.user_id", i),
+				Message: fmt.Sprintf("%q: account %s may only record its own events", e.Resource.UserID, cmd.Actor.Account)})
+			continue
+		}
 		events[i] = e.WithDefaults(now, h.newID)
 		if err := events[i].Validate(now); err != nil {
 			var v *domain.ValidationError

@@ -85,6 +85,10 @@ type Actor struct {
 	Role    Role
 }
 
+// SystemActor is who herald's own jobs act as: Kafka ingest, retention. It is of the admin
+// account, so it may record and clear events of every account.
+func SystemActor() Actor { return Actor{Account: AdminAccount, User: "herald", Role: RoleReadWrite} }
+
 // IsAdmin tells whether the actor belongs to the admin account.
 func (a Actor) IsAdmin() bool { return a.Account == AdminAccount }
 

@@ -33,7 +33,9 @@ func ActorFrom(ctx context.Context) (domain.Actor, bool) {
 }
 
 // LocalAdmin is who requests act as when authentication is turned off (require_auth: false).
-var LocalAdmin = domain.Actor{Account: domain.AdminAccount, User: "local", Role: domain.RoleReadWrite}
+func LocalAdmin() domain.Actor {
+	return domain.Actor{Account: domain.AdminAccount, User: "local", Role: domain.RoleReadWrite}
+}
 
 // authenticate reads an Authorization header value: "Basic ..." or "Bearer ...".
 func authenticate(ctx context.Context, auth Authenticator, header string) (domain.Actor, error) {
@@ -73,7 +75,7 @@ func AuthMiddleware(auth Authenticator, requireAuth bool, next http.Handler) htt
 			}
 			r = r.WithContext(WithActor(r.Context(), actor))
 		case !requireAuth:
-			r = r.WithContext(WithActor(r.Context(), LocalAdmin))
+			r = r.WithContext(WithActor(r.Context(), LocalAdmin()))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -94,7 +96,7 @@ func websocketInit(auth Authenticator, requireAuth bool) transport.WebsocketInit
 		}
 		if header == "" || auth == nil {
 			if !requireAuth {
-				return WithActor(ctx, LocalAdmin), &payload, nil
+				return WithActor(ctx, LocalAdmin()), &payload, nil
 			}
 			return ctx, &payload, nil
 		}

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"herald/commands"
 	"herald/domain"
 	"herald/graph/generated"
@@ -16,7 +17,11 @@ import (
 )
 
 func (r *eventConnectionResolver) TotalCount(ctx context.Context, obj *model.EventConnection) (int, error) {
-	return r.EventLog.Count(ctx, obj.Filter)
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.EventLog.Count(ctx, actor, obj.Filter)
 }
 
 func (r *mutationResolver) RecordEvents(ctx context.Context, input []model.EventInput) (*model.RecordEventsPayload, error) {
@@ -36,7 +41,11 @@ func (r *mutationResolver) RecordEventsJSON(ctx context.Context, events string) 
 }
 
 func (r *mutationResolver) DeleteEvent(ctx context.Context, id string) (*model.DeleteEventPayload, error) {
-	pos, err := r.Resolver.DeleteEvent.Handle(ctx, commands.DeleteEvent{ID: id})
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.Resolver.DeleteEvent.Handle(ctx, commands.DeleteEvent{Actor: actor, ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +54,11 @@ func (r *mutationResolver) DeleteEvent(ctx context.Context, id string) (*model.D
 }
 
 func (r *mutationResolver) DeleteEvents(ctx context.Context, filter *model.EventFilter) (*model.DeleteEventsPayload, error) {
-	res, err := r.Resolver.DeleteEvents.Handle(ctx, commands.DeleteEvents{Filter: filterOf(filter)})
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Resolver.DeleteEvents.Handle(ctx, commands.DeleteEvents{Actor: actor, Filter: filterOf(filter)})
 	if err != nil {
 		return nil, inputPath(err, "", "filter")
 	}
@@ -62,7 +75,11 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, f
 			size = -1 // an explicit 0 is a mistake, not "the default"
 		}
 	}
-	list, err := r.EventLog.Events(ctx, f, size, deref(after))
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.EventLog.Events(ctx, actor, f, size, deref(after))
 	if err != nil {
 		return nil, inputPath(err, "", "filter")
 	}
@@ -76,7 +93,7 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, f
 	for i, e := range list.Entries {
 		node := entryEvent(e)
 		if full {
-			ev, err := r.EventLog.Event(ctx, "", e.ID)
+			ev, err := r.EventLog.Event(ctx, actor, e.ID)
 			if err != nil {
 				// deleted between the list and this read: show what the view had
 				r.Logger.DebugContext(ctx, "event vanished while listing", "id", e.ID, "error", err)
@@ -95,7 +112,14 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, f
 }
 
 func (r *queryResolver) Event(ctx context.Context, id string) (*model.Event, error) {
-	e, err := r.EventLog.Event(ctx, "", id)
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := r.EventLog.Event(ctx, actor, id)
+	if errors.Is(err, domain.ErrEventNotFound) {
+		return nil, nil // the schema's null: no such event visible to the caller
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +127,11 @@ func (r *queryResolver) Event(ctx context.Context, id string) (*model.Event, err
 }
 
 func (r *queryResolver) EventTypes(ctx context.Context) ([]model.EventType, error) {
-	types, err := r.EventLog.EventTypes(ctx)
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	types, err := r.EventLog.EventTypes(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +147,16 @@ func (r *queryResolver) EventTypes(ctx context.Context) ([]model.EventType, erro
 }
 
 func (r *subscriptionResolver) EventRecorded(ctx context.Context, filter *model.EventFilter) (<-chan *model.Event, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	f := filterOf(filter)
 	if err := f.Validate(); err != nil {
 		return nil, inputPath(err, "", "filter")
+	}
+	if f, err = actor.ScopeFilter(f); err != nil {
+		return nil, err
 	}
 	sub := r.Feed.Subscribe(f)
 	out := make(chan *model.Event)

@@ -126,7 +126,11 @@ func (r *Resolver) waitForViews(ctx context.Context, position uint64) {
 // record runs RecordEvents, naming invalid events after the argument they came in (arg), and
 // waits until the views show the new events.
 func (r *Resolver) record(ctx context.Context, events []domain.LogEvent, arg string) (*model.RecordEventsPayload, error) {
-	res, err := r.RecordEvents.Handle(ctx, commands.RecordEvents{Events: events})
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.RecordEvents.Handle(ctx, commands.RecordEvents{Actor: actor, Events: events})
 	if err != nil {
 		return nil, inputPath(err, "events", arg)
 	}

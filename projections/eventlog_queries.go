@@ -47,8 +47,15 @@ type EventList struct {
 
 // Events lists events matching the filter, newest first. first is the page size (0 means
 // DefaultPageSize); after is the cursor of the last entry of the previous page.
-func (q EventLogQueries) Events(ctx context.Context, f domain.EventFilter, first int, after string) (EventList, error) {
+func (q EventLogQueries) Events(ctx context.Context, actor domain.Actor, f domain.EventFilter, first int, after string) (EventList, error) {
+	if err := actor.Require(domain.ListEvents); err != nil {
+		return EventList{}, err
+	}
 	if err := f.Validate(); err != nil {
+		return EventList{}, err
+	}
+	f, err := actor.ScopeFilter(f)
+	if err != nil {
 		return EventList{}, err
 	}
 	switch {
@@ -77,8 +84,15 @@ func (q EventLogQueries) Events(ctx context.Context, f domain.EventFilter, first
 }
 
 // Count returns how many events match the filter.
-func (q EventLogQueries) Count(ctx context.Context, f domain.EventFilter) (int, error) {
+func (q EventLogQueries) Count(ctx context.Context, actor domain.Actor, f domain.EventFilter) (int, error) {
+	if err := actor.Require(domain.ListEvents); err != nil {
+		return 0, err
+	}
 	if err := f.Validate(); err != nil {
+		return 0, err
+	}
+	f, err := actor.ScopeFilter(f)
+	if err != nil {
 		return 0, err
 	}
 	n, err := q.view.Count(ctx, f)
@@ -88,10 +102,12 @@ func (q EventLogQueries) Count(ctx context.Context, f domain.EventFilter) (int, 
 	return n, nil
 }
 
-// Event returns one whole event, details included. account confines the lookup to one
-// account ("" for every account); an event of another account is reported as not found, so
-// that ids cannot be probed across accounts.
-func (q EventLogQueries) Event(ctx context.Context, account, id string) (domain.LogEvent, error) {
+// Event returns one whole event, details included. An event of an account the actor does not
+// see is reported as not found, so that ids cannot be probed across accounts.
+func (q EventLogQueries) Event(ctx context.Context, actor domain.Actor, id string) (domain.LogEvent, error) {
+	if err := actor.Require(domain.GetEvent); err != nil {
+		return domain.LogEvent{}, err
+	}
 	if !domain.ValidEventID(id) {
 		return domain.LogEvent{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%q is not an event id", id)}}}
 	}
@@ -99,7 +115,7 @@ func (q EventLogQueries) Event(ctx context.Context, account, id string) (domain.
 	if err != nil {
 		return domain.LogEvent{}, fmt.Errorf("get event %s: %w", id, err)
 	}
-	if !ok || (account != "" && entry.Account != account) {
+	if !ok || !actor.Sees(entry.Account) {
 		return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
 	}
 	records, err := q.store.ReadStream(ctx, domain.LogEventStream(id))
@@ -133,7 +149,10 @@ type EventTypeInfo struct {
 }
 
 // EventTypes lists the catalog's types and every other type seen in the log, sorted by name.
-func (q EventLogQueries) EventTypes(ctx context.Context) ([]EventTypeInfo, error) {
+func (q EventLogQueries) EventTypes(ctx context.Context, actor domain.Actor) ([]EventTypeInfo, error) {
+	if err := actor.Require(domain.ListEvents); err != nil {
+		return nil, err
+	}
 	seen, err := q.view.Types(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list event types: %w", err)

@@ -73,7 +73,7 @@ func TestRunner_leaseMovesToASurvivingInstance(t *testing.T) {
 		for i := range events {
 			events[i] = ev(fmt.Sprintf("lease-%03d-%03d", b, i), i%60, domain.Level(1+i%2), "system.feeds.sync.started")
 		}
-		if _, err := record.Handle(ctx, commands.RecordEvents{Events: events}); err != nil {
+		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -54,7 +54,7 @@ func newFixture(t *testing.T, dir string) *fixture {
 
 func (f *fixture) recordAndWait(t *testing.T, events ...domain.LogEvent) {
 	t.Helper()
-	res, err := f.record.Handle(context.Background(), commands.RecordEvents{Events: events})
+	res, err := f.record.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,23 +77,23 @@ func TestRunner_followsTheLogAndQueriesReadIt(t *testing.T) {
 	ctx := context.Background()
 	f.recordAndWait(t, ev("e1", 1, domain.LevelInfo, "system.feeds.sync.started"), ev("e2", 2, domain.LevelError, "system.feeds.sync.failed"), ev("e3", 3, domain.LevelInfo, "user.checks.tag.vulnerabilities.update"))
 
-	list, err := f.queries.Events(ctx, domain.EventFilter{Type: "system.feeds.*"}, 0, "")
+	list, err := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{Type: "system.feeds.*"}, 0, "")
 	if err != nil || len(list.Entries) != 2 || list.Entries[0].ID != "e2" || list.HasNextPage {
 		t.Fatalf("events: %+v %v", list, err)
 	}
-	page1, _ := f.queries.Events(ctx, domain.EventFilter{}, 2, "")
-	page2, _ := f.queries.Events(ctx, domain.EventFilter{}, 2, page1.Cursors[1])
+	page1, _ := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{}, 2, "")
+	page2, _ := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{}, 2, page1.Cursors[1])
 	if !page1.HasNextPage || len(page2.Entries) != 1 || page2.Entries[0].ID != "e1" || page2.HasNextPage {
 		t.Fatalf("pagination: %+v / %+v", page1, page2)
 	}
-	full, err := f.queries.Event(ctx, "", "e2")
+	full, err := f.queries.Event(ctx, domain.SystemActor(), "e2")
 	if err != nil || full.Message != "message of e2" || string(full.Details) != `{"k":"e2"}` {
 		t.Fatalf("event e2: %+v %v", full, err)
 	}
-	if _, err := f.queries.Event(ctx, "someone-else", "e2"); !errors.Is(err, domain.ErrEventNotFound) {
+	if _, err := f.queries.Event(ctx, domain.Actor{Account: "someone-else", User: "x", Role: domain.RoleReadWrite}, "e2"); !errors.Is(err, domain.ErrEventNotFound) {
 		t.Fatalf("another account read e2: %v", err)
 	}
-	if n, _ := f.queries.Count(ctx, domain.EventFilter{Level: domain.LevelInfo}); n != 2 {
+	if n, _ := f.queries.Count(ctx, domain.SystemActor(), domain.EventFilter{Level: domain.LevelInfo}); n != 2 {
 		t.Fatalf("count info = %d", n)
 	}
 }
@@ -104,11 +104,11 @@ func TestRunner_rebuildsFromTheLogAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	f.recordAndWait(t, ev("keep", 1, domain.LevelInfo, "a.b"), ev("gone", 2, domain.LevelInfo, "a.b"), ev("old", 0, domain.LevelError, "a.c"))
 	del, _ := commands.NewDeleteEventHandler(f.store, func() time.Time { return now })
-	if _, err := del.Handle(ctx, commands.DeleteEvent{ID: "gone"}); err != nil {
+	if _, err := del.Handle(ctx, commands.DeleteEvent{Actor: domain.SystemActor(), ID: "gone"}); err != nil {
 		t.Fatal(err)
 	}
 	clear, _ := commands.NewDeleteEventsHandler(f.store, f.queries, func() time.Time { return now }, slog.New(slog.DiscardHandler))
-	res, err := clear.Handle(ctx, commands.DeleteEvents{Filter: domain.EventFilter{Level: domain.LevelError}})
+	res, err := clear.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Level: domain.LevelError}})
 	if err != nil || res.Count != 1 {
 		t.Fatalf("clear errors: %+v %v", res, err)
 	}
@@ -123,7 +123,7 @@ func TestRunner_rebuildsFromTheLogAfterRestart(t *testing.T) {
 	if err := g.runner.WaitFor(wctx, head); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := g.queries.Events(ctx, domain.EventFilter{}, 0, "")
+	list, _ := g.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{}, 0, "")
 	var ids []string
 	for _, e := range list.Entries {
 		ids = append(ids, e.ID)
@@ -162,13 +162,19 @@ func TestEventLogQueries_rejectsBadArguments(t *testing.T) {
 	f := newFixture(t, t.TempDir())
 	ctx := context.Background()
 	for name, call := range map[string]func() error{
-		"cursor": func() error { _, err := f.queries.Events(ctx, domain.EventFilter{}, 10, "not-a-cursor"); return err },
-		"first":  func() error { _, err := f.queries.Events(ctx, domain.EventFilter{}, 5000, ""); return err },
-		"filter": func() error {
-			_, err := f.queries.Events(ctx, domain.EventFilter{ResourceType: "container"}, 10, "")
+		"cursor": func() error {
+			_, err := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{}, 10, "not-a-cursor")
 			return err
 		},
-		"id": func() error { _, err := f.queries.Event(ctx, "", "bad id"); return err },
+		"first": func() error {
+			_, err := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{}, 5000, "")
+			return err
+		},
+		"filter": func() error {
+			_, err := f.queries.Events(ctx, domain.SystemActor(), domain.EventFilter{ResourceType: "container"}, 10, "")
+			return err
+		},
+		"id": func() error { _, err := f.queries.Event(ctx, domain.SystemActor(), "bad id"); return err },
 	} {
 		var v *domain.ValidationError
 		if err := call(); !errors.As(err, &v) {
@@ -207,7 +213,7 @@ func TestRunner_rebuildDropsAndReappliesTheView(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		p := f.runner.Progress()
-		n, _ := f.queries.Count(ctx, domain.EventFilter{})
+		n, _ := f.queries.Count(ctx, domain.SystemActor(), domain.EventFilter{})
 		if p.CaughtUp && n == 2 && strings.Contains(f.logs.String(), "view dropped for a rebuild") {
 			if p.View != projections.EventLogViewName || p.Applied < 2 {
 				t.Fatalf("progress %+v", p)

@@ -61,7 +61,7 @@ func newTestLog(t testing.TB) *testLog {
 }
 
 func (l *testLog) Record(ctx context.Context, events []domain.LogEvent) (int, int, error) {
-	res, err := l.record.Handle(ctx, commands.RecordEvents{Events: events})
+	res, err := l.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func newAccountCommand() *cobra.Command {
-	var url string
+	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "account",
 		Short: "Manage accounts, users and API tokens",
@@ -44,7 +44,7 @@ type wireAccount struct {
 
 const accountFields = `name createdAt users { name role hasPassword tokens { id description issuedAt expiresAt revoked } }`
 
-func newAccountListCommand(url *string) *cobra.Command {
+func newAccountListCommand(url *clientConfig) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -54,7 +54,7 @@ func newAccountListCommand(url *string) *cobra.Command {
 			var data struct {
 				Accounts []wireAccount `json:"accounts"`
 			}
-			if err := newClient(*url).do(cmd.Context(), `query { accounts { `+accountFields+` } }`, nil, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), `query { accounts { `+accountFields+` } }`, nil, &data); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -89,13 +89,13 @@ func roleValue(r string) (string, error) {
 	return "", fmt.Errorf("--role %q: use read-only or read-write", r)
 }
 
-func newAccountCreateCommand(url *string) *cobra.Command {
+func newAccountCreateCommand(url *clientConfig) *cobra.Command {
 	return &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an account (admin only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := newClient(*url).do(cmd.Context(), `mutation($n: String!) { createAccount(name: $n) { name } }`, map[string]any{"n": args[0]}, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), `mutation($n: String!) { createAccount(name: $n) { name } }`, map[string]any{"n": args[0]}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created account %s\n", args[0])
@@ -104,7 +104,7 @@ func newAccountCreateCommand(url *string) *cobra.Command {
 	}
 }
 
-func newWhoamiCommand(url *string) *cobra.Command {
+func newWhoamiCommand(url *clientConfig) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the account, user and role your credentials stand for",
@@ -116,7 +116,7 @@ func newWhoamiCommand(url *string) *cobra.Command {
 					Admin               bool
 				} `json:"viewer"`
 			}
-			if err := newClient(*url).do(cmd.Context(), `query { viewer { account user role admin } }`, nil, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), `query { viewer { account user role admin } }`, nil, &data); err != nil {
 				return err
 			}
 			v := data.Viewer
@@ -126,7 +126,7 @@ func newWhoamiCommand(url *string) *cobra.Command {
 	}
 }
 
-func newUserCommand(url *string) *cobra.Command {
+func newUserCommand(url *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Add, remove and change users (admin only, except your own password)"}
 	var role, password string
 	add := &cobra.Command{
@@ -147,7 +147,7 @@ func newUserCommand(url *string) *cobra.Command {
 				vars["p"] = pw
 			}
 			q := `mutation($a: String!, $u: String!, $r: Role!, $p: String) { addUser(account: $a, user: $u, role: $r, password: $p) { name } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Added user %s to account %s (%s)\n", args[1], args[0], roleName(r))
@@ -162,7 +162,7 @@ func newUserCommand(url *string) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := `mutation($a: String!, $u: String!) { removeUser(account: $a, user: $u) }`
-			if err := newClient(*url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1]}, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1]}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Removed user %s of account %s\n", args[1], args[0])
@@ -180,7 +180,7 @@ func newUserCommand(url *string) *cobra.Command {
 				return err
 			}
 			q := `mutation($a: String!, $u: String!, $r: Role!) { grantRole(account: $a, user: $u, role: $r) { name } }`
-			if err := newClient(*url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1], "r": r}, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, map[string]any{"a": args[0], "u": args[1], "r": r}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "User %s of account %s is now %s\n", args[1], args[0], roleName(r))
@@ -205,7 +205,7 @@ func newUserCommand(url *string) *cobra.Command {
 				return fmt.Errorf("give both ACCOUNT and USER, or neither for your own password")
 			}
 			q := `mutation($a: String, $u: String, $p: String!) { changePassword(account: $a, user: $u, password: $p) }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "Password changed")
@@ -217,7 +217,7 @@ func newUserCommand(url *string) *cobra.Command {
 	return cmd
 }
 
-func newTokenCommand(url *string) *cobra.Command {
+func newTokenCommand(url *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Issue and revoke API tokens"}
 	var account, user, description string
 	var ttl time.Duration
@@ -244,7 +244,7 @@ func newTokenCommand(url *string) *cobra.Command {
 				} `json:"issueApiToken"`
 			}
 			q := `mutation($a: String, $u: String, $d: String, $ttl: Int) { issueApiToken(account: $a, user: $u, description: $d, ttlSeconds: $ttl) { id token expiresAt } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), data.Token.Token)
@@ -270,7 +270,7 @@ func newTokenCommand(url *string) *cobra.Command {
 				vars["u"] = rUser
 			}
 			q := `mutation($a: String, $u: String, $id: ID!) { revokeApiToken(account: $a, user: $u, id: $id) }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", args[0])

@@ -14,8 +14,6 @@ import (
 
 	"herald/adapters/eventstore/embedded"
 	"herald/adapters/kafka"
-	"herald/adapters/views/memory"
-	"herald/commands"
 	"herald/graph"
 	"herald/projections"
 )
@@ -29,7 +27,8 @@ type app struct {
 	handler  http.Handler
 	registry *prometheus.Registry
 	jobs     []func(context.Context) // background work beside the runners
-	ingester *kafka.Ingester         // nil unless Kafka ingest is enabled
+	closers  []func()
+	ingester *kafka.Ingester // nil unless Kafka ingest is enabled
 }
 
 func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
@@ -50,62 +49,45 @@ func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
 }
 
 func (a *app) wire(cfg serveConfig, metrics *metrics) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	now := func() time.Time { return time.Now().UTC() }
-	view := memory.NewEventLog()
-	feed := projections.NewFeed()
-	projection, err := projections.NewEventLogProjection(view, feed)
+	v, err := openViews(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
-	runner, err := projections.NewRunner(a.store, projection, a.logger, metrics)
+	a.closers = append(a.closers, v.close)
+	if cfg.Redis.enabled() {
+		a.logger.Info("views are kept in Redis and shared with other instances", "prefix", cfg.Redis.Prefix)
+	}
+	el, err := a.wireEventLog(cfg, v, metrics, now)
 	if err != nil {
 		return err
 	}
-	a.runners = append(a.runners, runner)
-	queries, err := projections.NewEventLogQueries(view, a.store)
+	access, auth, err := a.wireAccess(ctx, cfg, v, metrics, now)
 	if err != nil {
 		return err
 	}
-	record, err := commands.NewRecordEventsHandler(a.store, now, commands.NewEventID)
+	notifications, err := a.wireNotifications(ctx, cfg, v, metrics, now)
 	if err != nil {
 		return err
 	}
-	deleteOne, err := commands.NewDeleteEventHandler(a.store, now)
-	if err != nil {
-		return err
-	}
-	deleteMany, err := commands.NewDeleteEventsHandler(a.store, queries, now, a.logger)
-	if err != nil {
-		return err
-	}
-	if maxAge := time.Duration(cfg.Retention); maxAge > 0 {
-		expire, err := commands.NewApplyRetentionHandler(deleteMany, now)
-		if err != nil {
-			return err
-		}
-		a.jobs = append(a.jobs, func(ctx context.Context) {
-			select { // clear only what a caught-up view knows of
-			case <-runner.CaughtUp():
-				runRetention(ctx, expire, maxAge, a.logger)
-			case <-ctx.Done():
-			}
-		})
-		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
-	}
-	recordWithMetrics := metrics.recorder(record)
-	if cfg.Kafka.enabled() {
-		if a.ingester, err = newKafkaIngester(&cfg.Kafka, recordWithMetrics, metrics, a.logger); err != nil {
-			return err
-		}
+	if !cfg.Auth.RequireAuth {
+		a.logger.Warn("authentication is off (require_auth: false): every request acts as the admin account; use this on a trusted machine only")
 	}
 	api, err := graph.NewHandler(&graph.Resolver{
-		RecordEvents: recordWithMetrics,
-		DeleteEvent:  deleteOne,
-		DeleteEvents: deleteMany,
-		EventLog:     queries,
-		Feed:         feed,
-		Views:        viewSet{head: a.store.LastPosition, runners: a.runners},
-		Logger:       a.logger,
+		RecordEvents:  el.record,
+		DeleteEvent:   el.deleteOne,
+		DeleteEvents:  el.deleteMany,
+		EventLog:      el.queries,
+		Feed:          el.feed,
+		Views:         viewSet{head: a.store.LastPosition, runners: a.runners},
+		Logger:        a.logger,
+		Auth:          auth,
+		RequireAuth:   cfg.Auth.RequireAuth,
+		Access:        access,
+		Notifications: notifications,
+		Projections:   runnerControl{head: a.store.LastPosition, runners: a.runners},
 	})
 	if err != nil {
 		return err
@@ -120,6 +102,19 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
 	a.handler = metrics.http(mux)
 	return nil
+}
+
+// addRunner runs a projection, under the view's lease when the view is shared.
+func (a *app) addRunner(p projections.Projection, v views, metrics *metrics) (*projections.Runner, error) {
+	runner, err := projections.NewRunner(a.store, p, a.logger, metrics)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := v.leases[p.Name()]; ok {
+		runner.UseLease(l.lease, l.claim)
+	}
+	a.runners = append(a.runners, runner)
+	return runner, nil
 }
 
 // Handler serves the API, GraphiQL, health endpoints and metrics.
@@ -155,8 +150,11 @@ func (a *app) Run(ctx context.Context) error {
 	return first
 }
 
-// Close closes the store.
+// Close closes the views' connections and the store.
 func (a *app) Close() {
+	for _, c := range a.closers {
+		c()
+	}
 	if err := a.store.Close(); err != nil {
 		a.logger.Error("close event store", "error", err)
 	}

@@ -216,7 +216,7 @@ func fillStore(b *testing.B, dir string, total int) {
 	for range 4 {
 		wg.Go(func() {
 			for events := range batches {
-				if _, err := record.Handle(context.Background(), commands.RecordEvents{Events: events}); err != nil {
+				if _, err := record.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
 					b.Error(err)
 				}
 			}

@@ -17,15 +17,34 @@ import (
 // client talks to a herald server's GraphQL API.
 type client struct {
 	url  string // base URL of the server
+	auth string // Authorization header, if any
 	http *http.Client
 }
 
-func addClientFlags(cmd *cobra.Command, url *string) {
-	cmd.PersistentFlags().StringVar(url, "url", "http://localhost:8228", "base URL of the herald server")
+// clientConfig is where a client command finds the server and its credentials.
+type clientConfig struct {
+	URL, User, Password, Token string
 }
 
-func newClient(url string) *client {
-	return &client{url: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 5 * time.Minute}}
+func addClientFlags(cmd *cobra.Command, c *clientConfig) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&c.URL, "url", "http://localhost:8228", "base URL of the herald server")
+	f.StringVar(&c.User, "user", "", "user name to sign in with (with --password)")
+	f.StringVar(&c.Password, "password", "", "password of --user")
+	f.StringVar(&c.Token, "token", "", "API token to sign in with (instead of --user and --password)")
+}
+
+func newClient(c *clientConfig) *client {
+	cl := &client{url: strings.TrimRight(c.URL, "/"), http: &http.Client{Timeout: 5 * time.Minute}}
+	switch {
+	case c.Token != "":
+		cl.auth = "Bearer " + c.Token
+	case c.User != "":
+		req := http.Request{Header: http.Header{}}
+		req.SetBasicAuth(c.User, c.Password)
+		cl.auth = req.Header.Get("Authorization")
+	}
+	return cl
 }
 
 // gqlError is an error the server returned, with its code.
@@ -63,6 +82,9 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 		return fmt.Errorf("--url %q: %w", c.url, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the herald server at %s (start one with 'herald serve', or set --url or HERALD_URL): %w", c.url, errors.Unwrap(err))

@@ -38,7 +38,35 @@ type fileConfig struct {
 		Level  string `yaml:"level" flag:"log-level"`
 	} `yaml:"log"`
 	Retention string `yaml:"retention" flag:"retention"`
-	Auth      struct {
+	Kafka     struct {
+		Brokers        string `yaml:"brokers" flag:"kafka-brokers"`
+		Topics         string `yaml:"topics" flag:"kafka-topics"`
+		Group          string `yaml:"group" flag:"kafka-group"`
+		ClientID       string `yaml:"client_id" flag:"kafka-client-id"`
+		StartOffset    string `yaml:"start_offset" flag:"kafka-start-offset"`
+		BatchSize      int    `yaml:"batch_size" flag:"kafka-batch-size"`
+		BatchWait      string `yaml:"batch_wait" flag:"kafka-batch-wait"`
+		DLQTopic       string `yaml:"dlq_topic" flag:"kafka-dlq-topic"`
+		SessionTimeout string `yaml:"session_timeout" flag:"kafka-session-timeout"`
+		TLS            *bool  `yaml:"tls" flag:"kafka-tls"`
+		TLSCA          string `yaml:"tls_ca" flag:"kafka-tls-ca"`
+		TLSCert        string `yaml:"tls_cert" flag:"kafka-tls-cert"`
+		TLSKey         string `yaml:"tls_key" flag:"kafka-tls-key"`
+		TLSInsecure    *bool  `yaml:"tls_insecure_skip_verify" flag:"kafka-tls-insecure-skip-verify"`
+		SASLMechanism  string `yaml:"sasl_mechanism" flag:"kafka-sasl-mechanism"`
+		SASLUsername   string `yaml:"sasl_username" flag:"kafka-sasl-username"`
+		SASLPassword   string `yaml:"sasl_password" flag:"kafka-sasl-password"`
+	} `yaml:"kafka"`
+	Redis struct {
+		URL         string `yaml:"url" flag:"redis-url"`
+		Username    string `yaml:"username" flag:"redis-username"`
+		Password    string `yaml:"password" flag:"redis-password"`
+		Prefix      string `yaml:"prefix" flag:"redis-prefix"`
+		TLSCA       string `yaml:"tls_ca" flag:"redis-tls-ca"`
+		TLSInsecure *bool  `yaml:"tls_insecure_skip_verify" flag:"redis-tls-insecure-skip-verify"`
+		LeaseTTL    string `yaml:"lease_ttl" flag:"redis-lease-ttl"`
+	} `yaml:"redis"`
+	Auth struct {
 		AdminUser     string `yaml:"admin_user" flag:"admin-user"`
 		AdminPassword string `yaml:"admin_password" flag:"admin-password"`
 		SecretKey     string `yaml:"secret_key" flag:"secret-key"`

@@ -122,7 +122,7 @@ func TestE2E_kafkaIngestFromKcat(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(ready, `"state":"consuming"`) {
 		t.Errorf("/readyz = %d %s", status, ready)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, metrics := s.get("/metrics")
 		if strings.Contains(metrics, "herald_kafka_messages_consumed_total 601") && strings.Contains(metrics, "herald_kafka_messages_dead_lettered_total 1") &&
@@ -199,7 +199,7 @@ func TestE2E_kafkaKill9DuringIngest(t *testing.T) {
 func launchServer(t *testing.T, dataDir string, port int, flags ...string) *server {
 	t.Helper()
 	s := &server{t: t, dataDir: dataDir, port: port, url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &bytes.Buffer{}}
-	s.cmd = exec.Command(heraldBinary(t), append([]string{"serve", "--listen", "127.0.0.1", "--port", fmt.Sprint(port), "--data-dir", dataDir}, flags...)...)
+	s.cmd = exec.Command(heraldBinary(t), append([]string{"serve", "--listen", "127.0.0.1", "--port", fmt.Sprint(port), "--data-dir", dataDir, "--require-auth=false"}, flags...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func (f *eventFlags) filter() (map[string]any, error) {
 }
 
 func newEventCommand() *cobra.Command {
-	var url string
+	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "event",
 		Short: "List, get, delete and send events of the log",

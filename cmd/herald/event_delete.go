@@ -11,7 +11,7 @@ const (
 	deleteManyMutation = `mutation($filter: EventFilter) { deleteEvents(filter: $filter) { count } }`
 )
 
-func newEventDeleteCommand(url *string) *cobra.Command {
+func newEventDeleteCommand(url *clientConfig) *cobra.Command {
 	var flags eventFlags
 	var yes bool
 	cmd := &cobra.Command{
@@ -25,7 +25,7 @@ confirmation (--yes skips it). Deleted events are gone for good.`,
   herald event delete --yes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := newClient(*url)
+			c := newClient(url)
 			filter, err := flags.filter()
 			if err != nil {
 				return err

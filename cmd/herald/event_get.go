@@ -10,7 +10,7 @@ import (
 
 const getQuery = `query($id: ID!) { event(id: $id) { ` + eventFields + ` } }`
 
-func newEventGetCommand(url *string) *cobra.Command {
+func newEventGetCommand(url *clientConfig) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "get ID",
@@ -25,7 +25,7 @@ func newEventGetCommand(url *string) *cobra.Command {
 			var data struct {
 				Event *wireEvent `json:"event"`
 			}
-			if err := newClient(*url).do(cmd.Context(), getQuery, map[string]any{"id": args[0]}, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), getQuery, map[string]any{"id": args[0]}, &data); err != nil {
 				return err
 			}
 			if data.Event == nil {

@@ -47,7 +47,7 @@ const listQuery = `query($filter: EventFilter, $first: Int, $after: String) {
 // summaryFields are what the table shows; the server answers them from its index alone.
 const summaryFields = `id timestamp level type source { serviceName hostId }`
 
-func newEventListCommand(url *string) *cobra.Command {
+func newEventListCommand(url *clientConfig) *cobra.Command {
 	var flags eventFlags
 	var all bool
 	var output string
@@ -77,7 +77,7 @@ shown.`,
 			if output == "json" {
 				fields = eventFields
 			}
-			events, total, err := listEvents(cmd, newClient(*url), filter, fields, all)
+			events, total, err := listEvents(cmd, newClient(url), filter, fields, all)
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ type sendOptions struct {
 	security    kafkaSecurityFlags
 }
 
-func newEventSendCommand(url *string) *cobra.Command {
+func newEventSendCommand(url *clientConfig) *cobra.Command {
 	var o sendOptions
 	cmd := &cobra.Command{
 		Use:   "send [FILE|-]",
@@ -51,7 +51,7 @@ skipped, and the command then exits with status 1.`,
 				return err
 			}
 			defer in.Close()
-			sink, err := o.sink(*url)
+			sink, err := o.sink(url)
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ type eventSink interface {
 	Close() error
 }
 
-func (o *sendOptions) sink(url string) (eventSink, error) {
+func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {
 	if o.batchSize < 1 || o.batchSize > domain.MaxEventsPerBatch {
 		return nil, fmt.Errorf("--batch-size %d: must lie between 1 and %d", o.batchSize, domain.MaxEventsPerBatch)
 	}

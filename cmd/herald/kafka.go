@@ -17,7 +17,7 @@ type kafkaRecorder struct {
 }
 
 func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (recorded, duplicates int, err error) {
-	res, err := r.record.Handle(ctx, commands.RecordEvents{Events: events})
+	res, err := r.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
 		return 0, 0, err
 	}

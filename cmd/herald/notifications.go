@@ -12,7 +12,7 @@ import (
 )
 
 func newNotificationsCommand() *cobra.Command {
-	var url string
+	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "notifications",
 		Short: "Manage notification endpoints and their configurations",
@@ -35,7 +35,7 @@ type wireEndpoint struct {
 	Enabled     bool   `json:"enabled"`
 }
 
-func newEndpointsCommand(url *string) *cobra.Command {
+func newEndpointsCommand(url *clientConfig) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "endpoints",
@@ -45,7 +45,7 @@ func newEndpointsCommand(url *string) *cobra.Command {
 			var data struct {
 				Endpoints []wireEndpoint `json:"listNotificationEndpoints"`
 			}
-			if err := newClient(*url).do(cmd.Context(), endpointsQuery, nil, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), endpointsQuery, nil, &data); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -67,7 +67,7 @@ func newEndpointsCommand(url *string) *cobra.Command {
 	return cmd
 }
 
-func newEndpointToggleCommand(url *string, enable bool) *cobra.Command {
+func newEndpointToggleCommand(url *clientConfig, enable bool) *cobra.Command {
 	verb, past := "disable", "Disabled"
 	if enable {
 		verb, past = "enable", "Enabled"
@@ -85,7 +85,7 @@ account; configurations stay editable and testable. Enabling it lets new events 
 			}
 			const mutation = `mutation($kind: EndpointKind!, $enabled: Boolean!) { updateNotificationEndpointStatus(kind: $kind, enabled: $enabled) { kind enabled } }`
 			vars := map[string]any{"kind": strings.ToUpper(string(kind)), "enabled": enable}
-			if err := newClient(*url).do(cmd.Context(), mutation, vars, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), mutation, vars, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s the %s endpoint\n", past, kind)

@@ -44,7 +44,7 @@ type wireConfiguration struct {
 	Settings    map[string]any `json:"settings" yaml:"settings"`
 }
 
-func newConfigCommand(url *string) *cobra.Command {
+func newConfigCommand(url *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "List, show, add, edit and remove endpoint configurations",
@@ -56,7 +56,7 @@ only whether they are set; leave them out when editing to keep them.`,
 	return cmd
 }
 
-func newConfigListCommand(url *string) *cobra.Command {
+func newConfigListCommand(url *clientConfig) *cobra.Command {
 	var output, account string
 	cmd := &cobra.Command{
 		Use:   "list [KIND]",
@@ -78,7 +78,7 @@ func newConfigListCommand(url *string) *cobra.Command {
 				List []wireConfiguration `json:"listNotificationEndpointConfigurations"`
 			}
 			q := `query($kind: EndpointKind, $account: String) { listNotificationEndpointConfigurations(kind: $kind, account: $account) { ` + configFields + ` } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -106,7 +106,7 @@ func selectorSummary(sels []wireSelector) string {
 	return strings.Join(parts, ", ")
 }
 
-func getConfiguration(cmd *cobra.Command, url, id string) (*wireConfiguration, error) {
+func getConfiguration(cmd *cobra.Command, url *clientConfig, id string) (*wireConfiguration, error) {
 	var data struct {
 		Config *wireConfiguration `json:"getNotificationEndpointConfiguration"`
 	}
@@ -121,14 +121,14 @@ func getConfiguration(cmd *cobra.Command, url, id string) (*wireConfiguration, e
 	return data.Config, nil
 }
 
-func newConfigGetCommand(url *string) *cobra.Command {
+func newConfigGetCommand(url *clientConfig) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show a configuration with its settings (credentials only as set or not) and selectors",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := getConfiguration(cmd, *url, args[0])
+			c, err := getConfiguration(cmd, url, args[0])
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func newConfigGetCommand(url *string) *cobra.Command {
 	return cmd
 }
 
-func newConfigRemoveCommand(url *string) *cobra.Command {
+func newConfigRemoveCommand(url *clientConfig) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "remove ID",
@@ -159,7 +159,7 @@ func newConfigRemoveCommand(url *string) *cobra.Command {
 				return fmt.Errorf("nothing removed (pass --yes to skip the question)")
 			}
 			const mutation = `mutation($id: ID!) { deleteNotificationEndpointConfiguration(id: $id) }`
-			if err := newClient(*url).do(cmd.Context(), mutation, map[string]any{"id": args[0]}, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), mutation, map[string]any{"id": args[0]}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Removed configuration %s\n", args[0])

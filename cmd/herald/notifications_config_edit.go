@@ -186,7 +186,7 @@ func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, curren
 	return in, nil
 }
 
-func newConfigAddCommand(url *string) *cobra.Command {
+func newConfigAddCommand(url *clientConfig) *cobra.Command {
 	var f configFlags
 	cmd := &cobra.Command{
 		Use:   "add KIND",
@@ -227,7 +227,7 @@ Settings by kind:
 				Created wireConfiguration `json:"createNotificationEndpointConfiguration"`
 			}
 			q := `mutation($kind: EndpointKind!, $input: ConfigurationInput!, $account: String) { createNotificationEndpointConfiguration(kind: $kind, input: $input, account: $account) { id name } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Added %s configuration %s (%s)\n", kind, data.Created.ID, data.Created.Name)
@@ -238,7 +238,7 @@ Settings by kind:
 	return cmd
 }
 
-func newConfigEditCommand(url *string) *cobra.Command {
+func newConfigEditCommand(url *clientConfig) *cobra.Command {
 	var f configFlags
 	var revision int
 	cmd := &cobra.Command{
@@ -248,7 +248,7 @@ func newConfigEditCommand(url *string) *cobra.Command {
 keep their stored values. --selector and --quick-selection replace all selectors when given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			current, err := getConfiguration(cmd, *url, args[0])
+			current, err := getConfiguration(cmd, url, args[0])
 			if err != nil {
 				return err
 			}
@@ -262,7 +262,7 @@ keep their stored values. --selector and --quick-selection replace all selectors
 				vars["rev"] = revision
 			}
 			q := `mutation($id: ID!, $input: ConfigurationInput!, $rev: Int) { updateNotificationEndpointConfiguration(id: $id, input: $input, expectedRevision: $rev) { id revision } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, nil); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Updated configuration %s\n", args[0])

@@ -25,7 +25,7 @@ type wireProjection struct {
 const projectionFields = `name position target logHead lag caughtUp standby recordsPerSecond etaSeconds`
 
 func newProjectionsCommand() *cobra.Command {
-	var url string
+	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "projections",
 		Short: "Show and rebuild the views of the log (admin only)",
@@ -37,7 +37,7 @@ and accounts. Every view can be thrown away and rebuilt from the log.`,
 	return cmd
 }
 
-func fetchProjections(cmd *cobra.Command, url string) ([]wireProjection, error) {
+func fetchProjections(cmd *cobra.Command, url *clientConfig) ([]wireProjection, error) {
 	var data struct {
 		Projections []wireProjection `json:"projections"`
 	}
@@ -45,14 +45,14 @@ func fetchProjections(cmd *cobra.Command, url string) ([]wireProjection, error) 
 	return data.Projections, err
 }
 
-func newProjectionsStatusCommand(url *string) *cobra.Command {
+func newProjectionsStatusCommand(url *clientConfig) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each view's position, lag and state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			list, err := fetchProjections(cmd, *url)
+			list, err := fetchProjections(cmd, url)
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func projectionState(p wireProjection) string {
 	return "catching up"
 }
 
-func newProjectionsRebuildCommand(url *string) *cobra.Command {
+func newProjectionsRebuildCommand(url *clientConfig) *cobra.Command {
 	var view string
 	var detach bool
 	cmd := &cobra.Command{
@@ -103,7 +103,7 @@ shows a progress bar until the views are live again.`,
 				Rebuild []wireProjection `json:"rebuildProjection"`
 			}
 			q := `mutation($name: String) { rebuildProjection(name: $name) { ` + projectionFields + ` } }`
-			if err := newClient(*url).do(cmd.Context(), q, vars, &data); err != nil {
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return err
 			}
 			if detach {
@@ -112,7 +112,7 @@ shows a progress bar until the views are live again.`,
 			}
 			start := time.Now()
 			for {
-				list, err := fetchProjections(cmd, *url)
+				list, err := fetchProjections(cmd, url)
 				if err != nil {
 					return err
 				}

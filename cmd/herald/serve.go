@@ -24,6 +24,16 @@ type serveConfig struct {
 	LogLevel  string
 	Retention retention
 	Kafka     kafkaFlags
+	Redis     redisFlags
+	Auth      authFlags
+
+	ConfigFile string
+	// The notifications section of herald.yaml, with the meaning it has in the product herald
+	// replaces.
+	NotificationsEnabled bool
+	EndpointHostname     string
+	NotificationsCycle   int // seconds
+	UIURL                string
 }
 
 func newServeCommand() *cobra.Command {
@@ -61,6 +71,23 @@ events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).`,
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h); 0 keeps them forever")
 	cfg.Kafka.add(f)
+	cfg.Redis.add(f)
+	cfg.Auth.add(f)
+	f.StringVar(&cfg.ConfigFile, "config", "", "herald.yaml to read settings from; flags and HERALD_* variables override it")
+	f.BoolVar(&cfg.NotificationsEnabled, "notifications-enabled", true, "route events to the notification endpoints")
+	f.StringVar(&cfg.EndpointHostname, "endpoint-hostname", "", "host name other services and people use to reach this instance (shown in logs and /readyz)")
+	f.IntVar(&cfg.NotificationsCycle, "notifications-cycle", 30, "seconds between the notification service's sweeps for events it has not handled yet (delivery itself is live)")
+	f.StringVar(&cfg.UIURL, "ui-url", "", "base URL of the UI; notifications then link to the event in it")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cfg.ConfigFile == "" {
+			return nil
+		}
+		values, err := loadConfigFile(cfg.ConfigFile)
+		if err != nil {
+			return err
+		}
+		return applySettings(cmd, values)
+	}
 	return cmd
 }
 

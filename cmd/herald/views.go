@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"herald/adapters/views/memory"
+	"herald/domain"
 	"herald/projections"
 )
 
@@ -35,3 +38,45 @@ func (v viewSet) WaitForHead(ctx context.Context) error {
 func memoryEventLog() projections.EventLogView            { return memory.NewEventLog() }
 func memoryConfigurations() projections.ConfigurationView { return memory.NewConfigurations() }
 func memoryAccounts() projections.AccountView             { return memory.NewAccounts() }
+
+// runnerControl reports and rebuilds the views (graph.ProjectionControl).
+type runnerControl struct {
+	head    func(context.Context) (uint64, error)
+	runners []*projections.Runner
+}
+
+// Progress implements graph.ProjectionControl.
+func (c runnerControl) Progress(ctx context.Context) ([]projections.Progress, uint64, error) {
+	head, err := c.head(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]projections.Progress, len(c.runners))
+	for i, r := range c.runners {
+		out[i] = r.Progress()
+	}
+	return out, head, nil
+}
+
+// Rebuild implements graph.ProjectionControl.
+func (c runnerControl) Rebuild(ctx context.Context, view string) error {
+	var dropped []<-chan struct{}
+	names := make([]string, len(c.runners))
+	for i, r := range c.runners {
+		names[i] = r.Name()
+		if view == "" || r.Name() == view {
+			dropped = append(dropped, r.Rebuild())
+		}
+	}
+	if len(dropped) == 0 {
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "name", Message: fmt.Sprintf("%q is not a view; use one of %s", view, strings.Join(names, ", "))}}}
+	}
+	for _, d := range dropped {
+		select {
+		case <-d:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"herald/commands"
+	"herald/graph"
+	"herald/projections"
+)
+
+// eventLogParts are what the API needs of the event log.
+type eventLogParts struct {
+	record     graph.EventRecorder
+	deleteOne  commands.DeleteEventHandler
+	deleteMany commands.DeleteEventsHandler
+	queries    projections.EventLogQueries
+	feed       *projections.Feed
+}
+
+func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now commands.Clock) (eventLogParts, error) {
+	feed := projections.NewFeed()
+	projection, err := projections.NewEventLogProjection(v.eventLog, feed)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	runner, err := a.addRunner(projection, v, metrics)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	queries, err := projections.NewEventLogQueries(v.eventLog, a.store)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	record, err := commands.NewRecordEventsHandler(a.store, now, commands.NewEventID)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	deleteOne, err := commands.NewDeleteEventHandler(a.store, now)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	deleteMany, err := commands.NewDeleteEventsHandler(a.store, queries, now, a.logger)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	if maxAge := time.Duration(cfg.Retention); maxAge > 0 {
+		expire, err := commands.NewApplyRetentionHandler(deleteMany, now)
+		if err != nil {
+			return eventLogParts{}, err
+		}
+		a.jobs = append(a.jobs, func(ctx context.Context) {
+			select { // clear only what a caught-up view knows of
+			case <-runner.CaughtUp():
+				runRetention(ctx, expire, maxAge, a.logger)
+			case <-ctx.Done():
+			}
+		})
+		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
+	}
+	recordWithMetrics := metrics.recorder(record)
+	if cfg.Kafka.enabled() {
+		if a.ingester, err = newKafkaIngester(&cfg.Kafka, recordWithMetrics, metrics, a.logger); err != nil {
+			return eventLogParts{}, err
+		}
+	}
+	return eventLogParts{record: recordWithMetrics, deleteOne: deleteOne, deleteMany: deleteMany, queries: queries, feed: feed}, nil
+}
