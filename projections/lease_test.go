@@ -160,3 +160,51 @@ func assertSameViews(t *testing.T, want, got projections.EventLogView, total int
 		t.Fatalf("the views hold %d entries, want %d", seen, total)
 	}
 }
+
+// TestRunner_redisRestartedMidCatchUp restarts Redis while a runner catches up; the runner
+// retries, resumes from the checkpoint Redis kept, and the view ends equal to a rebuild.
+func TestRunner_redisRestartedMidCatchUp(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{Persistent: true})
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	for b := range 20 {
+		events := make([]domain.LogEvent, 1000)
+		for i := range events {
+			events[i] = ev(fmt.Sprintf("restart-%02d-%03d", b, i), i%60, domain.Level(1+i%2), "user.image.analysis.completed")
+		}
+		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prefix := redistest.Prefix(t)
+	in := startInstance(t, srv, store, prefix)
+	deadline := time.Now().Add(20 * time.Second)
+	for in.runner.Progress().Applied == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := store.LastPosition(ctx)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := in.runner.WaitFor(wctx, head); err != nil {
+		t.Fatalf("the runner did not recover from the restart: %v (%+v)", err, in.runner.Progress())
+	}
+	reference := memory.NewEventLog()
+	projection, _ := projections.NewEventLogProjection(reference, nil)
+	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = runner.Run(rctx) }()
+	if err := runner.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
+	assertSameViews(t, reference, shared, 20000)
+}
