@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -92,7 +93,12 @@ func validHTTPURL(v *ValidationError, field, raw string, required bool) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		v.add(field, "is not a URL: %v", err)
+		// url.Error quotes the whole URL, credentials included: keep only what went wrong.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		v.add(field, "is not a valid URL: %v", err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		v.add(field, "must be an http or https URL")
 	case u.Host == "":

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,7 +52,7 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 	v := &domain.ValidationError{}
 	for k, ok := range given {
 		if ok && k != kind {
-			v.Fields = append(v.Fields, domain.FieldError{Field: string(k), Message: fmt.Sprintf("settings of a %s configuration go in %s, not %s", kind, kind, k)})
+			v.Fields = append(v.Fields, domain.FieldError{Field: string(k), Message: fmt.Sprintf("this is a %s configuration: give its settings in %s, not in %s", kind, kind, k)})
 		}
 	}
 	if !given[kind] {
@@ -188,4 +189,23 @@ func keepHeaders(next, current domain.Settings, in model.ConfigurationInput) dom
 		w.Headers[name] = domain.Secret{}
 	}
 	return w
+}
+
+// draftPath names the fields of a draft's errors as the input has them: the settings of a
+// kind are in the kind's field (input.email.port, not settings.port).
+func draftPath(err error, kind domain.EndpointKind) error {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return inputPath(err, "", "input")
+	}
+	out := &domain.ValidationError{Fields: make([]domain.FieldError, len(v.Fields))}
+	for i, f := range v.Fields {
+		if rest, ok := strings.CutPrefix(f.Field, "settings."); ok {
+			f.Field = string(kind) + "." + rest
+		} else if f.Field == "settings" {
+			f.Field = string(kind)
+		}
+		out.Fields[i] = domain.FieldError{Field: "input." + f.Field, Message: f.Message}
+	}
+	return out
 }

@@ -56,7 +56,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		var v *domain.ValidationError
 		switch {
 		case errors.As(err, &v):
-			gerr.Message = v.Error()
+			gerr.Message = "invalid input: " + strings.TrimPrefix(v.Error(), "invalid event: ")
 			gerr.Extensions["code"] = CodeBadUserInput
 			fields := make([]map[string]string, len(v.Fields))
 			for i, f := range v.Fields {

@@ -25,7 +25,7 @@ func (r *mutationResolver) CreateNotificationEndpointConfiguration(ctx context.C
 	}
 	id, pos, err := r.Notifications.Create.Handle(ctx, commands.CreateConfiguration{Actor: actor, Account: value(account, ""), Draft: draft})
 	if err != nil {
-		return nil, inputPath(err, "", "input")
+		return nil, draftPath(err, kindOf(kind))
 	}
 	r.waitForViews(ctx, pos)
 	return r.configuration(ctx, actor, id)
@@ -52,7 +52,7 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 	}
 	pos, err := r.Notifications.Update.Handle(ctx, cmd)
 	if err != nil {
-		return nil, inputPath(err, "", "input")
+		return nil, draftPath(err, current.Kind)
 	}
 	r.waitForViews(ctx, pos)
 	return r.configuration(ctx, actor, id)

@@ -2076,7 +2076,7 @@ extend type Query {
   "One configuration with its selectors; null when the caller sees none with that id."
   getNotificationEndpointConfiguration(id: ID!): NotificationEndpointConfiguration @hasPermission(action: "getNotificationEndpointConfiguration")
   "The quick selections: named presets of selectors."
-  quickSelections: [QuickSelection!]!
+  quickSelections: [QuickSelection!]! @hasPermission(action: "listNotificationEndpoints")
 }
 
 extend type Mutation {
@@ -6538,7 +6538,25 @@ func (ec *executionContext) _Query_quickSelections(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().QuickSelections(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "listNotificationEndpoints")
+				if err != nil {
+					var zeroVal []model.QuickSelection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []model.QuickSelection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []model.QuickSelection) graphql.Marshaler {
 			return ec.marshalNQuickSelection2ᚕheraldᚋgraphᚋmodelᚐQuickSelectionᚄ(ctx, selections, v)
 		},
