@@ -143,7 +143,7 @@ func modelSettings(s domain.Settings) model.EndpointSettings {
 		}
 		return out
 	case domain.JiraSettings:
-		return model.JiraSettings{URL: s.URL, Username: s.Username, HasAPIToken: s.APIToken.IsSet(), ProjectKey: s.ProjectKey, IssueType: s.IssueType,
+		return model.JiraSettings{URL: s.URL, Username: optional(s.Username), HasAPIToken: s.APIToken.IsSet(), ProjectKey: s.ProjectKey, IssueType: s.IssueType,
 			Priority: optional(s.Priority), Assignee: optional(s.Assignee), Labels: nonNil(s.Labels)}
 	case domain.SlackSettings:
 		return model.SlackSettings{HasWebhookURL: s.WebhookURL.IsSet()}

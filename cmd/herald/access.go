@@ -140,7 +140,7 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 			}
 			pw, err := readValue(password, cmd.InOrStdin())
 			if err != nil {
-				return fmt.Errorf("--password: %w", err)
+				return fmt.Errorf("--new-password: %w", err)
 			}
 			vars := map[string]any{"a": args[0], "u": args[1], "r": r}
 			if pw != "" {
@@ -155,7 +155,7 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&role, "role", "read-only", "read-only or read-write")
-	add.Flags().StringVar(&password, "password", "", "password (@FILE or @- to read it); none: the user signs in with API tokens only")
+	add.Flags().StringVar(&password, "new-password", "", "the new user's password (@FILE or @- to read it); none: the user signs in with API tokens only")
 	remove := &cobra.Command{
 		Use:   "remove ACCOUNT USER",
 		Short: "Remove a user; its API tokens stop working",
@@ -196,7 +196,7 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readValue(newPassword, cmd.InOrStdin())
 			if err != nil || pw == "" {
-				return fmt.Errorf("--password is required (@FILE or @- to read it)")
+				return fmt.Errorf("--new-password is required (@FILE or @- to read it)")
 			}
 			vars := map[string]any{"p": pw}
 			if len(args) == 2 {
@@ -212,26 +212,23 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-	passwd.Flags().StringVar(&newPassword, "password", "", "the new password (@FILE or @- to read it)")
+	passwd.Flags().StringVar(&newPassword, "new-password", "", "the new password (@FILE or @- to read it)")
 	cmd.AddCommand(add, remove, grant, passwd)
 	return cmd
 }
 
 func newTokenCommand(url *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Issue and revoke API tokens"}
-	var account, user, description string
+	var description string
 	var ttl time.Duration
 	issue := &cobra.Command{
-		Use:   "issue",
-		Short: "Issue an API token (shown once: store it)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "issue [ACCOUNT USER]",
+		Short: "Issue an API token to yourself, or (admin) to USER of ACCOUNT; it is shown once: store it",
+		Args:  accountUserArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			vars := map[string]any{"d": description}
-			if account != "" {
-				vars["a"] = account
-			}
-			if user != "" {
-				vars["u"] = user
+			if len(args) == 2 {
+				vars["a"], vars["u"] = args[0], args[1]
 			}
 			if ttl > 0 {
 				vars["ttl"] = int(ttl.Seconds())
@@ -252,22 +249,21 @@ func newTokenCommand(url *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-	issue.Flags().StringVar(&account, "account", "", "account of the user (default: yours)")
-	issue.Flags().StringVar(&user, "user", "", "user to issue it to (default: you)")
 	issue.Flags().StringVar(&description, "description", "", "what the token is for")
 	issue.Flags().DurationVar(&ttl, "ttl", 0, "lifetime, such as 720h; 0 never expires")
-	var rAccount, rUser string
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke an API token",
-		Args:  cobra.ExactArgs(1),
+		Use:   "revoke ID [ACCOUNT USER]",
+		Short: "Revoke one of your API tokens, or (admin) one of USER of ACCOUNT",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("give the token ID")
+			}
+			return accountUserArgs(cmd, args[1:])
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vars := map[string]any{"id": args[0]}
-			if rAccount != "" {
-				vars["a"] = rAccount
-			}
-			if rUser != "" {
-				vars["u"] = rUser
+			if len(args) == 3 {
+				vars["a"], vars["u"] = args[1], args[2]
 			}
 			q := `mutation($a: String, $u: String, $id: ID!) { revokeApiToken(account: $a, user: $u, id: $id) }`
 			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
@@ -277,8 +273,14 @@ func newTokenCommand(url *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-	revoke.Flags().StringVar(&rAccount, "account", "", "account of the user (default: yours)")
-	revoke.Flags().StringVar(&rUser, "user", "", "user of the token (default: you)")
 	cmd.AddCommand(issue, revoke)
 	return cmd
+}
+
+// accountUserArgs accepts either no arguments (yourself) or ACCOUNT and USER.
+func accountUserArgs(_ *cobra.Command, args []string) error {
+	if len(args) != 0 && len(args) != 2 {
+		return fmt.Errorf("give both ACCOUNT and USER, or neither for yourself")
+	}
+	return nil
 }

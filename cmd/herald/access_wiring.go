@@ -70,6 +70,9 @@ func sealerFor(a authFlags, dataDir string, distributed bool, logger *slog.Logge
 // bootstrapAdmin creates the admin account and its first user on the first start. Without a
 // configured password it generates one and writes it to <data-dir>/admin-password.
 func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a authFlags, dataDir string, logger *slog.Logger) error {
+	if a.AdminUser == "" {
+		a.AdminUser = "admin"
+	}
 	password, generated := a.AdminPassword, false
 	if password == "" {
 		var b [12]byte

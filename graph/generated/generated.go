@@ -1906,8 +1906,8 @@ type GitHubSettings {
 type JiraSettings {
   "Base URL of the Jira site."
   url: String!
-  "User (e-mail address for Jira Cloud) the API token belongs to."
-  username: String!
+  "User (e-mail address for Jira Cloud) the API token belongs to. (Nullable only so that it can share a query with the other settings' username.)"
+  username: String
   "Whether an API token is set (it is never shown)."
   hasApiToken: Boolean!
   "Key of the project tickets are created in."
@@ -4318,11 +4318,11 @@ func (ec *executionContext) _JiraSettings_username(ctx context.Context, field gr
 			return obj.Username, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_JiraSettings_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10187,7 +10187,7 @@ func (ec *executionContext) _JiraSettings(ctx context.Context, sel ast.Selection
 			}
 		case "username":
 			out.Values[i] = ec._JiraSettings_username(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "hasApiToken":

@@ -245,8 +245,8 @@ type IssuedAPIToken struct {
 type JiraSettings struct {
 	// Base URL of the Jira site.
 	URL string `json:"url"`
-	// User (e-mail address for Jira Cloud) the API token belongs to.
-	Username string `json:"username"`
+	// User (e-mail address for Jira Cloud) the API token belongs to. (Nullable only so that it can share a query with the other settings' username.)
+	Username *string `json:"username,omitempty"`
 	// Whether an API token is set (it is never shown).
 	HasAPIToken bool `json:"hasApiToken"`
 	// Key of the project tickets are created in.

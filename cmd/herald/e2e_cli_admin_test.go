@@ -1,0 +1,106 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestE2E_notificationsAndAccountsCLI drives the notifications, account and projections
+// commands of the real binary against a server that requires credentials.
+func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, freePort(t), "--require-auth=true", "--admin-password", "admin-password-1")
+	admin := func(args ...string) string {
+		t.Helper()
+		return s.mustCLI(append(args, "--user", "admin", "--password", "admin-password-1")...)
+	}
+	if _, errOut, err := s.cli("", "notifications", "endpoints"); err == nil || !strings.Contains(errOut, "needs credentials") {
+		t.Fatalf("anonymous endpoints: %v %s", err, errOut)
+	}
+	out := admin("notifications", "endpoints")
+	for _, kind := range []string{"email", "github", "jira", "slack", "teams", "webhook"} {
+		if !strings.Contains(out, kind+" ") || !strings.Contains(out, "enabled") {
+			t.Fatalf("endpoints do not list %s enabled:\n%s", kind, out)
+		}
+	}
+	if out := admin("notifications", "endpoint", "disable", "slack"); out != "Disabled the slack endpoint\n" {
+		t.Fatalf("disable printed %q", out)
+	}
+	if out := admin("notifications", "endpoints"); !strings.Contains(out, "slack       disabled") {
+		t.Fatalf("slack not shown disabled:\n%s", out)
+	}
+	admin("notifications", "endpoint", "enable", "slack")
+
+	// An account with a read-write user who signs in with a token.
+	admin("account", "create", "alice")
+	admin("account", "user", "add", "alice", "ann", "--role", "read-write", "--new-password", "ann-password-1")
+	token := strings.TrimSpace(admin("account", "token", "issue", "alice", "ann", "--description", "cli test"))
+	if !strings.HasPrefix(token, "hrld_") {
+		t.Fatalf("token %q", token)
+	}
+	ann := func(args ...string) string {
+		t.Helper()
+		return s.mustCLI(append(args, "--token", token)...)
+	}
+	if out := ann("account", "whoami"); out != "user ann of account alice (read-write)\n" {
+		t.Fatalf("whoami %q", out)
+	}
+
+	// Slack configuration with a selector, from a secret kept in a file.
+	urlFile := filepath.Join(dir, "slack-url.txt")
+	if err := os.WriteFile(urlFile, []byte("https://hooks.slack.com/services/T0/B0/SECRETPART\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = ann("notifications", "config", "add", "slack", "--name", "ops-alerts", "--set", "webhookUrl=@"+urlFile,
+		"--quick-selection", "errors", "--selector", "user.checks.*,level=*")
+	if !strings.HasPrefix(out, "Added slack configuration ") {
+		t.Fatalf("add printed %q", out)
+	}
+	id := strings.Fields(out)[3]
+	list := ann("notifications", "config", "list")
+	if !strings.Contains(list, id) || !strings.Contains(list, "account/*/user.checks.*/*, account/error/*/*") {
+		t.Fatalf("list:\n%s", list)
+	}
+	get := ann("notifications", "config", "get", id)
+	if !strings.Contains(get, "haswebhookurl: true") && !strings.Contains(get, "hasWebhookUrl: true") {
+		t.Fatalf("get does not show the webhook URL as set:\n%s", get)
+	}
+	if strings.Contains(get+list, "SECRETPART") {
+		t.Fatal("the webhook URL was printed")
+	}
+	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error"); out != "Updated configuration "+id+"\n" {
+		t.Fatalf("edit printed %q", out)
+	}
+	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "name: ops") || !strings.Contains(get, "system.*") || strings.Contains(get, "user.checks") {
+		t.Fatalf("after edit:\n%s", get)
+	}
+	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "input.slack.webhookUrl") {
+		t.Fatalf("bad URL: %v %s", err, errOut)
+	}
+	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "admin") {
+		t.Fatalf("global scope by a non-admin: %v %s", err, errOut)
+	}
+	if out := ann("notifications", "config", "remove", id, "--yes"); out != "Removed configuration "+id+"\n" {
+		t.Fatalf("remove printed %q", out)
+	}
+	if list := ann("notifications", "config", "list"); strings.Contains(list, id) {
+		t.Fatalf("removed configuration still listed:\n%s", list)
+	}
+
+	// Projections: status and a rebuild with its progress bar.
+	status := admin("projections", "status")
+	for _, view := range []string{"eventlog", "configurations", "accounts"} {
+		if !strings.Contains(status, view) || !strings.Contains(status, "live") {
+			t.Fatalf("status:\n%s", status)
+		}
+	}
+	out, errOut, err := s.cli("", "projections", "rebuild", "--user", "admin", "--password", "admin-password-1")
+	if err != nil || !strings.Contains(out, "Rebuilt in") || !strings.Contains(errOut, "100%") {
+		t.Fatalf("rebuild: %v\n%s\n%s", err, out, errOut)
+	}
+	if _, errOut, err := s.cli("", "projections", "status", "--token", token); err == nil || !strings.Contains(errOut, "not allowed") {
+		t.Fatalf("a non-admin read the projections: %v %s", err, errOut)
+	}
+}
