@@ -116,18 +116,7 @@ func TestRunner_leaseMovesToASurvivingInstance(t *testing.T) {
 		t.Fatal("the surviving instance never took the lease")
 	}
 
-	// Rebuild the same log into memory and compare, page by page.
-	reference := memory.NewEventLog()
-	projection, _ := projections.NewEventLogProjection(reference, nil)
-	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
-	rctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = runner.Run(rctx) }()
-	if err := runner.WaitFor(wctx, head); err != nil {
-		t.Fatal(err)
-	}
-	shared, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
-	assertSameViews(t, reference, shared, 6000)
+	assertSameViews(t, rebuilt(t, wctx, store, head), sharedView(srv, prefix), 6000)
 }
 
 func assertSameViews(t *testing.T, want, got projections.EventLogView, total int) {
@@ -196,15 +185,26 @@ func TestRunner_redisRestartedMidCatchUp(t *testing.T) {
 	if err := in.runner.WaitFor(wctx, head); err != nil {
 		t.Fatalf("the runner did not recover from the restart: %v (%+v)", err, in.runner.Progress())
 	}
+	assertSameViews(t, rebuilt(t, wctx, store, head), sharedView(srv, prefix), 20000)
+}
+
+// rebuilt applies the log up to head to a fresh memory view: what any view must equal.
+func rebuilt(t *testing.T, ctx context.Context, store *embedded.Store, head uint64) *memory.EventLog {
+	t.Helper()
 	reference := memory.NewEventLog()
 	projection, _ := projections.NewEventLogProjection(reference, nil)
 	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
 	rctx, stop := context.WithCancel(ctx)
-	defer stop()
+	t.Cleanup(stop)
 	go func() { _ = runner.Run(rctx) }()
-	if err := runner.WaitFor(wctx, head); err != nil {
+	if err := runner.WaitFor(ctx, head); err != nil {
 		t.Fatal(err)
 	}
-	shared, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
-	assertSameViews(t, reference, shared, 20000)
+	return reference
+}
+
+// sharedView reads the Redis view the instances share.
+func sharedView(srv *redistest.Server, prefix string) *redisview.EventLog {
+	v, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
+	return v
 }
