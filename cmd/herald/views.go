@@ -65,6 +65,9 @@ func (c runnerControl) Rebuild(ctx context.Context, view string) error {
 	for i, r := range c.runners {
 		names[i] = r.Name()
 		if view == "" || r.Name() == view {
+			if r.Progress().Standby {
+				return fmt.Errorf("view %s is applied by another herald instance (it holds the view's lease): run the rebuild against that instance", r.Name())
+			}
 			dropped = append(dropped, r.Rebuild())
 		}
 	}
