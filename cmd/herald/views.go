@@ -60,16 +60,21 @@ func (c runnerControl) Progress(ctx context.Context) ([]projections.Progress, ui
 
 // Rebuild implements graph.ProjectionControl.
 func (c runnerControl) Rebuild(ctx context.Context, view string) error {
-	var dropped []<-chan struct{}
+	var targets []*projections.Runner
 	names := make([]string, len(c.runners))
 	for i, r := range c.runners {
 		names[i] = r.Name()
-		if view == "" || r.Name() == view {
-			if r.Progress().Standby {
-				return fmt.Errorf("view %s is applied by another herald instance (it holds the view's lease): run the rebuild against that instance", r.Name())
-			}
-			dropped = append(dropped, r.Rebuild())
+		if view != "" && r.Name() != view {
+			continue
 		}
+		if r.Progress().Standby { // checked for all before any view is dropped
+			return fmt.Errorf("view %s is applied by another herald instance (it holds the view's lease): run the rebuild against that instance", r.Name())
+		}
+		targets = append(targets, r)
+	}
+	var dropped []<-chan struct{}
+	for _, r := range targets {
+		dropped = append(dropped, r.Rebuild())
 	}
 	if len(dropped) == 0 {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "name", Message: fmt.Sprintf("%q is not a view; use one of %s", view, strings.Join(names, ", "))}}}
