@@ -1,0 +1,89 @@
+// Package notify delivers events to the endpoints of matching configurations. This file
+// declares what a sender (adapters/senders/*) must do.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"herald/domain"
+)
+
+// Notification is one event to deliver through one configuration.
+type Notification struct {
+	Event         domain.LogEvent
+	Configuration domain.Configuration // credentials opened, for the sender only
+	// IdempotencyKey is the same for every attempt of one (event, configuration) pair, so a
+	// receiver that deduplicates by it never acts twice.
+	IdempotencyKey string
+	UIURL          string // base URL of the UI for links; "" for none
+}
+
+// Receipt is what the receiver answered.
+type Receipt struct {
+	Status int    // HTTP status, or 250 for an accepted mail
+	Body   string // the start of the answer, for the delivery history
+}
+
+// Sender delivers notifications of one endpoint kind.
+type Sender interface {
+	Send(ctx context.Context, n Notification) (Receipt, error)
+}
+
+// SendError is a failed delivery, saying whether trying again may help.
+type SendError struct {
+	Retryable  bool
+	RetryAfter time.Duration // the receiver's Retry-After, when it gave one
+	Status     int           // HTTP status, 0 when there was no answer
+	Err        error
+}
+
+func (e *SendError) Error() string {
+	kind := "final"
+	if e.Retryable {
+		kind = "retryable"
+	}
+	if e.Status != 0 {
+		return fmt.Sprintf("%s failure: receiver answered %d: %v", kind, e.Status, e.Err)
+	}
+	return fmt.Sprintf("%s failure: %v", kind, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsRetryable tells whether err is worth another attempt.
+func IsRetryable(err error) bool {
+	var s *SendError
+	return errors.As(err, &s) && s.Retryable
+}
+
+// ClassifyHTTP turns an HTTP answer into nil (2xx) or a SendError: 5xx, 429 and 408 are worth
+// retrying (with the receiver's Retry-After), other statuses are final.
+func ClassifyHTTP(resp *http.Response, body string, now time.Time) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	retryable := resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout
+	return &SendError{
+		Retryable: retryable, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now),
+		Err: fmt.Errorf("%s: %.200s", http.StatusText(resp.StatusCode), body),
+	}
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
