@@ -2,18 +2,13 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"time"
 
 	"herald/domain"
 	"herald/notify"
@@ -28,25 +23,11 @@ const (
 
 // Sender posts events to the configuration's URL.
 type Sender struct {
-	client   *http.Client // verifies TLS
-	insecure *http.Client // for configurations with verify_tls false
-	now      func() time.Time
+	clients notify.HTTPClients
 }
 
-// New builds a sender. transport carries the outbound rules (allowed networks); nil uses the
-// default transport.
-func New(transport *http.Transport, timeout time.Duration) *Sender {
-	if transport == nil {
-		transport = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	insecure := transport.Clone()
-	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
-	return &Sender{
-		client:   &http.Client{Transport: transport, Timeout: timeout},
-		insecure: &http.Client{Transport: insecure, Timeout: timeout},
-		now:      time.Now,
-	}
-}
+// New builds a sender.
+func New(clients notify.HTTPClients) *Sender { return &Sender{clients: clients} }
 
 // payload is the JSON a webhook receives.
 type payload struct {
@@ -90,40 +71,20 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 		return notify.Receipt{}, &notify.SendError{Err: fmt.Errorf("configuration %s is not a webhook configuration", n.Configuration.ID)}
 	}
 	body := Body(n.Event)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, settings.URL, bytes.NewReader(body))
-	if err != nil {
-		return notify.Receipt{}, &notify.SendError{Err: fmt.Errorf("build request: %w", err)}
-	}
+	header := http.Header{}
 	for name, value := range settings.Headers {
-		req.Header.Set(name, value.Reveal())
+		header.Set(name, value.Reveal())
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "herald")
-	req.Header.Set(HeaderIdempotencyKey, n.IdempotencyKey)
-	req.Header.Set(HeaderEventID, n.Event.ID)
+	header.Set(HeaderIdempotencyKey, n.IdempotencyKey)
+	header.Set(HeaderEventID, n.Event.ID)
 	if settings.Username != "" {
-		req.SetBasicAuth(settings.Username, settings.Password.Reveal())
+		r := http.Request{Header: header}
+		r.SetBasicAuth(settings.Username, settings.Password.Reveal())
 	}
 	if settings.HMACSecret.IsSet() {
 		mac := hmac.New(sha256.New, []byte(settings.HMACSecret.Reveal()))
 		mac.Write(body)
-		req.Header.Set(HeaderSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		header.Set(HeaderSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	}
-	client := s.client
-	if !n.Configuration.VerifyTLS {
-		client = s.insecure
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		// no answer: the network or a timeout, worth another try (the URL does not appear: it may hold credentials)
-		var uerr interface{ Unwrap() error }
-		if errors.As(err, &uerr) {
-			err = uerr.Unwrap()
-		}
-		return notify.Receipt{}, &notify.SendError{Retryable: true, Err: err}
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	receipt := notify.Receipt{Status: resp.StatusCode, Body: string(answer)}
-	return receipt, notify.ClassifyHTTP(resp, string(answer), s.now())
+	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.URL, body, header)
 }

@@ -1,0 +1,62 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// HTTPClients are the clients HTTP senders post with: one that verifies the receiver's TLS
+// certificate and one for configurations with verify_tls off.
+type HTTPClients struct {
+	Verify, Insecure *http.Client
+}
+
+// NewHTTPClients builds both clients on transport (which carries the outbound rules); nil
+// uses the default transport.
+func NewHTTPClients(transport *http.Transport, timeout time.Duration) HTTPClients {
+	if transport == nil {
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	insecure := transport.Clone()
+	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
+	return HTTPClients{Verify: &http.Client{Transport: transport, Timeout: timeout}, Insecure: &http.Client{Transport: insecure, Timeout: timeout}}
+}
+
+// For returns the client for a configuration's verify_tls.
+func (c HTTPClients) For(verifyTLS bool) *http.Client {
+	if verifyTLS {
+		return c.Verify
+	}
+	return c.Insecure
+}
+
+// PostJSON posts body to url and classifies the answer (ClassifyHTTP). The URL never appears
+// in errors, since for Slack and Teams it is itself the credential.
+func PostJSON(ctx context.Context, client *http.Client, url string, body []byte, header http.Header) (Receipt, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Receipt{}, &SendError{Err: errors.New("the configured URL cannot be used for a request")}
+	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "herald")
+	resp, err := client.Do(req)
+	if err != nil {
+		var wrapped interface{ Unwrap() error }
+		if errors.As(err, &wrapped) { // *url.Error quotes the URL: keep only the cause
+			err = wrapped.Unwrap()
+		}
+		return Receipt{}, &SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return Receipt{Status: resp.StatusCode, Body: string(answer)}, ClassifyHTTP(resp, string(answer), time.Now())
+}
