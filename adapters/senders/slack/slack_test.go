@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/adapters/senders/sendertest"
 	"herald/adapters/senders/slack"
 	"herald/domain"
 	"herald/notify"
@@ -88,4 +89,11 @@ func TestSend_slackErrorsAreClassified(t *testing.T) {
 			t.Errorf("the webhook URL (a credential) appears in the error: %v", err)
 		}
 	}
+}
+
+func TestSender_contract(t *testing.T) {
+	sendertest.TestSender(t, slack.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+		Notification: func(url, _ string) notify.Notification { return notification(url) },
+		WrongKind:    domain.TeamsSettings{},
+	})
 }

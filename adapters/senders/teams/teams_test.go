@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/adapters/senders/sendertest"
 	"herald/adapters/senders/teams"
 	"herald/domain"
 	"herald/notify"
@@ -64,4 +65,14 @@ func TestSend_legacyConnectorAnswer(t *testing.T) {
 	if r, err := teams.New(notify.NewHTTPClients(nil, 5*time.Second)).Send(context.Background(), n); err != nil || r.Body != "1" {
 		t.Fatalf("%+v %v", r, err)
 	}
+}
+
+func TestSender_contract(t *testing.T) {
+	sendertest.TestSender(t, teams.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+		Notification: func(url, _ string) notify.Notification {
+			return notify.Notification{Event: domain.LogEvent{ID: "e", Level: domain.LevelInfo, Type: "a.b"},
+				Configuration: domain.Configuration{Kind: domain.KindTeams, VerifyTLS: true, Settings: domain.TeamsSettings{WebhookURL: domain.NewSecret(url)}}}
+		},
+		WrongKind: domain.SlackSettings{},
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/adapters/senders/sendertest"
 	"herald/adapters/senders/webhook"
 	"herald/domain"
 	"herald/notify"
@@ -134,4 +135,13 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+func TestSender_contract(t *testing.T) {
+	sendertest.TestSender(t, webhook.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+		Notification: func(url, secret string) notify.Notification {
+			return notification(url, domain.WebhookSettings{Username: "u", Password: domain.NewSecret(secret), HMACSecret: domain.NewSecret(secret)})
+		},
+		WrongKind: domain.SlackSettings{},
+	})
 }
