@@ -216,7 +216,7 @@ func (r *Runner) follow(ctx context.Context) error {
 		if r.metrics != nil {
 			r.metrics.Applied(r.projection.Name(), len(records), last, time.Since(t0))
 		}
-		r.advance(last)
+		// Log before advancing: whoever WaitFor wakes may read the log (tests do).
 		if r.caughtUpNow(last) {
 			took := time.Since(start)
 			r.logger.Info("view caught up", "position", last, "records", last-startFrom, "took", took.Round(time.Millisecond), "records_per_second", int(float64(last-startFrom)/max(took.Seconds(), 1e-6)))
@@ -227,6 +227,7 @@ func (r *Runner) follow(ctx context.Context) error {
 			eta := time.Duration(float64(total-done) / max(rate, 1) * float64(time.Second))
 			r.logger.Info("catching up view", "position", last, "done", done, "total", total, "records_per_second", int(rate), "eta", eta.Round(time.Second))
 		}
+		r.advance(last)
 		return nil
 	})
 }
