@@ -41,7 +41,8 @@ func newRootCommand() *cobra.Command {
 		Short: "Event log and notification router for platform events",
 		Long: `herald keeps an event log of what platform services report (image analysis results,
 policy and vulnerability changes, feed syncs, service faults), serves it through a GraphQL API,
-and routes matching events to Email, GitHub, Jira, Slack, Microsoft Teams and webhooks.
+and keeps each account's notification endpoint configurations (Email, GitHub, Jira, Slack,
+Microsoft Teams, webhooks) with the selectors that choose which events they receive.
 
 Run a server with 'herald serve'; the other commands talk to a running server, found at
 --url or $HERALD_URL (default http://localhost:8228).
