@@ -2,15 +2,12 @@ package memory
 
 import (
 	"context"
-	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"herald/adapters/views/viewstest"
-	"herald/domain"
 	"herald/projections"
 )
 
@@ -48,70 +45,9 @@ func load(b *testing.B, v *EventLog, gen *viewstest.Generator, n int) []projecti
 // for more often, as people do). Each op is queriesPerOp queries; p50-ms and p99-ms are
 // latencies of single queries.
 func BenchmarkPage(b *testing.B) {
-	const queriesPerOp = 2000
 	v := NewEventLog()
 	sample := load(b, v, benchGenerator(true), benchEntries)
-	start := slices.MinFunc(sample, func(a, b projections.EventEntry) int { return a.Timestamp.Compare(b.Timestamp) }).Timestamp
-	for _, kind := range []struct {
-		name string
-		set  func(*domain.EventFilter, projections.EventEntry)
-	}{
-		{"account", func(f *domain.EventFilter, e projections.EventEntry) { f.Account = e.Account }},
-		{"level", func(f *domain.EventFilter, e projections.EventEntry) { f.Level = e.Level }},
-		{"service", func(f *domain.EventFilter, e projections.EventEntry) { f.Service = e.Service }},
-		{"host", func(f *domain.EventFilter, e projections.EventEntry) { f.Host = e.Host }},
-		{"type", func(f *domain.EventFilter, e projections.EventEntry) { f.Type = e.Type }},
-		{"type-prefix", func(f *domain.EventFilter, e projections.EventEntry) { f.Type = typePrefix(e.Type) }},
-		{"resource-type", func(f *domain.EventFilter, e projections.EventEntry) { f.ResourceType = e.ResourceType }},
-		{"resource-id", func(f *domain.EventFilter, e projections.EventEntry) { f.ResourceID = e.ResourceID }},
-		{"window-only", func(*domain.EventFilter, projections.EventEntry) {}},
-		{"account+level", func(f *domain.EventFilter, e projections.EventEntry) {
-			f.Account, f.Level = e.Account, domain.LevelError
-		}},
-	} {
-		b.Run(kind.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(7, 7))
-			reqs := make([]projections.EventPageRequest, queriesPerOp)
-			for i := range reqs {
-				var f domain.EventFilter
-				kind.set(&f, sample[rng.IntN(len(sample))])
-				f.Since = start.Add(time.Duration(rng.Int64N(int64(benchSpan - 7*24*time.Hour))))
-				f.Before = f.Since.Add(time.Duration(1+rng.IntN(7)) * 24 * time.Hour)
-				reqs[i] = projections.EventPageRequest{Filter: f, Limit: 100}
-			}
-			ctx := context.Background()
-			var latencies []time.Duration
-			b.ResetTimer()
-			for range b.N {
-				for _, req := range reqs {
-					began := time.Now()
-					if _, err := v.Page(ctx, req); err != nil {
-						b.Fatal(err)
-					}
-					latencies = append(latencies, time.Since(began))
-				}
-			}
-			b.StopTimer()
-			slices.Sort(latencies)
-			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-			b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
-			b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
-			b.ReportMetric(ms(latencies[len(latencies)-1]), "max-ms")
-		})
-	}
-}
-
-// typePrefix returns the pattern of a type's first two segments ("system.feeds.*").
-func typePrefix(t string) string {
-	dots := 0
-	for i := range len(t) {
-		if t[i] == '.' {
-			if dots++; dots == 2 {
-				return t[:i] + ".*"
-			}
-		}
-	}
-	return t
+	viewstest.BenchmarkPage(b, v, sample, benchSpan, 2000)
 }
 
 // BenchmarkApply records a million entries into an empty view, as a rebuild does: timestamps
