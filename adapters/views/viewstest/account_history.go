@@ -161,25 +161,9 @@ func TestAccountConcurrentReadsAndApplies(t *testing.T, newView NewAccountView) 
 		mutateAccount(&got)
 		return nil
 	}
-	var wg sync.WaitGroup
-	for r := range 4 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(r), 8))
-			var last uint64
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if err := readAccountsOnce(fx, rng, readWhole, &last); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	readWhileWriting(t, done, 8, func(rng *rand.Rand, last *uint64) error {
+		return readAccountsOnce(fx, rng, readWhole, last)
+	})
 	<-done
 	if writerErr != nil {
 		t.Fatalf("Apply: %v", writerErr)

@@ -45,25 +45,9 @@ func TestConcurrentReadsAndApplies(t *testing.T, newView NewView) {
 		}
 	}()
 
-	var wg sync.WaitGroup
-	for r := range 4 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(r), 99))
-			var lastCheckpoint uint64
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if err := readConsistently(fx, rng, filters, held, &lastCheckpoint); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	readWhileWriting(t, done, 99, func(rng *rand.Rand, last *uint64) error {
+		return readConsistently(fx, rng, filters, held, last)
+	})
 	<-done
 	if writerErr != nil {
 		t.Fatalf("Apply: %v", writerErr)
@@ -128,4 +112,28 @@ func consistentPage(p projections.EventPage, f domain.EventFilter, after *projec
 		}
 	}
 	return nil
+}
+
+// readWhileWriting runs four readers until done is closed, each with its own random source
+// and its own last-seen checkpoint; a reader stops at its first error.
+func readWhileWriting(t *testing.T, done <-chan struct{}, seed uint64, read func(rng *rand.Rand, last *uint64) error) {
+	var wg sync.WaitGroup
+	for r := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(r), seed))
+			var last uint64
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := read(rng, &last); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -108,25 +108,9 @@ func TestConfigurationConcurrentReadsAndApplies(t *testing.T, newView NewConfigu
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	for r := range 4 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(r), 7))
-			var last uint64
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if err := readConfigurationsOnce(fx, rng, h.accounts, readWhole, &last); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	readWhileWriting(t, done, 7, func(rng *rand.Rand, last *uint64) error {
+		return readConfigurationsOnce(fx, rng, h.accounts, readWhole, last)
+	})
 	<-done
 	if writerErr != nil {
 		t.Fatalf("Apply: %v", writerErr)
