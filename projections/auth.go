@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -26,8 +27,28 @@ type Authenticator struct {
 	checker CredentialChecker
 	now     func() time.Time
 
+	settle func(context.Context) error // nil: the view is always complete
+
 	mu    sync.Mutex
 	cache map[[32]byte]time.Time
+}
+
+// settleTimeout bounds how long a sign-in waits for the accounts view to be rebuilt.
+const settleTimeout = 30 * time.Second
+
+// WaitForView makes a sign-in whose user or token is unknown wait for settle (the accounts
+// view's runner reaching the log live) and look again: while the view is rebuilt, a user
+// who exists is not yet in it, and must not be told their password is wrong.
+func (a *Authenticator) WaitForView(settle func(context.Context) error) { a.settle = settle }
+
+// again waits for the view to settle and tells whether a lookup is worth repeating.
+func (a *Authenticator) again(ctx context.Context) bool {
+	if a.settle == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	return a.settle(ctx) == nil
 }
 
 // passwordCacheTTL bounds how long a verified password is trusted without a new hash check.
@@ -44,6 +65,9 @@ func NewAuthenticator(view AccountView, checker CredentialChecker, now func() ti
 // Password signs a user in with its name and password.
 func (a *Authenticator) Password(ctx context.Context, user, password string) (domain.Actor, error) {
 	account, u, err := a.activeUser(ctx, user)
+	if errors.Is(err, domain.ErrUserNotFound) && a.again(ctx) {
+		account, u, err = a.activeUser(ctx, user)
+	}
 	if err != nil || u.PasswordHash == "" {
 		return domain.Actor{}, fmt.Errorf("wrong user name or password: %w", domain.ErrUnauthenticated)
 	}
@@ -64,6 +88,9 @@ func (a *Authenticator) Token(ctx context.Context, token string) (domain.Actor, 
 		return domain.Actor{}, fmt.Errorf("malformed API token: %w", domain.ErrUnauthenticated)
 	}
 	account, user, ok, err := a.view.TokenOwner(ctx, id)
+	if err == nil && !ok && a.again(ctx) {
+		account, user, ok, err = a.view.TokenOwner(ctx, id)
+	}
 	if err != nil {
 		return domain.Actor{}, err
 	}

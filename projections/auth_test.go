@@ -86,3 +86,79 @@ func TestAuthenticator_passwordsAndTokensFromTheAccountsView(t *testing.T) {
 		t.Fatalf("revoked token: %v", err)
 	}
 }
+
+// gatedProjection holds Apply after a Reset until open is closed: a rebuild in progress.
+type gatedProjection struct {
+	projections.Projection
+	reset chan struct{}
+	open  chan struct{}
+}
+
+func (g *gatedProjection) Reset(ctx context.Context) error {
+	close(g.reset)
+	return g.Projection.Reset(ctx)
+}
+
+func (g *gatedProjection) Apply(ctx context.Context, records []domain.Record) error {
+	select {
+	case <-g.reset:
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	default:
+	}
+	return g.Projection.Apply(ctx, records)
+}
+
+func TestAuthenticator_signInWaitsWhileTheAccountsViewIsRebuilt(t *testing.T) {
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := func() time.Time { return now }
+	hasher := secrets.NewPasswords(bcrypt.MinCost)
+	view := memory.NewAccounts()
+	inner, _ := projections.NewAccountsProjection(view)
+	gate := &gatedProjection{Projection: inner, reset: make(chan struct{}), open: make(chan struct{})}
+	runner, _ := projections.NewRunner(store, gate, slog.New(slog.DiscardHandler), nil)
+	go func() { _ = runner.Run(ctx) }()
+	boot, _ := commands.NewBootstrapAdminHandler(store, hasher, clock)
+	if _, err := boot.Handle(ctx, commands.BootstrapAdmin{User: "admin", Password: "admin-password"}); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := store.LastPosition(ctx)
+	if err := runner.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := projections.NewAuthenticator(view, secrets.Checker{Passwords: hasher}, clock)
+	auth.WaitForView(runner.WaitLive)
+
+	<-runner.Rebuild() // the view is empty now, and stays so until the gate opens
+	signedIn := make(chan error, 1)
+	go func() {
+		_, err := auth.Password(ctx, "admin", "admin-password")
+		signedIn <- err
+	}()
+	select {
+	case err := <-signedIn:
+		t.Fatalf("sign-in answered from a view being rebuilt: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(gate.open)
+	select {
+	case err := <-signedIn:
+		if err != nil {
+			t.Fatalf("sign-in after the rebuild: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sign-in still waiting after the rebuild")
+	}
+	if _, err := auth.Password(ctx, "nobody", "whatever-pass"); !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Fatalf("unknown user once live: %v", err)
+	}
+}

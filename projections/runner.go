@@ -266,6 +266,26 @@ func (r *Runner) Status() (applied uint64, caughtUp bool) {
 // Name is the projection's name.
 func (r *Runner) Name() string { return r.projection.Name() }
 
+// WaitLive blocks while the view is being rebuilt or caught up, until it follows the log live
+// again, or ctx is done. It returns at once when the view is live or another instance applies
+// it. Readers that must not answer "unknown" from a half-built view (sign-in) wait here.
+func (r *Runner) WaitLive(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		live, changed := (r.caughtUp && !r.rebuild) || r.standby, r.changed
+		r.mu.Unlock()
+		if live {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-time.After(20 * time.Millisecond): // an empty log catches up without applying
+		case <-ctx.Done():
+			return fmt.Errorf("wait for view %s to catch up: %w", r.projection.Name(), ctx.Err())
+		}
+	}
+}
+
 // WaitFor blocks until the view has applied the record at position, or ctx is done.
 func (r *Runner) WaitFor(ctx context.Context, position uint64) error {
 	for {

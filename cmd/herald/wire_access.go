@@ -14,7 +14,8 @@ func (a *app) wireAccess(ctx context.Context, cfg serveConfig, v views, metrics 
 	if err != nil {
 		return graph.AccessDeps{}, nil, err
 	}
-	if _, err := a.addRunner(projection, v, metrics); err != nil {
+	runner, err := a.addRunner(projection, v, metrics)
+	if err != nil {
 		return graph.AccessDeps{}, nil, err
 	}
 	passwords := secrets.NewPasswords(0)
@@ -29,6 +30,7 @@ func (a *app) wireAccess(ctx context.Context, cfg serveConfig, v views, metrics 
 	if err != nil {
 		return graph.AccessDeps{}, nil, err
 	}
+	auth.WaitForView(runner.WaitLive)
 	deps := graph.AccessDeps{Accounts: v.accounts}
 	var errs [7]error
 	deps.CreateAccount, errs[0] = commands.NewCreateAccountHandler(a.store, now)
