@@ -46,6 +46,8 @@ const (
 	UpdateNotificationEndpointConfiguration Permission = "updateNotificationEndpointConfiguration"
 	DeleteNotificationEndpointConfiguration Permission = "deleteNotificationEndpointConfiguration"
 	TestNotificationEndpointConfiguration   Permission = "testNotificationEndpointConfiguration"
+	ListNotificationDeliveries              Permission = "listNotificationDeliveries"
+	BackfillNotifications                   Permission = "backfillNotifications"
 
 	ManageOwnTokens             Permission = "manageOwnTokens"
 	ManageAccounts              Permission = "manageAccounts" // admin account only
@@ -56,11 +58,11 @@ const (
 var (
 	readOnlyPermissions = []Permission{
 		ListEvents, GetEvent, ListNotificationEndpoints, ListNotificationEndpointConfigurations,
-		GetNotificationEndpointConfiguration, ManageOwnTokens,
+		GetNotificationEndpointConfiguration, ListNotificationDeliveries, ManageOwnTokens,
 	}
 	readWritePermissions = append(slices.Clone(readOnlyPermissions),
 		RecordEvents, DeleteEvents, CreateNotificationEndpointConfiguration, UpdateNotificationEndpointConfiguration,
-		DeleteNotificationEndpointConfiguration, TestNotificationEndpointConfiguration,
+		DeleteNotificationEndpointConfiguration, TestNotificationEndpointConfiguration, BackfillNotifications,
 	)
 	// adminOnly are allowed to read-write users of the admin account and nobody else.
 	adminOnly = []Permission{ManageAccounts, UpdateNotificationEndpoints, ManageProjections}

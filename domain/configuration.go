@@ -19,6 +19,7 @@ type Configuration struct {
 	VerifyTLS   bool
 	Settings    Settings // secrets sealed while at rest
 	Selectors   []Selector
+	Templates   MessageTemplates // "" fields: herald's default text
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Revision    uint64 // revision of the last fact applied, for optimistic concurrency
@@ -48,6 +49,7 @@ type ConfigurationDraft struct {
 	VerifyTLS   bool
 	Settings    Settings
 	Selectors   []Selector
+	Templates   MessageTemplates
 }
 
 // Validate checks a draft for a configuration of account; settings errors are reported under
@@ -71,6 +73,12 @@ func (d ConfigurationDraft) Validate(account string) error {
 			return err
 		}
 		v.Fields = append(v.Fields, sv.Prefixed("settings").Fields...)
+	}
+	if err := d.Templates.Validate(); err != nil {
+		var tv *ValidationError
+		if errors.As(err, &tv) {
+			v.Fields = append(v.Fields, tv.Prefixed("templates").Fields...)
+		}
 	}
 	switch {
 	case len(d.Selectors) == 0:

@@ -57,7 +57,7 @@ func (c *Configuration) Apply(fact any, revision uint64) {
 }
 
 func (c *Configuration) applyDraft(d ConfigurationDraft, at time.Time) {
-	c.Name, c.Description, c.VerifyTLS, c.Settings = d.Name, d.Description, d.VerifyTLS, d.Settings
+	c.Name, c.Description, c.VerifyTLS, c.Settings, c.Templates = d.Name, d.Description, d.VerifyTLS, d.Settings, d.Templates
 	if d.Selectors != nil {
 		c.Selectors = d.Selectors
 	}
@@ -77,6 +77,26 @@ type draftV1 struct {
 	VerifyTLS   bool            `json:"verify_tls"`
 	Settings    json.RawMessage `json:"settings"`
 	Selectors   []selectorV1    `json:"selectors,omitempty"`
+	Templates   *templatesV1    `json:"templates,omitempty"`
+}
+
+type templatesV1 struct {
+	Title string `json:"title,omitempty"`
+	Body  string `json:"body,omitempty"`
+}
+
+func encodeTemplates(t MessageTemplates) *templatesV1 {
+	if t.IsZero() {
+		return nil
+	}
+	return &templatesV1{Title: t.Title, Body: t.Body}
+}
+
+func decodeTemplates(w *templatesV1) MessageTemplates {
+	if w == nil {
+		return MessageTemplates{}
+	}
+	return MessageTemplates{Title: w.Title, Body: w.Body}
 }
 
 type configurationFactV1 struct {
@@ -116,7 +136,7 @@ func decodeSelectors(in []selectorV1) ([]Selector, error) {
 }
 
 func encodeDraft(d ConfigurationDraft) *draftV1 {
-	return &draftV1{Name: d.Name, Description: d.Description, VerifyTLS: d.VerifyTLS, Settings: EncodeSettings(d.Settings), Selectors: encodeSelectors(d.Selectors)}
+	return &draftV1{Name: d.Name, Description: d.Description, VerifyTLS: d.VerifyTLS, Settings: EncodeSettings(d.Settings), Selectors: encodeSelectors(d.Selectors), Templates: encodeTemplates(d.Templates)}
 }
 
 func decodeDraft(kind EndpointKind, w *draftV1) (ConfigurationDraft, error) {
@@ -131,7 +151,7 @@ func decodeDraft(kind EndpointKind, w *draftV1) (ConfigurationDraft, error) {
 	if err != nil {
 		return ConfigurationDraft{}, err
 	}
-	return ConfigurationDraft{Name: w.Name, Description: w.Description, VerifyTLS: w.VerifyTLS, Settings: settings, Selectors: sels}, nil
+	return ConfigurationDraft{Name: w.Name, Description: w.Description, VerifyTLS: w.VerifyTLS, Settings: settings, Selectors: sels, Templates: decodeTemplates(w.Templates)}, nil
 }
 
 // EncodeConfigurationFact encodes one of the configuration facts.

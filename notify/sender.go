@@ -21,6 +21,13 @@ type Notification struct {
 	// receiver that deduplicates by it never acts twice.
 	IdempotencyKey string
 	UIURL          string // base URL of the UI for links; "" for none
+	EventURL       string // the event in the UI; "" without a UI URL
+	// Title and Text are the message from the configuration's templates (or the defaults):
+	// a one-line title (subject, issue title, header) and a plain-text body.
+	Title, Text string
+	// Test marks a test notification (testNotificationEndpointConfiguration): senders that
+	// create things (issues) say so in what they create.
+	Test bool
 }
 
 // Receipt is what the receiver answered.

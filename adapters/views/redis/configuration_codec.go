@@ -20,6 +20,8 @@ type storedConfigurationV1 struct {
 	VerifyTLS   bool                `json:"verify_tls"`
 	Settings    json.RawMessage     `json:"settings,omitempty"`
 	Selectors   []storedSelectorV1  `json:"selectors"`
+	Title       string              `json:"title_template,omitempty"`
+	Body        string              `json:"body_template,omitempty"`
 	CreatedAt   string              `json:"created_at,omitempty"`
 	UpdatedAt   string              `json:"updated_at,omitempty"`
 	Revision    uint64              `json:"revision"`
@@ -39,6 +41,7 @@ func encodeConfiguration(c *domain.Configuration) ([]byte, error) {
 		V: storedVersion, ID: c.ID, Account: c.Account, Kind: c.Kind, Name: c.Name, Description: c.Description,
 		VerifyTLS: c.VerifyTLS, Selectors: make([]storedSelectorV1, len(c.Selectors)),
 		CreatedAt: formatTime(c.CreatedAt), UpdatedAt: formatTime(c.UpdatedAt), Revision: c.Revision, Deleted: c.Deleted,
+		Title: c.Templates.Title, Body: c.Templates.Body,
 	}
 	if c.Settings != nil {
 		if c.Settings.Kind() != c.Kind {
@@ -71,6 +74,7 @@ func decodeConfiguration(data []byte) (domain.Configuration, error) {
 	c := domain.Configuration{
 		ID: w.ID, Account: w.Account, Kind: w.Kind, Name: w.Name, Description: w.Description,
 		VerifyTLS: w.VerifyTLS, Revision: w.Revision, Deleted: w.Deleted,
+		Templates: domain.MessageTemplates{Title: w.Title, Body: w.Body},
 	}
 	var err error
 	if c.CreatedAt, err = parseTime(w.CreatedAt); err != nil {

@@ -97,6 +97,9 @@ func sampleConfiguration(id, account string, kind domain.EndpointKind, name stri
 	if variant%2 == 0 {
 		c.Description = fmt.Sprintf("Équipe sécurité — \"night\" <shift> #%d\nsecond line", variant)
 	}
+	if variant%3 == 1 {
+		c.Templates = domain.MessageTemplates{Title: "{{.Level | upper}} {{.Type}} #" + fmt.Sprint(variant), Body: "{{.Message}}\n— «{{.Resource.ID}}»"}
+	}
 	if variant%5 == 4 {
 		c.Revision = 1<<53 + uint64(variant) // beyond what a float keeps exactly
 	}
@@ -122,6 +125,7 @@ func diffConfiguration(want, got domain.Configuration) string {
 	field("VerifyTLS", want.VerifyTLS, got.VerifyTLS)
 	field("Revision", want.Revision, got.Revision)
 	field("Deleted", want.Deleted, got.Deleted)
+	field("Templates", want.Templates, got.Templates)
 	if !want.CreatedAt.Equal(got.CreatedAt) {
 		d = append(d, fmt.Sprintf("CreatedAt = %s, want %s", got.CreatedAt, want.CreatedAt))
 	}

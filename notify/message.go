@@ -1,0 +1,101 @@
+package notify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"herald/domain"
+)
+
+// TemplateData is what a message template sees: {{.Type}}, {{.Level}}, {{.Message}},
+// {{.Resource.ID}}, {{.Details.some_key}}, {{.URL}} ...
+type TemplateData struct {
+	ID, Type, Level, Message, Timestamp string
+	Resource                            struct{ AccountName, Type, ID string }
+	Source                              struct{ RequestID, ServiceName, HostID, BaseURL string }
+	Details                             map[string]any // the event's details, decoded
+	URL                                 string         // the event in the UI; "" without ui_url
+	Configuration                       string         // the configuration's name
+	Description                         string         // the catalog's description of the type, when known
+}
+
+// Default templates: what a notification says when its configuration does not override them.
+const (
+	DefaultTitleTemplate = `[{{.Level | upper}}] {{.Type}}{{with .Resource.ID}} on {{.}}{{end}}`
+	DefaultBodyTemplate  = `{{.Message}}
+{{with .Description}}
+{{.}}
+{{end}}
+Level:    {{.Level}}
+Type:     {{.Type}}
+Resource: {{with .Resource.Type}}{{.}} {{end}}{{.Resource.ID}}
+Account:  {{.Resource.AccountName}}
+Source:   {{.Source.ServiceName}}{{with .Source.HostID}} on {{.}}{{end}}
+Time:     {{.Timestamp}}
+Event:    {{.ID}}{{with .URL}}
+Open in the UI: {{.}}{{end}}
+`
+)
+
+var (
+	defaultTitle = template.Must(domain.ParseMessageTemplate("title", DefaultTitleTemplate))
+	defaultBody  = template.Must(domain.ParseMessageTemplate("body", DefaultBodyTemplate))
+)
+
+// NewNotification prepares the delivery of e through c: its idempotency key, its link to the
+// UI (uiURL "" for none) and its title and text from c's templates or the defaults.
+func NewNotification(e domain.LogEvent, c domain.Configuration, uiURL string) (Notification, error) {
+	n := Notification{Event: e, Configuration: c, IdempotencyKey: IdempotencyKey(e.ID, c.ID), UIURL: uiURL}
+	if uiURL != "" {
+		n.EventURL = strings.TrimRight(uiURL, "/") + "/events/" + e.ID
+	}
+	data := templateData(e, c, n.EventURL)
+	var err error
+	if n.Title, err = render(c.Templates.Title, defaultTitle, "title", data); err != nil {
+		return Notification{}, err
+	}
+	n.Title = strings.Join(strings.Fields(n.Title), " ") // one line: it becomes a subject
+	if n.Text, err = render(c.Templates.Body, defaultBody, "body", data); err != nil {
+		return Notification{}, err
+	}
+	return n, nil
+}
+
+// IdempotencyKey is the same for every attempt of one (event, configuration) pair.
+func IdempotencyKey(eventID, configurationID string) string {
+	sum := sha256.Sum256([]byte(eventID + "\x00" + configurationID))
+	return hex.EncodeToString(sum[:16])
+}
+
+func templateData(e domain.LogEvent, c domain.Configuration, url string) TemplateData {
+	d := TemplateData{ID: e.ID, Type: e.Type, Level: e.Level.String(), Message: e.Message, Timestamp: domain.FormatTimestamp(e.Timestamp), URL: url, Configuration: c.Name}
+	d.Resource.AccountName, d.Resource.Type, d.Resource.ID = e.Resource.UserID, e.Resource.Type, e.Resource.ID
+	d.Source.RequestID, d.Source.ServiceName, d.Source.HostID, d.Source.BaseURL = e.Source.RequestID, e.Source.ServiceName, e.Source.HostID, e.Source.BaseURL
+	if len(e.Details) > 0 {
+		_ = json.Unmarshal(e.Details, &d.Details) // validated when recorded; not an object: no details
+	}
+	if t, ok := domain.LookupEventType(e.Type); ok {
+		d.Description = t.Description
+	}
+	return d
+}
+
+func render(src string, fallback *template.Template, name string, data TemplateData) (string, error) {
+	t := fallback
+	if src != "" {
+		var err error
+		if t, err = domain.ParseMessageTemplate(name, src); err != nil {
+			return "", &SendError{Err: fmt.Errorf("the configuration's %s template %w", name, err)}
+		}
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return "", &SendError{Err: fmt.Errorf("the configuration's %s template failed: %w", name, err)}
+	}
+	return out.String(), nil
+}
