@@ -112,6 +112,19 @@ func (s Selector) MatchesType(t string) bool {
 	return t == s.Type
 }
 
+// TypeKey tells how an index can find the selector from an event type: exact types by the
+// whole type, globs by the literal text before their first "*" (prefix true), and regex
+// patterns not at all (indexed false: they are tried for every event).
+func (s Selector) TypeKey() (key string, prefix, indexed bool) {
+	switch {
+	case s.re != nil:
+		return "", false, false
+	case s.glob != nil:
+		return s.glob[0], true, true
+	}
+	return s.Type, false, true
+}
+
 // matchGlob matches t against the parts of a pattern split at "*".
 func matchGlob(parts []string, t string) bool {
 	if !strings.HasPrefix(t, parts[0]) {

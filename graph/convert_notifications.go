@@ -62,6 +62,9 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 		return d, v
 	}
 	d.Settings = settingsOf(kind, in)
+	if t := in.Templates; t != nil {
+		d.Templates = domain.MessageTemplates{Title: value(t.Title, ""), Body: value(t.Body, "")}
+	}
 	if in.Selectors == nil && in.QuickSelections == nil {
 		return d, nil // update: keep the selectors
 	}
@@ -124,6 +127,7 @@ func modelConfiguration(c domain.Configuration) *model.NotificationEndpointConfi
 		ID: c.ID, Account: c.Account, Kind: modelKind(c.Kind), Name: c.Name, Description: c.Description,
 		VerifyTLS: c.VerifyTLS, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Revision: int(c.Revision),
 		Settings: modelSettings(c.Settings), Selectors: make([]model.Selector, len(c.Selectors)),
+		Templates: &model.MessageTemplates{Title: c.Templates.Title, Body: c.Templates.Body},
 	}
 	for i, s := range c.Selectors {
 		out.Selectors[i] = modelSelector(s)

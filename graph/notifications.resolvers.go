@@ -45,6 +45,9 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 		return nil, inputPath(err, "", "input")
 	}
 	draft.Settings = keepHeaders(draft.Settings, current.Settings, input)
+	if input.Templates == nil {
+		draft.Templates = current.Templates
+	}
 	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft}
 	if expectedRevision != nil {
 		rev := uint64(*expectedRevision)

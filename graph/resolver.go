@@ -12,6 +12,7 @@ import (
 	"herald/commands"
 	"herald/domain"
 	"herald/graph/model"
+	"herald/notify"
 	"herald/projections"
 )
 
@@ -89,6 +90,24 @@ type NotificationDeps struct {
 	Update  commands.UpdateConfigurationHandler
 	Delete  commands.DeleteConfigurationHandler
 	Status  commands.SetEndpointStatusHandler
+	// Delivery: tests, backfills and the delivery history.
+	Tester       Tester
+	OpenSettings func(domain.Settings) (domain.Settings, error)
+	Backfills    Backfills
+	Deliveries   projections.DeliveryQueries
+	// Background bounds backfills: the server's lifetime, not a request's.
+	Background context.Context
+}
+
+// Tester sends test notifications (notify.Deliverer).
+type Tester interface {
+	Test(ctx context.Context, c domain.Configuration) notify.TestResult
+}
+
+// Backfills runs and reports backfills (notify.Backfiller).
+type Backfills interface {
+	Start(ctx context.Context, c domain.Configuration, since, before time.Time) (notify.BackfillProgress, error)
+	Progress(id string) (notify.BackfillProgress, bool)
 }
 
 // Validate refuses a resolver with missing parts.

@@ -50,13 +50,27 @@ func PostJSON(ctx context.Context, client *http.Client, url string, body []byte,
 	req.Header.Set("User-Agent", "herald")
 	resp, err := client.Do(req)
 	if err != nil {
-		var wrapped interface{ Unwrap() error }
-		if errors.As(err, &wrapped) { // *url.Error quotes the URL: keep only the cause
-			err = wrapped.Unwrap()
-		}
-		return Receipt{}, &SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
+		return Receipt{}, noAnswer(err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return Receipt{Status: resp.StatusCode, Body: string(answer)}, ClassifyHTTP(resp, string(answer), time.Now())
+}
+
+// noAnswer classifies a request that got no answer. A destination the outbound policy refuses
+// stays refused, so that is final and says how to allow it; anything else (a refused
+// connection, a timeout) may pass on another attempt.
+func noAnswer(err error) error {
+	var refused *DestinationRefusedError
+	if errors.As(err, &refused) {
+		return &SendError{Err: refused}
+	}
+	if errors.Is(err, ErrDestinationRefused) {
+		return &SendError{Err: ErrDestinationRefused}
+	}
+	var wrapped interface{ Unwrap() error }
+	if errors.As(err, &wrapped) { // *url.Error quotes the URL: keep only the cause
+		err = wrapped.Unwrap()
+	}
+	return &SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
 }

@@ -24,11 +24,16 @@ type app struct {
 	logger   *slog.Logger
 	store    *embedded.Store
 	runners  []*projections.Runner
+	dispatch *projections.Runner // nil when notifications are off
 	handler  http.Handler
 	registry *prometheus.Registry
 	jobs     []func(context.Context) // background work beside the runners
 	closers  []func()
 	ingester *kafka.Ingester // nil unless Kafka ingest is enabled
+	// background lives as long as the server (Run): for work a request starts and does not
+	// wait for (backfills).
+	background context.Context
+	stop       context.CancelFunc
 }
 
 func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
@@ -41,6 +46,7 @@ func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("open event store in %s: %w", cfg.DataDir, err)
 	}
 	a := &app{logger: logger, store: store, registry: registry}
+	a.background, a.stop = context.WithCancel(context.Background())
 	if err := a.wire(cfg, metrics); err != nil {
 		store.Close()
 		return nil, err
@@ -68,7 +74,7 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 	if err != nil {
 		return err
 	}
-	notifications, err := a.wireNotifications(ctx, cfg, v, metrics, now)
+	notifications, err := a.wireNotifications(ctx, cfg, v, metrics, now, el)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,7 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		RequireAuth:   cfg.Auth.RequireAuth,
 		Access:        access,
 		Notifications: notifications,
-		Projections:   runnerControl{head: a.store.LastPosition, runners: a.runners},
+		Projections:   runnerControl{head: a.store.LastPosition, runners: a.runners, dispatch: a.dispatch},
 	})
 	if err != nil {
 		return err
@@ -152,6 +158,7 @@ func (a *app) Run(ctx context.Context) error {
 
 // Close closes the views' connections and the store.
 func (a *app) Close() {
+	a.stop()
 	for _, c := range a.closers {
 		c()
 	}

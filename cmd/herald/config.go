@@ -66,6 +66,36 @@ type fileConfig struct {
 		TLSInsecure *bool  `yaml:"tls_insecure_skip_verify" flag:"redis-tls-insecure-skip-verify"`
 		LeaseTTL    string `yaml:"lease_ttl" flag:"redis-lease-ttl"`
 	} `yaml:"redis"`
+	Webhooks struct {
+		WebhookUser string `yaml:"webhook_user" flag:"webhook-user"`
+		WebhookPass string `yaml:"webhook_pass" flag:"webhook-pass"`
+		SSLVerify   *bool  `yaml:"ssl_verify" flag:"webhook-ssl-verify"`
+		General     struct {
+			URL string `yaml:"url" flag:"webhook-general-url"`
+		} `yaml:"general"`
+		EventUpdate struct {
+			URL string `yaml:"url" flag:"webhook-event-update-url"`
+		} `yaml:"event_update"`
+	} `yaml:"webhooks"`
+	EventLog struct {
+		Notification struct {
+			Enabled *bool  `yaml:"enabled" flag:"event-log-notifications"`
+			Level   string `yaml:"level" flag:"event-log-levels"`
+		} `yaml:"notification"`
+	} `yaml:"event_log"`
+	Outbound struct {
+		Allow string `yaml:"allow" flag:"outbound-allow"`
+		Deny  string `yaml:"deny" flag:"outbound-deny"`
+	} `yaml:"outbound"`
+	Delivery struct {
+		MaxAttempts   int    `yaml:"max_attempts" flag:"notify-max-attempts"`
+		MaxRetryTime  string `yaml:"max_retry_time" flag:"notify-max-retry-time"`
+		RetryInterval string `yaml:"retry_interval" flag:"notify-retry-interval"`
+		SendTimeout   string `yaml:"send_timeout" flag:"notify-send-timeout"`
+		RateLimits    string `yaml:"rate_limits" flag:"notify-rate-limits"`
+		Window        int    `yaml:"window" flag:"notify-window"`
+		Shards        int    `yaml:"shards" flag:"notify-shards"`
+	} `yaml:"delivery"`
 	Auth struct {
 		AdminUser     string `yaml:"admin_user" flag:"admin-user"`
 		AdminPassword string `yaml:"admin_password" flag:"admin-password"`
@@ -129,6 +159,17 @@ func walkConfig(node *yaml.Node, t reflect.Type, path string, values map[string]
 			if err := walkConfig(val, ft, keyPath, values); err != nil {
 				return err
 			}
+			continue
+		}
+		if val.Kind == yaml.SequenceNode && ft.Kind() == reflect.String { // a list: level: [error]
+			var items []string
+			for _, item := range val.Content {
+				if item.Kind != yaml.ScalarNode {
+					return fmt.Errorf("line %d: %s must be a list of single values", item.Line, keyPath)
+				}
+				items = append(items, item.Value)
+			}
+			values[field.Tag.Get("flag")] = configValue{Value: strings.Join(items, ","), Path: keyPath, Line: val.Line}
 			continue
 		}
 		if val.Kind != yaml.ScalarNode {

@@ -71,8 +71,15 @@ func debugLogger(w io.Writer) *slog.Logger {
 // It stops when the test ends, or earlier by app.stop().
 func startTestApp(t *testing.T, dataDir, secretKey string) *testApp {
 	t.Helper()
+	return startTestAppConfig(t, testServeConfig(dataDir, secretKey))
+}
+
+// startTestAppConfig is startTestApp with a configuration of the test's own.
+func startTestAppConfig(t *testing.T, cfg serveConfig) *testApp {
+	t.Helper()
+	dataDir := cfg.DataDir
 	logs := &syncBuffer{}
-	a, err := newApp(testServeConfig(dataDir, secretKey), debugLogger(logs))
+	a, err := newApp(cfg, debugLogger(logs))
 	if err != nil {
 		t.Fatalf("newApp: %v\nlogs:\n%s", err, logs)
 	}

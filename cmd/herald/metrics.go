@@ -23,6 +23,7 @@ type metrics struct {
 	viewApplySeconds *prometheus.HistogramVec
 	httpRequests     *prometheus.HistogramVec
 	kafka            kafkaMetrics
+	notify           notifyMetrics
 }
 
 // kafkaMetrics are the Kafka ingester's series.
@@ -83,6 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	k := m.kafka
 	reg.MustRegister(k.consumed, k.recorded, k.duplicates, k.deadLettered, k.batch, k.lag)
+	m.notify = newNotifyMetrics(reg)
 	return m
 }
 

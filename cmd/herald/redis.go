@@ -8,10 +8,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"herald/adapters/views/memory"
 	redisview "herald/adapters/views/redis"
+	"herald/notify"
 	"herald/projections"
 )
 
@@ -80,8 +85,13 @@ type views struct {
 	eventLog       projections.EventLogView
 	configurations projections.ConfigurationView
 	accounts       projections.AccountView
-	leases         map[string]leased // by view name; empty for memory views
+	deliveries     projections.DeliveryView
+	leases         map[string]leased // by view name (and the dispatcher's); empty for memory views
 	close          func()
+	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
+	dispatchCheckpoint notify.CheckpointStore
+	// streams opens the router's Redis Streams; nil: the in-process pub/sub.
+	streams func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error)
 }
 
 type leased struct {
@@ -92,7 +102,7 @@ type leased struct {
 // openViews returns memory views, or Redis views with one lease per view.
 func openViews(ctx context.Context, r redisFlags) (views, error) {
 	if !r.enabled() {
-		return views{eventLog: memoryEventLog(), configurations: memoryConfigurations(), accounts: memoryAccounts(), close: func() {}}, nil
+		return views{eventLog: memoryEventLog(), configurations: memoryConfigurations(), accounts: memoryAccounts(), deliveries: memory.NewDeliveries(), close: func() {}}, nil
 	}
 	client, err := r.client(ctx)
 	if err != nil {
@@ -102,7 +112,9 @@ func openViews(ctx context.Context, r redisFlags) (views, error) {
 	eventLog, err1 := redisview.NewEventLog(client, opts)
 	configs, err2 := redisview.NewConfigurations(client, opts)
 	accounts, err3 := redisview.NewAccounts(client, opts)
-	if err := firstError(err1, err2, err3); err != nil {
+	deliveries, err4 := redisview.NewDeliveries(client, opts)
+	checkpoint, err5 := redisview.NewDispatchCheckpoint(client, opts)
+	if err := firstError(err1, err2, err3, err4, err5); err != nil {
 		_ = client.Close()
 		return views{}, err
 	}
@@ -110,13 +122,19 @@ func openViews(ctx context.Context, r redisFlags) (views, error) {
 		eventLog:       redisview.NewLeasedEventLog(eventLog),
 		configurations: redisview.NewLeasedConfigurations(configs),
 		accounts:       redisview.NewLeasedAccounts(accounts),
+		deliveries:     redisview.NewLeasedDeliveries(deliveries),
 		leases:         map[string]leased{},
 		close:          func() { _ = client.Close() },
+
+		dispatchCheckpoint: checkpoint,
+		streams:            redisStreams(client, r.Prefix),
 	}
 	claims := map[string]projections.FenceClaimer{
 		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
 		projections.ConfigurationsViewName: v.configurations.(*redisview.LeasedConfigurations).Claim,
 		projections.AccountsViewName:       v.accounts.(*redisview.LeasedAccounts).Claim,
+		projections.DeliveriesViewName:     v.deliveries.(*redisview.LeasedDeliveries).Claim,
+		notify.DispatcherName:              checkpoint.Claim,
 	}
 	for name, claim := range claims {
 		lease, err := redisview.NewLease(client, name, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
@@ -136,4 +154,43 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// redisStreams opens the router's publisher and subscriber on Redis Streams: every instance
+// joins one consumer group, so each notification is handled by one of them.
+func redisStreams(client *goredis.Client, prefix string) func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
+	return func(logger watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
+		pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client, Marshaller: redisstream.DefaultMarshallerUnmarshaller{}}, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		host, _ := os.Hostname()
+		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+			Client: client, Unmarshaller: redisstream.DefaultMarshallerUnmarshaller{},
+			ConsumerGroup: prefix + "notifications", Consumer: fmt.Sprintf("%s-%d", host, os.Getpid()),
+		}, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		return topicPrefixed{pub, prefix}, topicPrefixedSub{sub, prefix}, nil
+	}
+}
+
+// topicPrefixed keeps the router's streams under the views' prefix.
+type topicPrefixed struct {
+	message.Publisher
+	prefix string
+}
+
+func (p topicPrefixed) Publish(topic string, msgs ...*message.Message) error {
+	return p.Publisher.Publish(p.prefix+topic, msgs...)
+}
+
+type topicPrefixedSub struct {
+	message.Subscriber
+	prefix string
+}
+
+func (s topicPrefixedSub) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	return s.Subscriber.Subscribe(ctx, s.prefix+topic)
 }

@@ -26,6 +26,7 @@ type serveConfig struct {
 	Kafka     kafkaFlags
 	Redis     redisFlags
 	Auth      authFlags
+	Notify    notifyFlags
 
 	ConfigFile string
 	// The notifications section of herald.yaml, with the meaning it has in the product herald
@@ -73,6 +74,7 @@ events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).`,
 	cfg.Kafka.add(f)
 	cfg.Redis.add(f)
 	cfg.Auth.add(f)
+	cfg.Notify.add(f)
 	f.StringVar(&cfg.ConfigFile, "config", "", "herald.yaml to read settings from; flags and HERALD_* variables override it")
 	f.BoolVar(&cfg.NotificationsEnabled, "notifications-enabled", true, "route events to the notification endpoints")
 	f.StringVar(&cfg.EndpointHostname, "endpoint-hostname", "", "host name other services and people use to reach this instance (shown in logs and /readyz)")

@@ -41,8 +41,9 @@ func memoryAccounts() projections.AccountView             { return memory.NewAcc
 
 // runnerControl reports and rebuilds the views (graph.ProjectionControl).
 type runnerControl struct {
-	head    func(context.Context) (uint64, error)
-	runners []*projections.Runner
+	head     func(context.Context) (uint64, error)
+	runners  []*projections.Runner
+	dispatch *projections.Runner // reported, never rebuilt; nil when notifications are off
 }
 
 // Progress implements graph.ProjectionControl.
@@ -51,9 +52,12 @@ func (c runnerControl) Progress(ctx context.Context) ([]projections.Progress, ui
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]projections.Progress, len(c.runners))
+	out := make([]projections.Progress, len(c.runners), len(c.runners)+1)
 	for i, r := range c.runners {
 		out[i] = r.Progress()
+	}
+	if c.dispatch != nil {
+		out = append(out, c.dispatch.Progress())
 	}
 	return out, head, nil
 }

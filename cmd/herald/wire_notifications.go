@@ -6,11 +6,12 @@ import (
 	"github.com/google/uuid"
 
 	"herald/commands"
+	"herald/domain"
 	"herald/graph"
 	"herald/projections"
 )
 
-func (a *app) wireNotifications(ctx context.Context, cfg serveConfig, v views, metrics *metrics, now commands.Clock) (graph.NotificationDeps, error) {
+func (a *app) wireNotifications(ctx context.Context, cfg serveConfig, v views, metrics *metrics, now commands.Clock, el eventLogParts) (graph.NotificationDeps, error) {
 	sealer, err := sealerFor(cfg.Auth, cfg.DataDir, cfg.Redis.enabled(), a.logger)
 	if err != nil {
 		return graph.NotificationDeps{}, err
@@ -26,10 +27,18 @@ func (a *app) wireNotifications(ctx context.Context, cfg serveConfig, v views, m
 	if err != nil {
 		return graph.NotificationDeps{}, err
 	}
-	if _, err := a.addRunner(projection, v, metrics); err != nil {
+	configRunner, err := a.addRunner(projection, v, metrics)
+	if err != nil {
 		return graph.NotificationDeps{}, err
 	}
-	deps := graph.NotificationDeps{}
+	d, err := a.wireDelivery(cfg, v, metrics, now, sealer, configRunner, el)
+	if err != nil {
+		return graph.NotificationDeps{}, err
+	}
+	deps := graph.NotificationDeps{
+		Tester: d.deliverer, Backfills: d.backfiller, Deliveries: d.deliveries, Background: a.background,
+		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
+	}
 	var errs [5]error
 	deps.Queries, errs[0] = projections.NewConfigurationQueries(v.configurations)
 	deps.Create, errs[1] = commands.NewCreateConfigurationHandler(a.store, sealer, uuid.NewString, now)

@@ -55,6 +55,24 @@ type ComplexityRoot struct {
 		Revoked     func(childComplexity int) int
 	}
 
+	BackfillJob struct {
+		Before          func(childComplexity int) int
+		ConfigurationID func(childComplexity int) int
+		Delivered       func(childComplexity int) int
+		Error           func(childComplexity int) int
+		Failed          func(childComplexity int) int
+		FinishedAt      func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Matched         func(childComplexity int) int
+		Published       func(childComplexity int) int
+		Scanned         func(childComplexity int) int
+		Since           func(childComplexity int) int
+		Skipped         func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		State           func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
 	DeleteEventPayload struct {
 		ID func(childComplexity int) int
 	}
@@ -132,8 +150,14 @@ type ComplexityRoot struct {
 		Username    func(childComplexity int) int
 	}
 
+	MessageTemplates struct {
+		Body  func(childComplexity int) int
+		Title func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddUser                                 func(childComplexity int, account string, user string, role model.Role, password *string) int
+		BackfillNotifications                   func(childComplexity int, configurationID string, since *time.Time, before *time.Time) int
 		ChangePassword                          func(childComplexity int, account *string, user *string, password string) int
 		CreateAccount                           func(childComplexity int, name string) int
 		CreateNotificationEndpointConfiguration func(childComplexity int, kind model.EndpointKind, input model.ConfigurationInput, account *string) int
@@ -147,8 +171,30 @@ type ComplexityRoot struct {
 		RecordEventsJSON                        func(childComplexity int, events string) int
 		RemoveUser                              func(childComplexity int, account string, user string) int
 		RevokeAPIToken                          func(childComplexity int, account *string, user *string, id string) int
+		TestNotificationEndpointConfiguration   func(childComplexity int, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) int
 		UpdateNotificationEndpointConfiguration func(childComplexity int, id string, input model.ConfigurationInput, expectedRevision *int) int
 		UpdateNotificationEndpointStatus        func(childComplexity int, kind model.EndpointKind, enabled bool) int
+	}
+
+	NotificationDelivery struct {
+		Account         func(childComplexity int) int
+		At              func(childComplexity int) int
+		Attempts        func(childComplexity int) int
+		ConfigurationID func(childComplexity int) int
+		Error           func(childComplexity int) int
+		EventID         func(childComplexity int) int
+		EventType       func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		LatencyMs       func(childComplexity int) int
+		Level           func(childComplexity int) int
+		ReceiverStatus  func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Trigger         func(childComplexity int) int
+	}
+
+	NotificationDeliveryPage struct {
+		Deliveries func(childComplexity int) int
+		Next       func(childComplexity int) int
 	}
 
 	NotificationEndpoint struct {
@@ -167,8 +213,18 @@ type ComplexityRoot struct {
 		Revision    func(childComplexity int) int
 		Selectors   func(childComplexity int) int
 		Settings    func(childComplexity int) int
+		Templates   func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 		VerifyTLS   func(childComplexity int) int
+	}
+
+	NotificationTestResult struct {
+		Delivered      func(childComplexity int) int
+		Error          func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		ReceiverStatus func(childComplexity int) int
+		Response       func(childComplexity int) int
+		Retryable      func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -193,12 +249,14 @@ type ComplexityRoot struct {
 	Query struct {
 		Account                                func(childComplexity int, name string) int
 		Accounts                               func(childComplexity int) int
+		BackfillJob                            func(childComplexity int, id string) int
 		Event                                  func(childComplexity int, id string) int
 		EventTypes                             func(childComplexity int) int
 		Events                                 func(childComplexity int, filter *model.EventFilter, first *int, after *string) int
 		GetNotificationEndpointConfiguration   func(childComplexity int, id string) int
 		ListNotificationEndpointConfigurations func(childComplexity int, kind *model.EndpointKind, account *string) int
 		ListNotificationEndpoints              func(childComplexity int) int
+		NotificationDeliveries                 func(childComplexity int, configurationID *string, eventID *string, status *model.DeliveryStatus, since *time.Time, before *time.Time, first *int, after *string) int
 		Projections                            func(childComplexity int) int
 		QuickSelections                        func(childComplexity int) int
 		Viewer                                 func(childComplexity int) int
@@ -296,6 +354,8 @@ type MutationResolver interface {
 	ChangePassword(ctx context.Context, account *string, user *string, password string) (bool, error)
 	IssueAPIToken(ctx context.Context, account *string, user *string, description *string, ttlSeconds *int) (*model.IssuedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, account *string, user *string, id string) (bool, error)
+	TestNotificationEndpointConfiguration(ctx context.Context, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (*model.NotificationTestResult, error)
+	BackfillNotifications(ctx context.Context, configurationID string, since *time.Time, before *time.Time) (*model.BackfillJob, error)
 	CreateNotificationEndpointConfiguration(ctx context.Context, kind model.EndpointKind, input model.ConfigurationInput, account *string) (*model.NotificationEndpointConfiguration, error)
 	UpdateNotificationEndpointConfiguration(ctx context.Context, id string, input model.ConfigurationInput, expectedRevision *int) (*model.NotificationEndpointConfiguration, error)
 	DeleteNotificationEndpointConfiguration(ctx context.Context, id string) (bool, error)
@@ -309,6 +369,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Accounts(ctx context.Context) ([]model.Account, error)
 	Account(ctx context.Context, name string) (*model.Account, error)
+	NotificationDeliveries(ctx context.Context, configurationID *string, eventID *string, status *model.DeliveryStatus, since *time.Time, before *time.Time, first *int, after *string) (*model.NotificationDeliveryPage, error)
+	BackfillJob(ctx context.Context, id string) (*model.BackfillJob, error)
 	ListNotificationEndpoints(ctx context.Context) ([]model.NotificationEndpoint, error)
 	ListNotificationEndpointConfigurations(ctx context.Context, kind *model.EndpointKind, account *string) ([]model.NotificationEndpointConfiguration, error)
 	GetNotificationEndpointConfiguration(ctx context.Context, id string) (*model.NotificationEndpointConfiguration, error)
@@ -386,6 +448,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiToken.Revoked(childComplexity), true
+
+	case "BackfillJob.before":
+		if e.ComplexityRoot.BackfillJob.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Before(childComplexity), true
+	case "BackfillJob.configurationId":
+		if e.ComplexityRoot.BackfillJob.ConfigurationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.ConfigurationID(childComplexity), true
+	case "BackfillJob.delivered":
+		if e.ComplexityRoot.BackfillJob.Delivered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Delivered(childComplexity), true
+	case "BackfillJob.error":
+		if e.ComplexityRoot.BackfillJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Error(childComplexity), true
+	case "BackfillJob.failed":
+		if e.ComplexityRoot.BackfillJob.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Failed(childComplexity), true
+	case "BackfillJob.finishedAt":
+		if e.ComplexityRoot.BackfillJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.FinishedAt(childComplexity), true
+	case "BackfillJob.id":
+		if e.ComplexityRoot.BackfillJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.ID(childComplexity), true
+	case "BackfillJob.matched":
+		if e.ComplexityRoot.BackfillJob.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Matched(childComplexity), true
+	case "BackfillJob.published":
+		if e.ComplexityRoot.BackfillJob.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Published(childComplexity), true
+	case "BackfillJob.scanned":
+		if e.ComplexityRoot.BackfillJob.Scanned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Scanned(childComplexity), true
+	case "BackfillJob.since":
+		if e.ComplexityRoot.BackfillJob.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Since(childComplexity), true
+	case "BackfillJob.skipped":
+		if e.ComplexityRoot.BackfillJob.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Skipped(childComplexity), true
+	case "BackfillJob.startedAt":
+		if e.ComplexityRoot.BackfillJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.StartedAt(childComplexity), true
+	case "BackfillJob.state":
+		if e.ComplexityRoot.BackfillJob.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.State(childComplexity), true
+	case "BackfillJob.total":
+		if e.ComplexityRoot.BackfillJob.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackfillJob.Total(childComplexity), true
 
 	case "DeleteEventPayload.id":
 		if e.ComplexityRoot.DeleteEventPayload.ID == nil {
@@ -679,6 +832,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JiraSettings.Username(childComplexity), true
 
+	case "MessageTemplates.body":
+		if e.ComplexityRoot.MessageTemplates.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplates.Body(childComplexity), true
+	case "MessageTemplates.title":
+		if e.ComplexityRoot.MessageTemplates.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplates.Title(childComplexity), true
+
 	case "Mutation.addUser":
 		if e.ComplexityRoot.Mutation.AddUser == nil {
 			break
@@ -690,6 +856,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddUser(childComplexity, args["account"].(string), args["user"].(string), args["role"].(model.Role), args["password"].(*string)), true
+	case "Mutation.backfillNotifications":
+		if e.ComplexityRoot.Mutation.BackfillNotifications == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_backfillNotifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BackfillNotifications(childComplexity, args["configurationId"].(string), args["since"].(*time.Time), args["before"].(*time.Time)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -833,6 +1010,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["account"].(*string), args["user"].(*string), args["id"].(string)), true
+	case "Mutation.testNotificationEndpointConfiguration":
+		if e.ComplexityRoot.Mutation.TestNotificationEndpointConfiguration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testNotificationEndpointConfiguration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestNotificationEndpointConfiguration(childComplexity, args["id"].(*string), args["kind"].(*model.EndpointKind), args["input"].(*model.ConfigurationInput)), true
 	case "Mutation.updateNotificationEndpointConfiguration":
 		if e.ComplexityRoot.Mutation.UpdateNotificationEndpointConfiguration == nil {
 			break
@@ -855,6 +1043,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNotificationEndpointStatus(childComplexity, args["kind"].(model.EndpointKind), args["enabled"].(bool)), true
+
+	case "NotificationDelivery.account":
+		if e.ComplexityRoot.NotificationDelivery.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Account(childComplexity), true
+	case "NotificationDelivery.at":
+		if e.ComplexityRoot.NotificationDelivery.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.At(childComplexity), true
+	case "NotificationDelivery.attempts":
+		if e.ComplexityRoot.NotificationDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Attempts(childComplexity), true
+	case "NotificationDelivery.configurationId":
+		if e.ComplexityRoot.NotificationDelivery.ConfigurationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.ConfigurationID(childComplexity), true
+	case "NotificationDelivery.error":
+		if e.ComplexityRoot.NotificationDelivery.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Error(childComplexity), true
+	case "NotificationDelivery.eventId":
+		if e.ComplexityRoot.NotificationDelivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.EventID(childComplexity), true
+	case "NotificationDelivery.eventType":
+		if e.ComplexityRoot.NotificationDelivery.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.EventType(childComplexity), true
+	case "NotificationDelivery.kind":
+		if e.ComplexityRoot.NotificationDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Kind(childComplexity), true
+	case "NotificationDelivery.latencyMs":
+		if e.ComplexityRoot.NotificationDelivery.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.LatencyMs(childComplexity), true
+	case "NotificationDelivery.level":
+		if e.ComplexityRoot.NotificationDelivery.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Level(childComplexity), true
+	case "NotificationDelivery.receiverStatus":
+		if e.ComplexityRoot.NotificationDelivery.ReceiverStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.ReceiverStatus(childComplexity), true
+	case "NotificationDelivery.status":
+		if e.ComplexityRoot.NotificationDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Status(childComplexity), true
+	case "NotificationDelivery.trigger":
+		if e.ComplexityRoot.NotificationDelivery.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDelivery.Trigger(childComplexity), true
+
+	case "NotificationDeliveryPage.deliveries":
+		if e.ComplexityRoot.NotificationDeliveryPage.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryPage.Deliveries(childComplexity), true
+	case "NotificationDeliveryPage.next":
+		if e.ComplexityRoot.NotificationDeliveryPage.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryPage.Next(childComplexity), true
 
 	case "NotificationEndpoint.description":
 		if e.ComplexityRoot.NotificationEndpoint.Description == nil {
@@ -929,6 +1209,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationEndpointConfiguration.Settings(childComplexity), true
+	case "NotificationEndpointConfiguration.templates":
+		if e.ComplexityRoot.NotificationEndpointConfiguration.Templates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEndpointConfiguration.Templates(childComplexity), true
 	case "NotificationEndpointConfiguration.updatedAt":
 		if e.ComplexityRoot.NotificationEndpointConfiguration.UpdatedAt == nil {
 			break
@@ -941,6 +1227,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationEndpointConfiguration.VerifyTLS(childComplexity), true
+
+	case "NotificationTestResult.delivered":
+		if e.ComplexityRoot.NotificationTestResult.Delivered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.Delivered(childComplexity), true
+	case "NotificationTestResult.error":
+		if e.ComplexityRoot.NotificationTestResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.Error(childComplexity), true
+	case "NotificationTestResult.latencyMs":
+		if e.ComplexityRoot.NotificationTestResult.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.LatencyMs(childComplexity), true
+	case "NotificationTestResult.receiverStatus":
+		if e.ComplexityRoot.NotificationTestResult.ReceiverStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.ReceiverStatus(childComplexity), true
+	case "NotificationTestResult.response":
+		if e.ComplexityRoot.NotificationTestResult.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.Response(childComplexity), true
+	case "NotificationTestResult.retryable":
+		if e.ComplexityRoot.NotificationTestResult.Retryable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationTestResult.Retryable(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1039,6 +1362,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Accounts(childComplexity), true
+	case "Query.backfillJob":
+		if e.ComplexityRoot.Query.BackfillJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backfillJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BackfillJob(childComplexity, args["id"].(string)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -1096,6 +1430,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ListNotificationEndpoints(childComplexity), true
+	case "Query.notificationDeliveries":
+		if e.ComplexityRoot.Query.NotificationDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notificationDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NotificationDeliveries(childComplexity, args["configurationId"].(*string), args["eventId"].(*string), args["status"].(*model.DeliveryStatus), args["since"].(*time.Time), args["before"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.projections":
 		if e.ComplexityRoot.Query.Projections == nil {
 			break
@@ -1363,6 +1708,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputGitHubSettingsInput,
 		ec.unmarshalInputHeaderInput,
 		ec.unmarshalInputJiraSettingsInput,
+		ec.unmarshalInputMessageTemplatesInput,
 		ec.unmarshalInputResourceInput,
 		ec.unmarshalInputSelectorInput,
 		ec.unmarshalInputSlackSettingsInput,
@@ -1560,6 +1906,137 @@ extend type Mutation {
   issueApiToken(account: String, user: String, description: String, ttlSeconds: Int): IssuedApiToken!
   "Revoke an API token: one of yours, or (admin only) anyone's. Account and user default to the caller."
   revokeApiToken(account: String, user: String, id: ID!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/delivery.graphqls", Input: `"""
+Go text/template sources for the text of a configuration's notifications. They see the event
+as .ID, .Type, .Level, .Message, .Timestamp, .Resource.AccountName, .Resource.Type,
+.Resource.ID, .Source.ServiceName, .Source.HostID, .Source.RequestID, .Source.BaseURL,
+.Details (the event's details as a map), .Description (of the event type), .URL (the event in
+the UI, with ui_url) and .Configuration (its name); functions upper, lower, truncate N,
+json and default X. Webhooks send the event as JSON and use no template.
+"""
+type MessageTemplates {
+  "Title: the mail subject, the issue title, the chat message's header. Empty: herald's default."
+  title: String!
+  "Body: the text under the title. Empty: herald's default."
+  body: String!
+}
+
+"Message templates to set; an empty string restores herald's default."
+input MessageTemplatesInput {
+  title: String
+  body: String
+}
+
+"What a test notification came to."
+type NotificationTestResult {
+  "Whether the receiver accepted it."
+  delivered: Boolean!
+  "The receiver's HTTP status (or SMTP reply code); null when it did not answer."
+  receiverStatus: Int
+  "For a failure: whether herald would have tried again (timeouts, 5xx, 429)."
+  retryable: Boolean!
+  "Why it failed."
+  error: String
+  "The start of the receiver's answer."
+  response: String
+  "How long the send took, in milliseconds."
+  latencyMs: Float!
+}
+
+"The outcome of a notification."
+enum DeliveryStatus {
+  "The receiver accepted it."
+  DELIVERED
+  "It failed for good (a final error, or retries exhausted) and went to the poison queue."
+  FAILED
+}
+
+"One outcome in the delivery history."
+type NotificationDelivery {
+  eventId: ID!
+  configurationId: ID!
+  "Account of the configuration."
+  account: String!
+  kind: EndpointKind!
+  eventType: String!
+  level: String!
+  status: DeliveryStatus!
+  "The receiver's last HTTP status (or SMTP reply code), if it answered."
+  receiverStatus: Int
+  "Sends tried."
+  attempts: Int!
+  "From the event being recorded to this outcome, in milliseconds."
+  latencyMs: Float!
+  "Why it failed."
+  error: String
+  "What sent it: dispatch (the event was recorded) or backfill."
+  trigger: String!
+  "When the outcome was recorded."
+  at: Timestamp!
+}
+
+"A page of the delivery history, newest first."
+type NotificationDeliveryPage {
+  deliveries: [NotificationDelivery!]!
+  "Pass as ` + "`" + `after` + "`" + ` for the next page; null on the last."
+  next: String
+}
+
+"Where a backfill is."
+enum BackfillState {
+  RUNNING
+  DONE
+  FAILED
+  CANCELED
+}
+
+"A backfill: a window of history replayed through one configuration."
+type BackfillJob {
+  id: ID!
+  configurationId: ID!
+  since: Timestamp
+  before: Timestamp!
+  state: BackfillState!
+  "Events in the window (of the configuration's account, or every account for global selectors)."
+  total: Int!
+  "Events looked at so far."
+  scanned: Int!
+  "Events the configuration's selectors choose."
+  matched: Int!
+  "Matched events already delivered to the configuration (not sent again)."
+  skipped: Int!
+  "Notifications handed to the router."
+  published: Int!
+  delivered: Int!
+  failed: Int!
+  error: String
+  startedAt: Timestamp!
+  finishedAt: Timestamp
+}
+
+extend type Query {
+  "The delivery history the caller sees (its account's; every account for the admin account), newest first."
+  notificationDeliveries(configurationId: ID, eventId: ID, status: DeliveryStatus, since: Timestamp, before: Timestamp, first: Int = 100, after: String): NotificationDeliveryPage! @hasPermission(action: "listNotificationDeliveries")
+  "A backfill's progress; null for an unknown id (backfills are kept by the instance that runs them, until it restarts)."
+  backfillJob(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
+}
+
+extend type Mutation {
+  """
+  Send a test notification now and say what the receiver answered: through a saved
+  configuration (id), or through unsaved settings (kind and input). It works while the
+  endpoint kind is disabled, and it is not recorded in the delivery history.
+  """
+  testNotificationEndpointConfiguration(id: ID, kind: EndpointKind, input: ConfigurationInput): NotificationTestResult! @hasPermission(action: "testNotificationEndpointConfiguration")
+  """
+  Replay the events recorded between since (inclusive; the beginning when left out) and before
+  (exclusive; now when left out) through one configuration: each event its selectors choose
+  and the ledger does not show as delivered to it is sent, as dispatch would have. Returns at
+  once; follow it with backfillJob.
+  """
+  backfillNotifications(configurationId: ID!, since: Timestamp, before: Timestamp): BackfillJob! @hasPermission(action: "backfillNotifications")
 }
 `, BuiltIn: false},
 	{Name: "../schema/eventlog.graphqls", Input: `"Whether the activity behind an event was informational or a failure."
@@ -1969,6 +2446,8 @@ type NotificationEndpointConfiguration {
   settings: EndpointSettings!
   "Which events it receives: one matching selector is enough."
   selectors: [Selector!]!
+  "The message templates it overrides; empty strings keep herald's defaults."
+  templates: MessageTemplates!
   "When it was created."
   createdAt: Timestamp!
   "When it last changed."
@@ -2066,6 +2545,8 @@ input ConfigurationInput {
   selectors: [SelectorInput!]
   "Names of quick selections (see quickSelections), such as all, policy-and-vulnerability, errors."
   quickSelections: [String!]
+  "Message templates; leave out on update to keep the stored ones."
+  templates: MessageTemplatesInput
 }
 
 extend type Query {
@@ -2185,6 +2666,42 @@ func (ec *executionContext) childFields_ApiToken(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
 }
 
+func (ec *executionContext) childFields_BackfillJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BackfillJob_id(ctx, field)
+	case "configurationId":
+		return ec.fieldContext_BackfillJob_configurationId(ctx, field)
+	case "since":
+		return ec.fieldContext_BackfillJob_since(ctx, field)
+	case "before":
+		return ec.fieldContext_BackfillJob_before(ctx, field)
+	case "state":
+		return ec.fieldContext_BackfillJob_state(ctx, field)
+	case "total":
+		return ec.fieldContext_BackfillJob_total(ctx, field)
+	case "scanned":
+		return ec.fieldContext_BackfillJob_scanned(ctx, field)
+	case "matched":
+		return ec.fieldContext_BackfillJob_matched(ctx, field)
+	case "skipped":
+		return ec.fieldContext_BackfillJob_skipped(ctx, field)
+	case "published":
+		return ec.fieldContext_BackfillJob_published(ctx, field)
+	case "delivered":
+		return ec.fieldContext_BackfillJob_delivered(ctx, field)
+	case "failed":
+		return ec.fieldContext_BackfillJob_failed(ctx, field)
+	case "error":
+		return ec.fieldContext_BackfillJob_error(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_BackfillJob_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_BackfillJob_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackfillJob", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteEventPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2277,6 +2794,58 @@ func (ec *executionContext) childFields_IssuedApiToken(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IssuedApiToken", field.Name)
 }
 
+func (ec *executionContext) childFields_MessageTemplates(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_MessageTemplates_title(ctx, field)
+	case "body":
+		return ec.fieldContext_MessageTemplates_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplates", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventId":
+		return ec.fieldContext_NotificationDelivery_eventId(ctx, field)
+	case "configurationId":
+		return ec.fieldContext_NotificationDelivery_configurationId(ctx, field)
+	case "account":
+		return ec.fieldContext_NotificationDelivery_account(ctx, field)
+	case "kind":
+		return ec.fieldContext_NotificationDelivery_kind(ctx, field)
+	case "eventType":
+		return ec.fieldContext_NotificationDelivery_eventType(ctx, field)
+	case "level":
+		return ec.fieldContext_NotificationDelivery_level(ctx, field)
+	case "status":
+		return ec.fieldContext_NotificationDelivery_status(ctx, field)
+	case "receiverStatus":
+		return ec.fieldContext_NotificationDelivery_receiverStatus(ctx, field)
+	case "attempts":
+		return ec.fieldContext_NotificationDelivery_attempts(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_NotificationDelivery_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_NotificationDelivery_error(ctx, field)
+	case "trigger":
+		return ec.fieldContext_NotificationDelivery_trigger(ctx, field)
+	case "at":
+		return ec.fieldContext_NotificationDelivery_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationDeliveryPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deliveries":
+		return ec.fieldContext_NotificationDeliveryPage_deliveries(ctx, field)
+	case "next":
+		return ec.fieldContext_NotificationDeliveryPage_next(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationDeliveryPage", field.Name)
+}
+
 func (ec *executionContext) childFields_NotificationEndpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -2307,6 +2876,8 @@ func (ec *executionContext) childFields_NotificationEndpointConfiguration(ctx co
 		return ec.fieldContext_NotificationEndpointConfiguration_settings(ctx, field)
 	case "selectors":
 		return ec.fieldContext_NotificationEndpointConfiguration_selectors(ctx, field)
+	case "templates":
+		return ec.fieldContext_NotificationEndpointConfiguration_templates(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_NotificationEndpointConfiguration_createdAt(ctx, field)
 	case "updatedAt":
@@ -2315,6 +2886,24 @@ func (ec *executionContext) childFields_NotificationEndpointConfiguration(ctx co
 		return ec.fieldContext_NotificationEndpointConfiguration_revision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationEndpointConfiguration", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationTestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delivered":
+		return ec.fieldContext_NotificationTestResult_delivered(ctx, field)
+	case "receiverStatus":
+		return ec.fieldContext_NotificationTestResult_receiverStatus(ctx, field)
+	case "retryable":
+		return ec.fieldContext_NotificationTestResult_retryable(ctx, field)
+	case "error":
+		return ec.fieldContext_NotificationTestResult_error(ctx, field)
+	case "response":
+		return ec.fieldContext_NotificationTestResult_response(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_NotificationTestResult_latencyMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationTestResult", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2627,6 +3216,36 @@ func (ec *executionContext) field_Mutation_addUser_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_backfillNotifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "configurationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["configurationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTimestamp2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTimestamp2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2905,6 +3524,36 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_testNotificationEndpointConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*model.EndpointKind, error) {
+			return ec.unmarshalOEndpointKind2ᚖheraldᚋgraphᚋmodelᚐEndpointKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.ConfigurationInput, error) {
+			return ec.unmarshalOConfigurationInput2ᚖheraldᚋgraphᚋmodelᚐConfigurationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateNotificationEndpointConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2985,6 +3634,20 @@ func (ec *executionContext) field_Query_account_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_backfillJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_event_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3062,6 +3725,68 @@ func (ec *executionContext) field_Query_listNotificationEndpointConfigurations_a
 		return nil, err
 	}
 	args["account"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notificationDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "configurationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["configurationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.DeliveryStatus, error) {
+			return ec.unmarshalODeliveryStatus2ᚖheraldᚋgraphᚋmodelᚐDeliveryStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTimestamp2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTimestamp2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -3330,6 +4055,351 @@ func (ec *executionContext) _ApiToken_revoked(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiToken_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_id(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_configurationId(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_configurationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_configurationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_since(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTimestamp2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Timestamp does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_before(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTimestamp2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Timestamp does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_state(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BackfillState) graphql.Marshaler {
+			return ec.marshalNBackfillState2heraldᚋgraphᚋmodelᚐBackfillState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type BackfillState does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_total(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_scanned(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_scanned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scanned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_scanned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_matched(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_skipped(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_published(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_delivered(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_delivered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delivered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_delivered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_failed(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_error(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTimestamp2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Timestamp does not have child fields"))
+}
+
+func (ec *executionContext) _BackfillJob_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.BackfillJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackfillJob_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTimestamp2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackfillJob_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackfillJob", field, false, false, errors.New("field of type Timestamp does not have child fields"))
 }
 
 func (ec *executionContext) _DeleteEventPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteEventPayload) (ret graphql.Marshaler) {
@@ -4467,6 +5537,52 @@ func (ec *executionContext) fieldContext_JiraSettings_labels(_ context.Context, 
 	return graphql.NewScalarFieldContext("JiraSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _MessageTemplates_title(ctx context.Context, field graphql.CollectedField, obj *model.MessageTemplates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplates_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplates_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplates", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplates_body(ctx context.Context, field graphql.CollectedField, obj *model.MessageTemplates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplates_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplates_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplates", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Mutation_recordEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5095,6 +6211,130 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_testNotificationEndpointConfiguration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testNotificationEndpointConfiguration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestNotificationEndpointConfiguration(ctx, fc.Args["id"].(*string), fc.Args["kind"].(*model.EndpointKind), fc.Args["input"].(*model.ConfigurationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "testNotificationEndpointConfiguration")
+				if err != nil {
+					var zeroVal *model.NotificationTestResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.NotificationTestResult
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationTestResult) graphql.Marshaler {
+			return ec.marshalNNotificationTestResult2ᚖheraldᚋgraphᚋmodelᚐNotificationTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testNotificationEndpointConfiguration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testNotificationEndpointConfiguration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_backfillNotifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_backfillNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BackfillNotifications(ctx, fc.Args["configurationId"].(string), fc.Args["since"].(*time.Time), fc.Args["before"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "backfillNotifications")
+				if err != nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackfillJob) graphql.Marshaler {
+			return ec.marshalNBackfillJob2ᚖheraldᚋgraphᚋmodelᚐBackfillJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_backfillNotifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackfillJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_backfillNotifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createNotificationEndpointConfiguration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5405,6 +6645,360 @@ func (ec *executionContext) fieldContext_Mutation_rebuildProjection(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationDelivery_eventId(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_configurationId(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_configurationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_configurationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_account(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_kind(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EndpointKind) graphql.Marshaler {
+			return ec.marshalNEndpointKind2heraldᚋgraphᚋmodelᚐEndpointKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type EndpointKind does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_eventType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_level(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_status(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2heraldᚋgraphᚋmodelᚐDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type DeliveryStatus does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_receiverStatus(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_receiverStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceiverStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_receiverStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_error(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_trigger(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDelivery_at(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDelivery_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTimestamp2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDelivery_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDelivery", field, false, false, errors.New("field of type Timestamp does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDeliveryPage_deliveries(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDeliveryPage_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.NotificationDelivery) graphql.Marshaler {
+			return ec.marshalNNotificationDelivery2ᚕheraldᚋgraphᚋmodelᚐNotificationDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDeliveryPage_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationDeliveryPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationDeliveryPage_next(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDeliveryPage_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDeliveryPage_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDeliveryPage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _NotificationEndpoint_kind(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEndpoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5667,6 +7261,38 @@ func (ec *executionContext) fieldContext_NotificationEndpointConfiguration_selec
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationEndpointConfiguration_templates(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEndpointConfiguration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEndpointConfiguration_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Templates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageTemplates) graphql.Marshaler {
+			return ec.marshalNMessageTemplates2ᚖheraldᚋgraphᚋmodelᚐMessageTemplates(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEndpointConfiguration_templates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEndpointConfiguration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplates(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationEndpointConfiguration_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEndpointConfiguration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5734,6 +7360,144 @@ func (ec *executionContext) _NotificationEndpointConfiguration_revision(ctx cont
 }
 func (ec *executionContext) fieldContext_NotificationEndpointConfiguration_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NotificationEndpointConfiguration", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_delivered(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_delivered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delivered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_delivered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_receiverStatus(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_receiverStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceiverStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_receiverStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_retryable(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_retryable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retryable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_retryable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_error(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_response(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationTestResult_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.NotificationTestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationTestResult_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationTestResult_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationTestResult", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -6347,6 +8111,130 @@ func (ec *executionContext) fieldContext_Query_account(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_account_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NotificationDeliveries(ctx, fc.Args["configurationId"].(*string), fc.Args["eventId"].(*string), fc.Args["status"].(*model.DeliveryStatus), fc.Args["since"].(*time.Time), fc.Args["before"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "listNotificationDeliveries")
+				if err != nil {
+					var zeroVal *model.NotificationDeliveryPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.NotificationDeliveryPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationDeliveryPage) graphql.Marshaler {
+			return ec.marshalNNotificationDeliveryPage2ᚖheraldᚋgraphᚋmodelᚐNotificationDeliveryPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationDeliveryPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notificationDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backfillJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backfillJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BackfillJob(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "backfillNotifications")
+				if err != nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackfillJob) graphql.Marshaler {
+			return ec.marshalOBackfillJob2ᚖheraldᚋgraphᚋmodelᚐBackfillJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backfillJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackfillJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backfillJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8671,7 +10559,7 @@ func (ec *executionContext) unmarshalInputConfigurationInput(ctx context.Context
 		asMap["verifyTls"] = true
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "verifyTls", "email", "github", "jira", "slack", "teams", "webhook", "selectors", "quickSelections"}
+	fieldsInOrder := [...]string{"name", "description", "verifyTls", "email", "github", "jira", "slack", "teams", "webhook", "selectors", "quickSelections", "templates"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8755,6 +10643,13 @@ func (ec *executionContext) unmarshalInputConfigurationInput(ctx context.Context
 				return it, err
 			}
 			it.QuickSelections = data
+		case "templates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templates"))
+			data, err := ec.unmarshalOMessageTemplatesInput2ᚖheraldᚋgraphᚋmodelᚐMessageTemplatesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Templates = data
 		}
 	}
 	return it, nil
@@ -9200,6 +11095,43 @@ func (ec *executionContext) unmarshalInputJiraSettingsInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMessageTemplatesInput(ctx context.Context, obj any) (model.MessageTemplatesInput, error) {
+	var it model.MessageTemplatesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputResourceInput(ctx context.Context, obj any) (model.ResourceInput, error) {
 	var it model.ResourceInput
 	if obj == nil {
@@ -9620,6 +11552,114 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 		case "revoked":
 			out.Values[i] = ec._ApiToken_revoked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backfillJobImplementors = []string{"BackfillJob"}
+
+func (ec *executionContext) _BackfillJob(ctx context.Context, sel ast.SelectionSet, obj *model.BackfillJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backfillJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackfillJob")
+		case "id":
+			out.Values[i] = ec._BackfillJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configurationId":
+			out.Values[i] = ec._BackfillJob_configurationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._BackfillJob_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._BackfillJob_before(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._BackfillJob_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._BackfillJob_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scanned":
+			out.Values[i] = ec._BackfillJob_scanned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._BackfillJob_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._BackfillJob_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "published":
+			out.Values[i] = ec._BackfillJob_published(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delivered":
+			out.Values[i] = ec._BackfillJob_delivered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._BackfillJob_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._BackfillJob_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._BackfillJob_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._BackfillJob_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -10241,6 +12281,49 @@ func (ec *executionContext) _JiraSettings(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var messageTemplatesImplementors = []string{"MessageTemplates"}
+
+func (ec *executionContext) _MessageTemplates(ctx context.Context, sel ast.SelectionSet, obj *model.MessageTemplates) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplatesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplates")
+		case "title":
+			out.Values[i] = ec._MessageTemplates_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._MessageTemplates_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10338,6 +12421,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "testNotificationEndpointConfiguration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testNotificationEndpointConfiguration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "backfillNotifications":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_backfillNotifications(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createNotificationEndpointConfiguration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createNotificationEndpointConfiguration(ctx, field)
@@ -10371,6 +12468,147 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_rebuildProjection(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notificationDeliveryImplementors = []string{"NotificationDelivery"}
+
+func (ec *executionContext) _NotificationDelivery(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationDelivery")
+		case "eventId":
+			out.Values[i] = ec._NotificationDelivery_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configurationId":
+			out.Values[i] = ec._NotificationDelivery_configurationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "account":
+			out.Values[i] = ec._NotificationDelivery_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._NotificationDelivery_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventType":
+			out.Values[i] = ec._NotificationDelivery_eventType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._NotificationDelivery_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._NotificationDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receiverStatus":
+			out.Values[i] = ec._NotificationDelivery_receiverStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._NotificationDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._NotificationDelivery_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._NotificationDelivery_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trigger":
+			out.Values[i] = ec._NotificationDelivery_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._NotificationDelivery_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notificationDeliveryPageImplementors = []string{"NotificationDeliveryPage"}
+
+func (ec *executionContext) _NotificationDeliveryPage(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationDeliveryPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationDeliveryPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationDeliveryPage")
+		case "deliveries":
+			out.Values[i] = ec._NotificationDeliveryPage_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "next":
+			out.Values[i] = ec._NotificationDeliveryPage_next(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -10494,6 +12732,11 @@ func (ec *executionContext) _NotificationEndpointConfiguration(ctx context.Conte
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "templates":
+			out.Values[i] = ec._NotificationEndpointConfiguration_templates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._NotificationEndpointConfiguration_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -10506,6 +12749,69 @@ func (ec *executionContext) _NotificationEndpointConfiguration(ctx context.Conte
 			}
 		case "revision":
 			out.Values[i] = ec._NotificationEndpointConfiguration_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notificationTestResultImplementors = []string{"NotificationTestResult"}
+
+func (ec *executionContext) _NotificationTestResult(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationTestResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationTestResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationTestResult")
+		case "delivered":
+			out.Values[i] = ec._NotificationTestResult_delivered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receiverStatus":
+			out.Values[i] = ec._NotificationTestResult_receiverStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retryable":
+			out.Values[i] = ec._NotificationTestResult_retryable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._NotificationTestResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "response":
+			out.Values[i] = ec._NotificationTestResult_response(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._NotificationTestResult_latencyMs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10801,6 +13107,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_account(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "notificationDeliveries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_notificationDeliveries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "backfillJob":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_backfillJob(ctx, field)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -11958,6 +14308,26 @@ func (ec *executionContext) marshalNApiToken2ᚕheraldᚋgraphᚋmodelᚐAPIToke
 	return ret
 }
 
+func (ec *executionContext) marshalNBackfillJob2ᚖheraldᚋgraphᚋmodelᚐBackfillJob(ctx context.Context, sel ast.SelectionSet, v *model.BackfillJob) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BackfillJob(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBackfillState2heraldᚋgraphᚋmodelᚐBackfillState(ctx context.Context, v any) (model.BackfillState, error) {
+	var res model.BackfillState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBackfillState2heraldᚋgraphᚋmodelᚐBackfillState(ctx context.Context, sel ast.SelectionSet, v model.BackfillState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11997,6 +14367,16 @@ func (ec *executionContext) marshalNDeleteEventsPayload2ᚖheraldᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._DeleteEventsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeliveryStatus2heraldᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, v any) (model.DeliveryStatus, error) {
+	var res model.DeliveryStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryStatus2heraldᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v model.DeliveryStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNEmailSecurity2heraldᚋgraphᚋmodelᚐEmailSecurity(ctx context.Context, v any) (model.EmailSecurity, error) {
@@ -12201,6 +14581,46 @@ func (ec *executionContext) marshalNLevel2heraldᚋgraphᚋmodelᚐLevel(ctx con
 	return v
 }
 
+func (ec *executionContext) marshalNMessageTemplates2ᚖheraldᚋgraphᚋmodelᚐMessageTemplates(ctx context.Context, sel ast.SelectionSet, v *model.MessageTemplates) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MessageTemplates(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationDelivery2heraldᚋgraphᚋmodelᚐNotificationDelivery(ctx context.Context, sel ast.SelectionSet, v model.NotificationDelivery) graphql.Marshaler {
+	return ec._NotificationDelivery(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationDelivery2ᚕheraldᚋgraphᚋmodelᚐNotificationDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NotificationDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationDelivery2heraldᚋgraphᚋmodelᚐNotificationDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationDeliveryPage2ᚖheraldᚋgraphᚋmodelᚐNotificationDeliveryPage(ctx context.Context, sel ast.SelectionSet, v *model.NotificationDeliveryPage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotificationDeliveryPage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNotificationEndpoint2heraldᚋgraphᚋmodelᚐNotificationEndpoint(ctx context.Context, sel ast.SelectionSet, v model.NotificationEndpoint) graphql.Marshaler {
 	return ec._NotificationEndpoint(ctx, sel, &v)
 }
@@ -12259,6 +14679,16 @@ func (ec *executionContext) marshalNNotificationEndpointConfiguration2ᚖherald�
 		return graphql.Null
 	}
 	return ec._NotificationEndpointConfiguration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationTestResult2ᚖheraldᚋgraphᚋmodelᚐNotificationTestResult(ctx context.Context, sel ast.SelectionSet, v *model.NotificationTestResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotificationTestResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖheraldᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -12674,6 +15104,13 @@ func (ec *executionContext) marshalOAccount2ᚖheraldᚋgraphᚋmodelᚐAccount(
 	return ec._Account(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOBackfillJob2ᚖheraldᚋgraphᚋmodelᚐBackfillJob(ctx context.Context, sel ast.SelectionSet, v *model.BackfillJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BackfillJob(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12702,6 +15139,30 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOConfigurationInput2ᚖheraldᚋgraphᚋmodelᚐConfigurationInput(ctx context.Context, v any) (*model.ConfigurationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConfigurationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODeliveryStatus2ᚖheraldᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, v any) (*model.DeliveryStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DeliveryStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeliveryStatus2ᚖheraldᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOEmailSecurity2ᚖheraldᚋgraphᚋmodelᚐEmailSecurity(ctx context.Context, v any) (*model.EmailSecurity, error) {
@@ -12877,6 +15338,14 @@ func (ec *executionContext) marshalOLevel2ᚖheraldᚋgraphᚋmodelᚐLevel(ctx 
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOMessageTemplatesInput2ᚖheraldᚋgraphᚋmodelᚐMessageTemplatesInput(ctx context.Context, v any) (*model.MessageTemplatesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMessageTemplatesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONotificationEndpointConfiguration2ᚖheraldᚋgraphᚋmodelᚐNotificationEndpointConfiguration(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEndpointConfiguration) graphql.Marshaler {

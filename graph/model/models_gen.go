@@ -40,6 +40,30 @@ type APIToken struct {
 	Revoked bool `json:"revoked"`
 }
 
+// A backfill: a window of history replayed through one configuration.
+type BackfillJob struct {
+	ID              string        `json:"id"`
+	ConfigurationID string        `json:"configurationId"`
+	Since           *time.Time    `json:"since,omitempty"`
+	Before          time.Time     `json:"before"`
+	State           BackfillState `json:"state"`
+	// Events in the window (of the configuration's account, or every account for global selectors).
+	Total int `json:"total"`
+	// Events looked at so far.
+	Scanned int `json:"scanned"`
+	// Events the configuration's selectors choose.
+	Matched int `json:"matched"`
+	// Matched events already delivered to the configuration (not sent again).
+	Skipped int `json:"skipped"`
+	// Notifications handed to the router.
+	Published  int        `json:"published"`
+	Delivered  int        `json:"delivered"`
+	Failed     int        `json:"failed"`
+	Error      *string    `json:"error,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
 // A configuration to add or the new state of one to edit. Give the settings of the
 // configuration's kind (exactly one of email, github, jira, slack, teams, webhook), and its
 // selectors: custom ones, quick selections by name, or both.
@@ -60,6 +84,8 @@ type ConfigurationInput struct {
 	Selectors []SelectorInput `json:"selectors,omitempty"`
 	// Names of quick selections (see quickSelections), such as all, policy-and-vulnerability, errors.
 	QuickSelections []string `json:"quickSelections,omitempty"`
+	// Message templates; leave out on update to keep the stored ones.
+	Templates *MessageTemplatesInput `json:"templates,omitempty"`
 }
 
 // The outcome of deleteEvent.
@@ -276,7 +302,57 @@ type JiraSettingsInput struct {
 	Labels     []string `json:"labels,omitempty"`
 }
 
+// Go text/template sources for the text of a configuration's notifications. They see the event
+// as .ID, .Type, .Level, .Message, .Timestamp, .Resource.AccountName, .Resource.Type,
+// .Resource.ID, .Source.ServiceName, .Source.HostID, .Source.RequestID, .Source.BaseURL,
+// .Details (the event's details as a map), .Description (of the event type), .URL (the event in
+// the UI, with ui_url) and .Configuration (its name); functions upper, lower, truncate N,
+// json and default X. Webhooks send the event as JSON and use no template.
+type MessageTemplates struct {
+	// Title: the mail subject, the issue title, the chat message's header. Empty: herald's default.
+	Title string `json:"title"`
+	// Body: the text under the title. Empty: herald's default.
+	Body string `json:"body"`
+}
+
+// Message templates to set; an empty string restores herald's default.
+type MessageTemplatesInput struct {
+	Title *string `json:"title,omitempty"`
+	Body  *string `json:"body,omitempty"`
+}
+
 type Mutation struct {
+}
+
+// One outcome in the delivery history.
+type NotificationDelivery struct {
+	EventID         string `json:"eventId"`
+	ConfigurationID string `json:"configurationId"`
+	// Account of the configuration.
+	Account   string         `json:"account"`
+	Kind      EndpointKind   `json:"kind"`
+	EventType string         `json:"eventType"`
+	Level     string         `json:"level"`
+	Status    DeliveryStatus `json:"status"`
+	// The receiver's last HTTP status (or SMTP reply code), if it answered.
+	ReceiverStatus *int `json:"receiverStatus,omitempty"`
+	// Sends tried.
+	Attempts int `json:"attempts"`
+	// From the event being recorded to this outcome, in milliseconds.
+	LatencyMs float64 `json:"latencyMs"`
+	// Why it failed.
+	Error *string `json:"error,omitempty"`
+	// What sent it: dispatch (the event was recorded) or backfill.
+	Trigger string `json:"trigger"`
+	// When the outcome was recorded.
+	At time.Time `json:"at"`
+}
+
+// A page of the delivery history, newest first.
+type NotificationDeliveryPage struct {
+	Deliveries []NotificationDelivery `json:"deliveries"`
+	// Pass as `after` for the next page; null on the last.
+	Next *string `json:"next,omitempty"`
 }
 
 // An endpoint kind and its system-wide status.
@@ -307,12 +383,30 @@ type NotificationEndpointConfiguration struct {
 	Settings EndpointSettings `json:"settings"`
 	// Which events it receives: one matching selector is enough.
 	Selectors []Selector `json:"selectors"`
+	// The message templates it overrides; empty strings keep herald's defaults.
+	Templates *MessageTemplates `json:"templates"`
 	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// When it last changed.
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Revision, for optimistic concurrency: pass it as expectedRevision to update.
 	Revision int `json:"revision"`
+}
+
+// What a test notification came to.
+type NotificationTestResult struct {
+	// Whether the receiver accepted it.
+	Delivered bool `json:"delivered"`
+	// The receiver's HTTP status (or SMTP reply code); null when it did not answer.
+	ReceiverStatus *int `json:"receiverStatus,omitempty"`
+	// For a failure: whether herald would have tried again (timeouts, 5xx, 429).
+	Retryable bool `json:"retryable"`
+	// Why it failed.
+	Error *string `json:"error,omitempty"`
+	// The start of the receiver's answer.
+	Response *string `json:"response,omitempty"`
+	// How long the send took, in milliseconds.
+	LatencyMs float64 `json:"latencyMs"`
 }
 
 // Information about pagination in a connection (Relay cursor connections).
@@ -531,6 +625,124 @@ type WebhookSettingsInput struct {
 	HmacSecret *string `json:"hmacSecret,omitempty"`
 	// Extra headers; their values are write-only.
 	Headers []HeaderInput `json:"headers,omitempty"`
+}
+
+// Where a backfill is.
+type BackfillState string
+
+const (
+	BackfillStateRunning  BackfillState = "RUNNING"
+	BackfillStateDone     BackfillState = "DONE"
+	BackfillStateFailed   BackfillState = "FAILED"
+	BackfillStateCanceled BackfillState = "CANCELED"
+)
+
+var AllBackfillState = []BackfillState{
+	BackfillStateRunning,
+	BackfillStateDone,
+	BackfillStateFailed,
+	BackfillStateCanceled,
+}
+
+func (e BackfillState) IsValid() bool {
+	switch e {
+	case BackfillStateRunning, BackfillStateDone, BackfillStateFailed, BackfillStateCanceled:
+		return true
+	}
+	return false
+}
+
+func (e BackfillState) String() string {
+	return string(e)
+}
+
+func (e *BackfillState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BackfillState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BackfillState", str)
+	}
+	return nil
+}
+
+func (e BackfillState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BackfillState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BackfillState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The outcome of a notification.
+type DeliveryStatus string
+
+const (
+	// The receiver accepted it.
+	DeliveryStatusDelivered DeliveryStatus = "DELIVERED"
+	// It failed for good (a final error, or retries exhausted) and went to the poison queue.
+	DeliveryStatusFailed DeliveryStatus = "FAILED"
+)
+
+var AllDeliveryStatus = []DeliveryStatus{
+	DeliveryStatusDelivered,
+	DeliveryStatusFailed,
+}
+
+func (e DeliveryStatus) IsValid() bool {
+	switch e {
+	case DeliveryStatusDelivered, DeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e DeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // SMTP connection security.

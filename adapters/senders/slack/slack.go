@@ -21,8 +21,9 @@ type Sender struct {
 func New(clients notify.HTTPClients) *Sender { return &Sender{clients: clients} }
 
 type text struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type  string `json:"type"`
+	Text  string `json:"text"`
+	Emoji bool   `json:"emoji,omitempty"` // plain_text: render :shortcodes:
 }
 
 type block struct {
@@ -31,31 +32,46 @@ type block struct {
 	Fields []text `json:"fields,omitempty"`
 }
 
-// Message returns the Block Kit message for an event: a header with level and type, the
-// message, the resource, account, source and time, and a link to the UI when uiURL is set.
-func Message(e domain.LogEvent, uiURL string) []byte {
-	title := fmt.Sprintf("[%s] %s", e.Level.Upper(), e.Type)
-	resource := e.Resource.ID
+// Slack's limits, in characters.
+const (
+	maxHeader  = 150
+	maxSection = 3000
+)
+
+// Message returns the Block Kit message for a notification: its title as the header, its text,
+// the level, type, resource, account, source and time, and a link to the event in the UI.
+func Message(n notify.Notification) []byte {
+	e := n.Event
+	title := n.Title
+	if strings.TrimSpace(title) == "" { // Slack refuses an empty header
+		title = fmt.Sprintf("[%s] %s", e.Level.Upper(), e.Type)
+	}
+	if n.Test {
+		title = ":test_tube: Test — " + title
+	}
+	resource, source := e.Resource.ID, e.Source.ServiceName
 	if e.Resource.Type != "" {
 		resource = e.Resource.Type + " " + resource
 	}
-	blocks := []block{
-		{Type: "header", Text: &text{Type: "plain_text", Text: truncate(title, 150)}},
-		{Type: "section", Text: &text{Type: "mrkdwn", Text: truncate(escape(e.Message), 3000)}},
-		{Type: "section", Fields: []text{
-			{Type: "mrkdwn", Text: "*Level*\n" + e.Level.Upper()},
-			{Type: "mrkdwn", Text: "*Type*\n" + escape(e.Type)},
-			{Type: "mrkdwn", Text: "*Resource*\n" + truncate(escape(resource), 1900)},
-			{Type: "mrkdwn", Text: "*Account*\n" + escape(e.Resource.UserID)},
-			{Type: "mrkdwn", Text: "*Source*\n" + escape(e.Source.ServiceName+" on "+e.Source.HostID)},
-			{Type: "mrkdwn", Text: "*Time*\n" + domain.FormatTimestamp(e.Timestamp)},
-		}},
+	if e.Source.HostID != "" {
+		source += " on " + e.Source.HostID
 	}
-	if uiURL != "" {
-		link := strings.TrimRight(uiURL, "/") + "/events/" + e.ID
-		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: "<" + link + "|Open in the UI>"}})
+	blocks := []block{{Type: "header", Text: &text{Type: "plain_text", Text: truncate(title, maxHeader), Emoji: true}}}
+	if strings.TrimSpace(n.Text) != "" { // and an empty section too
+		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: escapeTruncated(strings.TrimSpace(n.Text), maxSection)}})
 	}
-	body, _ := json.Marshal(map[string]any{"text": title + ": " + e.Message, "blocks": blocks})
+	blocks = append(blocks, block{Type: "section", Fields: []text{
+		{Type: "mrkdwn", Text: "*Level*\n" + e.Level.Upper()},
+		{Type: "mrkdwn", Text: "*Type*\n" + escape(e.Type)},
+		{Type: "mrkdwn", Text: "*Resource*\n" + escapeTruncated(resource, 1900)},
+		{Type: "mrkdwn", Text: "*Account*\n" + escape(e.Resource.UserID)},
+		{Type: "mrkdwn", Text: "*Source*\n" + escape(source)},
+		{Type: "mrkdwn", Text: "*Time*\n" + domain.FormatTimestamp(e.Timestamp)},
+	}})
+	if n.EventURL != "" {
+		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: "<" + n.EventURL + "|Open in the UI>"}})
+	}
+	body, _ := json.Marshal(map[string]any{"text": title, "blocks": blocks})
 	return body
 }
 
@@ -65,12 +81,26 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	if !ok {
 		return notify.Receipt{}, &notify.SendError{Err: fmt.Errorf("configuration %s is not a slack configuration", n.Configuration.ID)}
 	}
-	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.WebhookURL.Reveal(), Message(n.Event, n.UIURL), nil)
+	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.WebhookURL.Reveal(), Message(n), nil)
 }
 
 // escape makes text safe in mrkdwn: &, < and > have meaning there.
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// escapeTruncated escapes s and keeps it within n characters, without cutting an entity.
+func escapeTruncated(s string, n int) string {
+	escaped := escape(s)
+	out := truncate(escaped, n)
+	if out == escaped {
+		return out
+	}
+	out = strings.TrimSuffix(out, "…")
+	if amp := strings.LastIndexByte(out, '&'); amp >= 0 && !strings.Contains(out[amp:], ";") {
+		out = out[:amp]
+	}
+	return out + "…"
 }
 
 // truncate keeps Slack's field limits, counted in characters.

@@ -25,35 +25,52 @@ type fact struct {
 	Value string `json:"value"`
 }
 
-// Message returns the message carrying the Adaptive Card for an event.
-func Message(e domain.LogEvent, uiURL string) []byte {
+// maxText keeps the body well within the 28 KB Teams accepts for a whole message.
+const maxText = 8000
+
+// Message returns the message carrying the Adaptive Card for a notification: its title, its
+// text, the level, type, resource, account, source, time and event id, and a link to the
+// event in the UI. Workflows webhooks and legacy connector URLs take the same message.
+func Message(n notify.Notification) []byte {
+	e := n.Event
 	color := "Good"
 	if e.Level == domain.LevelError {
 		color = "Attention"
 	}
-	resource := e.Resource.ID
+	title := n.Title
+	if strings.TrimSpace(title) == "" {
+		title = fmt.Sprintf("[%s] %s", e.Level.Upper(), e.Type)
+	}
+	if n.Test {
+		title = "🧪 Test — " + title
+	}
+	resource, source := e.Resource.ID, e.Source.ServiceName
 	if e.Resource.Type != "" {
 		resource = e.Resource.Type + " " + resource
 	}
+	if e.Source.HostID != "" {
+		source += " on " + e.Source.HostID
+	}
+	body := []any{map[string]any{"type": "TextBlock", "size": "Medium", "weight": "Bolder", "color": color, "wrap": true, "text": title}}
+	if text := paragraphs(n.Text); text != "" {
+		body = append(body, map[string]any{"type": "TextBlock", "wrap": true, "text": truncate(text, maxText)})
+	}
+	body = append(body, map[string]any{"type": "FactSet", "facts": []fact{
+		{"Level", e.Level.Upper()}, {"Type", e.Type},
+		{"Resource", resource}, {"Account", e.Resource.UserID},
+		{"Source", source}, {"Time", domain.FormatTimestamp(e.Timestamp)},
+		{"Event id", e.ID},
+	}})
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
 		"type":    "AdaptiveCard",
 		"version": "1.4",
-		"body": []any{
-			map[string]any{"type": "TextBlock", "size": "Medium", "weight": "Bolder", "color": color, "wrap": true,
-				"text": fmt.Sprintf("[%s] %s", e.Level.Upper(), e.Type)},
-			map[string]any{"type": "TextBlock", "wrap": true, "text": e.Message},
-			map[string]any{"type": "FactSet", "facts": []fact{
-				{"Resource", resource}, {"Account", e.Resource.UserID},
-				{"Source", e.Source.ServiceName + " on " + e.Source.HostID}, {"Time", domain.FormatTimestamp(e.Timestamp)},
-				{"Event id", e.ID},
-			}},
-		},
+		"body":    body,
 	}
-	if uiURL != "" {
-		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": "Open in the UI", "url": strings.TrimRight(uiURL, "/") + "/events/" + e.ID}}
+	if n.EventURL != "" {
+		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": "Open in the UI", "url": n.EventURL}}
 	}
-	body, _ := json.Marshal(map[string]any{
+	msg, _ := json.Marshal(map[string]any{
 		"type": "message",
 		"attachments": []any{map[string]any{
 			"contentType": "application/vnd.microsoft.card.adaptive",
@@ -61,7 +78,7 @@ func Message(e domain.LogEvent, uiURL string) []byte {
 			"content":     card,
 		}},
 	})
-	return body
+	return msg
 }
 
 // Send implements notify.Sender.
@@ -70,5 +87,26 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	if !ok {
 		return notify.Receipt{}, &notify.SendError{Err: fmt.Errorf("configuration %s is not a teams configuration", n.Configuration.ID)}
 	}
-	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.WebhookURL.Reveal(), Message(n.Event, n.UIURL), nil)
+	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.WebhookURL.Reveal(), Message(n), nil)
+}
+
+// paragraphs prepares plain text for a TextBlock, which reads it as Markdown: a single line
+// break would be lost there, so every line becomes a paragraph.
+func paragraphs(text string) string {
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if line = strings.TrimRight(line, " \t\r"); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n\n")
+}
+
+// truncate keeps text within n characters.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"herald/domain"
+	"herald/projections"
+)
+
+// eventFinder finds a backfill's events in the event-log view and reads their facts from the
+// store (notify.EventFinder).
+type eventFinder struct {
+	queries projections.EventLogQueries
+	store   interface {
+		ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
+	}
+}
+
+// EventsBetween implements notify.EventFinder.
+func (f eventFinder) EventsBetween(ctx context.Context, account string, since, before time.Time, visit func(int, domain.LogEvent) error) error {
+	filter := domain.EventFilter{Account: account, Since: since, Before: before}
+	actor := domain.SystemActor()
+	total, err := f.queries.Count(ctx, actor, filter)
+	if err != nil {
+		return err
+	}
+	after := ""
+	for {
+		page, err := f.queries.Events(ctx, actor, filter, projections.MaxPageSize, after)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Entries {
+			ev := domain.LogEvent{
+				ID: e.ID, Timestamp: e.Timestamp, Level: e.Level, Type: e.Type,
+				Resource: domain.Resource{ID: e.ResourceID, Type: e.ResourceType, UserID: e.Account},
+				Source:   domain.Source{ServiceName: e.Service, HostID: e.Host},
+			}
+			if err := visit(total, ev); err != nil {
+				return err
+			}
+		}
+		if !page.HasNextPage || len(page.Cursors) == 0 {
+			return nil
+		}
+		after = page.Cursors[len(page.Cursors)-1]
+	}
+}
+
+// EventRecord implements notify.EventFinder.
+func (f eventFinder) EventRecord(ctx context.Context, eventID string) (domain.Record, error) {
+	records, err := f.store.ReadStream(ctx, domain.LogEventStream(eventID))
+	if err != nil {
+		return domain.Record{}, domain.ErrEventNotFound
+	}
+	for _, r := range records {
+		if r.Type == domain.EventRecordedType {
+			return r, nil
+		}
+	}
+	return domain.Record{}, domain.ErrEventNotFound
+}

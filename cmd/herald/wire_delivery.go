@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"herald/adapters/checkpoint"
+	"herald/adapters/senders/email"
+	"herald/adapters/senders/github"
+	"herald/adapters/senders/jira"
+	"herald/adapters/senders/slack"
+	"herald/adapters/senders/teams"
+	"herald/adapters/senders/webhook"
+	"herald/commands"
+	"herald/domain"
+	"herald/notify"
+	"herald/projections"
+)
+
+// delivery is what the notification API needs from the delivery side.
+type delivery struct {
+	deliverer  *notify.Deliverer
+	backfiller *notify.Backfiller
+	deliveries projections.DeliveryQueries
+}
+
+// wireDelivery builds the senders, the router, the dispatcher (when notifications are
+// enabled), the deliveries view and the backfiller.
+func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now commands.Clock, sealer commands.SecretSealer, configRunner *projections.Runner, el eventLogParts) (delivery, error) {
+	var out delivery
+	deliveriesProjection, err := projections.NewDeliveryProjection(v.deliveries)
+	if err != nil {
+		return out, err
+	}
+	if _, err := a.addRunner(deliveriesProjection, v, metrics); err != nil {
+		return out, err
+	}
+	if out.deliveries, err = projections.NewDeliveryQueries(v.deliveries); err != nil {
+		return out, err
+	}
+	ledger, err := commands.NewLedger(a.store)
+	if err != nil {
+		return out, err
+	}
+	policy, err := cfg.Notify.outbound()
+	if err != nil {
+		return out, err
+	}
+	limits, err := cfg.Notify.rateLimits()
+	if err != nil {
+		return out, err
+	}
+	retry, err := cfg.Notify.retry()
+	if err != nil {
+		return out, err
+	}
+	system, err := cfg.Notify.systemConfigurations()
+	if err != nil {
+		return out, err
+	}
+	if cfg.Notify.SendTimeout <= 0 {
+		cfg.Notify.SendTimeout = 30 * time.Second
+	}
+	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.SendTimeout)
+	senders := map[domain.EndpointKind]notify.Sender{
+		domain.KindWebhook: webhook.New(clients),
+		domain.KindSlack:   slack.New(clients),
+		domain.KindTeams:   teams.New(clients),
+		domain.KindGitHub:  github.New(clients),
+		domain.KindJira:    jira.New(clients),
+		domain.KindEmail:   email.New(email.Options{Timeout: cfg.Notify.SendTimeout, DialContext: policy.DialContext(cfg.Notify.SendTimeout)}),
+	}
+	out.deliverer, err = notify.NewDeliverer(notify.DelivererConfig{
+		Senders: senders, Configurations: v.configurations, Ledger: ledger, System: system, UIURL: cfg.UIURL,
+		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
+		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Logger: a.logger, Metrics: metrics, Now: now,
+	})
+	if err != nil {
+		return out, err
+	}
+	pub, sub, shards, err := a.pubSub(cfg, v)
+	if err != nil {
+		return out, err
+	}
+	router, err := notify.NewRouter(notify.RouterConfig{Publisher: pub, Subscriber: sub, Shards: shards, Deliverer: out.deliverer, Retry: retry, Logger: a.logger})
+	if err != nil {
+		return out, err
+	}
+	a.jobs = append(a.jobs, func(ctx context.Context) {
+		if err := router.Run(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("notification router stopped", "error", err)
+		}
+	})
+	a.closers = append(a.closers, func() { _ = router.Close() })
+	if out.backfiller, err = notify.NewBackfiller(eventFinder{queries: el.queries, store: a.store}, ledger, router, a.store, cfg.Notify.Window, a.logger); err != nil {
+		return out, err
+	}
+	if !cfg.NotificationsEnabled {
+		a.logger.Warn("notifications are off (--notifications-enabled=false): events are recorded but not sent; tests and backfills still send")
+		return out, nil
+	}
+	var checkpoints notify.CheckpointStore = checkpoint.NewFile(filepath.Join(cfg.DataDir, "dispatcher.checkpoint"))
+	if v.dispatchCheckpoint != nil {
+		checkpoints = v.dispatchCheckpoint
+	}
+	dispatcher, err := notify.NewDispatcher(notify.DispatcherConfig{
+		Log: a.store, Configurations: v.configurations, WaitConfigurations: configRunner.WaitFor, Ledger: ledger,
+		Publisher: router, Checkpoints: checkpoints, System: system, Window: cfg.Notify.Window,
+		RedeliverAfter: retry.MaxElapsed + 2*cfg.Notify.SendTimeout + time.Minute,
+		Sweep:          time.Duration(max(cfg.NotificationsCycle, 1)) * time.Second,
+		Logger:         a.logger, Metrics: metrics,
+	})
+	if err != nil {
+		return out, err
+	}
+	runner, err := projections.NewRunner(a.store, dispatcher, a.logger, metrics)
+	if err != nil {
+		return out, err
+	}
+	if l, ok := v.leases[notify.DispatcherName]; ok {
+		runner.UseLease(l.lease, l.claim)
+	}
+	a.dispatch = runner
+	a.jobs = append(a.jobs, func(ctx context.Context) {
+		select { // the in-process pub/sub drops what is published before the router subscribed
+		case <-router.Running():
+		case <-ctx.Done():
+			return
+		}
+		go func() { _ = dispatcher.Run(ctx) }()
+		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("dispatcher stopped", "error", err)
+		}
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = dispatcher.Flush(fctx)
+	})
+	return out, nil
+}
+
+// pubSub is the router's transport: the in-process pub/sub, or Redis Streams shared by every
+// instance when views are in Redis.
+func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, error) {
+	logger := watermill.NewSlogLoggerWithLevelMapping(a.logger.With("component", "pubsub"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	if v.streams != nil {
+		pub, sub, err := v.streams(logger)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("redis streams: %w", err)
+		}
+		return pub, sub, cfg.Notify.Shards, nil
+	}
+	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, logger)
+	a.closers = append(a.closers, func() { _ = ch.Close() })
+	return ch, ch, 1, nil
+}

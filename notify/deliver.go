@@ -1,0 +1,330 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"golang.org/x/time/rate"
+
+	"herald/domain"
+)
+
+// ConfigurationReader finds a configuration by id (projections.ConfigurationView).
+type ConfigurationReader interface {
+	Configuration(ctx context.Context, id string) (domain.Configuration, bool, error)
+}
+
+// Ledger reads and writes the delivery ledger (commands.Ledger).
+type Ledger interface {
+	LedgerReader
+	Record(ctx context.Context, d domain.Delivery) (uint64, error)
+}
+
+// DeliveryMetrics receives what deliveries do.
+type DeliveryMetrics interface {
+	Sent(kind domain.EndpointKind, outcome string, took time.Duration) // outcome: delivered, retryable, final
+	Retried(kind domain.EndpointKind)
+	Settled(kind domain.EndpointKind, status domain.DeliveryStatus, latency time.Duration)
+}
+
+// DelivererConfig is what a deliverer is built from.
+type DelivererConfig struct {
+	Senders        map[domain.EndpointKind]Sender
+	Configurations ConfigurationReader
+	// OpenSettings opens the sealed credentials of stored settings.
+	OpenSettings func(domain.Settings) (domain.Settings, error)
+	Ledger       Ledger
+	// System are configurations from herald.yaml, credentials in the clear.
+	System []domain.Configuration
+	UIURL  string
+	// RateLimits bound the notifications per second of one configuration, by kind (0: none).
+	RateLimits map[domain.EndpointKind]float64
+	// SendTimeout bounds one send.
+	SendTimeout time.Duration
+	Logger      *slog.Logger
+	Metrics     DeliveryMetrics // may be nil
+	Now         func() time.Time
+}
+
+// Deliverer sends one job through its configuration's sender and records the outcome.
+type Deliverer struct {
+	cfg    DelivererConfig
+	system map[string]domain.Configuration
+
+	mu       sync.Mutex
+	opened   map[string]domain.Configuration // by id, credentials opened; dropped when the revision moves
+	limiters map[string]*rate.Limiter
+}
+
+// NewDeliverer builds a deliverer.
+func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
+	if len(cfg.Senders) == 0 || cfg.Configurations == nil || cfg.OpenSettings == nil || cfg.Ledger == nil || cfg.Logger == nil || cfg.Now == nil {
+		return nil, fmt.Errorf("new deliverer: nil dependency")
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 30 * time.Second
+	}
+	d := &Deliverer{cfg: cfg, system: map[string]domain.Configuration{}, opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}}
+	for _, c := range cfg.System {
+		d.system[c.ID] = c
+	}
+	return d, nil
+}
+
+// Kinds are the endpoint kinds the deliverer has a sender for.
+func (d *Deliverer) Kinds() []domain.EndpointKind {
+	var out []domain.EndpointKind
+	for _, k := range domain.EndpointKinds() {
+		if d.cfg.Senders[k] != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// errTransient marks a failure of herald's own side (the ledger could not be written): not
+// the receiver's fault, so the job is neither retried against the receiver nor dead-lettered;
+// the router hands it over again after a pause.
+var errTransient = errors.New("transient")
+
+// Handle is the router handler of every kind: it skips what the ledger says is settled,
+// sends, and records the delivery. A failure is returned for the retry and poison middleware.
+func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
+	job, err := JobOf(msg)
+	if err != nil {
+		return nil, &SendError{Err: err}
+	}
+	ctx := msg.Context()
+	prior, settled, err := d.cfg.Ledger.Outcome(ctx, job.EventID, job.ConfigurationID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errTransient, err)
+	}
+	if settled && (prior.Status == domain.DeliveryDelivered || job.Trigger == domain.TriggerDispatch) {
+		return nil, nil // delivered (or dead-lettered) before a restart or by another instance
+	}
+	n, err := d.notification(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", errTransient, err)
+	}
+	receipt, took, err := d.send(ctx, n)
+	if err != nil {
+		var se *SendError
+		if errors.As(err, &se) && se.Status != 0 {
+			msg.Metadata.Set(metaStatus, strconv.Itoa(se.Status))
+		}
+		d.cfg.Logger.Debug("send failed", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "attempt", attemptOf(msg), "retryable", IsRetryable(err), "error", err, "correlation_id", middleware.MessageCorrelationID(msg))
+		return nil, err
+	}
+	delivery := d.outcome(job, n.Configuration, domain.DeliveryDelivered, attemptOf(msg), receipt.Status, "")
+	if _, err := d.cfg.Ledger.Record(ctx, delivery); err != nil {
+		d.cfg.Logger.Error("the receiver got the notification but the ledger could not record it; it will be sent again with the same idempotency key", "event", job.EventID, "configuration", job.ConfigurationID, "error", err)
+		return nil, fmt.Errorf("%w: %v", errTransient, err)
+	}
+	if d.cfg.Metrics != nil {
+		d.cfg.Metrics.Settled(job.Kind, domain.DeliveryDelivered, delivery.Latency)
+	}
+	d.cfg.Logger.Debug("delivered", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "status", receipt.Status, "took", took, "correlation_id", middleware.MessageCorrelationID(msg))
+	return nil, nil
+}
+
+// send sends with the send timeout and reports the metrics.
+func (d *Deliverer) send(ctx context.Context, n Notification) (Receipt, time.Duration, error) {
+	sender := d.cfg.Senders[n.Configuration.Kind]
+	if sender == nil {
+		return Receipt{}, 0, &SendError{Err: fmt.Errorf("no sender for %s endpoints", n.Configuration.Kind)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	defer cancel()
+	start := time.Now()
+	receipt, err := sender.Send(ctx, n)
+	took := time.Since(start)
+	if d.cfg.Metrics != nil {
+		outcome := "delivered"
+		switch {
+		case err != nil && IsRetryable(err):
+			outcome = "retryable"
+		case err != nil:
+			outcome = "final"
+		}
+		d.cfg.Metrics.Sent(n.Configuration.Kind, outcome, took)
+	}
+	return receipt, took, err
+}
+
+// RecordFailure is the handler of the poison queue: it writes the NotificationFailed fact.
+func (d *Deliverer) RecordFailure(msg *message.Message) error {
+	job, err := JobOf(msg)
+	if err != nil {
+		d.cfg.Logger.Error("a message in the poison queue is not a notification; dropped", "error", err)
+		return nil
+	}
+	c, _, _ := d.configuration(msg.Context(), job.ConfigurationID)
+	if c.ID == "" {
+		c = domain.Configuration{ID: job.ConfigurationID, Kind: job.Kind}
+	}
+	status, _ := strconv.Atoi(msg.Metadata.Get(metaStatus))
+	reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)
+	failure := d.outcome(job, c, domain.DeliveryFailed, attemptOf(msg), status, reason)
+	if _, err := d.cfg.Ledger.Record(msg.Context(), failure); err != nil {
+		return fmt.Errorf("%w: record the failure of event %s to configuration %s: %v", errTransient, job.EventID, job.ConfigurationID, err)
+	}
+	if d.cfg.Metrics != nil {
+		d.cfg.Metrics.Settled(job.Kind, domain.DeliveryFailed, failure.Latency)
+	}
+	d.cfg.Logger.Warn("notification failed", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "attempts", failure.Attempts, "reason", reason, "correlation_id", middleware.MessageCorrelationID(msg))
+	return nil
+}
+
+func (d *Deliverer) outcome(job Job, c domain.Configuration, status domain.DeliveryStatus, attempts, receiverStatus int, reason string) domain.Delivery {
+	now := d.cfg.Now()
+	out := domain.Delivery{
+		EventID: job.EventID, ConfigurationID: job.ConfigurationID, Account: c.Account, Kind: job.Kind,
+		Status: status, ReceiverStatus: receiverStatus, Attempts: max(attempts, 1), Error: reason, Trigger: job.Trigger, At: now,
+	}
+	if e, err := domain.DecodeEventRecordedHeader(job.Fact); err == nil {
+		out.EventType, out.Level = e.Type, e.Level
+	}
+	if !job.RecordedAt.IsZero() {
+		out.Latency = max(now.Sub(job.RecordedAt), 0)
+	}
+	return out
+}
+
+// notification prepares what the sender gets: the event, the configuration with its
+// credentials opened, and the message from the templates.
+func (d *Deliverer) notification(ctx context.Context, job Job) (Notification, error) {
+	c, system, err := d.configuration(ctx, job.ConfigurationID)
+	if err != nil {
+		return Notification{}, err
+	}
+	rec, err := domain.DecodeEventRecorded(job.Fact)
+	if err != nil {
+		return Notification{}, &SendError{Err: fmt.Errorf("the event cannot be read: %w", err)}
+	}
+	if system {
+		c = withEventPlaceholders(c, rec.Event)
+	}
+	return NewNotification(rec.Event, c, d.cfg.UIURL)
+}
+
+// configuration returns a configuration with its credentials opened; system tells whether
+// it comes from herald.yaml.
+func (d *Deliverer) configuration(ctx context.Context, id string) (domain.Configuration, bool, error) {
+	if c, ok := d.system[id]; ok {
+		return c, true, nil
+	}
+	stored, ok, err := d.cfg.Configurations.Configuration(ctx, id)
+	switch {
+	case err != nil:
+		return domain.Configuration{}, false, fmt.Errorf("%w: read configuration %s: %v", errTransient, id, err)
+	case !ok || stored.Deleted:
+		return domain.Configuration{}, false, &SendError{Err: fmt.Errorf("configuration %s was removed", id)}
+	}
+	d.mu.Lock()
+	cached, hit := d.opened[id]
+	d.mu.Unlock()
+	if hit && cached.Revision == stored.Revision {
+		return cached, false, nil
+	}
+	if stored.Settings == nil {
+		return domain.Configuration{}, false, &SendError{Err: fmt.Errorf("configuration %s has no settings", id)}
+	}
+	opened, err := d.cfg.OpenSettings(stored.Settings)
+	if err != nil {
+		return domain.Configuration{}, false, &SendError{Err: fmt.Errorf("the credentials of configuration %s cannot be opened (was the secret key changed?): %w", id, err)}
+	}
+	stored.Settings = opened
+	d.mu.Lock()
+	d.opened[id] = stored
+	d.mu.Unlock()
+	return stored, false, nil
+}
+
+// limiter is the configuration's rate limiter.
+func (d *Deliverer) limiter(c domain.Configuration) *rate.Limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.limiters[c.ID]
+	if l == nil {
+		per := d.cfg.RateLimits[c.Kind]
+		if per <= 0 {
+			l = rate.NewLimiter(rate.Inf, 0)
+		} else {
+			l = rate.NewLimiter(rate.Limit(per), max(1, int(per*5)))
+		}
+		d.limiters[c.ID] = l
+	}
+	return l
+}
+
+// Test sends a test notification through a configuration (credentials opened) at once,
+// outside the router: no retry, no ledger, whatever the endpoint's status.
+func (d *Deliverer) Test(ctx context.Context, c domain.Configuration) TestResult {
+	e := TestEvent(c, d.cfg.Now())
+	if strings.HasPrefix(c.ID, SystemConfigurationPrefix) {
+		c = withEventPlaceholders(c, e)
+	}
+	n, err := NewNotification(e, c, d.cfg.UIURL)
+	if err != nil {
+		return TestResult{Error: err.Error()}
+	}
+	n.Test = true
+	receipt, took, err := d.send(ctx, n)
+	res := TestResult{Delivered: err == nil, ReceiverStatus: receipt.Status, Latency: took, Response: receipt.Body}
+	if err != nil {
+		res.Error = err.Error()
+		var se *SendError
+		if errors.As(err, &se) {
+			res.ReceiverStatus, res.Retryable = se.Status, se.Retryable
+		}
+	}
+	return res
+}
+
+// TestResult is what a test notification came to.
+type TestResult struct {
+	Delivered      bool
+	ReceiverStatus int
+	Retryable      bool
+	Error          string
+	Response       string
+	Latency        time.Duration
+}
+
+// TestEventType is the type of test notifications.
+const TestEventType = "system.notification.test"
+
+// TestEvent is the event a test notification carries.
+func TestEvent(c domain.Configuration, now time.Time) domain.LogEvent {
+	return domain.LogEvent{
+		ID: "test-" + strconv.FormatInt(now.UnixNano(), 36), Timestamp: now, Level: domain.LevelInfo, Type: TestEventType,
+		Message:  fmt.Sprintf("This is a test notification from herald for the %s configuration %q.", c.Kind, c.Name),
+		Resource: domain.Resource{UserID: c.Account, Type: "", ID: c.ID},
+		Source:   domain.Source{ServiceName: "herald", HostID: "herald"},
+		Details:  []byte(`{"test":true}`),
+	}
+}
+
+// SystemConfigurationPrefix starts the ids of configurations that come from herald.yaml.
+const SystemConfigurationPrefix = "system-"
+
+// withEventPlaceholders fills the engine's webhook URL placeholders of a system
+// configuration: <notification_type> and <userId>.
+func withEventPlaceholders(c domain.Configuration, e domain.LogEvent) domain.Configuration {
+	if s, ok := c.Settings.(domain.WebhookSettings); ok {
+		s.URL = strings.NewReplacer("<notification_type>", "event_update", "<userId>", e.Resource.UserID).Replace(s.URL)
+		c.Settings = s
+	}
+	return c
+}

@@ -1,0 +1,585 @@
+package notify
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"herald/domain"
+)
+
+// DispatcherName names the dispatcher where views are named: in logs, metrics and
+// `herald projections status`.
+const DispatcherName = "dispatcher"
+
+// Log is the part of the event store the dispatcher reads.
+type Log interface {
+	SubscribeAll(ctx context.Context, from uint64, handle func(context.Context, []domain.Record) error) error
+	LastPosition(ctx context.Context) (uint64, error)
+}
+
+// ConfigurationSource is where the dispatcher finds configurations and disabled kinds
+// (projections.ConfigurationView).
+type ConfigurationSource interface {
+	Configurations(ctx context.Context, account string, kind domain.EndpointKind) ([]domain.Configuration, error)
+	DisabledEndpoints(ctx context.Context) (map[domain.EndpointKind]bool, error)
+}
+
+// LedgerReader tells what the ledger holds for a pair (commands.Ledger).
+type LedgerReader interface {
+	Outcome(ctx context.Context, eventID, configurationID string) (domain.Delivery, bool, error)
+}
+
+// JobPublisher hands jobs to the router (Router.Publish).
+type JobPublisher interface {
+	Publish(ctx context.Context, jobs ...Job) error
+}
+
+// CheckpointStore keeps the dispatcher's checkpoint: the position up to which every
+// notification has been delivered or dead-lettered.
+type CheckpointStore interface {
+	Load(ctx context.Context) (uint64, error)
+	Save(ctx context.Context, position uint64) error
+}
+
+// DispatchMetrics receives what the dispatcher does.
+type DispatchMetrics interface {
+	Dispatched(kind domain.EndpointKind, n int)
+	DispatchState(pending, lagging int, checkpoint uint64)
+}
+
+// DispatcherConfig is what a dispatcher is built from.
+type DispatcherConfig struct {
+	Log            Log
+	Configurations ConfigurationSource
+	// WaitConfigurations blocks until the configurations view has applied position, so that
+	// a configuration created just before an event is known when the event is matched.
+	WaitConfigurations func(ctx context.Context, position uint64) error
+	Ledger             LedgerReader
+	Publisher          JobPublisher
+	Checkpoints        CheckpointStore
+	// System are configurations from herald.yaml (the event-log webhook): matched like the
+	// others, never stored.
+	System []domain.Configuration
+	// Window bounds the notifications in flight per configuration; beyond it the
+	// configuration falls behind and reads the log again on its own when its receiver
+	// drains, so that a slow receiver never holds the others back nor fills memory.
+	Window int
+	// RedeliverAfter republishes a notification with no outcome after this long (a message
+	// lost with the instance that held it).
+	RedeliverAfter time.Duration
+	// Sweep is how often jobs are checked for RedeliverAfter.
+	Sweep   time.Duration
+	Logger  *slog.Logger
+	Metrics DispatchMetrics // may be nil
+}
+
+// Dispatcher follows the log and publishes one job per (event, matching configuration). It is
+// a projections.Projection: a runner feeds it the log from its checkpoint, under a lease when
+// several instances share the work. Its checkpoint passes an event only once every job for it
+// has an outcome in the ledger; the outcomes are facts of the same log, which the dispatcher
+// reads as they come.
+type Dispatcher struct {
+	cfg DispatcherConfig
+
+	mu          sync.Mutex
+	index       *index
+	configs     map[string]*domain.Configuration
+	disabled    map[domain.EndpointKind]bool
+	reloadAt    uint64 // configuration facts seen up to here are not in the index yet
+	needReload  bool
+	replayUntil uint64 // positions up to here may already have outcomes (a restart)
+	applied     uint64
+	states      map[string]*configState
+	pending     map[pairKey]*inFlight
+	positions   positionHeap
+	counts      map[uint64]int // jobs without an outcome, by event position
+	saved       uint64
+	savedAt     time.Time
+	wake        chan struct{}
+	matches     []*domain.Configuration // scratch for index.match
+}
+
+// configState is one configuration's place in dispatch.
+type configState struct {
+	inFlight int
+	lagFrom  uint64 // 0: live; else it reads the log again from this position
+}
+
+type inFlight struct {
+	job         Job
+	publishedAt time.Time
+}
+
+// NewDispatcher builds a dispatcher.
+func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
+	if cfg.Log == nil || cfg.Configurations == nil || cfg.WaitConfigurations == nil || cfg.Ledger == nil || cfg.Publisher == nil || cfg.Checkpoints == nil || cfg.Logger == nil {
+		return nil, fmt.Errorf("new dispatcher: nil dependency")
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 1000
+	}
+	if cfg.RedeliverAfter <= 0 {
+		cfg.RedeliverAfter = 15 * time.Minute
+	}
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = 30 * time.Second
+	}
+	cfg.Logger = cfg.Logger.With("component", DispatcherName)
+	return &Dispatcher{
+		cfg: cfg, configs: map[string]*domain.Configuration{}, states: map[string]*configState{},
+		pending: map[pairKey]*inFlight{}, counts: map[uint64]int{}, wake: make(chan struct{}, 1), needReload: true,
+	}, nil
+}
+
+// Name implements projections.Projection.
+func (d *Dispatcher) Name() string { return DispatcherName }
+
+// Checkpoint implements projections.Projection; the runner calls it before it (re)subscribes,
+// so everything up to the log's head may already have outcomes.
+func (d *Dispatcher) Checkpoint(ctx context.Context) (uint64, error) {
+	cp, err := d.cfg.Checkpoints.Load(ctx)
+	if err != nil {
+		return 0, err
+	}
+	head, err := d.cfg.Log.LastPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.replayUntil = head
+	d.applied = cp
+	d.reloadAt, d.needReload = cp, true
+	return cp, nil
+}
+
+// Reset implements projections.Projection. The dispatcher is not rebuilt: that would send
+// the whole history again. Backfill replays a chosen window instead.
+func (d *Dispatcher) Reset(context.Context) error {
+	return errors.New("the dispatcher is not rebuilt (that would notify the whole history again); use backfillNotifications for a time window")
+}
+
+// Apply implements projections.Projection.
+func (d *Dispatcher) Apply(ctx context.Context, records []domain.Record) error {
+	var jobs []Job
+	d.mu.Lock()
+	for _, r := range records {
+		switch {
+		case domain.IsDeliveryFact(r.Type):
+			d.settle(r)
+		case r.Type == domain.EventRecordedType:
+			if err := d.reloadIfNeeded(ctx); err != nil {
+				d.mu.Unlock()
+				return err
+			}
+			var err error
+			if jobs, err = d.dispatch(ctx, r, jobs); err != nil {
+				d.mu.Unlock()
+				return err
+			}
+		case strings.HasPrefix(r.Stream, domain.ConfigurationStreamPrefix), strings.HasPrefix(r.Stream, domain.EndpointStreamPrefix):
+			d.reloadAt, d.needReload = r.Position, true
+		}
+		d.applied = r.Position
+	}
+	d.mu.Unlock()
+	if err := d.publish(ctx, jobs); err != nil {
+		return err
+	}
+	return d.saveCheckpoint(ctx, false)
+}
+
+// dispatch matches one recorded event and adds its jobs. Called with d.mu held.
+func (d *Dispatcher) dispatch(ctx context.Context, r domain.Record, jobs []Job) ([]Job, error) {
+	e, err := domain.DecodeEventRecordedHeader(r.Data)
+	if err != nil {
+		d.cfg.Logger.Error("an EventRecorded fact cannot be read; no notification for it", "position", r.Position, "error", err)
+		return jobs, nil
+	}
+	d.matches = d.index.match(e, d.matches[:0])
+	for _, c := range d.matches {
+		if d.disabled[c.Kind] {
+			continue
+		}
+		st := d.state(c.ID)
+		if st.lagFrom != 0 {
+			continue // it reads the log on its own until it is live again
+		}
+		job, ok, err := d.admit(ctx, r, e.ID, c, st)
+		if err != nil {
+			return jobs, err
+		}
+		if ok {
+			jobs = append(jobs, job)
+		}
+	}
+	return jobs, nil
+}
+
+// admit decides about one pair: already in flight or settled (nothing to do), the window
+// full (the configuration falls behind from here), or a new job. Called with d.mu held.
+func (d *Dispatcher) admit(ctx context.Context, r domain.Record, eventID string, c *domain.Configuration, st *configState) (Job, bool, error) {
+	key := pairKey{eventID, c.ID}
+	if _, ok := d.pending[key]; ok {
+		return Job{}, false, nil
+	}
+	if r.Position <= d.replayUntil {
+		_, settled, err := d.cfg.Ledger.Outcome(ctx, eventID, c.ID)
+		if err != nil {
+			return Job{}, false, err
+		}
+		if settled {
+			return Job{}, false, nil
+		}
+	}
+	if st.inFlight >= d.cfg.Window {
+		st.lagFrom = r.Position
+		d.cfg.Logger.Warn("configuration falls behind: its receiver has too many notifications in flight; it will catch up on its own", "configuration", c.ID, "kind", c.Kind, "in_flight", st.inFlight, "from", r.Position)
+		d.poke()
+		return Job{}, false, nil
+	}
+	job := Job{EventID: eventID, ConfigurationID: c.ID, Kind: c.Kind, Position: r.Position, RecordedAt: r.Time, Trigger: domain.TriggerDispatch, Fact: r.Data}
+	d.pending[key] = &inFlight{job: job, publishedAt: time.Now()}
+	st.inFlight++
+	if d.counts[r.Position] == 0 {
+		heap.Push(&d.positions, r.Position)
+	}
+	d.counts[r.Position]++
+	return job, true, nil
+}
+
+// settle takes a pair out of flight when its outcome is read from the log. Called with d.mu held.
+func (d *Dispatcher) settle(r domain.Record) {
+	o, err := domain.DecodeDelivery(r.Type, r.Data)
+	if err != nil {
+		d.cfg.Logger.Error("a ledger fact cannot be read", "position", r.Position, "error", err)
+		return
+	}
+	key := pairKey{o.EventID, o.ConfigurationID}
+	f, ok := d.pending[key]
+	if !ok {
+		return
+	}
+	delete(d.pending, key)
+	if st := d.states[o.ConfigurationID]; st != nil && st.inFlight > 0 {
+		st.inFlight--
+		if st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
+			d.poke()
+		}
+	}
+	if d.counts[f.job.Position]--; d.counts[f.job.Position] <= 0 {
+		delete(d.counts, f.job.Position)
+	}
+}
+
+// unadmit takes back jobs that could not be published. Called with d.mu held.
+func (d *Dispatcher) unadmit(jobs []Job) {
+	for _, j := range jobs {
+		key := pairKey{j.EventID, j.ConfigurationID}
+		if _, ok := d.pending[key]; !ok {
+			continue
+		}
+		delete(d.pending, key)
+		if st := d.states[j.ConfigurationID]; st != nil && st.inFlight > 0 {
+			st.inFlight--
+		}
+		if d.counts[j.Position]--; d.counts[j.Position] <= 0 {
+			delete(d.counts, j.Position)
+		}
+	}
+}
+
+func (d *Dispatcher) publish(ctx context.Context, jobs []Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := d.cfg.Publisher.Publish(ctx, jobs...); err != nil {
+		d.mu.Lock()
+		d.unadmit(jobs)
+		d.mu.Unlock()
+		return fmt.Errorf("publish %d notifications: %w", len(jobs), err)
+	}
+	if d.cfg.Metrics != nil {
+		byKind := map[domain.EndpointKind]int{}
+		for _, j := range jobs {
+			byKind[j.Kind]++
+		}
+		for k, n := range byKind {
+			d.cfg.Metrics.Dispatched(k, n)
+		}
+	}
+	return nil
+}
+
+func (d *Dispatcher) state(id string) *configState {
+	st := d.states[id]
+	if st == nil {
+		st = &configState{}
+		d.states[id] = st
+	}
+	return st
+}
+
+func (d *Dispatcher) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reloadIfNeeded rebuilds the index once the configurations view has applied every
+// configuration fact read so far. Called with d.mu held; it is released while waiting.
+func (d *Dispatcher) reloadIfNeeded(ctx context.Context) error {
+	if !d.needReload {
+		return nil
+	}
+	at := d.reloadAt
+	d.mu.Unlock()
+	configs, disabled, err := d.load(ctx, at)
+	d.mu.Lock()
+	if err != nil {
+		return err
+	}
+	d.configs = make(map[string]*domain.Configuration, len(configs))
+	ptrs := make([]*domain.Configuration, 0, len(configs))
+	for i := range configs {
+		d.configs[configs[i].ID] = &configs[i]
+		ptrs = append(ptrs, &configs[i])
+	}
+	for id, st := range d.states {
+		if d.configs[id] == nil && st.inFlight == 0 {
+			delete(d.states, id)
+		}
+	}
+	d.index, d.disabled = newIndex(ptrs), disabled
+	if d.reloadAt == at {
+		d.needReload = false
+	}
+	return nil
+}
+
+func (d *Dispatcher) load(ctx context.Context, at uint64) ([]domain.Configuration, map[domain.EndpointKind]bool, error) {
+	if at > 0 {
+		if err := d.cfg.WaitConfigurations(ctx, at); err != nil {
+			return nil, nil, err
+		}
+	}
+	stored, err := d.cfg.Configurations.Configurations(ctx, "", "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("load configurations: %w", err)
+	}
+	disabled, err := d.cfg.Configurations.DisabledEndpoints(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load endpoint status: %w", err)
+	}
+	configs := make([]domain.Configuration, 0, len(stored)+len(d.cfg.System))
+	for _, c := range stored {
+		if !c.Deleted {
+			configs = append(configs, c)
+		}
+	}
+	return append(configs, d.cfg.System...), disabled, nil
+}
+
+// safeCheckpoint is the last position before the oldest event still in flight or still to be
+// read by a configuration that fell behind. Called with d.mu held.
+func (d *Dispatcher) safeCheckpoint() uint64 {
+	safe := d.applied
+	for d.positions.Len() > 0 && d.counts[d.positions[0]] == 0 {
+		heap.Pop(&d.positions)
+	}
+	if d.positions.Len() > 0 {
+		safe = min(safe, d.positions[0]-1)
+	}
+	for _, st := range d.states {
+		if st.lagFrom != 0 {
+			safe = min(safe, st.lagFrom-1)
+		}
+	}
+	return safe
+}
+
+// checkpointEvery is how often the checkpoint is written while it moves.
+const checkpointEvery = 200 * time.Millisecond
+
+func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
+	d.mu.Lock()
+	safe := d.safeCheckpoint()
+	due := force || time.Since(d.savedAt) >= checkpointEvery
+	lagging := 0
+	for _, st := range d.states {
+		if st.lagFrom != 0 {
+			lagging++
+		}
+	}
+	pending := len(d.pending)
+	if safe == d.saved || !due {
+		d.mu.Unlock()
+		return nil
+	}
+	d.mu.Unlock()
+	if err := d.cfg.Checkpoints.Save(ctx, safe); err != nil {
+		return fmt.Errorf("save the dispatcher's checkpoint: %w", err)
+	}
+	d.mu.Lock()
+	d.saved, d.savedAt = safe, time.Now()
+	d.mu.Unlock()
+	if d.cfg.Metrics != nil {
+		d.cfg.Metrics.DispatchState(pending, lagging, safe)
+	}
+	return nil
+}
+
+// Run catches up configurations that fell behind, republishes jobs whose outcome never came,
+// and keeps the checkpoint moving while no record arrives. It returns when ctx is done.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	lastSweep := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.wake:
+		case <-tick.C:
+		}
+		for _, id := range d.laggards() {
+			if err := d.catchUp(ctx, id); err != nil && ctx.Err() == nil {
+				d.cfg.Logger.Error("catch up a configuration that fell behind; retrying", "configuration", id, "error", err)
+			}
+		}
+		if time.Since(lastSweep) >= d.cfg.Sweep {
+			lastSweep = time.Now()
+			d.redeliverStale(ctx)
+		}
+		if err := d.saveCheckpoint(ctx, false); err != nil && ctx.Err() == nil {
+			d.cfg.Logger.Error("save checkpoint", "error", err)
+		}
+	}
+}
+
+// laggards are the configurations that fell behind and have room in their window again.
+func (d *Dispatcher) laggards() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for id, st := range d.states {
+		if st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+var (
+	errLive       = errors.New("caught up with the dispatcher")
+	errWindowFull = errors.New("window full")
+)
+
+// catchUp reads the log for one configuration from where it fell behind, publishing its jobs
+// until its window is full again or it reaches what the dispatcher has read, where it is
+// live again.
+func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
+	d.mu.Lock()
+	st, c := d.states[id], d.configs[id]
+	if st == nil || st.lagFrom == 0 {
+		d.mu.Unlock()
+		return nil
+	}
+	if c == nil { // deleted meanwhile
+		st.lagFrom = 0
+		d.mu.Unlock()
+		return nil
+	}
+	from := st.lagFrom
+	d.mu.Unlock()
+	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
+		var jobs []Job
+		defer func() {
+			if err := d.publish(ctx, jobs); err != nil {
+				d.cfg.Logger.Error("publish notifications of a configuration catching up", "configuration", id, "error", err)
+				d.mu.Lock()
+				if st.lagFrom == 0 && len(jobs) > 0 {
+					st.lagFrom = jobs[0].Position
+				}
+				d.mu.Unlock()
+			}
+		}()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, r := range records {
+			if r.Position > d.applied {
+				st.lagFrom = 0
+				d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", r.Position)
+				return errLive
+			}
+			if r.Type != domain.EventRecordedType {
+				continue
+			}
+			e, err := domain.DecodeEventRecordedHeader(r.Data)
+			if err != nil || !c.Matches(e) || d.disabled[c.Kind] {
+				continue
+			}
+			st.lagFrom = r.Position // reading from here on, should the window fill
+			job, ok, err := d.admit(ctx, r, e.ID, c, st)
+			if err != nil {
+				return err
+			}
+			if !ok && st.inFlight >= d.cfg.Window {
+				return errWindowFull
+			}
+			if ok {
+				jobs = append(jobs, job)
+				st.lagFrom = r.Position + 1
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) {
+		return nil
+	}
+	return err
+}
+
+// redeliverStale publishes again the jobs whose outcome has not come for RedeliverAfter.
+func (d *Dispatcher) redeliverStale(ctx context.Context) {
+	d.mu.Lock()
+	var jobs []Job
+	for _, f := range d.pending {
+		if time.Since(f.publishedAt) >= d.cfg.RedeliverAfter {
+			f.publishedAt = time.Now()
+			jobs = append(jobs, f.job)
+		}
+	}
+	d.mu.Unlock()
+	if len(jobs) == 0 {
+		return
+	}
+	d.cfg.Logger.Warn("publishing again notifications without an outcome", "count", len(jobs), "after", d.cfg.RedeliverAfter)
+	if err := d.cfg.Publisher.Publish(ctx, jobs...); err != nil {
+		d.cfg.Logger.Error("publish again", "error", err)
+	}
+}
+
+// Flush writes the checkpoint as it is now (at shutdown).
+func (d *Dispatcher) Flush(ctx context.Context) error { return d.saveCheckpoint(ctx, true) }
+
+// positionHeap is a min-heap of event positions with jobs in flight.
+type positionHeap []uint64
+
+func (h positionHeap) Len() int           { return len(h) }
+func (h positionHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h positionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *positionHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+func (h *positionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,109 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"herald/notify"
+)
+
+// receiver is an httptest server on 127.0.0.1 that counts the requests reaching it.
+func receiver(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func TestPostJSON_aDestinationTheDefaultPolicyRefusesIsAFinalFailure(t *testing.T) {
+	t.Parallel()
+	srv, hits := receiver(t)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	for _, url := range []string{srv.URL + "/hook/s3cr3t-value", "http://localhost:" + port + "/hook/s3cr3t-value"} {
+		for _, client := range []*http.Client{clients.Verify, clients.Insecure} {
+			_, err := notify.PostJSON(context.Background(), client, url, []byte(`{}`), nil)
+			var se *notify.SendError
+			if !errors.As(err, &se) || se.Retryable || !errors.Is(err, notify.ErrDestinationRefused) {
+				t.Fatalf("%s: got %v, want a final refusal", url, err)
+			}
+			if !strings.Contains(err.Error(), "is refused by the outbound policy (loopback); allow it with --outbound-allow") {
+				t.Errorf("the error does not say how to allow the destination: %v", err)
+			}
+			if strings.Contains(err.Error(), "s3cr3t-value") || strings.Contains(err.Error(), srv.URL) {
+				t.Errorf("the URL appears in the error: %v", err)
+			}
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("%d requests reached the refused receiver", hits.Load())
+	}
+}
+
+func TestPostJSON_anAllowedDestinationIsReached(t *testing.T) {
+	t.Parallel()
+	srv, hits := receiver(t)
+	allow, err := notify.ParseNetworks([]string{"127.0.0.1/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	receipt, err := notify.PostJSON(context.Background(), clients.For(true), srv.URL+"/hook", []byte(`{}`), nil)
+	if err != nil || receipt.Status != http.StatusOK || receipt.Body != "ok" || hits.Load() != 1 {
+		t.Fatalf("got %+v %v after %d requests", receipt, err, hits.Load())
+	}
+}
+
+// Only the policy's refusal is final: a permitted receiver that does not answer may answer
+// next time.
+func TestPostJSON_anUnreachablePermittedDestinationIsRetryable(t *testing.T) {
+	t.Parallel()
+	srv, _ := receiver(t)
+	url := srv.URL + "/hook/s3cr3t-value"
+	srv.Close()
+	allow, err := notify.ParseNetworks([]string{"loopback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	_, err = notify.PostJSON(context.Background(), clients.For(true), url, []byte(`{}`), nil)
+	if !notify.IsRetryable(err) || errors.Is(err, notify.ErrDestinationRefused) {
+		t.Fatalf("got %v, want a retryable failure", err)
+	}
+	if strings.Contains(err.Error(), "s3cr3t-value") {
+		t.Fatalf("the URL appears in the error: %v", err)
+	}
+}
+
+// A permitted receiver cannot lead herald to a refused one by redirecting it there.
+func TestPostJSON_aRedirectToARefusedDestinationIsRefused(t *testing.T) {
+	t.Parallel()
+	target, hits := receiver(t)
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	redirecting := httptest.NewServer(http.RedirectHandler("http://127.0.0.2:"+port+"/hook", http.StatusTemporaryRedirect))
+	t.Cleanup(redirecting.Close)
+	allow, err := notify.ParseNetworks([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	_, err = notify.PostJSON(context.Background(), clients.For(true), redirecting.URL, []byte(`{}`), nil)
+	if notify.IsRetryable(err) || !strings.Contains(err.Error(), "destination 127.0.0.2 is refused") {
+		t.Fatalf("got %v, want a final refusal of 127.0.0.2", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatal("the redirect reached the refused receiver")
+	}
+}

@@ -1,0 +1,96 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// RetryPolicy says how often and how long a retryable failure is tried again: exponential
+// backoff with jitter, stretched to the receiver's Retry-After, bounded in attempts and in
+// time. Past either bound the failure becomes final and the notification goes to the
+// poison queue.
+type RetryPolicy struct {
+	MaxAttempts     int           // sends in all, the first included
+	InitialInterval time.Duration // wait after the first failure
+	MaxInterval     time.Duration // longest wait between two sends (a Retry-After may exceed it)
+	MaxElapsed      time.Duration // give up once this much time has passed since the first send
+	Jitter          float64       // each wait is randomised by ± this fraction
+}
+
+// DefaultRetryPolicy retries for up to about ten minutes.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 10, InitialInterval: time.Second, MaxInterval: 2 * time.Minute, MaxElapsed: 10 * time.Minute, Jitter: 0.2}
+}
+
+// Validate checks the policy.
+func (p RetryPolicy) Validate() error {
+	switch {
+	case p.MaxAttempts < 1:
+		return fmt.Errorf("retry: max attempts is %d; use at least 1", p.MaxAttempts)
+	case p.InitialInterval <= 0 || p.MaxInterval < p.InitialInterval:
+		return fmt.Errorf("retry: intervals %s..%s: the initial interval must be positive and not above the maximum", p.InitialInterval, p.MaxInterval)
+	case p.MaxElapsed <= 0:
+		return fmt.Errorf("retry: max elapsed %s must be positive", p.MaxElapsed)
+	case p.Jitter < 0 || p.Jitter >= 1:
+		return fmt.Errorf("retry: jitter %v must be in [0, 1)", p.Jitter)
+	}
+	return nil
+}
+
+// wait is the pause after the attempt-th send failed with err.
+func (p RetryPolicy) wait(attempt int, err error) time.Duration {
+	d := p.InitialInterval
+	for i := 1; i < attempt && d < p.MaxInterval; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxInterval)
+	if p.Jitter > 0 {
+		d = time.Duration(float64(d) * (1 + p.Jitter*(2*rand.Float64()-1)))
+	}
+	var se *SendError
+	if errors.As(err, &se) && se.RetryAfter > d {
+		d = se.RetryAfter
+	}
+	return d
+}
+
+// middleware retries the handler while its error is retryable and the policy allows.
+func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Duration, err error)) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			start := time.Now()
+			for attempt := attemptOf(msg) + 1; ; attempt++ {
+				msg.Metadata.Set(metaAttempt, strconv.Itoa(attempt))
+				out, err := h(msg)
+				if err == nil || !IsRetryable(err) {
+					return out, err
+				}
+				wait := p.wait(attempt, err)
+				if attempt >= p.MaxAttempts || time.Since(start)+wait > p.MaxElapsed {
+					return out, giveUp(err, attempt, time.Since(start))
+				}
+				retried(msg, wait, err)
+				select {
+				case <-time.After(wait):
+				case <-msg.Context().Done():
+					return nil, msg.Context().Err()
+				}
+			}
+		}
+	}
+}
+
+// giveUp turns a retryable failure into a final one once the policy is exhausted.
+func giveUp(err error, attempts int, took time.Duration) error {
+	var se *SendError
+	status := 0
+	if errors.As(err, &se) {
+		status = se.Status
+	}
+	return &SendError{Status: status, Err: fmt.Errorf("gave up after %d attempts over %s: %w", attempts, took.Round(time.Millisecond), err)}
+}
