@@ -27,7 +27,7 @@ func newNotifyMetrics(reg prometheus.Registerer) notifyMetrics {
 		pending:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "herald_notifications_in_flight", Help: "Notifications dispatched and without an outcome yet."}),
 		lagging:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "herald_notification_configurations_behind", Help: "Configurations whose receiver fell behind and that catch up from the log."}),
 		checkpoint: prometheus.NewGauge(prometheus.GaugeOpts{Name: "herald_dispatcher_checkpoint", Help: "Log position up to which every notification has an outcome."}),
-		sends: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herald_notification_sends_total", Help: "Sends to receivers, by kind and outcome (delivered, retryable, final)."}, []string{"kind", "outcome"}),
+		sends:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herald_notification_sends_total", Help: "Sends to receivers, by kind and outcome (delivered, retryable, final)."}, []string{"kind", "outcome"}),
 		sendTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "herald_notification_send_seconds", Help: "Time of one send to a receiver, by kind.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"kind"}),
@@ -69,4 +69,3 @@ func (m *metrics) Settled(kind domain.EndpointKind, status domain.DeliveryStatus
 	m.notify.settled.WithLabelValues(string(kind), string(status)).Inc()
 	m.notify.latency.WithLabelValues(string(kind)).Observe(latency.Seconds())
 }
-
