@@ -18,12 +18,13 @@ func newNotificationsCommand() *cobra.Command {
 		Short: "Manage notification endpoints and their configurations",
 		Long: `Manage where notifications go: the endpoint kinds (email, github, jira, slack, teams,
 webhook) and their system-wide status, and the endpoint configurations of your account with
-their selectors.`,
+their selectors; test a configuration, look at the delivery history, and backfill history
+through a configuration.`,
 	}
 	addClientFlags(cmd, &url)
 	endpoint := &cobra.Command{Use: "endpoint", Short: "Enable or disable an endpoint kind system-wide (admin only)"}
 	endpoint.AddCommand(newEndpointToggleCommand(&url, true), newEndpointToggleCommand(&url, false))
-	cmd.AddCommand(newEndpointsCommand(&url), endpoint, newConfigCommand(&url))
+	cmd.AddCommand(newEndpointsCommand(&url), endpoint, newConfigCommand(&url), newDeliveriesCommand(&url), newBackfillCommand(&url))
 	return cmd
 }
 

@@ -52,7 +52,7 @@ func newConfigCommand(url *clientConfig) *cobra.Command {
 settings) and which events (selectors). Credentials are write-only: they are never shown back,
 only whether they are set; leave them out when editing to keep them.`,
 	}
-	cmd.AddCommand(newConfigListCommand(url), newConfigGetCommand(url), newConfigAddCommand(url), newConfigEditCommand(url), newConfigRemoveCommand(url))
+	cmd.AddCommand(newConfigListCommand(url), newConfigGetCommand(url), newConfigAddCommand(url), newConfigEditCommand(url), newConfigRemoveCommand(url), newConfigTestCommand(url))
 	return cmd
 }
 

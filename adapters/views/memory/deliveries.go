@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -136,45 +137,35 @@ func (s *deliveryState) apply(deliveries []domain.Delivery) error {
 	for i := range deliveries {
 		d := &deliveries[i]
 		n := len(s.rows)
-		if n > 0 && d.Position <= s.rows[n-1].position {
-			if _, held := s.slotOf(d.Position); held || slices.ContainsFunc(late, func(r deliveryRow) bool { return r.position == d.Position }) {
+		older := n > 0 && d.Position <= s.rows[n-1].position
+		if older {
+			_, held := s.slotOf(d.Position)
+			if held || slices.ContainsFunc(late, func(r deliveryRow) bool { return r.position == d.Position }) {
 				continue
 			}
-			r, err := s.row(d)
-			if err != nil {
-				return err
-			}
-			late = append(late, r)
-			continue
 		}
 		r, err := s.row(d)
 		if err != nil {
 			return err
+		}
+		if older {
+			late = append(late, r)
+			continue
 		}
 		s.rows = append(s.rows, r)
 		s.index(uint32(n))
 	}
 	if len(late) > 0 {
 		s.rows = append(s.rows, late...)
-		slices.SortFunc(s.rows, func(a, b deliveryRow) int { return compareUint64(a.position, b.position) })
+		slices.SortFunc(s.rows, func(a, b deliveryRow) int { return cmp.Compare(a.position, b.position) })
 		s.reindex()
 	}
 	return nil
 }
 
-func compareUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // slotOf finds the row of a position.
 func (s *deliveryState) slotOf(position uint64) (uint32, bool) {
-	i, found := slices.BinarySearchFunc(s.rows, position, func(r deliveryRow, p uint64) int { return compareUint64(r.position, p) })
+	i, found := slices.BinarySearchFunc(s.rows, position, func(r deliveryRow, p uint64) int { return cmp.Compare(r.position, p) })
 	return uint32(i), found
 }
 

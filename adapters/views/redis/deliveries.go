@@ -42,12 +42,17 @@ func newDeliveryKeys(prefix string) deliveryKeys {
 func (k deliveryKeys) account(name string) string     { return k.base + "a:" + name }
 func (k deliveryKeys) configuration(id string) string { return k.base + "c:" + id }
 func (k deliveryKeys) event(id string) string         { return k.base + "e:" + id }
+
+// writeKeys are the keys the apply script declares.
 func (k deliveryKeys) writeKeys() []string {
 	return []string{k.checkpoint, k.fence, k.deliveries, k.all}
 }
-func (k deliveryKeys) member(position uint64) string { return string(positionKey(position)) }
-func (k deliveryKeys) below(position uint64) string  { return "(" + k.member(position) }
-func (k deliveryKeys) scanPattern() string           { return layout{base: k.base}.pattern() }
+
+// pattern matches every key of the view, for SCAN, escaped as the event log's are.
+func (k deliveryKeys) pattern() string { return layout{base: k.base}.pattern() }
+
+// deliveryMember is the index member, and the field in the hash, of a position.
+func deliveryMember(position uint64) string { return string(positionKey(position)) }
 
 // Deliveries is the delivery history in Redis, shared by several herald instances: one
 // applies the log, holding a Lease, and every one reads. Each delivery is one JSON value in a
@@ -104,7 +109,7 @@ func (v *Deliveries) Apply(ctx context.Context, deliveries []domain.Delivery, ch
 		if err != nil {
 			return fmt.Errorf("apply deliveries up to %d: %w", checkpoint, err)
 		}
-		args = append(args, v.keys.member(d.Position), blob, d.Account, d.ConfigurationID, d.EventID)
+		args = append(args, deliveryMember(d.Position), blob, d.Account, d.ConfigurationID, d.EventID)
 	}
 	if err := scriptError(v.scripts.apply.Run(ctx, v.client, v.keys.writeKeys(), args...).Err()); err != nil {
 		return fmt.Errorf("apply deliveries up to %d: %w", checkpoint, err)
@@ -126,36 +131,16 @@ func (v *Deliveries) Deliveries(ctx context.Context, f projections.DeliveryFilte
 	if limit < 1 {
 		return projections.DeliveryPage{}, fmt.Errorf("deliveries: limit %d is below 1", limit)
 	}
-	keys := []string{v.keys.deliveries}
-	if f.Account != "" {
-		keys = append(keys, v.keys.account(f.Account))
-	}
-	if f.ConfigurationID != "" {
-		keys = append(keys, v.keys.configuration(f.ConfigurationID))
-	}
-	if f.EventID != "" {
-		keys = append(keys, v.keys.event(f.EventID))
-	}
-	if len(keys) == 1 {
-		keys = append(keys, v.keys.all)
-	}
+	keys, filter := v.query(f)
 	upper := "+"
 	if after != 0 {
-		upper = v.keys.below(after)
+		upper = "(" + deliveryMember(after)
 	}
-	status := ""
-	if f.Status != "" {
-		// As the stored deliveries hold it, for the script to find there.
-		data, _ := json.Marshal(string(f.Status)) // a string always encodes
-		status = string(data)
-	}
-	sinceS, sinceNs := timeArgs(f.Since)
-	beforeS, beforeNs := timeArgs(f.Before)
 	need := limit + 1 // one more tells whether there is a next page
 	var out []domain.Delivery
 	for {
-		vals, err := v.scripts.query.Run(ctx, v.client, keys,
-			upper, need-len(out), v.opts.QueryBudget, status, sinceS, sinceNs, beforeS, beforeNs).Slice()
+		args := append([]any{upper, need - len(out), v.opts.QueryBudget}, filter...)
+		vals, err := v.scripts.query.Run(ctx, v.client, keys, args...).Slice()
 		if err != nil {
 			return projections.DeliveryPage{}, fmt.Errorf("deliveries: %w", err)
 		}
@@ -185,6 +170,34 @@ func (v *Deliveries) Deliveries(ctx context.Context, f projections.DeliveryFilte
 	return projections.DeliveryPage{Deliveries: out}, nil
 }
 
+// query translates a filter for the query script: the keys (the deliveries, then the
+// indexes of the filter's account, configuration and event, or the index of all) and the
+// arguments that check the rest (status, time window).
+func (v *Deliveries) query(f projections.DeliveryFilter) (keys []string, args []any) {
+	keys = []string{v.keys.deliveries}
+	if f.Account != "" {
+		keys = append(keys, v.keys.account(f.Account))
+	}
+	if f.ConfigurationID != "" {
+		keys = append(keys, v.keys.configuration(f.ConfigurationID))
+	}
+	if f.EventID != "" {
+		keys = append(keys, v.keys.event(f.EventID))
+	}
+	if len(keys) == 1 {
+		keys = append(keys, v.keys.all)
+	}
+	status := ""
+	if f.Status != "" {
+		// As the stored deliveries hold it, for the script to find there.
+		data, _ := json.Marshal(string(f.Status)) // a string always encodes
+		status = string(data)
+	}
+	sinceS, sinceNs := timeArgs(f.Since)
+	beforeS, beforeNs := timeArgs(f.Before)
+	return keys, []any{status, sinceS, sinceNs, beforeS, beforeNs}
+}
+
 // timeArgs passes a bound of a time window to the query script: unix seconds and
 // nanoseconds, or nothing for the zero time.
 func timeArgs(t time.Time) (string, string) {
@@ -204,7 +217,7 @@ func (v *Deliveries) Reset(ctx context.Context) error {
 		return err
 	}
 	var indexes []string
-	err := scanKeys(ctx, v.client, v.keys.scanPattern(), func(batch []string) {
+	err := scanKeys(ctx, v.client, v.keys.pattern(), func(batch []string) {
 		for _, k := range batch {
 			if k != v.keys.fence {
 				indexes = append(indexes, k)

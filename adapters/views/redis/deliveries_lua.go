@@ -38,8 +38,8 @@ const luaDeliveriesQuery = `
 -- them and, when the filter has a status or a time window, checks those on them.
 -- KEYS: deliveries, then the filter's indexes (the index of all when it names none)
 -- ARGV: upper bound (ZRANGE BYLEX: '+' or '(' and a member), need, budget, status (as a
---       JSON string; '' for any), since seconds, since nanoseconds, before seconds, before nanoseconds ('' for
---       no bound)
+--       JSON string; '' for any), since seconds and nanoseconds, before seconds and
+--       nanoseconds ('' for no bound)
 -- Returns {done, resume member, stored deliveries...}: when not done, the next call resumes
 -- below the member. A member costs a unit of the budget, reading its delivery one more,
 -- checking it one more.
@@ -84,54 +84,30 @@ local function inProbes(m)
 end
 
 local out, spent, last = { 0, '' }, 0, nil
-
--- take reads the deliveries of members, in order, and keeps those that match; true when the
--- page is full. An index member without its delivery, which a Reset that failed midway
--- leaves, is skipped.
-local function take(members)
-  if #members == 0 then return false end
-  local blobs = redis.call('HMGET', deliveries, unpack(members))
-  for i = 1, #members do
-    local blob = blobs[i]
-    if blob and (not check or selects(blob)) then
-      out[#out + 1] = blob
-      if #out - 2 >= need then return true end
-    end
-  end
-  return false
-end
-
--- Deliveries are read in batches, one call each: when every one read matches (no status or
--- time to check), as many as the page still needs; else up to 64.
-local function batchSize()
-  if check then return 64 end
-  return need - (#out - 2)
-end
-
 local size = need
 if #probes > 0 or check then size = math.min(math.max(need * 2, 64), 1024) end
 while true do
   local chunk = redis.call('ZRANGE', KEYS[walked], upper, '-', 'BYLEX', 'REV', 'LIMIT', 0, size)
-  local batch = {}
   for _, m in ipairs(chunk) do
     if spent >= budget then
-      if take(batch) then out[1] = 1 else out[2] = last end
+      out[2] = last
       return out
     end
     spent, last = spent + 1, m
     if inProbes(m) then
-      batch[#batch + 1] = m
+      -- An index member without its delivery is left by a Reset that failed midway.
+      local blob = redis.call('HGET', deliveries, m)
       spent = spent + (check and 2 or 1)
-      if #batch >= batchSize() then
-        if take(batch) then
+      if blob and (not check or selects(blob)) then
+        out[#out + 1] = blob
+        if #out - 2 >= need then
           out[1] = 1
           return out
         end
-        batch = {}
       end
     end
   end
-  if take(batch) or #chunk < size then
+  if #chunk < size then
     out[1] = 1
     return out
   end

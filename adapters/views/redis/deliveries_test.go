@@ -126,7 +126,7 @@ func TestDeliveries_storedLayout(t *testing.T) {
 	if got := viewKeys(t, prefix); !slices.Equal(got, want) {
 		t.Fatalf("keys = %v, want %v", got, want)
 	}
-	member := v.keys.member(d.Position)
+	member := deliveryMember(d.Position)
 	raw, err := client.HGet(ctx, v.keys.deliveries, member).Result()
 	if err != nil {
 		t.Fatal(err)

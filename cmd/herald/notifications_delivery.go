@@ -1,0 +1,293 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/domain"
+)
+
+// timeVars reads --since and --before into GraphQL variables.
+func timeVars(vars map[string]any, since, before string) error {
+	for _, t := range []struct{ flag, value string }{{"since", since}, {"before", before}} {
+		if t.value == "" {
+			continue
+		}
+		ts, err := domain.ParseTimestamp(t.value)
+		if err != nil {
+			return fmt.Errorf("--%s %q: not an RFC 3339 timestamp such as 2018-06-28T22:36:26Z", t.flag, t.value)
+		}
+		vars[t.flag] = domain.FormatTimestamp(ts)
+	}
+	return nil
+}
+
+type wireTestResult struct {
+	Delivered      bool    `json:"delivered"`
+	ReceiverStatus *int    `json:"receiverStatus"`
+	Retryable      bool    `json:"retryable"`
+	Error          *string `json:"error"`
+	Response       *string `json:"response"`
+	LatencyMs      float64 `json:"latencyMs"`
+}
+
+func newConfigTestCommand(url *clientConfig) *cobra.Command {
+	var f configFlags
+	var kind string
+	cmd := &cobra.Command{
+		Use:   "test [ID]",
+		Short: "Send a test notification through a configuration and show what the receiver answered",
+		Long: `Send a test notification now, through a saved configuration (ID), or through settings
+not saved yet (--kind with --set, as for 'config add'). It works while the endpoint kind is
+disabled and is not recorded in the delivery history. The exit status is 1 when the
+receiver did not accept it.`,
+		Example: `  herald notifications config test 4f6c…
+  herald notifications config test --kind webhook --set url=https://hooks.example.com/herald`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars := map[string]any{}
+			switch {
+			case len(args) == 1 && kind != "":
+				return fmt.Errorf("give either the ID of a saved configuration or --kind with --set, not both")
+			case len(args) == 1:
+				vars["id"] = args[0]
+			case kind == "":
+				return fmt.Errorf("give the ID of a saved configuration, or --kind with --set for unsaved settings")
+			default:
+				k, err := domain.ParseEndpointKind(kind)
+				if err != nil {
+					return fmt.Errorf("--kind %q: use one of email, github, jira, slack, teams, webhook", kind)
+				}
+				if f.name == "" {
+					f.name = "test"
+				}
+				if len(f.selectors) == 0 && len(f.quick) == 0 {
+					f.quick = []string{"all"}
+				}
+				in, err := f.input(cmd, k, nil)
+				if err != nil {
+					return err
+				}
+				vars["kind"], vars["input"] = strings.ToUpper(string(k)), in
+			}
+			var data struct {
+				Result wireTestResult `json:"testNotificationEndpointConfiguration"`
+			}
+			q := `mutation($id: ID, $kind: EndpointKind, $input: ConfigurationInput) { testNotificationEndpointConfiguration(id: $id, kind: $kind, input: $input) { delivered receiverStatus retryable error response latencyMs } }`
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			r := data.Result
+			out := cmd.OutOrStdout()
+			status := "no answer"
+			if r.ReceiverStatus != nil {
+				status = fmt.Sprint(*r.ReceiverStatus)
+			}
+			if r.Delivered {
+				fmt.Fprintf(out, "Delivered: the receiver answered %s in %.1f ms\n", status, r.LatencyMs)
+				return nil
+			}
+			fmt.Fprintf(out, "Not delivered (receiver status: %s, after %.1f ms)\n", status, r.LatencyMs)
+			if r.Error != nil {
+				fmt.Fprintf(out, "Error: %s\n", *r.Error)
+			}
+			if r.Retryable {
+				fmt.Fprintln(out, "Herald would retry this failure when delivering events.")
+			}
+			return exitError{code: 1}
+		},
+	}
+	f.add(cmd, true)
+	cmd.Flags().StringVar(&kind, "kind", "", "endpoint kind of unsaved settings: email, github, jira, slack, teams, webhook")
+	return cmd
+}
+
+type wireDelivery struct {
+	EventID         string  `json:"eventId"`
+	ConfigurationID string  `json:"configurationId"`
+	Kind            string  `json:"kind"`
+	EventType       string  `json:"eventType"`
+	Status          string  `json:"status"`
+	ReceiverStatus  *int    `json:"receiverStatus"`
+	Attempts        int     `json:"attempts"`
+	LatencyMs       float64 `json:"latencyMs"`
+	Error           *string `json:"error"`
+	Trigger         string  `json:"trigger"`
+	At              string  `json:"at"`
+}
+
+func newDeliveriesCommand(url *clientConfig) *cobra.Command {
+	var config, event, status, since, before, output string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "deliveries",
+		Short: "Show the delivery history: which notification went where, and how it ended",
+		Args:  cobra.NoArgs,
+		Example: `  herald notifications deliveries --status failed
+  herald notifications deliveries --config 4f6c… --since 2026-11-01T00:00:00Z`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vars := map[string]any{"first": limit}
+			if config != "" {
+				vars["config"] = config
+			}
+			if event != "" {
+				vars["event"] = event
+			}
+			switch strings.ToLower(status) {
+			case "":
+			case "delivered", "failed":
+				vars["status"] = strings.ToUpper(status)
+			default:
+				return fmt.Errorf("--status %q: use delivered or failed", status)
+			}
+			if err := timeVars(vars, since, before); err != nil {
+				return err
+			}
+			var data struct {
+				Page struct {
+					Deliveries []wireDelivery `json:"deliveries"`
+					Next       *string        `json:"next"`
+				} `json:"notificationDeliveries"`
+			}
+			q := `query($config: ID, $event: ID, $status: DeliveryStatus, $since: Timestamp, $before: Timestamp, $first: Int) {
+  notificationDeliveries(configurationId: $config, eventId: $event, status: $status, since: $since, before: $before, first: $first) {
+    deliveries { eventId configurationId kind eventType status receiverStatus attempts latencyMs error trigger at } next } }`
+			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, data.Page.Deliveries)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "At\tStatus\tKind\tEvent\tConfiguration\tAttempts\tReceiver\tLatency\tDetail")
+			for _, d := range data.Page.Deliveries {
+				receiver := "-"
+				if d.ReceiverStatus != nil {
+					receiver = fmt.Sprint(*d.ReceiverStatus)
+				}
+				detail := d.Trigger
+				if d.Error != nil {
+					detail = *d.Error
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1fms\t%s\n", d.At, strings.ToLower(d.Status), strings.ToLower(d.Kind), d.EventID, d.ConfigurationID, d.Attempts, receiver, d.LatencyMs, detail)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if data.Page.Next != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "More deliveries match: narrow the filter or raise --limit (at most 1000)\n")
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&config, "config", "", "only deliveries of this configuration")
+	fl.StringVar(&event, "event", "", "only deliveries of this event")
+	fl.StringVar(&status, "status", "", "delivered or failed")
+	fl.StringVar(&since, "since", "", "only outcomes at or after this RFC 3339 timestamp")
+	fl.StringVar(&before, "before", "", "only outcomes before this RFC 3339 timestamp")
+	fl.IntVar(&limit, "limit", 100, "how many to show, newest first (at most 1000)")
+	fl.StringVarP(&output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+type wireBackfill struct {
+	ID        string  `json:"id"`
+	State     string  `json:"state"`
+	Total     int     `json:"total"`
+	Scanned   int     `json:"scanned"`
+	Matched   int     `json:"matched"`
+	Skipped   int     `json:"skipped"`
+	Published int     `json:"published"`
+	Delivered int     `json:"delivered"`
+	Failed    int     `json:"failed"`
+	Error     *string `json:"error"`
+}
+
+const backfillFields = `id state total scanned matched skipped published delivered failed error`
+
+func newBackfillCommand(url *clientConfig) *cobra.Command {
+	var since, before string
+	var detach bool
+	cmd := &cobra.Command{
+		Use:   "backfill CONFIGURATION-ID",
+		Short: "Send a window of history through one configuration (what was delivered is skipped)",
+		Long: `Replay the events recorded between --since (default: the beginning) and --before (default:
+now) through one configuration: each event its selectors choose and the delivery ledger does
+not show as delivered to it is sent, with retries, as if it had just been recorded. Shows a
+progress bar until every notification has an outcome.`,
+		Example: `  herald notifications backfill 4f6c… --since 2026-11-01T00:00:00Z`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars := map[string]any{"id": args[0]}
+			if err := timeVars(vars, since, before); err != nil {
+				return err
+			}
+			var started struct {
+				Job wireBackfill `json:"backfillNotifications"`
+			}
+			q := `mutation($id: ID!, $since: Timestamp, $before: Timestamp) { backfillNotifications(configurationId: $id, since: $since, before: $before) { ` + backfillFields + ` } }`
+			if err := newClient(url).do(cmd.Context(), q, vars, &started); err != nil {
+				return err
+			}
+			if detach {
+				fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s started\n", started.Job.ID)
+				return nil
+			}
+			start := time.Now()
+			for {
+				var data struct {
+					Job *wireBackfill `json:"backfillJob"`
+				}
+				if err := newClient(url).do(cmd.Context(), `query($id: ID!) { backfillJob(id: $id) { `+backfillFields+` } }`, map[string]any{"id": started.Job.ID}, &data); err != nil {
+					return err
+				}
+				if data.Job == nil {
+					return fmt.Errorf("backfill %s is gone: the server restarted; run it again (what was delivered is skipped)", started.Job.ID)
+				}
+				renderBackfill(cmd.ErrOrStderr(), *data.Job, time.Since(start))
+				if j := data.Job; j.State != "RUNNING" {
+					fmt.Fprintf(cmd.OutOrStdout(), "\nBackfill %s %s in %s: %d matched, %d already delivered, %d delivered, %d failed\n",
+						j.ID, strings.ToLower(j.State), time.Since(start).Round(time.Millisecond), j.Matched, j.Skipped, j.Delivered, j.Failed)
+					if j.Error != nil {
+						return fmt.Errorf("backfill %s: %s", j.ID, *j.Error)
+					}
+					if j.Failed > 0 {
+						return exitError{code: 1}
+					}
+					return nil
+				}
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-cmd.Context().Done():
+					fmt.Fprintln(cmd.ErrOrStderr(), "\nStopped watching; the backfill goes on in the server")
+					return nil
+				}
+			}
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "first instant of the window (RFC 3339), inclusive")
+	cmd.Flags().StringVar(&before, "before", "", "end of the window (RFC 3339), exclusive; default now")
+	cmd.Flags().BoolVar(&detach, "detach", false, "start the backfill and return without waiting")
+	return cmd
+}
+
+// renderBackfill draws one progress line: events scanned, then outcomes of what was sent.
+func renderBackfill(w io.Writer, j wireBackfill, took time.Duration) {
+	done := j.Scanned + j.Delivered + j.Failed
+	total := max(j.Total+j.Published, 1)
+	frac := min(float64(done)/float64(total), 1)
+	if j.State != "RUNNING" {
+		frac = 1
+	}
+	const width = 30
+	filled := int(frac * width)
+	rate := float64(j.Scanned) / max(took.Seconds(), 1e-3)
+	fmt.Fprintf(w, "\r[%s%s] %3.0f%%  %d/%d events  %d sent  %d delivered  %d failed  %.0f events/s   ",
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), frac*100, j.Scanned, j.Total, j.Published, j.Delivered, j.Failed, rate)
+}
