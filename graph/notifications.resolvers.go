@@ -45,8 +45,16 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 		return nil, inputPath(err, "", "input")
 	}
 	draft.Settings = keepHeaders(draft.Settings, current.Settings, input)
-	if input.Templates == nil {
+	switch t := input.Templates; {
+	case t == nil:
 		draft.Templates = current.Templates
+	default: // a template left out keeps its stored value
+		if t.Title == nil {
+			draft.Templates.Title = current.Templates.Title
+		}
+		if t.Body == nil {
+			draft.Templates.Body = current.Templates.Body
+		}
 	}
 	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft}
 	if expectedRevision != nil {

@@ -28,6 +28,7 @@ type configFlags struct {
 	name, description, account string
 	noVerifyTLS                bool
 	set, selectors, quick      []string
+	title, body                string // message templates; "@FILE" reads one from a file
 }
 
 func (f *configFlags) add(cmd *cobra.Command, adding bool) {
@@ -38,6 +39,8 @@ func (f *configFlags) add(cmd *cobra.Command, adding bool) {
 	fl.StringArrayVar(&f.set, "set", nil, "a setting as key=value; key=@FILE reads the value from a file (@- from stdin), which keeps credentials out of shell history")
 	fl.StringArrayVar(&f.selectors, "selector", nil, "a selector: TYPE[,level=info|error|*][,scope=account|global][,resource-type=TYPE|*], e.g. 'user.checks.*,level=*'")
 	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by name: all, policy-and-vulnerability, errors, ... (see `herald notifications config add --help`)")
+	fl.StringVar(&f.title, "title-template", "", "Go template of the notification title (mail subject, issue title); @FILE reads it from a file; \"\" restores the default")
+	fl.StringVar(&f.body, "body-template", "", "Go template of the notification text; @FILE reads it from a file; \"\" restores the default")
 	if adding {
 		fl.StringVar(&f.account, "account", "", "account to add the configuration to (admin only; default: yours)")
 	}
@@ -175,6 +178,20 @@ func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, curren
 		return nil, err
 	}
 	in[string(kind)] = settings
+	if cmd.Flags().Changed("title-template") || cmd.Flags().Changed("body-template") {
+		t := map[string]any{}
+		for _, x := range []struct{ flag, key, value string }{{"title-template", "title", f.title}, {"body-template", "body", f.body}} {
+			if !cmd.Flags().Changed(x.flag) {
+				continue
+			}
+			v, err := readValue(x.value, cmd.InOrStdin())
+			if err != nil {
+				return nil, fmt.Errorf("--%s: %w", x.flag, err)
+			}
+			t[x.key] = v
+		}
+		in["templates"] = t
+	}
 	if len(f.selectors) > 0 || len(f.quick) > 0 {
 		sels, err := f.selectorInputs()
 		if err != nil {

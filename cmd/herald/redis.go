@@ -127,7 +127,7 @@ func openViews(ctx context.Context, r redisFlags) (views, error) {
 		close:          func() { _ = client.Close() },
 
 		dispatchCheckpoint: checkpoint,
-		streams:            redisStreams(client, r.Prefix),
+		streams:            redisStreams(client, r.Prefix, 6*16+8),
 	}
 	claims := map[string]projections.FenceClaimer{
 		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
@@ -158,8 +158,13 @@ func firstError(errs ...error) error {
 
 // redisStreams opens the router's publisher and subscriber on Redis Streams: every instance
 // joins one consumer group, so each notification is handled by one of them.
-func redisStreams(client *goredis.Client, prefix string) func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
+// The streams get their own connections: each subscription blocks one in XREADGROUP, and
+// sharing the views' pool would starve the leases' renewals.
+func redisStreams(views *goredis.Client, prefix string, conns int) func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
 	return func(logger watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
+		opts := *views.Options()
+		opts.PoolSize = conns
+		client := goredis.NewClient(&opts)
 		pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client, Marshaller: redisstream.DefaultMarshallerUnmarshaller{}}, logger)
 		if err != nil {
 			return nil, nil, err
