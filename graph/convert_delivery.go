@@ -36,10 +36,9 @@ func (r *Resolver) testConfiguration(ctx context.Context, actor domain.Actor, id
 	if err != nil {
 		return domain.Configuration{}, inputPath(err, "", "input")
 	}
-	if draft.Selectors == nil {
-		draft.Selectors = []domain.Selector{{}} // a test needs none; Validate wants one
+	if draft.Selectors == nil { // a test needs none; Validate wants one
 		sel, _ := domain.NewSelector(domain.ScopeAccount, "*", "*", "*", false)
-		draft.Selectors[0] = sel
+		draft.Selectors = []domain.Selector{sel}
 	}
 	if err := draft.Validate(actor.Account); err != nil {
 		return domain.Configuration{}, draftPath(err, k)

@@ -126,7 +126,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		d.cfg.Logger.Debug("send failed", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "attempt", attemptOf(msg), "retryable", IsRetryable(err), "error", err, "correlation_id", middleware.MessageCorrelationID(msg))
 		return nil, err
 	}
-	delivery := d.outcome(job, n.Configuration, domain.DeliveryDelivered, attemptOf(msg), receipt.Status, "")
+	delivery := d.outcome(job, n.Event, n.Configuration, domain.DeliveryDelivered, attemptOf(msg), receipt.Status, "")
 	if _, err := d.cfg.Ledger.Record(ctx, delivery); err != nil {
 		d.cfg.Logger.Error("the receiver got the notification but the ledger could not record it; it will be sent again with the same idempotency key", "event", job.EventID, "configuration", job.ConfigurationID, "error", err)
 		return nil, fmt.Errorf("%w: %v", errTransient, err)
@@ -175,7 +175,11 @@ func (d *Deliverer) RecordFailure(msg *message.Message) error {
 	}
 	status, _ := strconv.Atoi(msg.Metadata.Get(metaStatus))
 	reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)
-	failure := d.outcome(job, c, domain.DeliveryFailed, attemptOf(msg), status, reason)
+	e, err := domain.DecodeEventRecordedHeader(job.Fact)
+	if err != nil {
+		e = domain.LogEvent{} // unreadable: the failure is recorded without type and level
+	}
+	failure := d.outcome(job, e, c, domain.DeliveryFailed, attemptOf(msg), status, reason)
 	if _, err := d.cfg.Ledger.Record(msg.Context(), failure); err != nil {
 		return fmt.Errorf("%w: record the failure of event %s to configuration %s: %v", errTransient, job.EventID, job.ConfigurationID, err)
 	}
@@ -186,14 +190,11 @@ func (d *Deliverer) RecordFailure(msg *message.Message) error {
 	return nil
 }
 
-func (d *Deliverer) outcome(job Job, c domain.Configuration, status domain.DeliveryStatus, attempts, receiverStatus int, reason string) domain.Delivery {
+func (d *Deliverer) outcome(job Job, e domain.LogEvent, c domain.Configuration, status domain.DeliveryStatus, attempts, receiverStatus int, reason string) domain.Delivery {
 	now := d.cfg.Now()
 	out := domain.Delivery{
-		EventID: job.EventID, ConfigurationID: job.ConfigurationID, Account: c.Account, Kind: job.Kind,
+		EventID: job.EventID, ConfigurationID: job.ConfigurationID, Account: c.Account, Kind: job.Kind, EventType: e.Type, Level: e.Level,
 		Status: status, ReceiverStatus: receiverStatus, Attempts: max(attempts, 1), Error: reason, Trigger: job.Trigger, At: now,
-	}
-	if e, err := domain.DecodeEventRecordedHeader(job.Fact); err == nil {
-		out.EventType, out.Level = e.Type, e.Level
 	}
 	if !job.RecordedAt.IsZero() {
 		out.Latency = max(now.Sub(job.RecordedAt), 0)
@@ -271,11 +272,7 @@ func (d *Deliverer) limiter(c domain.Configuration) *rate.Limiter {
 // Test sends a test notification through a configuration (credentials opened) at once,
 // outside the router: no retry, no ledger, whatever the endpoint's status.
 func (d *Deliverer) Test(ctx context.Context, c domain.Configuration) TestResult {
-	e := TestEvent(c, d.cfg.Now())
-	if strings.HasPrefix(c.ID, SystemConfigurationPrefix) {
-		c = withEventPlaceholders(c, e)
-	}
-	n, err := NewNotification(e, c, d.cfg.UIURL)
+	n, err := NewNotification(TestEvent(c, d.cfg.Now()), c, d.cfg.UIURL)
 	if err != nil {
 		return TestResult{Error: err.Error()}
 	}
@@ -319,11 +316,16 @@ func TestEvent(c domain.Configuration, now time.Time) domain.LogEvent {
 // SystemConfigurationPrefix starts the ids of configurations that come from herald.yaml.
 const SystemConfigurationPrefix = "system-"
 
-// withEventPlaceholders fills the engine's webhook URL placeholders of a system
-// configuration: <notification_type> and <userId>.
+// EventLogURL fills the engine's webhook URL placeholders for an event of account:
+// <notification_type> (event_update) and <userId>.
+func EventLogURL(url, account string) string {
+	return strings.NewReplacer("<notification_type>", "event_update", "<userId>", account).Replace(url)
+}
+
+// withEventPlaceholders fills the URL placeholders of a system configuration for e.
 func withEventPlaceholders(c domain.Configuration, e domain.LogEvent) domain.Configuration {
 	if s, ok := c.Settings.(domain.WebhookSettings); ok {
-		s.URL = strings.NewReplacer("<notification_type>", "event_update", "<userId>", e.Resource.UserID).Replace(s.URL)
+		s.URL = EventLogURL(s.URL, e.Resource.UserID)
 		c.Settings = s
 	}
 	return c

@@ -261,38 +261,34 @@ func (d *Dispatcher) settle(r domain.Record) {
 		d.cfg.Logger.Error("a ledger fact cannot be read", "position", r.Position, "error", err)
 		return
 	}
-	key := pairKey{o.EventID, o.ConfigurationID}
-	f, ok := d.pending[key]
-	if !ok {
-		return
-	}
-	delete(d.pending, key)
-	if st := d.states[o.ConfigurationID]; st != nil && st.inFlight > 0 {
-		st.inFlight--
-		if st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
+	if d.release(pairKey{o.EventID, o.ConfigurationID}) {
+		if st := d.states[o.ConfigurationID]; st != nil && st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
 			d.poke()
 		}
-	}
-	if d.counts[f.job.Position]--; d.counts[f.job.Position] <= 0 {
-		delete(d.counts, f.job.Position)
 	}
 }
 
 // unadmit takes back jobs that could not be published. Called with d.mu held.
 func (d *Dispatcher) unadmit(jobs []Job) {
 	for _, j := range jobs {
-		key := pairKey{j.EventID, j.ConfigurationID}
-		if _, ok := d.pending[key]; !ok {
-			continue
-		}
-		delete(d.pending, key)
-		if st := d.states[j.ConfigurationID]; st != nil && st.inFlight > 0 {
-			st.inFlight--
-		}
-		if d.counts[j.Position]--; d.counts[j.Position] <= 0 {
-			delete(d.counts, j.Position)
-		}
+		d.release(pairKey{j.EventID, j.ConfigurationID})
 	}
+}
+
+// release takes a pair out of flight, telling whether it was in flight. Called with d.mu held.
+func (d *Dispatcher) release(key pairKey) bool {
+	f, ok := d.pending[key]
+	if !ok {
+		return false
+	}
+	delete(d.pending, key)
+	if st := d.states[key.configuration]; st != nil && st.inFlight > 0 {
+		st.inFlight--
+	}
+	if d.counts[f.job.Position]--; d.counts[f.job.Position] <= 0 {
+		delete(d.counts, f.job.Position)
+	}
+	return true
 }
 
 func (d *Dispatcher) publish(ctx context.Context, jobs []Job) error {

@@ -33,15 +33,8 @@ func (f *eventFlags) add(cmd *cobra.Command, withResource bool) {
 // filter turns the flags into the GraphQL EventFilter, checking values before the round trip.
 func (f *eventFlags) filter() (map[string]any, error) {
 	out := map[string]any{}
-	for _, t := range []struct{ flag, value, key string }{{"since", f.since, "since"}, {"before", f.before, "before"}} {
-		if t.value == "" {
-			continue
-		}
-		ts, err := domain.ParseTimestamp(t.value)
-		if err != nil {
-			return nil, fmt.Errorf("--%s %q: not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", t.flag, t.value)
-		}
-		out[t.key] = domain.FormatTimestamp(ts)
+	if err := timeVars(out, f.since, f.before); err != nil {
+		return nil, err
 	}
 	if f.level != "" {
 		l, ok := domain.ParseLevel(f.level)
@@ -86,4 +79,19 @@ func confirm(cmd *cobra.Command, question string) bool {
 	line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes"
+}
+
+// timeVars reads --since and --before into the GraphQL variables since and before.
+func timeVars(vars map[string]any, since, before string) error {
+	for _, t := range []struct{ flag, value string }{{"since", since}, {"before", before}} {
+		if t.value == "" {
+			continue
+		}
+		ts, err := domain.ParseTimestamp(t.value)
+		if err != nil {
+			return fmt.Errorf("--%s %q: not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", t.flag, t.value)
+		}
+		vars[t.flag] = domain.FormatTimestamp(ts)
+	}
+	return nil
 }

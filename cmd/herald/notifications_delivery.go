@@ -12,21 +12,6 @@ import (
 	"herald/domain"
 )
 
-// timeVars reads --since and --before into GraphQL variables.
-func timeVars(vars map[string]any, since, before string) error {
-	for _, t := range []struct{ flag, value string }{{"since", since}, {"before", before}} {
-		if t.value == "" {
-			continue
-		}
-		ts, err := domain.ParseTimestamp(t.value)
-		if err != nil {
-			return fmt.Errorf("--%s %q: not an RFC 3339 timestamp such as 2018-06-28T22:36:26Z", t.flag, t.value)
-		}
-		vars[t.flag] = domain.FormatTimestamp(ts)
-	}
-	return nil
-}
-
 type wireTestResult struct {
 	Delivered      bool    `json:"delivered"`
 	ReceiverStatus *int    `json:"receiverStatus"`
@@ -285,9 +270,7 @@ func renderBackfill(w io.Writer, j wireBackfill, took time.Duration) {
 	if j.State != "RUNNING" {
 		frac = 1
 	}
-	const width = 30
-	filled := int(frac * width)
 	rate := float64(j.Scanned) / max(took.Seconds(), 1e-3)
-	fmt.Fprintf(w, "\r[%s%s] %3.0f%%  %d/%d events  %d sent  %d delivered  %d failed  %.0f events/s   ",
-		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), frac*100, j.Scanned, j.Total, j.Published, j.Delivered, j.Failed, rate)
+	fmt.Fprintf(w, "\r[%s] %3.0f%%  %d/%d events  %d sent  %d delivered  %d failed  %.0f events/s   ",
+		progressBar(frac), frac*100, j.Scanned, j.Total, j.Published, j.Delivered, j.Failed, rate)
 }

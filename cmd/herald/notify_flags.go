@@ -126,7 +126,7 @@ func (n notifyFlags) systemConfigurations() ([]domain.Configuration, error) {
 	}
 	settings := domain.WebhookSettings{URL: url, Username: n.WebhookUser, Password: domain.NewSecret(n.WebhookPass)}
 	check := settings
-	check.URL = strings.NewReplacer("<notification_type>", "event_update", "<userId>", "admin").Replace(url)
+	check.URL = notify.EventLogURL(url, domain.AdminAccount)
 	if err := check.Validate(); err != nil {
 		return nil, fmt.Errorf("event-log webhook: %w", err)
 	}

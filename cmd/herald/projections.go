@@ -153,13 +153,18 @@ func renderProgress(w io.Writer, list []wireProjection, view string) bool {
 	if done {
 		frac = 1
 	}
-	const width = 30
-	filled := int(frac * width)
-	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	bar := progressBar(frac)
 	eta := "-"
 	if rate > 0 && !done {
 		eta = (time.Duration(float64(target-pos)/rate) * time.Second).Round(time.Second).String()
 	}
 	fmt.Fprintf(w, "\r[%s] %3.0f%%  %d/%d records  %.0f records/s  ETA %s   ", bar, frac*100, pos, target, rate, eta)
 	return done
+}
+
+// progressBar draws frac (0 to 1) as a bar of 30 characters.
+func progressBar(frac float64) string {
+	const width = 30
+	filled := int(frac * width)
+	return strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
 }

@@ -18,15 +18,6 @@ import (
 	"herald/notify"
 )
 
-func event() domain.LogEvent {
-	return domain.LogEvent{
-		ID: "67946415c113488b8fff8b335272a45b", Timestamp: time.Date(2018, 6, 28, 22, 36, 26, 0, time.UTC), Level: domain.LevelError,
-		Type: "user.image.analysis.failed", Message: "Failed to analyze image",
-		Resource: domain.Resource{ID: "sha256:abc", Type: "image_digest", UserID: "alice"},
-		Source:   domain.Source{ServiceName: "analyzer", HostID: "host-1"},
-	}
-}
-
 func settings(url string) domain.JiraSettings {
 	return domain.JiraSettings{
 		URL: url, Username: "herald@example.com", APIToken: domain.NewSecret("ATATT-t0k3n"),
@@ -37,7 +28,7 @@ func settings(url string) domain.JiraSettings {
 func notification(t *testing.T, s domain.JiraSettings) notify.Notification {
 	t.Helper()
 	c := domain.Configuration{ID: "cfg-1", Account: "alice", Kind: domain.KindJira, Name: "tickets", VerifyTLS: true, Settings: s}
-	n, err := notify.NewNotification(event(), c, "https://ui.example")
+	n, err := notify.NewNotification(sendertest.Event(), c, "https://ui.example")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"herald/domain"
 	"herald/notify"
@@ -66,4 +67,14 @@ func TestSender(t *testing.T, sender notify.Sender, f Features) {
 			t.Fatal("a cancelled send succeeded")
 		}
 	})
+}
+
+// Event is an image-analysis failure of account alice, for senders' tests.
+func Event() domain.LogEvent {
+	return domain.LogEvent{
+		ID: "67946415c113488b8fff8b335272a45b", Timestamp: time.Date(2018, 6, 28, 22, 36, 26, 0, time.UTC), Level: domain.LevelError,
+		Type: "user.image.analysis.failed", Message: "Failed to analyze image",
+		Resource: domain.Resource{ID: "sha256:abc", Type: "image_digest", UserID: "alice"},
+		Source:   domain.Source{ServiceName: "analyzer", HostID: "host-1"},
+	}
 }
