@@ -24,7 +24,10 @@ func NewLedger(store EventStore) (*Ledger, error) {
 }
 
 // Record appends a delivery's outcome. A delivered pair's stream never gets a second fact:
-// recording a delivery again answers the position of the first.
+// recording a delivery again answers the position of the first. The first outcome of a pair
+// (nearly always the only one) is appended expecting no stream, without reading first; only
+// when the pair already has facts is the stream read, and the append then expects its
+// revision, so that two instances never both add to it.
 func (l *Ledger) Record(ctx context.Context, d domain.Delivery) (uint64, error) {
 	if d.EventID == "" || d.ConfigurationID == "" {
 		return 0, fmt.Errorf("record delivery: event and configuration ids are required")
@@ -33,16 +36,28 @@ func (l *Ledger) Record(ctx context.Context, d domain.Delivery) (uint64, error) 
 	if err != nil {
 		return 0, err
 	}
-	if prior, ok, err := l.Outcome(ctx, d.EventID, d.ConfigurationID); err != nil {
-		return 0, err
-	} else if ok && prior.Status == domain.DeliveryDelivered {
-		return prior.Position, nil
+	expect := domain.NoStream()
+	for {
+		res, err := l.store.Append(ctx, d.Stream(), expect, fact)
+		if err == nil {
+			return res.Position, nil
+		}
+		if !errors.Is(err, domain.ErrConcurrency) {
+			return 0, fmt.Errorf("record %s of event %s to configuration %s: %w", d.Status, d.EventID, d.ConfigurationID, err)
+		}
+		records, err := l.store.ReadStream(ctx, d.Stream())
+		if err != nil {
+			return 0, fmt.Errorf("read the ledger of event %s to configuration %s: %w", d.EventID, d.ConfigurationID, err)
+		}
+		prior, ok, err := outcomeOf(records)
+		if err != nil {
+			return 0, err
+		}
+		if ok && prior.Status == domain.DeliveryDelivered {
+			return prior.Position, nil
+		}
+		expect = domain.Exact(records[len(records)-1].Revision)
 	}
-	res, err := l.store.Append(ctx, d.Stream(), domain.Any(), fact)
-	if err != nil {
-		return 0, fmt.Errorf("record %s of event %s to configuration %s: %w", d.Status, d.EventID, d.ConfigurationID, err)
-	}
-	return res.Position, nil
 }
 
 // Outcome returns what the ledger holds for a pair: its delivery when there is one,
@@ -55,6 +70,12 @@ func (l *Ledger) Outcome(ctx context.Context, eventID, configurationID string) (
 	case err != nil:
 		return domain.Delivery{}, false, fmt.Errorf("read the ledger of event %s to configuration %s: %w", eventID, configurationID, err)
 	}
+	return outcomeOf(records)
+}
+
+// outcomeOf reads a pair's ledger stream: its delivery when there is one, otherwise its last
+// failure.
+func outcomeOf(records []domain.Record) (d domain.Delivery, ok bool, err error) {
 	for _, r := range records {
 		got, err := domain.DecodeDelivery(r.Type, r.Data)
 		if err != nil {

@@ -49,15 +49,23 @@ type DelivererConfig struct {
 	RateLimits map[domain.EndpointKind]float64
 	// SendTimeout bounds one send.
 	SendTimeout time.Duration
+	// Concurrency bounds the sends under way at once, over every configuration (tests of a
+	// configuration excepted), so that a burst neither opens a connection per notification
+	// nor runs out of file descriptors. Waiting for a turn does not count in SendTimeout.
+	Concurrency int
 	Logger      *slog.Logger
 	Metrics     DeliveryMetrics // may be nil
 	Now         func() time.Time
 }
 
+// DefaultConcurrency is how many sends are under way at once unless configured.
+const DefaultConcurrency = 64
+
 // Deliverer sends one job through its configuration's sender and records the outcome.
 type Deliverer struct {
 	cfg    DelivererConfig
 	system map[string]domain.Configuration
+	turns  chan struct{} // one token per send under way
 
 	mu       sync.Mutex
 	opened   map[string]domain.Configuration // by id, credentials opened; dropped when the revision moves
@@ -72,7 +80,13 @@ func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 30 * time.Second
 	}
-	d := &Deliverer{cfg: cfg, system: map[string]domain.Configuration{}, opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	d := &Deliverer{
+		cfg: cfg, system: map[string]domain.Configuration{}, turns: make(chan struct{}, cfg.Concurrency),
+		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{},
+	}
 	for _, c := range cfg.System {
 		d.system[c.ID] = c
 	}
@@ -117,7 +131,13 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %v", errTransient, err)
 	}
+	select {
+	case d.turns <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", errTransient, ctx.Err())
+	}
 	receipt, took, err := d.send(ctx, n)
+	<-d.turns
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Status != 0 {
@@ -215,6 +235,9 @@ func (d *Deliverer) notification(ctx context.Context, job Job) (Notification, er
 	}
 	if system {
 		c = withEventPlaceholders(c, rec.Event)
+	}
+	if _, ok := d.cfg.Senders[c.Kind].(EventSender); ok {
+		return newEventNotification(rec.Event, c, d.cfg.UIURL), nil
 	}
 	return NewNotification(rec.Event, c, d.cfg.UIURL)
 }

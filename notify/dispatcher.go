@@ -70,6 +70,10 @@ type DispatcherConfig struct {
 	// configuration falls behind and reads the log again on its own when its receiver
 	// drains, so that a slow receiver never holds the others back nor fills memory.
 	Window int
+	// MaxInFlight bounds the notifications in flight over all configurations, so that a burst
+	// of events to many configurations neither fills memory nor opens a connection per
+	// notification; beyond it configurations fall behind as beyond their window.
+	MaxInFlight int
 	// RedeliverAfter republishes a notification with no outcome after this long (a message
 	// lost with the instance that held it).
 	RedeliverAfter time.Duration
@@ -96,7 +100,9 @@ type Dispatcher struct {
 	replayUntil uint64 // positions up to here may already have outcomes (a restart)
 	applied     uint64
 	states      map[string]*configState
-	pending     map[pairKey]*inFlight
+	since       map[string]uint64    // configuration -> first position it is notified of (added after start)
+	behind      uint64               // 0: live; else every configuration reads the log again from here
+	pending     map[string]*inFlight // by the pair's ledger stream
 	positions   positionHeap
 	counts      map[uint64]int // jobs without an outcome, by event position
 	saved       uint64
@@ -124,6 +130,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = 1000
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 10_000
+	}
 	if cfg.RedeliverAfter <= 0 {
 		cfg.RedeliverAfter = 15 * time.Minute
 	}
@@ -132,8 +141,8 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	cfg.Logger = cfg.Logger.With("component", DispatcherName)
 	return &Dispatcher{
-		cfg: cfg, configs: map[string]*domain.Configuration{}, states: map[string]*configState{},
-		pending: map[pairKey]*inFlight{}, counts: map[uint64]int{}, wake: make(chan struct{}, 1), needReload: true,
+		cfg: cfg, configs: map[string]*domain.Configuration{}, states: map[string]*configState{}, since: map[string]uint64{},
+		pending: map[string]*inFlight{}, counts: map[uint64]int{}, wake: make(chan struct{}, 1), needReload: true,
 	}, nil
 }
 
@@ -156,6 +165,12 @@ func (d *Dispatcher) Checkpoint(ctx context.Context) (uint64, error) {
 	d.replayUntil = head
 	d.applied = cp
 	d.reloadAt, d.needReload = cp, true
+	// The log is read again from cp, which no catch-up is before (safeCheckpoint): the
+	// dispatcher is live for every configuration from there.
+	d.behind = 0
+	for _, st := range d.states {
+		st.lagFrom = 0
+	}
 	return cp, nil
 }
 
@@ -195,8 +210,25 @@ func (d *Dispatcher) Apply(ctx context.Context, records []domain.Record) error {
 	return d.saveCheckpoint(ctx, false)
 }
 
-// dispatch matches one recorded event and adds its jobs. Called with d.mu held.
+// dispatch matches one recorded event and adds its jobs. When the notifications in flight
+// reach MaxInFlight the dispatcher falls behind as a whole: from this event on, catchUpAll
+// reads the log again for every configuration once there is room. Called with d.mu held.
 func (d *Dispatcher) dispatch(ctx context.Context, r domain.Record, jobs []Job) ([]Job, error) {
+	if d.behind != 0 && r.Position >= d.behind {
+		return jobs, nil // catchUpAll reads it
+	}
+	if len(d.pending) >= d.cfg.MaxInFlight {
+		d.behind = r.Position
+		d.cfg.Logger.Info("dispatch waits: herald has the most notifications in flight it allows (--notify-max-in-flight); it reads the log again from here when receivers drain", "in_flight", len(d.pending), "from", r.Position)
+		d.poke()
+		return jobs, nil
+	}
+	return d.match(ctx, r, jobs)
+}
+
+// match adds the jobs of one recorded event for every configuration that is live. Called
+// with d.mu held.
+func (d *Dispatcher) match(ctx context.Context, r domain.Record, jobs []Job) ([]Job, error) {
 	e, err := domain.DecodeEventRecordedHeader(r.Data)
 	if err != nil {
 		d.cfg.Logger.Error("an EventRecorded fact cannot be read; no notification for it", "position", r.Position, "error", err)
@@ -204,11 +236,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, r domain.Record, jobs []Job) 
 	}
 	d.matches = d.index.match(e, d.matches[:0])
 	for _, c := range d.matches {
-		if d.disabled[c.Kind] {
+		if d.disabled[c.Kind] || r.Position < d.since[c.ID] {
 			continue
 		}
 		st := d.state(c.ID)
-		if st.lagFrom != 0 {
+		if st.lagFrom != 0 && r.Position >= st.lagFrom {
 			continue // it reads the log on its own until it is live again
 		}
 		job, ok, err := d.admit(ctx, r, e.ID, c, st)
@@ -225,7 +257,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, r domain.Record, jobs []Job) 
 // admit decides about one pair: already in flight or settled (nothing to do), the window
 // full (the configuration falls behind from here), or a new job. Called with d.mu held.
 func (d *Dispatcher) admit(ctx context.Context, r domain.Record, eventID string, c *domain.Configuration, st *configState) (Job, bool, error) {
-	key := pairKey{eventID, c.ID}
+	key := domain.DeliveryStream(eventID, c.ID)
 	if _, ok := d.pending[key]; ok {
 		return Job{}, false, nil
 	}
@@ -254,15 +286,11 @@ func (d *Dispatcher) admit(ctx context.Context, r domain.Record, eventID string,
 	return job, true, nil
 }
 
-// settle takes a pair out of flight when its outcome is read from the log. Called with d.mu held.
+// settle takes a pair out of flight when its outcome is read from the log; the fact's stream
+// names the pair, so facts of pairs not in flight here cost nothing. Called with d.mu held.
 func (d *Dispatcher) settle(r domain.Record) {
-	o, err := domain.DecodeDelivery(r.Type, r.Data)
-	if err != nil {
-		d.cfg.Logger.Error("a ledger fact cannot be read", "position", r.Position, "error", err)
-		return
-	}
-	if d.release(pairKey{o.EventID, o.ConfigurationID}) {
-		if st := d.states[o.ConfigurationID]; st != nil && st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
+	if configuration, ok := d.release(r.Stream); ok {
+		if st := d.states[configuration]; (st != nil && st.lagFrom != 0 && d.hasRoom(st)) || d.roomForAll() {
 			d.poke()
 		}
 	}
@@ -271,24 +299,26 @@ func (d *Dispatcher) settle(r domain.Record) {
 // unadmit takes back jobs that could not be published. Called with d.mu held.
 func (d *Dispatcher) unadmit(jobs []Job) {
 	for _, j := range jobs {
-		d.release(pairKey{j.EventID, j.ConfigurationID})
+		d.release(domain.DeliveryStream(j.EventID, j.ConfigurationID))
 	}
 }
 
-// release takes a pair out of flight, telling whether it was in flight. Called with d.mu held.
-func (d *Dispatcher) release(key pairKey) bool {
-	f, ok := d.pending[key]
+// release takes the pair of a ledger stream out of flight, telling its configuration and
+// whether it was in flight. Called with d.mu held.
+func (d *Dispatcher) release(stream string) (configuration string, ok bool) {
+	f, ok := d.pending[stream]
 	if !ok {
-		return false
+		return "", false
 	}
-	delete(d.pending, key)
-	if st := d.states[key.configuration]; st != nil && st.inFlight > 0 {
+	delete(d.pending, stream)
+	configuration = f.job.ConfigurationID
+	if st := d.states[configuration]; st != nil && st.inFlight > 0 {
 		st.inFlight--
 	}
 	if d.counts[f.job.Position]--; d.counts[f.job.Position] <= 0 {
 		delete(d.counts, f.job.Position)
 	}
-	return true
+	return configuration, true
 }
 
 func (d *Dispatcher) publish(ctx context.Context, jobs []Job) error {
@@ -342,11 +372,21 @@ func (d *Dispatcher) reloadIfNeeded(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	previous, first := d.configs, d.index == nil
 	d.configs = make(map[string]*domain.Configuration, len(configs))
 	ptrs := make([]*domain.Configuration, 0, len(configs))
 	for i := range configs {
-		d.configs[configs[i].ID] = &configs[i]
+		id := configs[i].ID
+		d.configs[id] = &configs[i]
 		ptrs = append(ptrs, &configs[i])
+		if !first && previous[id] == nil {
+			d.since[id] = at // a catch-up reading older events must not notify it of them
+		}
+	}
+	for id := range d.since {
+		if d.configs[id] == nil {
+			delete(d.since, id)
+		}
 	}
 	for id, st := range d.states {
 		if d.configs[id] == nil && st.inFlight == 0 {
@@ -398,6 +438,9 @@ func (d *Dispatcher) safeCheckpoint() uint64 {
 			safe = min(safe, st.lagFrom-1)
 		}
 	}
+	if d.behind != 0 {
+		safe = min(safe, d.behind-1)
+	}
 	return safe
 }
 
@@ -445,6 +488,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-d.wake:
 		case <-tick.C:
 		}
+		if d.mu.Lock(); d.roomForAll() {
+			d.mu.Unlock()
+			if err := d.catchUpAll(ctx); err != nil && ctx.Err() == nil {
+				d.cfg.Logger.Error("read the log again for every configuration; retrying", "error", err)
+			}
+		} else {
+			d.mu.Unlock()
+		}
 		for _, id := range d.laggards() {
 			if err := d.catchUp(ctx, id); err != nil && ctx.Err() == nil {
 				d.cfg.Logger.Error("catch up a configuration that fell behind; retrying", "configuration", id, "error", err)
@@ -460,13 +511,31 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// laggards are the configurations that fell behind and have room in their window again.
+// hasRoom tells whether a configuration that fell behind may read the log again: its window
+// and the instance's notifications in flight are at most half full. Called with d.mu held.
+func (d *Dispatcher) hasRoom(st *configState) bool {
+	return st.inFlight <= d.cfg.Window/2 && len(d.pending) <= d.cfg.MaxInFlight/2
+}
+
+// roomForAll tells whether the dispatcher fell behind as a whole and may read the log again:
+// the notifications in flight are at most half MaxInFlight. Called with d.mu held.
+func (d *Dispatcher) roomForAll() bool {
+	return d.behind != 0 && len(d.pending) <= d.cfg.MaxInFlight/2
+}
+
+// live tells whether a catch-up reading position has reached what the dispatcher handles as
+// it comes (or, while it is behind as a whole, what catchUpAll reads). Called with d.mu held.
+func (d *Dispatcher) live(position uint64) bool {
+	return position > d.applied || (d.behind != 0 && position >= d.behind)
+}
+
+// laggards are the configurations that fell behind and have room again.
 func (d *Dispatcher) laggards() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []string
 	for id, st := range d.states {
-		if st.lagFrom != 0 && st.inFlight <= d.cfg.Window/2 {
+		if st.lagFrom != 0 && d.hasRoom(st) {
 			out = append(out, id)
 		}
 	}
@@ -510,7 +579,7 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		for _, r := range records {
-			if r.Position > d.applied {
+			if d.live(r.Position) {
 				st.lagFrom = 0
 				d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", r.Position)
 				return errLive
@@ -519,10 +588,13 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 				continue
 			}
 			e, err := domain.DecodeEventRecordedHeader(r.Data)
-			if err != nil || !c.Matches(e) || d.disabled[c.Kind] {
+			if err != nil || !c.Matches(e) || d.disabled[c.Kind] || r.Position < d.since[id] {
 				continue
 			}
 			st.lagFrom = r.Position // reading from here on, should the window fill
+			if len(d.pending) >= d.cfg.MaxInFlight {
+				return errWindowFull
+			}
 			job, ok, err := d.admit(ctx, r, e.ID, c, st)
 			if err != nil {
 				return err
@@ -534,6 +606,70 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 				jobs = append(jobs, job)
 				st.lagFrom = r.Position + 1
 			}
+		}
+		if last := records[len(records)-1].Position; last >= d.applied { // nothing more to read now
+			st.lagFrom = 0
+			d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", last)
+			return errLive
+		}
+		return nil
+	})
+	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) {
+		return nil
+	}
+	return err
+}
+
+// catchUpAll reads the log again from where the dispatcher fell behind as a whole, matching
+// every event against every configuration (except those catching up on their own), until
+// MaxInFlight is reached again or it has read what the dispatcher applied, where it is live.
+func (d *Dispatcher) catchUpAll(ctx context.Context) error {
+	d.mu.Lock()
+	from := d.behind
+	d.mu.Unlock()
+	if from == 0 {
+		return nil
+	}
+	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
+		var jobs []Job
+		defer func() {
+			if err := d.publish(ctx, jobs); err != nil {
+				d.cfg.Logger.Error("publish notifications while reading the log again", "error", err)
+				d.mu.Lock()
+				if d.behind == 0 || d.behind > jobs[0].Position {
+					d.behind = jobs[0].Position
+				}
+				d.mu.Unlock()
+			}
+		}()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, r := range records {
+			if r.Position < d.behind {
+				continue
+			}
+			if r.Position > d.applied {
+				d.behind = 0
+				d.cfg.Logger.Info("dispatch caught up", "position", r.Position)
+				return errLive
+			}
+			if r.Type == domain.EventRecordedType {
+				if len(d.pending) >= d.cfg.MaxInFlight {
+					d.behind = r.Position
+					return errWindowFull
+				}
+				var err error
+				if jobs, err = d.match(ctx, r, jobs); err != nil {
+					d.behind = r.Position
+					return err
+				}
+			}
+			d.behind = r.Position + 1
+		}
+		if d.behind > d.applied { // nothing more to read now
+			d.behind = 0
+			d.cfg.Logger.Info("dispatch caught up", "position", d.applied)
+			return errLive
 		}
 		return nil
 	})

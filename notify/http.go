@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// IdleConnsPerHost is how many idle connections to one receiver are kept for reuse.
+const IdleConnsPerHost = 64
+
 // HTTPClients are the clients HTTP senders post with: one that verifies the receiver's TLS
 // certificate and one for configurations with verify_tls off.
 type HTTPClients struct {
@@ -23,6 +26,9 @@ func NewHTTPClients(transport *http.Transport, timeout time.Duration) HTTPClient
 	if transport == nil {
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	// A busy receiver (one webhook sink for many configurations) keeps its connections
+	// between notifications instead of opening and closing one per send (Go keeps 2).
+	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, IdleConnsPerHost)
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
 	return HTTPClients{Verify: &http.Client{Transport: transport, Timeout: timeout}, Insecure: &http.Client{Transport: insecure, Timeout: timeout}}

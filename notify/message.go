@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 
 	"herald/domain"
@@ -50,10 +51,7 @@ var (
 // NewNotification prepares the delivery of e through c: its idempotency key, its link to the
 // UI (uiURL "" for none) and its title and text from c's templates or the defaults.
 func NewNotification(e domain.LogEvent, c domain.Configuration, uiURL string) (Notification, error) {
-	n := Notification{Event: e, Configuration: c, IdempotencyKey: IdempotencyKey(e.ID, c.ID), UIURL: uiURL}
-	if uiURL != "" {
-		n.EventURL = strings.TrimRight(uiURL, "/") + "/events/" + e.ID
-	}
+	n := newEventNotification(e, c, uiURL)
 	data := templateData(e, c, n.EventURL)
 	var err error
 	if n.Title, err = render(c.Templates.Title, defaultTitle, "title", data); err != nil {
@@ -64,6 +62,15 @@ func NewNotification(e domain.LogEvent, c domain.Configuration, uiURL string) (N
 		return Notification{}, err
 	}
 	return n, nil
+}
+
+// newEventNotification is a notification without title and text, for an EventSender.
+func newEventNotification(e domain.LogEvent, c domain.Configuration, uiURL string) Notification {
+	n := Notification{Event: e, Configuration: c, IdempotencyKey: IdempotencyKey(e.ID, c.ID), UIURL: uiURL}
+	if uiURL != "" {
+		n.EventURL = strings.TrimRight(uiURL, "/") + "/events/" + e.ID
+	}
+	return n
 }
 
 // IdempotencyKey is the same for every attempt of one (event, configuration) pair.
@@ -85,11 +92,38 @@ func templateData(e domain.LogEvent, c domain.Configuration, url string) Templat
 	return d
 }
 
+// parsed keeps the configurations' templates once parsed, by name and source.
+var parsed struct {
+	sync.Mutex
+	templates map[[2]string]*template.Template
+}
+
+func parseTemplate(name, src string) (*template.Template, error) {
+	key := [2]string{name, src}
+	parsed.Lock()
+	t, ok := parsed.templates[key]
+	parsed.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := domain.ParseMessageTemplate(name, src)
+	if err != nil {
+		return nil, err
+	}
+	parsed.Lock()
+	defer parsed.Unlock()
+	if parsed.templates == nil || len(parsed.templates) >= 1024 { // bound memory: start over
+		parsed.templates = map[[2]string]*template.Template{}
+	}
+	parsed.templates[key] = t
+	return t, nil
+}
+
 func render(src string, fallback *template.Template, name string, data TemplateData) (string, error) {
 	t := fallback
 	if src != "" {
 		var err error
-		if t, err = domain.ParseMessageTemplate(name, src); err != nil {
+		if t, err = parseTemplate(name, src); err != nil {
 			return "", &SendError{Err: fmt.Errorf("the configuration's %s template %w", name, err)}
 		}
 	}

@@ -41,6 +41,13 @@ type Sender interface {
 	Send(ctx context.Context, n Notification) (Receipt, error)
 }
 
+// EventSender is a Sender that sends the event itself (the webhook's JSON), not a message:
+// its notifications are not rendered from templates, and their Title and Text are empty.
+type EventSender interface {
+	Sender
+	SendsEvent()
+}
+
 // SendError is a failed delivery, saying whether trying again may help.
 type SendError struct {
 	Retryable  bool

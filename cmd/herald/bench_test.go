@@ -123,7 +123,7 @@ func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte) {
 		for range clients {
 			wg.Go(func() {
 				for body := range work {
-					postBatch(b, srv.URL, body)
+					postRecorded(b, srv.URL, "", body, 1000)
 				}
 			})
 		}
@@ -142,16 +142,23 @@ func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte) {
 	b.ReportMetric(float64(total*b.N)/elapsed.Seconds(), "events/s")
 }
 
-func postBatch(b *testing.B, url string, body []byte) {
-	resp, err := http.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+// postRecorded posts a ready recordEvents(JSON) request (with auth when set) and checks that
+// n events were recorded.
+func postRecorded(b *testing.B, url, auth string, body []byte, n int) {
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Error(err)
 		return
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"recorded":1000`)) {
-		b.Errorf("batch not recorded: %s %.300s", resp.Status, out)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(out, fmt.Appendf(nil, `"recorded":%d`, n)) {
+		b.Errorf("events not recorded: %s %.300s", resp.Status, out)
 	}
 }
 

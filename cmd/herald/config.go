@@ -94,6 +94,8 @@ type fileConfig struct {
 		SendTimeout   string `yaml:"send_timeout" flag:"notify-send-timeout"`
 		RateLimits    string `yaml:"rate_limits" flag:"notify-rate-limits"`
 		Window        int    `yaml:"window" flag:"notify-window"`
+		MaxInFlight   int    `yaml:"max_in_flight" flag:"notify-max-in-flight"`
+		Concurrency   int    `yaml:"concurrency" flag:"notify-concurrency"`
 		Shards        int    `yaml:"shards" flag:"notify-shards"`
 	} `yaml:"delivery"`
 	Auth struct {

@@ -31,8 +31,8 @@ type receivedRequest struct {
 }
 
 // behaviour per path: /ok answers 200; /flaky 503 to its first 3 requests; /bad 400;
-// /limited 429 with Retry-After: 1 to its first request.
-func newReceiver(t *testing.T) *receiver {
+// /limited 429 with Retry-After: 1 to its first request; /slow... answers 200 after 10 ms.
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{requests: map[string][]receivedRequest{}, calls: map[string]int{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -41,6 +41,9 @@ func newReceiver(t *testing.T) *receiver {
 		n := r.calls[req.URL.Path]
 		r.mu.Unlock()
 		status := http.StatusOK
+		if strings.HasPrefix(req.URL.Path, "/slow") {
+			time.Sleep(10 * time.Millisecond)
+		}
 		switch {
 		case req.URL.Path == "/flaky" && n <= 3:
 			status = http.StatusServiceUnavailable
@@ -132,6 +135,66 @@ func recordAliceEvents(app *testApp, prefix string, n int) []string {
 	}
 	app.mustGQL(adminAuth(), recordEventsOp, map[string]any{"in": events})
 	return ids
+}
+
+// Receivers slower than events come: each configuration's window fills and it falls behind,
+// the notifications in flight reach --notify-max-in-flight and dispatch falls behind as a
+// whole; both read the log again as receivers drain. Every notification arrives once.
+func TestDelivery_fallingBehindLosesNothingAndSendsNothingTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		window, maxInFlight int
+		says                string
+	}{
+		{"configuration window", 4, 10_000, "configuration falls behind"},
+		{"max in flight", 1000, 6, "dispatch waits"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := deliveryServeConfig(t.TempDir())
+			cfg.Notify.Window, cfg.Notify.MaxInFlight, cfg.Notify.Concurrency = tc.window, tc.maxInFlight, 2
+			checkSlowReceivers(t, cfg, tc.says)
+		})
+	}
+}
+
+func checkSlowReceivers(t *testing.T, cfg serveConfig, says string) {
+	rcv := newReceiver(t)
+	app := startTestAppConfig(t, cfg)
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	paths := []string{"/slow-a", "/slow-b", "/slow-c"}
+	ids := map[string]string{}
+	for _, p := range paths {
+		ids[p] = createWebhook(app, adminAuth(), p[1:], rcv.srv.URL+p)
+	}
+	const n = 40
+	var events []string
+	for batch := range 4 {
+		events = append(events, recordAliceEvents(app, fmt.Sprintf("burst%d", batch), n/4)...)
+	}
+	waitFor(t, "every notification delivered", 60*time.Second, func() bool {
+		for _, p := range paths {
+			if deliveriesOf(app, ids[p])["DELIVERED"] != n {
+				return false
+			}
+		}
+		return true
+	})
+	for _, p := range paths {
+		got := map[string]int{}
+		for _, r := range rcv.received(p) {
+			got[r.eventID]++
+		}
+		for _, e := range events {
+			if got[e] != 1 {
+				t.Errorf("%s received event %s %d times, want once", p, e, got[e])
+			}
+		}
+	}
+	for _, want := range []string{says, "caught up"} {
+		if !strings.Contains(app.logs.String(), want) {
+			t.Errorf("the logs do not say %q", want)
+		}
+	}
 }
 
 func TestDelivery_retriesPoisonRetryAfterLedgerAndRestart(t *testing.T) {

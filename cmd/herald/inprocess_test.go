@@ -49,7 +49,7 @@ func (b *syncBuffer) String() string {
 // testApp is one herald wired by newApp, with every log line (debug level) and every GraphQL
 // response body kept for inspection.
 type testApp struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	dataDir string
 	logs    *syncBuffer
@@ -75,11 +75,17 @@ func startTestApp(t *testing.T, dataDir, secretKey string) *testApp {
 }
 
 // startTestAppConfig is startTestApp with a configuration of the test's own.
-func startTestAppConfig(t *testing.T, cfg serveConfig) *testApp {
+func startTestAppConfig(t testing.TB, cfg serveConfig) *testApp {
+	t.Helper()
+	return startTestAppLogging(t, cfg, slog.LevelDebug)
+}
+
+// startTestAppLogging is startTestAppConfig keeping log lines from level up.
+func startTestAppLogging(t testing.TB, cfg serveConfig, level slog.Level) *testApp {
 	t.Helper()
 	dataDir := cfg.DataDir
 	logs := &syncBuffer{}
-	a, err := newApp(cfg, debugLogger(logs))
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatalf("newApp: %v\nlogs:\n%s", err, logs)
 	}

@@ -21,6 +21,8 @@ type notifyFlags struct {
 	SendTimeout   time.Duration
 	RateLimits    string
 	Window        int
+	MaxInFlight   int
+	Concurrency   int
 	Shards        int
 	OutboundAllow string
 	OutboundDeny  string
@@ -45,6 +47,8 @@ func (n *notifyFlags) add(f *pflag.FlagSet) {
 	f.DurationVar(&n.SendTimeout, "notify-send-timeout", 30*time.Second, "how long one send may take")
 	f.StringVar(&n.RateLimits, "notify-rate-limits", defaultRateLimits, "notifications per second per configuration, by kind (0: no limit)")
 	f.IntVar(&n.Window, "notify-window", 1000, "notifications in flight per configuration; beyond, a configuration catches up from the log on its own")
+	f.IntVar(&n.MaxInFlight, "notify-max-in-flight", 10_000, "notifications in flight over all configurations; beyond, configurations catch up from the log on their own")
+	f.IntVar(&n.Concurrency, "notify-concurrency", notify.DefaultConcurrency, "sends under way at once (connections to receivers), over all configurations")
 	f.IntVar(&n.Shards, "notify-shards", 16, "Redis Streams per kind, by configuration (with --redis-url)")
 	f.StringVar(&n.OutboundAllow, "outbound-allow", "", "networks notifications may reach even when denied (CIDRs, IPs, or loopback, link-local, metadata, private)")
 	f.StringVar(&n.OutboundDeny, "outbound-deny", "loopback,link-local,metadata", "networks notifications may not reach (CIDRs, IPs, or loopback, link-local, metadata, private)")
@@ -55,6 +59,20 @@ func (n *notifyFlags) add(f *pflag.FlagSet) {
 	f.BoolVar(&n.WebhookVerify, "webhook-ssl-verify", true, "verify the TLS certificate of the event-log webhooks")
 	f.StringVar(&n.GeneralURL, "webhook-general-url", "", "the general webhook (<notification_type> and <userId> are filled in)")
 	f.StringVar(&n.EventUpdateURL, "webhook-event-update-url", "", "the event_update webhook; the general one when empty")
+}
+
+// checkSizes refuses a negative window, limit, concurrency or shard count (0 keeps the
+// default).
+func (n notifyFlags) checkSizes() error {
+	for _, f := range []struct {
+		flag  string
+		value int
+	}{{"--notify-window", n.Window}, {"--notify-max-in-flight", n.MaxInFlight}, {"--notify-concurrency", n.Concurrency}, {"--notify-shards", n.Shards}} {
+		if f.value < 0 {
+			return fmt.Errorf("%s is %d: it must be at least 1 (or 0 for the default)", f.flag, f.value)
+		}
+	}
+	return nil
 }
 
 // retry is the retry policy the flags describe.

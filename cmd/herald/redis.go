@@ -90,8 +90,9 @@ type views struct {
 	close          func()
 	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
 	dispatchCheckpoint notify.CheckpointStore
-	// streams opens the router's Redis Streams; nil: the in-process pub/sub.
-	streams func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error)
+	// streams opens the router's Redis Streams with a connection for each of its
+	// subscriptions; nil: the in-process pub/sub.
+	streams func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, error)
 }
 
 type leased struct {
@@ -127,7 +128,7 @@ func openViews(ctx context.Context, r redisFlags) (views, error) {
 		close:          func() { _ = client.Close() },
 
 		dispatchCheckpoint: checkpoint,
-		streams:            redisStreams(client, r.Prefix, 6*16+8),
+		streams:            redisStreams(client, r.Prefix),
 	}
 	claims := map[string]projections.FenceClaimer{
 		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
@@ -160,10 +161,10 @@ func firstError(errs ...error) error {
 // joins one consumer group, so each notification is handled by one of them.
 // The streams get their own connections: each subscription blocks one in XREADGROUP, and
 // sharing the views' pool would starve the leases' renewals.
-func redisStreams(views *goredis.Client, prefix string, conns int) func(watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
-	return func(logger watermill.LoggerAdapter) (message.Publisher, message.Subscriber, error) {
+func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAdapter, int) (message.Publisher, message.Subscriber, error) {
+	return func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, error) {
 		opts := *views.Options()
-		opts.PoolSize = conns
+		opts.PoolSize = subscriptions + 8 // and a few for publishing and acknowledging
 		client := goredis.NewClient(&opts)
 		pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client, Marshaller: redisstream.DefaultMarshallerUnmarshaller{}}, logger)
 		if err != nil {

@@ -53,6 +53,9 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if err != nil {
 		return out, err
 	}
+	if err := cfg.Notify.checkSizes(); err != nil {
+		return out, err
+	}
 	limits, err := cfg.Notify.rateLimits()
 	if err != nil {
 		return out, err
@@ -80,7 +83,8 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	out.deliverer, err = notify.NewDeliverer(notify.DelivererConfig{
 		Senders: senders, Configurations: v.configurations, Ledger: ledger, System: system, UIURL: cfg.UIURL,
 		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
-		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Logger: a.logger, Metrics: metrics, Now: now,
+		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Concurrency: cfg.Notify.Concurrency,
+		Logger: a.logger, Metrics: metrics, Now: now,
 	})
 	if err != nil {
 		return out, err
@@ -113,6 +117,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	dispatcher, err := notify.NewDispatcher(notify.DispatcherConfig{
 		Log: a.store, Configurations: v.configurations, WaitConfigurations: configRunner.WaitFor, Ledger: ledger,
 		Publisher: router, Checkpoints: checkpoints, System: system, Window: cfg.Notify.Window,
+		MaxInFlight:    cfg.Notify.MaxInFlight,
 		RedeliverAfter: retry.MaxElapsed + 2*cfg.Notify.SendTimeout + time.Minute,
 		Sweep:          time.Duration(max(cfg.NotificationsCycle, 1)) * time.Second,
 		Logger:         a.logger, Metrics: metrics,
@@ -150,7 +155,8 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, error) {
 	logger := watermill.NewSlogLoggerWithLevelMapping(a.logger.With("component", "pubsub"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	if v.streams != nil {
-		pub, sub, err := v.streams(logger)
+		// one subscription per kind and shard, and the poison queue's
+		pub, sub, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("redis streams: %w", err)
 		}

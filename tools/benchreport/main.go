@@ -45,6 +45,12 @@ var targets = []target{
 	{"./adapters/views/redis", "BenchmarkRebuild", "events/s", "rebuild of the Redis view, 1M events (Reset + apply)", 30_000, true, "1x"},
 	{"./adapters/views/redis", "BenchmarkPage", "p50-ms", "`events` query p50, page of 100, 1M events (Redis)", 15, false, "1x"},
 	{"./adapters/views/redis", "BenchmarkPage", "p99-ms", "`events` query p99, page of 100, 1M events (Redis)", 15, false, "1x"},
+	{"./cmd/herald", "BenchmarkDelivery", "p50-ms", "event sent to GraphQL -> webhook received, p50 at 1,000 events/s (bounds recorded -> received)", 5, false, "1x"},
+	{"./cmd/herald", "BenchmarkDelivery", "p99-ms", "event sent to GraphQL -> webhook received, p99 at 1,000 events/s (bounds recorded -> received)", 25, false, "1x"},
+	{"./cmd/herald", "BenchmarkDelivery", "notifications/s", "fan-out to a local webhook sink: 100 configurations x 1,000 events, embedded", 20_000, true, "1x"},
+	{"./notify", "BenchmarkDispatch", "cost-ratio", "dispatch cost per event with 10,000 configurations / with 10", 2, false, "1x"},
+	{"./notify", "BenchmarkDispatch", "ns/event@10", "dispatch cost per event, 10 configurations (for comparison)", 0, true, "1x"},
+	{"./notify", "BenchmarkDispatch", "ns/event@10000", "dispatch cost per event, 10,000 configurations (for comparison)", 0, true, "1x"},
 }
 
 func main() {

@@ -129,7 +129,7 @@ func decodeRecord(pos uint64, b []byte) (domain.Record, error) {
 		return domain.Record{}, fmt.Errorf("record %d version %d: %w", pos, b[0], errBadVersion)
 	}
 	b = b[1:]
-	bad := fmt.Errorf("record %d: %w", pos, errCorrupt)
+	corrupt := func() error { return fmt.Errorf("record %d: %w", pos, errCorrupt) }
 	str := func() (string, bool) {
 		n, size := binary.Uvarint(b)
 		if size <= 0 || uint64(len(b)-size) < n {
@@ -142,19 +142,19 @@ func decodeRecord(pos uint64, b []byte) (domain.Record, error) {
 	r := domain.Record{Position: pos}
 	var ok bool
 	if r.Stream, ok = str(); !ok {
-		return domain.Record{}, bad
+		return domain.Record{}, corrupt()
 	}
 	rev, size := binary.Uvarint(b)
 	if size <= 0 {
-		return domain.Record{}, bad
+		return domain.Record{}, corrupt()
 	}
 	r.Revision, b = rev, b[size:]
 	if r.Type, ok = str(); !ok {
-		return domain.Record{}, bad
+		return domain.Record{}, corrupt()
 	}
 	at, size := binary.Varint(b)
 	if size <= 0 {
-		return domain.Record{}, bad
+		return domain.Record{}, corrupt()
 	}
 	r.Time, b = time.Unix(0, at).UTC(), b[size:]
 	if len(b) > 0 {

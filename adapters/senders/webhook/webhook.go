@@ -29,6 +29,9 @@ type Sender struct {
 // New builds a sender.
 func New(clients notify.HTTPClients) *Sender { return &Sender{clients: clients} }
 
+// SendsEvent marks the webhook as a notify.EventSender: it posts the event, not a message.
+func (s *Sender) SendsEvent() {}
+
 // payload is the JSON a webhook receives.
 type payload struct {
 	ID        string          `json:"id"`
