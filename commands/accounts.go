@@ -54,7 +54,7 @@ func appendAccountFacts(ctx context.Context, store EventStore, a domain.Account,
 
 // userNameStream reserves a user name across accounts: users sign in with their name alone,
 // so a name belongs to one account at most. Appending with "no stream" makes the claim atomic.
-func userNameStream(user string) string { return "username-" + user }
+func userNameStream(user string) string { return domain.UserNameStreamPrefix + user }
 
 const userNameClaimedType = "UserNameClaimed"
 

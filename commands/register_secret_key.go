@@ -14,7 +14,7 @@ import (
 var ErrWrongSecretKey = errors.New("wrong secret key")
 
 const (
-	secretKeyStream         = "herald-secretkey"
+	secretKeyStream         = domain.HeraldStreamPrefix + "secretkey"
 	secretKeyRegisteredType = "SecretKeyRegistered"
 )
 

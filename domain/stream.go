@@ -23,6 +23,21 @@ var (
 	ErrEventNotFound = errors.New("event not found")
 )
 
+// StreamPrefixes are the prefixes of every stream herald writes. A store shared with other
+// applications (KurrentDB) follows only these.
+func StreamPrefixes() []string {
+	return []string{
+		AccountStreamPrefix, ConfigurationStreamPrefix, DeliveryStreamPrefix, EndpointStreamPrefix,
+		LogEventStreamPrefix, EventLogStreamPrefix, UserNameStreamPrefix, HeraldStreamPrefix,
+	}
+}
+
+// UserNameStreamPrefix starts the streams that reserve user names across accounts.
+const UserNameStreamPrefix = "username-"
+
+// HeraldStreamPrefix starts herald's own streams (the secret key's registration).
+const HeraldStreamPrefix = "herald-"
+
 // StreamDeletedType is the type of the record a store writes to the global log when a stream
 // is deleted, so that projections following the log learn of the deletion. Its Stream is the
 // deleted stream and it carries no data. (KurrentDB writes the same "$streamDeleted" record.)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"herald/adapters/eventstore/embedded"
 	"herald/adapters/kafka"
 	"herald/graph"
 	"herald/projections"
@@ -22,7 +20,7 @@ import (
 // and only here.
 type app struct {
 	logger   *slog.Logger
-	store    *embedded.Store
+	store    eventStore
 	runners  []*projections.Runner
 	dispatch *projections.Runner // nil when notifications are off
 	handler  http.Handler
@@ -41,9 +39,9 @@ func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := newMetrics(registry)
 
-	store, err := embedded.Open(cfg.DataDir, embedded.Options{Logger: logger})
+	store, err := openEventStore(cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("open event store in %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
 	a := &app{logger: logger, store: store, registry: registry}
 	a.background, a.stop = context.WithCancel(context.Background())

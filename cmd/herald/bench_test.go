@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"herald/adapters/eventstore/embedded"
+	"herald/adapters/eventstore/kurrentdb/standin"
 	"herald/adapters/views/memory"
 	"herald/commands"
 	"herald/domain"
@@ -89,12 +90,30 @@ func producerBatch(events []domain.LogEvent) []byte {
 // with recordEventsJSON (the producer form, as one string); "typed" with recordEvents (one
 // GraphQL input object per event, which gqlgen decodes and validates field by field).
 func BenchmarkIngestGraphQL(b *testing.B) {
-	b.Run("JSON", func(b *testing.B) { benchmarkIngest(b, producerBatch) })
-	b.Run("typed", func(b *testing.B) { benchmarkIngest(b, graphqlBatch) })
+	b.Run("JSON", func(b *testing.B) { benchmarkIngest(b, producerBatch, 200_000, embeddedStore) })
+	b.Run("typed", func(b *testing.B) { benchmarkIngest(b, graphqlBatch, 200_000, embeddedStore) })
 }
 
-func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte) {
-	const total, batch, clients = 200_000, 1000, 8
+// BenchmarkIngestKurrentDB is BenchmarkIngestGraphQL/JSON with the event log in KurrentDB: the
+// in-process stand-in of its gRPC protocol (adapters/eventstore/kurrentdb/standin), not a
+// real server. It measures herald's adapter and the official client (one append per event
+// stream, 64 at once), and the stand-in's own cost on the same two cores.
+func BenchmarkIngestKurrentDB(b *testing.B) {
+	benchmarkIngest(b, producerBatch, 50_000, func(b *testing.B, cfg *serveConfig) {
+		s, err := standin.StartWith(standin.Options{StatsEvery: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(s.Close)
+		cfg.EventStore.URL = s.URL()
+	})
+}
+
+// embeddedStore leaves the configuration on the embedded store.
+func embeddedStore(*testing.B, *serveConfig) {}
+
+func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte, total int, store func(*testing.B, *serveConfig)) {
+	const batch, clients = 1000, 8
 	r := rand.New(rand.NewPCG(1, 2))
 	base := time.Now().Add(-3 * time.Hour)
 	bodies := make([][]byte, 0, total/batch)
@@ -109,7 +128,9 @@ func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte) {
 	var elapsed time.Duration
 	for range b.N {
 		b.StopTimer()
-		a, err := newApp(serveConfig{DataDir: b.TempDir()}, slog.New(slog.DiscardHandler))
+		cfg := serveConfig{DataDir: b.TempDir()}
+		store(b, &cfg)
+		a, err := newApp(cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -32,6 +32,11 @@ type fileConfig struct {
 	} `yaml:"notifications"`
 	Store struct {
 		DataDir string `yaml:"data_dir" flag:"data-dir"`
+		// KurrentDB instead of the embedded store.
+		EventStoreURL      string `yaml:"eventstore_url" flag:"eventstore-url"`
+		EventStoreUsername string `yaml:"eventstore_username" flag:"eventstore-username"`
+		EventStorePassword string `yaml:"eventstore_password" flag:"eventstore-password"`
+		EventStoreTLSCA    string `yaml:"eventstore_tls_ca" flag:"eventstore-tls-ca"`
 	} `yaml:"store"`
 	Log struct {
 		Format string `yaml:"format" flag:"log-format"`

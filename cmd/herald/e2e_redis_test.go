@@ -44,25 +44,31 @@ func TestE2E_redisViewSurvivesSIGKILLMidApply(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var got []string
+	got := s.eventIDs()
+	sort.Sort(sort.Reverse(sort.StringSlice(want))) // ids grow with the timestamps: newest first
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("the view after the SIGKILL differs from the log: %d events, first %v", len(got), got[:min(5, len(got))])
+	}
+}
+
+// eventIDs pages through the whole event log, newest first.
+func (s *server) eventIDs() []string {
+	s.t.Helper()
+	var ids []string
 	after := any(nil)
 	for {
 		data, errs := s.graphql(`query($after: String) { events(first: 1000, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }`, map[string]any{"after": after})
 		if len(errs) > 0 {
-			t.Fatal(errs)
+			s.t.Fatal(errs)
 		}
 		events := data["events"].(map[string]any)
 		for _, n := range events["nodes"].([]any) {
-			got = append(got, n.(map[string]any)["id"].(string))
+			ids = append(ids, n.(map[string]any)["id"].(string))
 		}
 		page := events["pageInfo"].(map[string]any)
 		if page["hasNextPage"] != true {
-			break
+			return ids
 		}
 		after = page["endCursor"]
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(want))) // ids grow with the timestamps: newest first
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("the view after the SIGKILL differs from the log: %d events, first %v", len(got), got[:min(5, len(got))])
 	}
 }

@@ -52,7 +52,7 @@ upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newEventCommand(), newNotificationsCommand(), newAccountCommand(), newProjectionsCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newEventCommand(), newNotificationsCommand(), newAccountCommand(), newProjectionsCommand(), newHealthCommand(), newVersionCommand())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
 	return root
 }

@@ -91,8 +91,9 @@ type views struct {
 	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
 	dispatchCheckpoint notify.CheckpointStore
 	// streams opens the router's Redis Streams with a connection for each of its
-	// subscriptions; nil: the in-process pub/sub.
-	streams func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, error)
+	// subscriptions; nil: the in-process pub/sub. heartbeat must run as long as the
+	// subscriber does.
+	streams func(logger watermill.LoggerAdapter, subscriptions int) (pub message.Publisher, sub message.Subscriber, heartbeat func(context.Context), err error)
 }
 
 type leased struct {
@@ -161,26 +162,57 @@ func firstError(errs ...error) error {
 // joins one consumer group, so each notification is handled by one of them.
 // The streams get their own connections: each subscription blocks one in XREADGROUP, and
 // sharing the views' pool would starve the leases' renewals.
-func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAdapter, int) (message.Publisher, message.Subscriber, error) {
-	return func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, error) {
+//
+// A notification stays pending with the instance that read it while it is retried, which may
+// last --notify-max-retry-time; another instance takes it over only when that instance is
+// dead, which its heartbeat key tells (it expires aliveTTL after the instance stopped).
+func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAdapter, int) (message.Publisher, message.Subscriber, func(context.Context), error) {
+	return func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, func(context.Context), error) {
 		opts := *views.Options()
-		opts.PoolSize = subscriptions + 8 // and a few for publishing and acknowledging
+		opts.PoolSize = subscriptions + 8 // and a few for publishing, acknowledging and the heartbeat
 		client := goredis.NewClient(&opts)
 		pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client, Marshaller: redisstream.DefaultMarshallerUnmarshaller{}}, logger)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		host, _ := os.Hostname()
+		consumer := fmt.Sprintf("%s-%d", host, os.Getpid())
+		alive := func(name string) string { return prefix + "notifications:alive:" + name }
 		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 			Client: client, Unmarshaller: redisstream.DefaultMarshallerUnmarshaller{},
-			ConsumerGroup: prefix + "notifications", Consumer: fmt.Sprintf("%s-%d", host, os.Getpid()),
+			ConsumerGroup: prefix + "notifications", Consumer: consumer,
+			ClaimInterval: time.Second, MaxIdleTime: aliveTTL,
+			ShouldClaimPendingMessage: func(p goredis.XPendingExt) bool {
+				if p.Consumer == consumer {
+					return false
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				n, err := client.Exists(ctx, alive(p.Consumer)).Result()
+				return err == nil && n == 0
+			},
 		}, logger)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return topicPrefixed{pub, prefix}, topicPrefixedSub{sub, prefix}, nil
+		heartbeat := func(ctx context.Context) {
+			for {
+				if err := client.Set(ctx, alive(consumer), time.Now().UTC().Format(time.RFC3339), aliveTTL).Err(); err != nil && ctx.Err() == nil {
+					logger.Error("notification router heartbeat", err, nil)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(aliveTTL / 3):
+				}
+			}
+		}
+		return topicPrefixed{pub, prefix}, topicPrefixedSub{sub, prefix}, heartbeat, nil
 	}
 }
+
+// aliveTTL is how long after an instance stopped another takes its pending notifications over.
+const aliveTTL = 3 * time.Second
 
 // topicPrefixed keeps the router's streams under the views' prefix.
 type topicPrefixed struct {

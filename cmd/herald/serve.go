@@ -17,16 +17,17 @@ import (
 
 // serveConfig is what `herald serve` is told through flags and HERALD_* variables.
 type serveConfig struct {
-	Listen    string
-	Port      int
-	DataDir   string
-	LogFormat string
-	LogLevel  string
-	Retention retention
-	Kafka     kafkaFlags
-	Redis     redisFlags
-	Auth      authFlags
-	Notify    notifyFlags
+	Listen     string
+	Port       int
+	DataDir    string
+	LogFormat  string
+	LogLevel   string
+	Retention  retention
+	Kafka      kafkaFlags
+	Redis      redisFlags
+	EventStore eventStoreFlags
+	Auth       authFlags
+	Notify     notifyFlags
 
 	ConfigFile string
 	// The notifications section of herald.yaml, with the meaning it has in the product herald
@@ -73,6 +74,7 @@ events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).`,
 	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h); 0 keeps them forever")
 	cfg.Kafka.add(f)
 	cfg.Redis.add(f)
+	cfg.EventStore.add(f)
 	cfg.Auth.add(f)
 	cfg.Notify.add(f)
 	f.StringVar(&cfg.ConfigFile, "config", "", "herald.yaml to read settings from; flags and HERALD_* variables override it")
@@ -117,6 +119,11 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 	}
 	if cfg.Kafka.enabled() {
 		if _, err := cfg.Kafka.config(); err != nil {
+			return err
+		}
+	}
+	if cfg.EventStore.enabled() {
+		if err := cfg.EventStore.check(); err != nil {
 			return err
 		}
 	}

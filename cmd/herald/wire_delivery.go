@@ -156,10 +156,11 @@ func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subsc
 	logger := watermill.NewSlogLoggerWithLevelMapping(a.logger.With("component", "pubsub"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	if v.streams != nil {
 		// one subscription per kind and shard, and the poison queue's
-		pub, sub, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
+		pub, sub, heartbeat, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("redis streams: %w", err)
 		}
+		a.jobs = append(a.jobs, heartbeat)
 		return pub, sub, cfg.Notify.Shards, nil
 	}
 	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, logger)

@@ -35,6 +35,7 @@ var targets = []target{
 	{"./cmd/herald", "BenchmarkIngestKafka", "events/s", "durable ingest from Kafka (4 partitions) to the log and the view, embedded", 100_000, true, "1x"},
 	{"./cmd/herald", "BenchmarkIngestKafka", "ratio", "Kafka ingest rate / kafka-go's raw consume rate, same broker, same run", 0.5, true, "1x"},
 	{"./cmd/herald", "BenchmarkIngestKafka", "raw-events/s", "kafka-go's raw consume rate, consumer group, same broker (for comparison)", 0, true, "1x"},
+	{"./cmd/herald", "BenchmarkIngestKurrentDB", "events/s", "durable ingest, GraphQL batches of 1,000, log in KurrentDB: the in-process stand-in, NOT a real server (adapter + client + stand-in on the same cores)", 0, true, "1x"},
 	{"./adapters/eventstore/embedded", "BenchmarkAppendMany", "events/s", "embedded store alone, AppendMany of 1,000 (for comparison)", 100_000, true, "3x"},
 	{"./cmd/herald", "BenchmarkRebuild", "events/s", "rebuild views from the log, 1M events", 250_000, true, "1x"},
 	{"./cmd/herald", "BenchmarkRebuild", "rss-bytes/event", "resident memory, embedded, 1M events", 300, false, "1x"},
