@@ -35,6 +35,13 @@ func server(t *testing.T) (url string, stand *standin.Server) {
 	return s.URL(), s
 }
 
+func serverName() string {
+	if os.Getenv("HERALD_TEST_KURRENTDB_URL") != "" {
+		return "kurrentdb-server"
+	}
+	return "standin"
+}
+
 func open(t *testing.T, url string) *kurrentdb.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -58,7 +65,11 @@ func TestStore(t *testing.T) {
 			return open(t, url)
 		},
 	}
-	eventstoretest.TestStore(t, features, func(t *testing.T) eventstoretest.Store { return open(t, url) })
+	// The subtests carry the server's kind in their names: TestStore/standin/... or
+	// TestStore/kurrentdb-server/...
+	t.Run(serverName(), func(t *testing.T) {
+		eventstoretest.TestStore(t, features, func(t *testing.T) eventstoretest.Store { return open(t, url) })
+	})
 }
 
 // A subscription that drops (KurrentDB restarted, a leader change) is taken up again from the
