@@ -37,12 +37,12 @@ func (l *Ledger) Record(ctx context.Context, d domain.Delivery) (uint64, error) 
 		return 0, err
 	}
 	expect := domain.NoStream()
-	for {
+	for attempt := 1; ; attempt++ {
 		res, err := l.store.Append(ctx, d.Stream(), expect, fact)
 		if err == nil {
 			return res.Position, nil
 		}
-		if !errors.Is(err, domain.ErrConcurrency) {
+		if !errors.Is(err, domain.ErrConcurrency) || attempt == maxLedgerAttempts {
 			return 0, fmt.Errorf("record %s of event %s to configuration %s: %w", d.Status, d.EventID, d.ConfigurationID, err)
 		}
 		records, err := l.store.ReadStream(ctx, d.Stream())
@@ -59,6 +59,10 @@ func (l *Ledger) Record(ctx context.Context, d domain.Delivery) (uint64, error) 
 		expect = domain.Exact(records[len(records)-1].Revision)
 	}
 }
+
+// maxLedgerAttempts bounds the appends of one outcome that find the pair's stream moved (by
+// other instances recording it at the same moment).
+const maxLedgerAttempts = 5
 
 // Outcome returns what the ledger holds for a pair: its delivery when there is one,
 // otherwise its last failure; ok is false when the pair was never settled.

@@ -131,13 +131,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %v", errTransient, err)
 	}
-	select {
-	case d.turns <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", errTransient, ctx.Err())
-	}
-	receipt, took, err := d.send(ctx, n)
-	<-d.turns
+	receipt, took, err := d.sendInTurn(ctx, n)
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Status != 0 {
@@ -156,6 +150,18 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	}
 	d.cfg.Logger.Debug("delivered", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "status", receipt.Status, "took", took, "correlation_id", middleware.MessageCorrelationID(msg))
 	return nil, nil
+}
+
+// sendInTurn waits for one of the Concurrency turns, sends, and gives the turn back (also
+// when a sender panics: the router recovers from panics, and a lost turn would never return).
+func (d *Deliverer) sendInTurn(ctx context.Context, n Notification) (Receipt, time.Duration, error) {
+	select {
+	case d.turns <- struct{}{}:
+	case <-ctx.Done():
+		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, ctx.Err())
+	}
+	defer func() { <-d.turns }()
+	return d.send(ctx, n)
 }
 
 // send sends with the send timeout and reports the metrics.

@@ -102,6 +102,8 @@ type Dispatcher struct {
 	states      map[string]*configState
 	since       map[string]uint64    // configuration -> first position it is notified of (added after start)
 	behind      uint64               // 0: live; else every configuration reads the log again from here
+	active      bool                 // between Resume and Suspend: this instance dispatches
+	epoch       uint64               // moves at Resume and Suspend; a catch-up of an older one stops
 	pending     map[string]*inFlight // by the pair's ledger stream
 	positions   positionHeap
 	counts      map[uint64]int // jobs without an outcome, by event position
@@ -149,9 +151,17 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 // Name implements projections.Projection.
 func (d *Dispatcher) Name() string { return DispatcherName }
 
-// Checkpoint implements projections.Projection; the runner calls it before it (re)subscribes,
-// so everything up to the log's head may already have outcomes.
+// Checkpoint implements projections.Projection: the position up to which every notification
+// has an outcome, as last saved (by this instance or another).
 func (d *Dispatcher) Checkpoint(ctx context.Context) (uint64, error) {
+	return d.cfg.Checkpoints.Load(ctx)
+}
+
+// Resume implements projections.Resumer: the runner is about to read the log from the
+// checkpoint, so everything up to the log's head may already have outcomes, and the
+// dispatcher is live for every configuration from there (no catch-up starts before the
+// checkpoint, safeCheckpoint).
+func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	cp, err := d.cfg.Checkpoints.Load(ctx)
 	if err != nil {
 		return 0, err
@@ -162,16 +172,32 @@ func (d *Dispatcher) Checkpoint(ctx context.Context) (uint64, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.epoch++
+	d.active = true
 	d.replayUntil = head
 	d.applied = cp
 	d.reloadAt, d.needReload = cp, true
-	// The log is read again from cp, which no catch-up is before (safeCheckpoint): the
-	// dispatcher is live for every configuration from there.
 	d.behind = 0
 	for _, st := range d.states {
 		st.lagFrom = 0
 	}
+	// Whoever saved cp saw an outcome for every notification of the events up to it (another
+	// instance, while this one had lost the lease): their outcomes will not be read again.
+	for stream, f := range d.pending {
+		if f.job.Position <= cp {
+			d.release(stream)
+		}
+	}
 	return cp, nil
+}
+
+// Suspend implements projections.Resumer: the runner stopped applying (an error, the lease
+// lost). Catch-ups stop, and nothing is redelivered or saved until Resume.
+func (d *Dispatcher) Suspend() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.epoch++
+	d.active = false
 }
 
 // Reset implements projections.Projection. The dispatcher is not rebuilt: that would send
@@ -184,27 +210,28 @@ func (d *Dispatcher) Reset(context.Context) error {
 func (d *Dispatcher) Apply(ctx context.Context, records []domain.Record) error {
 	var jobs []Job
 	d.mu.Lock()
+	epoch := d.epoch
 	for _, r := range records {
+		var err error
 		switch {
 		case domain.IsDeliveryFact(r.Type):
 			d.settle(r)
 		case r.Type == domain.EventRecordedType:
-			if err := d.reloadIfNeeded(ctx); err != nil {
-				d.mu.Unlock()
-				return err
-			}
-			var err error
-			if jobs, err = d.dispatch(ctx, r, jobs); err != nil {
-				d.mu.Unlock()
-				return err
+			if err = d.reloadIfNeeded(ctx); err == nil {
+				jobs, err = d.dispatch(ctx, r, jobs)
 			}
 		case strings.HasPrefix(r.Stream, domain.ConfigurationStreamPrefix), strings.HasPrefix(r.Stream, domain.EndpointStreamPrefix):
 			d.reloadAt, d.needReload = r.Position, true
 		}
+		if err != nil {
+			d.unpublished(jobs, nil, epoch)
+			d.mu.Unlock()
+			return err
+		}
 		d.applied = r.Position
 	}
 	d.mu.Unlock()
-	if err := d.publish(ctx, jobs); err != nil {
+	if err := d.publish(ctx, jobs, nil, epoch); err != nil {
 		return err
 	}
 	return d.saveCheckpoint(ctx, false)
@@ -236,8 +263,8 @@ func (d *Dispatcher) match(ctx context.Context, r domain.Record, jobs []Job) ([]
 	}
 	d.matches = d.index.match(e, d.matches[:0])
 	for _, c := range d.matches {
-		if d.disabled[c.Kind] || r.Position < d.since[c.ID] {
-			continue
+		if d.disabled[c.Kind] || r.Position < d.since[c.ID] || (r.Position <= d.replayUntil && r.Time.Before(c.CreatedAt)) {
+			continue // disabled, or the event came before the configuration
 		}
 		st := d.state(c.ID)
 		if st.lagFrom != 0 && r.Position >= st.lagFrom {
@@ -296,11 +323,26 @@ func (d *Dispatcher) settle(r domain.Record) {
 	}
 }
 
-// unadmit takes back jobs that could not be published. Called with d.mu held.
-func (d *Dispatcher) unadmit(jobs []Job) {
+// unpublished takes back jobs that could not be published and marks where they must be read
+// again: by the configuration st catching up, or (st nil) by the whole dispatcher, so that
+// the checkpoint stays before them. Nothing is marked for a catch-up of an older epoch,
+// whose state Resume replaced. Called with d.mu held.
+func (d *Dispatcher) unpublished(jobs []Job, st *configState, epoch uint64) {
 	for _, j := range jobs {
 		d.release(domain.DeliveryStream(j.EventID, j.ConfigurationID))
 	}
+	if len(jobs) == 0 || epoch != d.epoch {
+		return
+	}
+	from := jobs[0].Position
+	if st != nil {
+		if st.lagFrom == 0 || st.lagFrom > from {
+			st.lagFrom = from
+		}
+	} else if d.behind == 0 || d.behind > from {
+		d.behind = from
+	}
+	d.poke()
 }
 
 // release takes the pair of a ledger stream out of flight, telling its configuration and
@@ -321,13 +363,14 @@ func (d *Dispatcher) release(stream string) (configuration string, ok bool) {
 	return configuration, true
 }
 
-func (d *Dispatcher) publish(ctx context.Context, jobs []Job) error {
+// publish hands jobs to the router; when it cannot, they are taken back (unpublished).
+func (d *Dispatcher) publish(ctx context.Context, jobs []Job, st *configState, epoch uint64) error {
 	if len(jobs) == 0 {
 		return nil
 	}
 	if err := d.cfg.Publisher.Publish(ctx, jobs...); err != nil {
 		d.mu.Lock()
-		d.unadmit(jobs)
+		d.unpublished(jobs, st, epoch)
 		d.mu.Unlock()
 		return fmt.Errorf("publish %d notifications: %w", len(jobs), err)
 	}
@@ -449,6 +492,10 @@ const checkpointEvery = 200 * time.Millisecond
 
 func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	d.mu.Lock()
+	if !d.active {
+		d.mu.Unlock()
+		return nil // the checkpoint is the active instance's to move
+	}
 	safe := d.safeCheckpoint()
 	due := force || time.Since(d.savedAt) >= checkpointEvery
 	lagging := 0
@@ -488,13 +535,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-d.wake:
 		case <-tick.C:
 		}
-		if d.mu.Lock(); d.roomForAll() {
-			d.mu.Unlock()
+		d.mu.Lock()
+		active, room := d.active, d.roomForAll()
+		d.mu.Unlock()
+		if !active {
+			continue // another instance dispatches, or the runner is between two subscriptions
+		}
+		if room {
 			if err := d.catchUpAll(ctx); err != nil && ctx.Err() == nil {
 				d.cfg.Logger.Error("read the log again for every configuration; retrying", "error", err)
 			}
-		} else {
-			d.mu.Unlock()
 		}
 		for _, id := range d.laggards() {
 			if err := d.catchUp(ctx, id); err != nil && ctx.Err() == nil {
@@ -545,6 +595,7 @@ func (d *Dispatcher) laggards() []string {
 var (
 	errLive       = errors.New("caught up with the dispatcher")
 	errWindowFull = errors.New("window full")
+	errStale      = errors.New("the runner resumed or stopped meanwhile")
 )
 
 // catchUp reads the log for one configuration from where it fell behind, publishing its jobs
@@ -552,7 +603,7 @@ var (
 // live again.
 func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 	d.mu.Lock()
-	st, c := d.states[id], d.configs[id]
+	st, c, epoch := d.states[id], d.configs[id], d.epoch
 	if st == nil || st.lagFrom == 0 {
 		d.mu.Unlock()
 		return nil
@@ -565,59 +616,61 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 	from := st.lagFrom
 	d.mu.Unlock()
 	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
-		var jobs []Job
-		defer func() {
-			if err := d.publish(ctx, jobs); err != nil {
-				d.cfg.Logger.Error("publish notifications of a configuration catching up", "configuration", id, "error", err)
-				d.mu.Lock()
-				if st.lagFrom == 0 && len(jobs) > 0 {
-					st.lagFrom = jobs[0].Position
-				}
-				d.mu.Unlock()
-			}
-		}()
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		for _, r := range records {
-			if d.live(r.Position) {
-				st.lagFrom = 0
-				d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", r.Position)
-				return errLive
-			}
-			if r.Type != domain.EventRecordedType {
-				continue
-			}
-			e, err := domain.DecodeEventRecordedHeader(r.Data)
-			if err != nil || !c.Matches(e) || d.disabled[c.Kind] || r.Position < d.since[id] {
-				continue
-			}
-			st.lagFrom = r.Position // reading from here on, should the window fill
-			if len(d.pending) >= d.cfg.MaxInFlight {
-				return errWindowFull
-			}
-			job, ok, err := d.admit(ctx, r, e.ID, c, st)
-			if err != nil {
-				return err
-			}
-			if !ok && st.inFlight >= d.cfg.Window {
-				return errWindowFull
-			}
-			if ok {
-				jobs = append(jobs, job)
-				st.lagFrom = r.Position + 1
-			}
+		jobs, stop := d.catchUpBatch(ctx, records, id, c, st, epoch)
+		if err := d.publish(ctx, jobs, st, epoch); err != nil {
+			return err // read again from the first of them on the next tick
 		}
-		if last := records[len(records)-1].Position; last >= d.applied { // nothing more to read now
-			st.lagFrom = 0
-			d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", last)
-			return errLive
-		}
-		return nil
+		return stop
 	})
-	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) {
+	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) || errors.Is(err, errStale) {
 		return nil
 	}
 	return err
+}
+
+// catchUpBatch admits one configuration's jobs of a batch read while catching up; stop ends
+// the reading (errLive, errWindowFull, errStale) or is nil to go on.
+func (d *Dispatcher) catchUpBatch(ctx context.Context, records []domain.Record, id string, c *domain.Configuration, st *configState, epoch uint64) (jobs []Job, stop error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.epoch != epoch {
+		return nil, errStale
+	}
+	for _, r := range records {
+		if d.live(r.Position) {
+			st.lagFrom = 0
+			d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", r.Position)
+			return jobs, errLive
+		}
+		if r.Type != domain.EventRecordedType {
+			continue
+		}
+		e, err := domain.DecodeEventRecordedHeader(r.Data)
+		if err != nil || !c.Matches(e) || d.disabled[c.Kind] || r.Position < d.since[id] {
+			continue
+		}
+		st.lagFrom = r.Position // reading from here on, should the window fill
+		if len(d.pending) >= d.cfg.MaxInFlight {
+			return jobs, errWindowFull
+		}
+		job, ok, err := d.admit(ctx, r, e.ID, c, st)
+		if err != nil {
+			return jobs, err
+		}
+		if !ok && st.inFlight >= d.cfg.Window {
+			return jobs, errWindowFull
+		}
+		if ok {
+			jobs = append(jobs, job)
+			st.lagFrom = r.Position + 1
+		}
+	}
+	if last := records[len(records)-1].Position; last >= d.applied { // nothing more to read now
+		st.lagFrom = 0
+		d.cfg.Logger.Info("configuration caught up", "configuration", id, "position", last)
+		return jobs, errLive
+	}
+	return jobs, nil
 }
 
 // catchUpAll reads the log again from where the dispatcher fell behind as a whole, matching
@@ -625,58 +678,60 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 // MaxInFlight is reached again or it has read what the dispatcher applied, where it is live.
 func (d *Dispatcher) catchUpAll(ctx context.Context) error {
 	d.mu.Lock()
-	from := d.behind
+	from, epoch := d.behind, d.epoch
 	d.mu.Unlock()
 	if from == 0 {
 		return nil
 	}
 	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
-		var jobs []Job
-		defer func() {
-			if err := d.publish(ctx, jobs); err != nil {
-				d.cfg.Logger.Error("publish notifications while reading the log again", "error", err)
-				d.mu.Lock()
-				if d.behind == 0 || d.behind > jobs[0].Position {
-					d.behind = jobs[0].Position
-				}
-				d.mu.Unlock()
-			}
-		}()
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		for _, r := range records {
-			if r.Position < d.behind {
-				continue
-			}
-			if r.Position > d.applied {
-				d.behind = 0
-				d.cfg.Logger.Info("dispatch caught up", "position", r.Position)
-				return errLive
-			}
-			if r.Type == domain.EventRecordedType {
-				if len(d.pending) >= d.cfg.MaxInFlight {
-					d.behind = r.Position
-					return errWindowFull
-				}
-				var err error
-				if jobs, err = d.match(ctx, r, jobs); err != nil {
-					d.behind = r.Position
-					return err
-				}
-			}
-			d.behind = r.Position + 1
+		jobs, stop := d.catchUpAllBatch(ctx, records, epoch)
+		if err := d.publish(ctx, jobs, nil, epoch); err != nil {
+			return err // read again from the first of them on the next tick
 		}
-		if d.behind > d.applied { // nothing more to read now
-			d.behind = 0
-			d.cfg.Logger.Info("dispatch caught up", "position", d.applied)
-			return errLive
-		}
-		return nil
+		return stop
 	})
-	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) {
+	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) || errors.Is(err, errStale) {
 		return nil
 	}
 	return err
+}
+
+// catchUpAllBatch admits the jobs of a batch read again for every configuration; stop ends
+// the reading (errLive, errWindowFull, errStale, or a failure) or is nil to go on.
+func (d *Dispatcher) catchUpAllBatch(ctx context.Context, records []domain.Record, epoch uint64) (jobs []Job, stop error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.epoch != epoch {
+		return nil, errStale
+	}
+	for _, r := range records {
+		if r.Position < d.behind {
+			continue
+		}
+		if r.Position > d.applied {
+			d.behind = 0
+			d.cfg.Logger.Info("dispatch caught up", "position", r.Position)
+			return jobs, errLive
+		}
+		if r.Type == domain.EventRecordedType {
+			if len(d.pending) >= d.cfg.MaxInFlight {
+				d.behind = r.Position
+				return jobs, errWindowFull
+			}
+			var err error
+			if jobs, err = d.match(ctx, r, jobs); err != nil {
+				d.behind = r.Position
+				return jobs, err
+			}
+		}
+		d.behind = r.Position + 1
+	}
+	if d.behind > d.applied { // nothing more to read now
+		d.behind = 0
+		d.cfg.Logger.Info("dispatch caught up", "position", d.applied)
+		return jobs, errLive
+	}
+	return jobs, nil
 }
 
 // redeliverStale publishes again the jobs whose outcome has not come for RedeliverAfter.

@@ -31,6 +31,16 @@ type Projection interface {
 	Reset(ctx context.Context) error
 }
 
+// Resumer is a projection with state of its own beside its checkpoint (the dispatcher's
+// notifications in flight). The runner calls Resume instead of Checkpoint each time it is
+// about to apply the log from the checkpoint (at start, after an error, on taking the lease),
+// and Suspend when it stops applying; Checkpoint stays a plain read, which instances standing
+// by poll.
+type Resumer interface {
+	Resume(ctx context.Context) (uint64, error)
+	Suspend()
+}
+
 // RunnerMetrics receives what a runner does; cmd/herald wires Prometheus to it.
 type RunnerMetrics interface {
 	Applied(view string, records int, checkpoint uint64, took time.Duration)
@@ -96,8 +106,14 @@ func (r *Runner) Run(ctx context.Context) error {
 		fctx, cancel := context.WithCancel(lctx)
 		r.mu.Lock()
 		r.cancel = cancel
+		before := r.applied
 		r.mu.Unlock()
 		err = r.follow(fctx)
+		r.mu.Lock()
+		if r.applied > before { // it got somewhere: a new failure starts with a short pause
+			backoff = 100 * time.Millisecond
+		}
+		r.mu.Unlock()
 		cancel()
 		lost := lctx.Err() != nil
 		done()
@@ -186,7 +202,14 @@ func (r *Runner) Progress() Progress {
 }
 
 func (r *Runner) follow(ctx context.Context) error {
-	from, err := r.projection.Checkpoint(ctx)
+	var from uint64
+	var err error
+	if res, ok := r.projection.(Resumer); ok {
+		from, err = res.Resume(ctx)
+		defer res.Suspend()
+	} else {
+		from, err = r.projection.Checkpoint(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("read checkpoint: %w", err)
 	}

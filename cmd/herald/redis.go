@@ -175,8 +175,11 @@ func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAda
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		// Unique to the process: a restarted container keeps its host name and often its PID,
+		// and must not take over the dead process's name (and with it, its pending messages
+		// that nobody would then claim).
 		host, _ := os.Hostname()
-		consumer := fmt.Sprintf("%s-%d", host, os.Getpid())
+		consumer := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:8])
 		alive := func(name string) string { return prefix + "notifications:alive:" + name }
 		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 			Client: client, Unmarshaller: redisstream.DefaultMarshallerUnmarshaller{},
@@ -196,14 +199,24 @@ func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAda
 			return nil, nil, nil, err
 		}
 		heartbeat := func(ctx context.Context) {
+			// Its own connection: the streams' pool is mostly blocked in XREADGROUP, and a beat
+			// that waits for a connection until the key expires would let other instances take
+			// over notifications this one is sending.
+			beatOpts := *views.Options()
+			beatOpts.PoolSize = 1
+			beat := goredis.NewClient(&beatOpts)
+			defer beat.Close()
 			for {
-				if err := client.Set(ctx, alive(consumer), time.Now().UTC().Format(time.RFC3339), aliveTTL).Err(); err != nil && ctx.Err() == nil {
+				bctx, cancel := context.WithTimeout(ctx, aliveTTL/3)
+				err := beat.Set(bctx, alive(consumer), time.Now().UTC().Format(time.RFC3339), aliveTTL).Err()
+				cancel()
+				if err != nil && ctx.Err() == nil {
 					logger.Error("notification router heartbeat", err, nil)
 				}
 				select {
 				case <-ctx.Done():
 					return
-				case <-time.After(aliveTTL / 3):
+				case <-time.After(aliveTTL / 5):
 				}
 			}
 		}
@@ -211,8 +224,10 @@ func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAda
 	}
 }
 
-// aliveTTL is how long after an instance stopped another takes its pending notifications over.
-const aliveTTL = 3 * time.Second
+// aliveTTL is how long after an instance stopped another takes its pending notifications
+// over. It outlasts a GC pause or a Redis failover by far, so that a live instance's
+// notifications are not taken from it mid-send.
+const aliveTTL = 15 * time.Second
 
 // topicPrefixed keeps the router's streams under the views' prefix.
 type topicPrefixed struct {

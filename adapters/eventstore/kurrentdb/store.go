@@ -161,6 +161,15 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// ErrClosed is returned once the store was closed.
+var ErrClosed = errors.New("the KurrentDB store is closed")
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // conn is the client to call.
 func (s *Store) conn() *kdb.Client {
 	s.mu.Lock()

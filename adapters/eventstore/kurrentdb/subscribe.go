@@ -60,6 +60,9 @@ func (s *Store) SubscribeAll(ctx context.Context, from uint64, handle func(conte
 		if errors.As(err, &failed) {
 			return failed.err
 		}
+		if s.isClosed() {
+			return fmt.Errorf("subscribe to $all: %w", ErrClosed)
+		}
 		if !retryable(err) {
 			return fmt.Errorf("subscribe to $all: %w", err)
 		}
@@ -160,7 +163,7 @@ func (s *Store) follow(ctx context.Context, last *uint64, handle func(context.Co
 				return progressed, handlerError{err}
 			}
 			*last, progressed = batch[len(batch)-1].Position, true
-			batch = batch[:0]
+			batch = nil // the handler may keep the slice it was given
 		}
 		if dropped != nil {
 			return progressed, dropped

@@ -1,0 +1,278 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/domain"
+)
+
+// These tests drive the dispatcher as its runner does (Resume, Apply, Suspend) and as its Run
+// loop does (catchUpAll, catchUp, saveCheckpoint), on a log in memory, with a publisher that
+// fails when told to. What they check: every event is published once for the configuration,
+// whatever fails, and the checkpoint never passes an event whose notification is not out.
+
+// memoryLog is a log in memory, handed to subscribers in batches of two.
+type memoryLog struct {
+	mu      sync.Mutex
+	records []domain.Record
+}
+
+func (l *memoryLog) add(rs ...domain.Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, rs...)
+}
+
+func (l *memoryLog) next() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return uint64(len(l.records)) + 1
+}
+
+func (l *memoryLog) SubscribeAll(ctx context.Context, from uint64, handle func(context.Context, []domain.Record) error) error {
+	l.mu.Lock()
+	var rs []domain.Record
+	for _, r := range l.records {
+		if r.Position > from {
+			rs = append(rs, r)
+		}
+	}
+	l.mu.Unlock()
+	for i := 0; i < len(rs); i += 2 {
+		if err := handle(ctx, rs[i:min(i+2, len(rs))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *memoryLog) LastPosition(context.Context) (uint64, error) { return l.next() - 1, nil }
+
+// failingPublisher fails its next `fail` calls.
+type failingPublisher struct {
+	mu   sync.Mutex
+	fail int
+	jobs []Job
+}
+
+func (p *failingPublisher) Publish(_ context.Context, jobs ...Job) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail > 0 {
+		p.fail--
+		return errors.New("the router's streams are unavailable")
+	}
+	p.jobs = append(p.jobs, jobs...)
+	return nil
+}
+
+type dispatchHarness struct {
+	t   *testing.T
+	d   *Dispatcher
+	log *memoryLog
+	pub *failingPublisher
+	cp  *memoryCheckpoint
+}
+
+func newDispatchHarness(t *testing.T, window, maxInFlight int) *dispatchHarness {
+	sel, err := domain.NewSelector(domain.ScopeAccount, "*", "*", "*", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &dispatchHarness{t: t, log: &memoryLog{}, pub: &failingPublisher{}, cp: &memoryCheckpoint{}}
+	h.d, err = NewDispatcher(DispatcherConfig{
+		Log: h.log, Configurations: staticConfigurations{{ID: "c1", Account: "account0", Kind: domain.KindWebhook, Selectors: []domain.Selector{sel}}},
+		WaitConfigurations: func(context.Context, uint64) error { return nil }, Ledger: noOutcomes{}, Publisher: h.pub,
+		Checkpoints: h.cp, Window: window, MaxInFlight: maxInFlight, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// record appends n events to the log and applies them; it returns Apply's error.
+func (h *dispatchHarness) record(n int) error {
+	var rs []domain.Record
+	for range n {
+		p := h.log.next()
+		e := domain.LogEvent{ID: fmt.Sprintf("ev%03d", p), Timestamp: time.Now(), Level: domain.LevelInfo, Type: "user.image.analysis.completed",
+			Message: "done", Resource: domain.Resource{ID: "r", Type: domain.ResourceImageDigest, UserID: "account0"}}
+		f := domain.EventRecorded{Event: e}.Encode()
+		r := domain.Record{Stream: domain.LogEventStream(e.ID), Position: p, Type: f.Type, Data: f.Data, Time: time.Now()}
+		h.log.add(r)
+		rs = append(rs, r)
+	}
+	return h.d.Apply(context.Background(), rs)
+}
+
+// settle writes the outcome of every published notification still in flight, as the
+// deliverer would, and applies the facts.
+func (h *dispatchHarness) settle() {
+	h.pub.mu.Lock()
+	jobs := slices.Clone(h.pub.jobs)
+	h.pub.mu.Unlock()
+	var rs []domain.Record
+	for _, j := range jobs {
+		stream := domain.DeliveryStream(j.EventID, j.ConfigurationID)
+		h.d.mu.Lock()
+		_, pending := h.d.pending[stream]
+		h.d.mu.Unlock()
+		if !pending {
+			continue
+		}
+		f, err := domain.Delivery{EventID: j.EventID, ConfigurationID: j.ConfigurationID, Kind: j.Kind, Status: domain.DeliveryDelivered, Attempts: 1, Trigger: j.Trigger, At: time.Now()}.Encode()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r := domain.Record{Stream: stream, Position: h.log.next(), Type: f.Type, Data: f.Data}
+		h.log.add(r)
+		rs = append(rs, r)
+	}
+	if err := h.d.Apply(context.Background(), rs); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// runUntilQuiet does what Run does on its ticks, settling between them, until nothing is
+// behind or in flight.
+func (h *dispatchHarness) runUntilQuiet() {
+	ctx := context.Background()
+	for range 50 {
+		h.settle()
+		if h.d.catchUpAll(ctx) != nil {
+			continue // the publisher failed: the next tick reads again
+		}
+		for _, id := range h.d.laggards() {
+			_ = h.d.catchUp(ctx, id)
+		}
+		h.d.mu.Lock()
+		quiet := h.d.behind == 0 && len(h.d.pending) == 0 && h.d.states["c1"].lagFrom == 0
+		h.d.mu.Unlock()
+		if quiet {
+			return
+		}
+	}
+	h.t.Fatalf("the dispatcher did not settle: behind %d, pending %d", h.d.behind, len(h.d.pending))
+}
+
+// publishedOnce checks that events 1..n (their ids) were each published once.
+func (h *dispatchHarness) publishedOnce(n int) {
+	h.t.Helper()
+	count := map[string]int{}
+	for _, j := range h.pub.jobs {
+		count[j.EventID]++
+	}
+	for p := 1; p <= n; p++ {
+		if id := fmt.Sprintf("ev%03d", p); count[id] != 1 {
+			h.t.Errorf("event %s published %d times, want once (all: %v)", id, count[id], count)
+		}
+	}
+}
+
+func TestDispatcher_publishFailureWhileBehindAsAWholeIsReadAgain(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 2)
+	if err := h.record(6); err != nil {
+		t.Fatal(err)
+	}
+	h.pub.fail = 1 // the first catch-up publish fails
+	h.runUntilQuiet()
+	h.publishedOnce(6)
+}
+
+func TestDispatcher_publishFailureWhileAConfigurationCatchesUpIsReadAgain(t *testing.T) {
+	h := newDispatchHarness(t, 2, 10_000)
+	if err := h.record(6); err != nil {
+		t.Fatal(err)
+	}
+	h.pub.fail = 1
+	h.runUntilQuiet()
+	h.publishedOnce(6)
+}
+
+func TestDispatcher_publishFailureInApplyKeepsTheCheckpointBeforeIt(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 1000)
+	h.pub.fail = 1
+	if err := h.record(3); err == nil {
+		t.Fatal("Apply said nothing of the failed publish")
+	}
+	if err := h.d.saveCheckpoint(context.Background(), true); err != nil { // Run's tick, before the runner resumes
+		t.Fatal(err)
+	}
+	if h.cp.position != 0 {
+		t.Fatalf("checkpoint saved at %d, past events whose notifications were never published", h.cp.position)
+	}
+	h.runUntilQuiet()
+	h.publishedOnce(3)
+}
+
+// Another instance delivered what this one had in flight and moved the checkpoint while this
+// one had lost the lease: taking the lease back forgets those pairs instead of waiting
+// forever for outcomes it will not read again.
+func TestDispatcher_resumeForgetsPairsSettledByAnotherInstance(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 4)
+	if err := h.record(3); err != nil {
+		t.Fatal(err)
+	}
+	h.d.Suspend()
+	h.cp.position = 10 // the other instance's checkpoint, past the three events and their outcomes
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.d.pending); n != 0 {
+		t.Fatalf("%d pairs still in flight after resuming past them", n)
+	}
+	if safe := h.d.safeCheckpoint(); safe != 10 {
+		t.Fatalf("safe checkpoint %d, want 10 (not pinned behind forgotten pairs)", safe)
+	}
+}
+
+// A catch-up that started before the runner resumed changes nothing of the new state.
+func TestDispatcher_catchUpOfAnEarlierEpochStops(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 1)
+	if err := h.record(4); err != nil {
+		t.Fatal(err)
+	}
+	h.d.mu.Lock()
+	epoch, behind := h.d.epoch, h.d.behind
+	h.d.mu.Unlock()
+	if behind == 0 {
+		t.Fatal("the dispatcher should be behind with MaxInFlight 1")
+	}
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.d.mu.Lock()
+	h.d.behind = 3 // the replay fell behind again
+	h.d.mu.Unlock()
+	if _, stop := h.d.catchUpAllBatch(context.Background(), h.log.records, epoch); !errors.Is(stop, errStale) {
+		t.Fatalf("a catch-up of the earlier epoch went on: %v", stop)
+	}
+	if h.d.behind != 3 {
+		t.Fatalf("a stale catch-up moved behind to %d", h.d.behind)
+	}
+}
+
+// An instance standing by neither saves the checkpoint nor catches up.
+func TestDispatcher_suspendedSavesNothing(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 1000)
+	if err := h.record(2); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	h.d.Suspend()
+	h.cp.position = 0
+	if err := h.d.saveCheckpoint(context.Background(), true); err != nil || h.cp.position != 0 {
+		t.Fatalf("a suspended dispatcher saved its checkpoint (%d, %v)", h.cp.position, err)
+	}
+}
