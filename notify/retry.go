@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -81,6 +82,47 @@ func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Dur
 					return nil, msg.Context().Err()
 				}
 			}
+		}
+	}
+}
+
+// RetryScheduler keeps a notification until its next attempt is due, then publishes it again
+// to its topic (retryqueue.Queue, on Redis).
+type RetryScheduler interface {
+	Schedule(ctx context.Context, topic string, msg *message.Message, at time.Time) error
+}
+
+// metaFirstSend is when the first send of a notification was tried (unix nanoseconds), for
+// the policy's MaxElapsed across scheduled retries.
+const metaFirstSend = "herald_first_send"
+
+// deferred is middleware for subscribers that hand out one message at a time (Redis
+// Streams): a retryable failure is scheduled for its time and the message acknowledged, so
+// that the wait holds nothing; the policy's bounds count every send of the notification.
+func (p RetryPolicy) deferred(s RetryScheduler, topic string, retried func(msg *message.Message, wait time.Duration, err error)) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			attempt := attemptOf(msg) + 1
+			msg.Metadata.Set(metaAttempt, strconv.Itoa(attempt))
+			first := time.Now()
+			if ns, err := strconv.ParseInt(msg.Metadata.Get(metaFirstSend), 10, 64); err == nil && ns > 0 {
+				first = time.Unix(0, ns)
+			} else {
+				msg.Metadata.Set(metaFirstSend, strconv.FormatInt(first.UnixNano(), 10))
+			}
+			out, err := h(msg)
+			if err == nil || !IsRetryable(err) {
+				return out, err
+			}
+			wait, elapsed := p.wait(attempt, err), time.Since(first)
+			if attempt >= p.MaxAttempts || elapsed+wait > p.MaxElapsed {
+				return out, giveUp(err, attempt, elapsed)
+			}
+			if serr := s.Schedule(msg.Context(), topic, msg, time.Now().Add(wait)); serr != nil {
+				return nil, fmt.Errorf("%w: %v", errTransient, serr) // handed over again after a pause
+			}
+			retried(msg, wait, err)
+			return nil, nil
 		}
 	}
 }

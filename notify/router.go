@@ -32,6 +32,10 @@ type RouterConfig struct {
 	Shards    int
 	Deliverer *Deliverer
 	Retry     RetryPolicy
+	// Scheduler, when set, keeps notifications waiting for a retry out of the subscription
+	// (RetryPolicy.deferred); without it a retry waits in its handler, which the in-process
+	// pub/sub's goroutine per message makes harmless.
+	Scheduler RetryScheduler
 	Logger    *slog.Logger
 }
 
@@ -79,7 +83,11 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 				_, err := d.Handle(msg)
 				return err
 			})
-			h.AddMiddleware(poison, middleware.Recoverer, cfg.Retry.middleware(retried))
+			retry := cfg.Retry.middleware(retried)
+			if cfg.Scheduler != nil {
+				retry = cfg.Retry.deferred(cfg.Scheduler, topic, retried)
+			}
+			h.AddMiddleware(poison, middleware.Recoverer, retry)
 		}
 	}
 	wr.AddConsumerHandler("record-failures", FailedTopic, cfg.Subscriber, d.RecordFailure)

@@ -56,7 +56,7 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := func() time.Time { return time.Now().UTC() }
-	v, err := openViews(ctx, cfg.Redis)
+	v, err := openViews(ctx, cfg.Redis, a.logger)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"herald/adapters/retryqueue"
 	"herald/adapters/views/memory"
 	redisview "herald/adapters/views/redis"
 	"herald/notify"
@@ -91,9 +93,8 @@ type views struct {
 	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
 	dispatchCheckpoint notify.CheckpointStore
 	// streams opens the router's Redis Streams with a connection for each of its
-	// subscriptions; nil: the in-process pub/sub. heartbeat must run as long as the
-	// subscriber does.
-	streams func(logger watermill.LoggerAdapter, subscriptions int) (pub message.Publisher, sub message.Subscriber, heartbeat func(context.Context), err error)
+	// subscriptions; nil: the in-process pub/sub.
+	streams func(logger watermill.LoggerAdapter, subscriptions int) (streamTransport, error)
 }
 
 type leased struct {
@@ -102,7 +103,7 @@ type leased struct {
 }
 
 // openViews returns memory views, or Redis views with one lease per view.
-func openViews(ctx context.Context, r redisFlags) (views, error) {
+func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, error) {
 	if !r.enabled() {
 		return views{eventLog: memoryEventLog(), configurations: memoryConfigurations(), accounts: memoryAccounts(), deliveries: memory.NewDeliveries(), close: func() {}}, nil
 	}
@@ -129,7 +130,7 @@ func openViews(ctx context.Context, r redisFlags) (views, error) {
 		close:          func() { _ = client.Close() },
 
 		dispatchCheckpoint: checkpoint,
-		streams:            redisStreams(client, r.Prefix),
+		streams:            redisStreams(client, r.Prefix, logger),
 	}
 	claims := map[string]projections.FenceClaimer{
 		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
@@ -166,14 +167,14 @@ func firstError(errs ...error) error {
 // A notification stays pending with the instance that read it while it is retried, which may
 // last --notify-max-retry-time; another instance takes it over only when that instance is
 // dead, which its heartbeat key tells (it expires aliveTTL after the instance stopped).
-func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAdapter, int) (message.Publisher, message.Subscriber, func(context.Context), error) {
-	return func(logger watermill.LoggerAdapter, subscriptions int) (message.Publisher, message.Subscriber, func(context.Context), error) {
+func redisStreams(views *goredis.Client, prefix string, slogger *slog.Logger) func(watermill.LoggerAdapter, int) (streamTransport, error) {
+	return func(logger watermill.LoggerAdapter, subscriptions int) (streamTransport, error) {
 		opts := *views.Options()
 		opts.PoolSize = subscriptions + 8 // and a few for publishing, acknowledging and the heartbeat
 		client := goredis.NewClient(&opts)
 		pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client, Marshaller: redisstream.DefaultMarshallerUnmarshaller{}}, logger)
 		if err != nil {
-			return nil, nil, nil, err
+			return streamTransport{}, err
 		}
 		// Unique to the process: a restarted container keeps its host name and often its PID,
 		// and must not take over the dead process's name (and with it, its pending messages
@@ -196,7 +197,11 @@ func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAda
 			},
 		}, logger)
 		if err != nil {
-			return nil, nil, nil, err
+			return streamTransport{}, err
+		}
+		retries, err := retryqueue.New(client, prefix, slogger)
+		if err != nil {
+			return streamTransport{}, err
 		}
 		heartbeat := func(ctx context.Context) {
 			// Its own connection: the streams' pool is mostly blocked in XREADGROUP, and a beat
@@ -220,8 +225,19 @@ func redisStreams(views *goredis.Client, prefix string) func(watermill.LoggerAda
 				}
 			}
 		}
-		return topicPrefixed{pub, prefix}, topicPrefixedSub{sub, prefix}, heartbeat, nil
+		return streamTransport{
+			pub: topicPrefixed{pub, prefix}, sub: topicPrefixedSub{sub, prefix}, retries: retries,
+			jobs: []func(context.Context){heartbeat, retries.Run},
+		}, nil
 	}
+}
+
+// streamTransport is the router's transport on Redis Streams.
+type streamTransport struct {
+	pub     message.Publisher
+	sub     message.Subscriber
+	retries *retryqueue.Queue // notifications waiting for their next attempt
+	jobs    []func(context.Context)
 }
 
 // aliveTTL is how long after an instance stopped another takes its pending notifications

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"herald/adapters/checkpoint"
 	"herald/adapters/senders/email"
@@ -89,11 +91,11 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if err != nil {
 		return out, err
 	}
-	pub, sub, shards, err := a.pubSub(cfg, v)
+	pub, sub, shards, retries, err := a.pubSub(cfg, v)
 	if err != nil {
 		return out, err
 	}
-	router, err := notify.NewRouter(notify.RouterConfig{Publisher: pub, Subscriber: sub, Shards: shards, Deliverer: out.deliverer, Retry: retry, Logger: a.logger})
+	router, err := notify.NewRouter(notify.RouterConfig{Publisher: pub, Subscriber: sub, Shards: shards, Deliverer: out.deliverer, Retry: retry, Scheduler: retries, Logger: a.logger})
 	if err != nil {
 		return out, err
 	}
@@ -151,19 +153,32 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 }
 
 // pubSub is the router's transport: the in-process pub/sub, or Redis Streams shared by every
-// instance when views are in Redis.
-func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, error) {
+// instance when views are in Redis, with the retry queue that keeps notifications waiting for
+// their next attempt out of the streams.
+func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, notify.RetryScheduler, error) {
 	logger := watermill.NewSlogLoggerWithLevelMapping(a.logger.With("component", "pubsub"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	if v.streams != nil {
 		// one subscription per kind and shard, and the poison queue's
-		pub, sub, heartbeat, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
+		t, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("redis streams: %w", err)
+			return nil, nil, 0, nil, fmt.Errorf("redis streams: %w", err)
 		}
-		a.jobs = append(a.jobs, heartbeat)
-		return pub, sub, cfg.Notify.Shards, nil
+		a.jobs = append(a.jobs, t.jobs...)
+		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "herald_notifications_waiting_retry",
+			Help: "Notifications waiting in the retry queue for their next attempt (Redis Streams).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			n, err := t.retries.Waiting(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(n)
+		}))
+		return t.pub, t.sub, cfg.Notify.Shards, t.retries, nil
 	}
 	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, logger)
 	a.closers = append(a.closers, func() { _ = ch.Close() })
-	return ch, ch, 1, nil
+	return ch, ch, 1, nil, nil
 }
