@@ -16,8 +16,10 @@ import (
 var _ projections.DeliveryView = (*Deliveries)(nil)
 
 // deliveryKeys names the keys of the deliveries view. Every key starts with base: the
-// configured prefix and the hash tag {deliveries}, so that on a Redis Cluster the view lives
-// in one slot and its scripts may touch any of its keys.
+// configured prefix and the hash tag {deliveries.2}, so that on a Redis Cluster the view lives
+// in one slot and its scripts may touch any of its keys. (The 2 is the layout: the status
+// index came with it; a view of the first layout is left behind and this one rebuilt from
+// the log.)
 //
 //	<base>cp                  string   checkpoint (decimal)
 //	<base>fence               string   newest lease fence that wrote (kept by Reset)
@@ -26,6 +28,7 @@ var _ projections.DeliveryView = (*Deliveries)(nil)
 //	<base>a:<account>         zset     deliveries of an account
 //	<base>c:<configuration>   zset     ... to a configuration
 //	<base>e:<event>           zset     ... of an event
+//	<base>s:<status>          zset     ... with an outcome (delivered, failed): failures are few
 //
 // Index members are positions (8 bytes, big-endian) and scores are all zero, so that the
 // byte-wise order of members (ZRANGE BYLEX) is the order of positions, exactly: a float
@@ -35,13 +38,16 @@ type deliveryKeys struct {
 }
 
 func newDeliveryKeys(prefix string) deliveryKeys {
-	base := prefix + "{deliveries}:"
+	base := prefix + "{deliveries.2}:"
 	return deliveryKeys{base: base, checkpoint: base + "cp", fence: base + "fence", deliveries: base + "d", all: base + "all"}
 }
 
 func (k deliveryKeys) account(name string) string     { return k.base + "a:" + name }
 func (k deliveryKeys) configuration(id string) string { return k.base + "c:" + id }
 func (k deliveryKeys) event(id string) string         { return k.base + "e:" + id }
+func (k deliveryKeys) status(s domain.DeliveryStatus) string {
+	return k.base + "s:" + string(s)
+}
 
 // writeKeys are the keys the apply script declares.
 func (k deliveryKeys) writeKeys() []string {
@@ -101,7 +107,7 @@ func (v *Deliveries) ClaimFence(ctx context.Context) error {
 // Apply implements projections.DeliveryView: the deliveries, their indexes and the
 // checkpoint are written by one script, so a reader sees all of a batch or none of it.
 func (v *Deliveries) Apply(ctx context.Context, deliveries []domain.Delivery, checkpoint uint64) error {
-	args := make([]any, 0, 3+5*len(deliveries))
+	args := make([]any, 0, 3+6*len(deliveries))
 	args = append(args, v.keys.base, v.fence, strconv.FormatUint(checkpoint, 10))
 	for i := range deliveries {
 		d := &deliveries[i]
@@ -109,7 +115,7 @@ func (v *Deliveries) Apply(ctx context.Context, deliveries []domain.Delivery, ch
 		if err != nil {
 			return fmt.Errorf("apply deliveries up to %d: %w", checkpoint, err)
 		}
-		args = append(args, deliveryMember(d.Position), blob, d.Account, d.ConfigurationID, d.EventID)
+		args = append(args, deliveryMember(d.Position), blob, d.Account, d.ConfigurationID, d.EventID, string(d.Status))
 	}
 	if err := scriptError(v.scripts.apply.Run(ctx, v.client, v.keys.writeKeys(), args...).Err()); err != nil {
 		return fmt.Errorf("apply deliveries up to %d: %w", checkpoint, err)
@@ -183,6 +189,9 @@ func (v *Deliveries) query(f projections.DeliveryFilter) (keys []string, args []
 	}
 	if f.EventID != "" {
 		keys = append(keys, v.keys.event(f.EventID))
+	}
+	if f.Status != "" {
+		keys = append(keys, v.keys.status(f.Status))
 	}
 	if len(keys) == 1 {
 		keys = append(keys, v.keys.all)

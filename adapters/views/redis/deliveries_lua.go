@@ -10,7 +10,8 @@ import goredis "github.com/redis/go-redis/v9"
 const luaDeliveriesApply = `
 -- KEYS: checkpoint, fence, deliveries, all
 -- ARGV: base, fence, checkpoint, then per delivery:
---       member (position, 8 bytes), stored delivery, account, configuration id, event id
+--       member (position, 8 bytes), stored delivery, account, configuration id, event id,
+--       status
 local cpKey, fenceKey, deliveries, all = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base = ARGV[1]
 local refused = fenced(fenceKey, ARGV[2])
@@ -18,13 +19,14 @@ if refused then return redis.error_reply(refused) end
 local function index(kind, value, m)
   if value ~= '' then redis.call('ZADD', base .. kind .. value, 0, m) end
 end
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 6 do
   local m = ARGV[i]
   if redis.call('HSETNX', deliveries, m, ARGV[i + 1]) == 1 then
     redis.call('ZADD', all, 0, m)
     index('a:', ARGV[i + 2], m)
     index('c:', ARGV[i + 3], m)
     index('e:', ARGV[i + 4], m)
+    index('s:', ARGV[i + 5], m)
   end
 end
 raiseCheckpoint(cpKey, ARGV[3])

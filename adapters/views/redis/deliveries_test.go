@@ -111,9 +111,9 @@ func TestDeliveries_fencedByLease(t *testing.T) {
 	held(30)
 }
 
-// TestDeliveries_storedLayout: the keys of the view share the hash tag {deliveries}; a
+// TestDeliveries_storedLayout: the keys of the view share the hash tag {deliveries.2}; a
 // delivery is versioned JSON in one hash, its position indexed in all, by account, by
-// configuration and by event; Reset leaves only the fence.
+// configuration, by event and by status; Reset leaves only the fence.
 func TestDeliveries_storedLayout(t *testing.T) {
 	t.Parallel()
 	ctx, client, prefix := t.Context(), shared.Client(t), redistest.Prefix(t)
@@ -122,7 +122,7 @@ func TestDeliveries_storedLayout(t *testing.T) {
 	if err := v.Apply(ctx, []domain.Delivery{d}, 7); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"{deliveries}:a:acme", "{deliveries}:all", "{deliveries}:c:cfg-1", "{deliveries}:cp", "{deliveries}:d", "{deliveries}:e:ev-1", "{deliveries}:fence"}
+	want := []string{"{deliveries.2}:a:acme", "{deliveries.2}:all", "{deliveries.2}:c:cfg-1", "{deliveries.2}:cp", "{deliveries.2}:d", "{deliveries.2}:e:ev-1", "{deliveries.2}:fence", "{deliveries.2}:s:failed"}
 	if got := viewKeys(t, prefix); !slices.Equal(got, want) {
 		t.Fatalf("keys = %v, want %v", got, want)
 	}
@@ -134,7 +134,7 @@ func TestDeliveries_storedLayout(t *testing.T) {
 	if !strings.HasPrefix(raw, `{"v":1,"position":9007199254740993,"at_s":1717401600,"at_ns":5,"status":"failed",`) {
 		t.Fatalf("stored delivery = %s", raw)
 	}
-	for _, index := range []string{v.keys.all, v.keys.account("acme"), v.keys.configuration("cfg-1"), v.keys.event("ev-1")} {
+	for _, index := range []string{v.keys.all, v.keys.account("acme"), v.keys.configuration("cfg-1"), v.keys.event("ev-1"), v.keys.status(domain.DeliveryFailed)} {
 		if members, err := client.ZRange(ctx, index, 0, -1).Result(); err != nil || !slices.Equal(members, []string{member}) {
 			t.Fatalf("index %s = %q, %v; want the delivery's position", index, members, err)
 		}
@@ -142,7 +142,7 @@ func TestDeliveries_storedLayout(t *testing.T) {
 	if err := v.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := viewKeys(t, prefix); !slices.Equal(got, []string{"{deliveries}:fence"}) {
+	if got := viewKeys(t, prefix); !slices.Equal(got, []string{"{deliveries.2}:fence"}) {
 		t.Fatalf("keys after Reset = %v, want the fence alone", got)
 	}
 }
