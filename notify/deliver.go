@@ -242,10 +242,19 @@ func (d *Deliverer) notification(ctx context.Context, job Job) (Notification, er
 	if system {
 		c = withEventPlaceholders(c, rec.Event)
 	}
-	if _, ok := d.cfg.Senders[c.Kind].(EventSender); ok {
-		return newEventNotification(rec.Event, c, d.cfg.UIURL), nil
+	return d.notificationOf(rec.Event, c)
+}
+
+// notificationOf prepares e for c's sender: no text for one that sends the event itself, the
+// short default text for one that shows the event's fields itself.
+func (d *Deliverer) notificationOf(e domain.LogEvent, c domain.Configuration) (Notification, error) {
+	switch d.cfg.Senders[c.Kind].(type) {
+	case EventSender:
+		return newEventNotification(e, c, d.cfg.UIURL), nil
+	case FieldsSender:
+		return newNotification(e, c, d.cfg.UIURL, defaultFieldsBody)
 	}
-	return NewNotification(rec.Event, c, d.cfg.UIURL)
+	return NewNotification(e, c, d.cfg.UIURL)
 }
 
 // configuration returns a configuration with its credentials opened; system tells whether
@@ -301,7 +310,7 @@ func (d *Deliverer) limiter(c domain.Configuration) *rate.Limiter {
 // Test sends a test notification through a configuration (credentials opened) at once,
 // outside the router: no retry, no ledger, whatever the endpoint's status.
 func (d *Deliverer) Test(ctx context.Context, c domain.Configuration) TestResult {
-	n, err := NewNotification(TestEvent(c, d.cfg.Now()), c, d.cfg.UIURL)
+	n, err := d.notificationOf(TestEvent(c, d.cfg.Now()), c)
 	if err != nil {
 		return TestResult{Error: err.Error()}
 	}

@@ -43,14 +43,26 @@ Open in the UI: {{.}}{{end}}
 `
 )
 
+// DefaultFieldsBodyTemplate is the default text of senders that show the event's fields
+// themselves (FieldsSender: Slack, Teams): the message and what the event type means.
+const DefaultFieldsBodyTemplate = `{{.Message}}{{with .Description}}
+
+{{.}}{{end}}`
+
 var (
-	defaultTitle = template.Must(domain.ParseMessageTemplate("title", DefaultTitleTemplate))
-	defaultBody  = template.Must(domain.ParseMessageTemplate("body", DefaultBodyTemplate))
+	defaultTitle      = template.Must(domain.ParseMessageTemplate("title", DefaultTitleTemplate))
+	defaultBody       = template.Must(domain.ParseMessageTemplate("body", DefaultBodyTemplate))
+	defaultFieldsBody = template.Must(domain.ParseMessageTemplate("body", DefaultFieldsBodyTemplate))
 )
 
 // NewNotification prepares the delivery of e through c: its idempotency key, its link to the
 // UI (uiURL "" for none) and its title and text from c's templates or the defaults.
 func NewNotification(e domain.LogEvent, c domain.Configuration, uiURL string) (Notification, error) {
+	return newNotification(e, c, uiURL, defaultBody)
+}
+
+// newNotification is NewNotification with the body template used when c has none.
+func newNotification(e domain.LogEvent, c domain.Configuration, uiURL string, body *template.Template) (Notification, error) {
 	n := newEventNotification(e, c, uiURL)
 	data := templateData(e, c, n.EventURL)
 	var err error
@@ -58,7 +70,7 @@ func NewNotification(e domain.LogEvent, c domain.Configuration, uiURL string) (N
 		return Notification{}, err
 	}
 	n.Title = strings.Join(strings.Fields(n.Title), " ") // one line: it becomes a subject
-	if n.Text, err = render(c.Templates.Body, defaultBody, "body", data); err != nil {
+	if n.Text, err = render(c.Templates.Body, body, "body", data); err != nil {
 		return Notification{}, err
 	}
 	return n, nil

@@ -48,6 +48,14 @@ type EventSender interface {
 	SendsEvent()
 }
 
+// FieldsSender is a Sender whose message shows the event's level, type, resource, account,
+// source and time as fields of its own (Slack, Teams): its default text leaves them out
+// (DefaultFieldsBodyTemplate).
+type FieldsSender interface {
+	Sender
+	ShowsEventFields()
+}
+
 // SendError is a failed delivery, saying whether trying again may help.
 type SendError struct {
 	Retryable  bool

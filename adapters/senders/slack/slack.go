@@ -75,6 +75,10 @@ func Message(n notify.Notification) []byte {
 	return body
 }
 
+// ShowsEventFields marks the sender as a notify.FieldsSender: the message lists the event's
+// level, type, resource, account, source and time itself.
+func (s *Sender) ShowsEventFields() {}
+
 // Send implements notify.Sender.
 func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receipt, error) {
 	settings, ok := n.Configuration.Settings.(domain.SlackSettings)

@@ -1,0 +1,69 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/domain"
+)
+
+type plainSender struct{}
+
+func (plainSender) Send(context.Context, Notification) (Receipt, error) { return Receipt{}, nil }
+
+type fieldsSender struct{ plainSender }
+
+func (fieldsSender) ShowsEventFields() {}
+
+type eventSender struct{ plainSender }
+
+func (eventSender) SendsEvent() {}
+
+type noConfigurations struct{}
+
+func (noConfigurations) Configuration(context.Context, string) (domain.Configuration, bool, error) {
+	return domain.Configuration{}, false, nil
+}
+
+type nilLedger struct{ noOutcomes }
+
+func (nilLedger) Record(context.Context, domain.Delivery) (uint64, error) { return 0, nil }
+
+// Each sender gets the text it needs: the full default for mail and issues, a short one for
+// chats that list the event's fields themselves, none for webhooks (they post the event).
+// A configuration's own template wins over either default.
+func TestNotificationOf_defaultTextBySender(t *testing.T) {
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindEmail: plainSender{}, domain.KindSlack: fieldsSender{}, domain.KindWebhook: eventSender{}},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger: nilLedger{}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := domain.LogEvent{ID: "e1", Type: "user.image.analysis.failed", Level: domain.LevelError, Message: "analysis failed",
+		Resource: domain.Resource{ID: "docker.io/library/nginx:latest", Type: domain.ResourceImageTag, UserID: "alice"}, Timestamp: time.Now()}
+	text := func(kind domain.EndpointKind, templates domain.MessageTemplates) string {
+		n, err := d.notificationOf(e, domain.Configuration{ID: "c1", Kind: kind, Templates: templates})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Text
+	}
+	if got := text(domain.KindEmail, domain.MessageTemplates{}); !strings.Contains(got, "Resource: image_tag docker.io/library/nginx:latest") {
+		t.Errorf("mail text lacks the event's fields:\n%s", got)
+	}
+	chat := text(domain.KindSlack, domain.MessageTemplates{})
+	if !strings.HasPrefix(chat, "analysis failed") || strings.Contains(chat, "Resource:") {
+		t.Errorf("chat text should be the message without the fields the chat shows:\n%s", chat)
+	}
+	if got := text(domain.KindWebhook, domain.MessageTemplates{}); got != "" {
+		t.Errorf("webhook notification rendered text %q", got)
+	}
+	if got := text(domain.KindSlack, domain.MessageTemplates{Body: "{{.Type}} on {{.Resource.ID}}"}); got != "user.image.analysis.failed on docker.io/library/nginx:latest" {
+		t.Errorf("the configuration's template gave %q", got)
+	}
+}
