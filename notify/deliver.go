@@ -133,10 +133,12 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
 	if err != nil {
+		status := "" // this attempt's answer, not an earlier one's
 		var se *SendError
 		if errors.As(err, &se) && se.Status != 0 {
-			msg.Metadata.Set(metaStatus, strconv.Itoa(se.Status))
+			status = strconv.Itoa(se.Status)
 		}
+		msg.Metadata.Set(metaStatus, status)
 		d.cfg.Logger.Debug("send failed", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "attempt", attemptOf(msg), "retryable", IsRetryable(err), "error", err, "correlation_id", middleware.MessageCorrelationID(msg))
 		return nil, err
 	}

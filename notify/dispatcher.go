@@ -21,6 +21,7 @@ const DispatcherName = "dispatcher"
 type Log interface {
 	SubscribeAll(ctx context.Context, from uint64, handle func(context.Context, []domain.Record) error) error
 	LastPosition(ctx context.Context) (uint64, error)
+	ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
 }
 
 // ConfigurationSource is where the dispatcher finds configurations and disabled kinds
@@ -100,7 +101,7 @@ type Dispatcher struct {
 	replayUntil uint64 // positions up to here may already have outcomes (a restart)
 	applied     uint64
 	states      map[string]*configState
-	since       map[string]uint64    // configuration -> first position it is notified of (added after start)
+	since       map[string]uint64    // configuration -> position of its creation, when known (notBefore)
 	behind      uint64               // 0: live; else every configuration reads the log again from here
 	active      bool                 // between Resume and Suspend: this instance dispatches
 	epoch       uint64               // moves at Resume and Suspend; a catch-up of an older one stops
@@ -263,8 +264,13 @@ func (d *Dispatcher) match(ctx context.Context, r domain.Record, jobs []Job) ([]
 	}
 	d.matches = d.index.match(e, d.matches[:0])
 	for _, c := range d.matches {
-		if d.disabled[c.Kind] || r.Position < d.since[c.ID] || (r.Position <= d.replayUntil && r.Time.Before(c.CreatedAt)) {
-			continue // disabled, or the event came before the configuration
+		if d.disabled[c.Kind] {
+			continue
+		}
+		if before, err := d.beforeCreation(ctx, r.Position, c.ID); err != nil {
+			return jobs, err
+		} else if before {
+			continue // the event came before the configuration
 		}
 		st := d.state(c.ID)
 		if st.lagFrom != 0 && r.Position >= st.lagFrom {
@@ -279,6 +285,31 @@ func (d *Dispatcher) match(ctx context.Context, r domain.Record, jobs []Job) ([]
 		}
 	}
 	return jobs, nil
+}
+
+// beforeCreation tells whether the event at position came before configuration id was
+// created: a replay (positions up to replayUntil) or a catch-up reads events older than
+// configurations. The creation position of a configuration added while running is where the
+// dispatcher saw it; of one it found at start, the first fact of its stream, read when first
+// needed (a configuration of herald.yaml has no stream: it predates everything). Called with
+// d.mu held.
+func (d *Dispatcher) beforeCreation(ctx context.Context, position uint64, id string) (bool, error) {
+	created, known := d.since[id]
+	if !known {
+		if position > d.replayUntil {
+			return false, nil // a live event: every configuration known at start predates it
+		}
+		records, err := d.cfg.Log.ReadStream(ctx, domain.ConfigurationStream(id))
+		switch {
+		case err == nil && len(records) > 0:
+			created = records[0].Position
+		case err == nil, errors.Is(err, domain.ErrStreamNotFound):
+		default:
+			return false, fmt.Errorf("read when configuration %s was created: %w", id, err)
+		}
+		d.since[id] = created
+	}
+	return position < created, nil
 }
 
 // admit decides about one pair: already in flight or settled (nothing to do), the window
@@ -325,16 +356,20 @@ func (d *Dispatcher) settle(r domain.Record) {
 
 // unpublished takes back jobs that could not be published and marks where they must be read
 // again: by the configuration st catching up, or (st nil) by the whole dispatcher, so that
-// the checkpoint stays before them. Nothing is marked for a catch-up of an older epoch,
-// whose state Resume replaced. Called with d.mu held.
+// the checkpoint stays before them. Pairs released here that a newer subscription already
+// found in flight would otherwise be lost; reading them again may publish one twice, which
+// the deliverer's ledger check drops. Called with d.mu held.
 func (d *Dispatcher) unpublished(jobs []Job, st *configState, epoch uint64) {
 	for _, j := range jobs {
 		d.release(domain.DeliveryStream(j.EventID, j.ConfigurationID))
 	}
-	if len(jobs) == 0 || epoch != d.epoch {
-		return
+	if len(jobs) == 0 || !d.active {
+		return // Resume reads the log again from the checkpoint, which is before them
 	}
 	from := jobs[0].Position
+	if epoch != d.epoch {
+		st = nil // a catch-up from before the runner resumed: whatever it was, read it all again
+	}
 	if st != nil {
 		if st.lagFrom == 0 || st.lagFrom > from {
 			st.lagFrom = from
@@ -492,7 +527,7 @@ const checkpointEvery = 200 * time.Millisecond
 
 func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	d.mu.Lock()
-	if !d.active {
+	if !d.active && !force {
 		d.mu.Unlock()
 		return nil // the checkpoint is the active instance's to move
 	}
@@ -646,7 +681,12 @@ func (d *Dispatcher) catchUpBatch(ctx context.Context, records []domain.Record, 
 			continue
 		}
 		e, err := domain.DecodeEventRecordedHeader(r.Data)
-		if err != nil || !c.Matches(e) || d.disabled[c.Kind] || r.Position < d.since[id] {
+		if err != nil || !c.Matches(e) || d.disabled[c.Kind] {
+			continue
+		}
+		if before, err := d.beforeCreation(ctx, r.Position, id); err != nil {
+			return jobs, err
+		} else if before {
 			continue
 		}
 		st.lagFrom = r.Position // reading from here on, should the window fill
@@ -754,7 +794,9 @@ func (d *Dispatcher) redeliverStale(ctx context.Context) {
 	}
 }
 
-// Flush writes the checkpoint as it is now (at shutdown).
+// Flush writes the checkpoint as it is now (at shutdown, after the runner suspended the
+// dispatcher). Should another instance hold the lease by then, the checkpoint's fence refuses
+// the write.
 func (d *Dispatcher) Flush(ctx context.Context) error { return d.saveCheckpoint(ctx, true) }
 
 // positionHeap is a min-heap of event positions with jobs in flight.

@@ -175,6 +175,10 @@ func (emptyLog) SubscribeAll(context.Context, uint64, func(context.Context, []do
 
 func (emptyLog) LastPosition(context.Context) (uint64, error) { return 0, nil }
 
+func (emptyLog) ReadStream(context.Context, string) ([]domain.Record, error) {
+	return nil, domain.ErrStreamNotFound
+}
+
 type memoryCheckpoint struct{ position uint64 }
 
 func (m *memoryCheckpoint) Load(context.Context) (uint64, error) { return m.position, nil }

@@ -55,6 +55,21 @@ func (l *memoryLog) SubscribeAll(ctx context.Context, from uint64, handle func(c
 
 func (l *memoryLog) LastPosition(context.Context) (uint64, error) { return l.next() - 1, nil }
 
+func (l *memoryLog) ReadStream(_ context.Context, stream string) ([]domain.Record, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []domain.Record
+	for _, r := range l.records {
+		if r.Stream == stream {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, domain.ErrStreamNotFound
+	}
+	return out, nil
+}
+
 // failingPublisher fails its next `fail` calls.
 type failingPublisher struct {
 	mu   sync.Mutex
@@ -103,6 +118,11 @@ func newDispatchHarness(t *testing.T, window, maxInFlight int) *dispatchHarness 
 
 // record appends n events to the log and applies them; it returns Apply's error.
 func (h *dispatchHarness) record(n int) error {
+	return h.d.Apply(context.Background(), h.append(n))
+}
+
+// append appends n events to the log without applying them.
+func (h *dispatchHarness) append(n int) []domain.Record {
 	var rs []domain.Record
 	for range n {
 		p := h.log.next()
@@ -113,7 +133,7 @@ func (h *dispatchHarness) record(n int) error {
 		h.log.add(r)
 		rs = append(rs, r)
 	}
-	return h.d.Apply(context.Background(), rs)
+	return rs
 }
 
 // settle writes the outcome of every published notification still in flight, as the
@@ -263,16 +283,80 @@ func TestDispatcher_catchUpOfAnEarlierEpochStops(t *testing.T) {
 	}
 }
 
-// An instance standing by neither saves the checkpoint nor catches up.
-func TestDispatcher_suspendedSavesNothing(t *testing.T) {
+// An instance standing by does not move the checkpoint on its ticks; at shutdown (the runner
+// has suspended the dispatcher by then) Flush still saves it.
+func TestDispatcher_suspendedSavesOnlyWhenFlushed(t *testing.T) {
 	h := newDispatchHarness(t, 1000, 1000)
 	if err := h.record(2); err != nil {
 		t.Fatal(err)
 	}
 	h.settle()
 	h.d.Suspend()
-	h.cp.position = 0
-	if err := h.d.saveCheckpoint(context.Background(), true); err != nil || h.cp.position != 0 {
-		t.Fatalf("a suspended dispatcher saved its checkpoint (%d, %v)", h.cp.position, err)
+	h.d.mu.Lock()
+	h.cp.position, h.d.saved = 0, 0 // as if the last throttled save had not happened yet
+	h.d.mu.Unlock()
+	if err := h.d.saveCheckpoint(context.Background(), false); err != nil || h.cp.position != 0 {
+		t.Fatalf("a suspended dispatcher moved the checkpoint on a tick (%d, %v)", h.cp.position, err)
+	}
+	if err := h.d.Flush(context.Background()); err != nil || h.cp.position != 4 {
+		t.Fatalf("Flush after suspend saved %d (%v), want 4 (two events and their outcomes)", h.cp.position, err)
+	}
+}
+
+// A publish that fails after the runner resumed (a catch-up of the earlier subscription,
+// hung on a dead connection) still leaves its events to be read again.
+func TestDispatcher_stalePublishFailureIsReadAgain(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 1000)
+	if err := h.record(2); err != nil {
+		t.Fatal(err)
+	}
+	h.d.mu.Lock()
+	epoch := h.d.epoch
+	var jobs []Job
+	for _, f := range h.d.pending {
+		jobs = append(jobs, f.job)
+	}
+	h.d.mu.Unlock()
+	slices.SortFunc(jobs, func(a, b Job) int { return int(a.Position) - int(b.Position) })
+	h.pub.jobs = nil // as if they had never gone out: their publish hangs
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The runner replays from the checkpoint and finds both events in flight already.
+	if err := h.d.Apply(context.Background(), slices.Clone(h.log.records)); err != nil {
+		t.Fatal(err)
+	}
+	h.d.mu.Lock()
+	h.d.unpublished(jobs, nil, epoch) // now the stale publish fails
+	h.d.mu.Unlock()
+	h.runUntilQuiet()
+	h.publishedOnce(2)
+}
+
+// After a restart the log is replayed from the checkpoint: a configuration created after an
+// event is not notified of it, judged by positions in the log (not by clocks).
+func TestDispatcher_replayDoesNotNotifyConfigurationsOfEarlierEvents(t *testing.T) {
+	h := newDispatchHarness(t, 1000, 1000)
+	h.d.Suspend()
+	h.append(2) // recorded while no dispatcher ran, as before a restart
+	h.log.add(domain.Record{Stream: domain.ConfigurationStream("c1"), Position: h.log.next(), Type: "ConfigurationCreated"})
+	h.d.mu.Lock()
+	h.d.since = map[string]uint64{} // a new process: creation positions unknown
+	h.d.mu.Unlock()
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Apply(context.Background(), slices.Clone(h.log.records)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.record(1); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range h.pub.jobs {
+		got = append(got, j.EventID)
+	}
+	if !slices.Equal(got, []string{"ev004"}) {
+		t.Fatalf("published %v, want only the event after the configuration's creation (ev004)", got)
 	}
 }

@@ -102,15 +102,22 @@ const metaFirstSend = "herald_first_send"
 func (p RetryPolicy) deferred(s RetryScheduler, topic string, retried func(msg *message.Message, wait time.Duration, err error)) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
+			prevAttempt, prevFirst := msg.Metadata.Get(metaAttempt), msg.Metadata.Get(metaFirstSend)
 			attempt := attemptOf(msg) + 1
 			msg.Metadata.Set(metaAttempt, strconv.Itoa(attempt))
 			first := time.Now()
-			if ns, err := strconv.ParseInt(msg.Metadata.Get(metaFirstSend), 10, 64); err == nil && ns > 0 {
+			if ns, err := strconv.ParseInt(prevFirst, 10, 64); err == nil && ns > 0 {
 				first = time.Unix(0, ns)
 			} else {
 				msg.Metadata.Set(metaFirstSend, strconv.FormatInt(first.UnixNano(), 10))
 			}
 			out, err := h(msg)
+			if err != nil && errors.Is(err, errTransient) {
+				// herald's own failure (its ledger): nothing was sent, the message comes back
+				// as it was
+				msg.Metadata.Set(metaAttempt, prevAttempt)
+				msg.Metadata.Set(metaFirstSend, prevFirst)
+			}
 			if err == nil || !IsRetryable(err) {
 				return out, err
 			}

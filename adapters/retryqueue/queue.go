@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	goredis "github.com/redis/go-redis/v9"
@@ -45,23 +44,33 @@ func (q *Queue) dueKey() string           { return q.prefix + "notifications:ret
 func (q *Queue) itemPrefix() string       { return q.prefix + "notifications:retry:" }
 func (q *Queue) itemKey(id string) string { return q.itemPrefix() + id }
 
-// Schedule keeps msg until at, then adds it to topic's stream.
+// Schedule keeps msg until at, then adds it to topic's stream. A retry is identified by the
+// message and its attempt (the metadata key attemptKey), so scheduling it again (after a
+// timeout that hid a success, or a redelivery) keeps one copy.
 func (q *Queue) Schedule(ctx context.Context, topic string, msg *message.Message, at time.Time) error {
 	fields, err := redisstream.DefaultMarshallerUnmarshaller{}.Marshal(topic, msg)
 	if err != nil {
 		return fmt.Errorf("schedule a retry of %s: %w", msg.UUID, err)
 	}
-	id := watermill.NewULID()
-	_, err = q.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.HSet(ctx, q.itemKey(id), "stream", q.prefix+topic, "uuid", fields[redisstream.UUIDHeaderKey], "metadata", fields["metadata"], "payload", fields["payload"])
-		p.ZAdd(ctx, q.dueKey(), goredis.Z{Score: float64(at.UnixMilli()), Member: id})
-		return nil
-	})
+	id := msg.UUID + ":" + msg.Metadata.Get(attemptKey)
+	err = schedule.Run(ctx, q.client, []string{q.dueKey(), q.itemKey(id)}, id, at.UnixMilli(),
+		q.prefix+topic, fields[redisstream.UUIDHeaderKey], fields["metadata"], fields["payload"]).Err()
 	if err != nil {
 		return fmt.Errorf("schedule a retry of %s: %w", msg.UUID, err)
 	}
 	return nil
 }
+
+// attemptKey is the metadata key that counts a notification's sends (notify's).
+const attemptKey = "herald_attempt"
+
+// schedule files one retry unless it is filed already.
+var schedule = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'stream', ARGV[3], 'uuid', ARGV[4], 'metadata', ARGV[5], 'payload', ARGV[6])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+`)
 
 // moveDue adds due retries to their streams and forgets them, atomically.
 var moveDue = goredis.NewScript(`

@@ -32,8 +32,10 @@ func TestQueue_movesDueRetriesToTheirStreams(t *testing.T) {
 	}{{"late", 2 * time.Second}, {"soon", time.Second}, {"now", -time.Millisecond}} {
 		msg := message.NewMessage(r.uuid, []byte(`{"event":"`+r.uuid+`"}`))
 		msg.Metadata.Set("herald_attempt", "2")
-		if err := q.Schedule(ctx, "notifications.webhook", msg, now.Add(r.in)); err != nil {
-			t.Fatal(err)
+		for range 2 { // scheduled twice (a timeout hid the first success): kept once
+			if err := q.Schedule(ctx, "notifications.webhook", msg, now.Add(r.in)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, step := range []struct {

@@ -139,8 +139,16 @@ func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, e
 		projections.DeliveriesViewName:     v.deliveries.(*redisview.LeasedDeliveries).Claim,
 		notify.DispatcherName:              checkpoint.Claim,
 	}
+	// A view whose layout changed has a lease of a new name, so that an instance of the
+	// previous version, still applying the old layout during a rolling upgrade, does not keep
+	// the new one from being built.
+	leaseNames := map[string]string{projections.DeliveriesViewName: redisview.DeliveriesLayout}
 	for name, claim := range claims {
-		lease, err := redisview.NewLease(client, name, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
+		leaseName := name
+		if renamed, ok := leaseNames[name]; ok {
+			leaseName = renamed
+		}
+		lease, err := redisview.NewLease(client, leaseName, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
 		if err != nil {
 			v.close()
 			return views{}, fmt.Errorf("lease of view %s: %w", name, err)

@@ -37,8 +37,11 @@ type deliveryKeys struct {
 	base, checkpoint, fence, deliveries, all string
 }
 
+// DeliveriesLayout names the layout of the deliveries view; its lease is named after it.
+const DeliveriesLayout = "deliveries.2"
+
 func newDeliveryKeys(prefix string) deliveryKeys {
-	base := prefix + "{deliveries.2}:"
+	base := prefix + "{" + DeliveriesLayout + "}:"
 	return deliveryKeys{base: base, checkpoint: base + "cp", fence: base + "fence", deliveries: base + "d", all: base + "all"}
 }
 
