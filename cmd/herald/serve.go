@@ -51,7 +51,12 @@ By default herald is self-contained: the event log is an embedded, durable store
 
 With --kafka-brokers, herald also ingests events from Kafka (--kafka-topics, default
 herald.events) as a member of the consumer group --kafka-group; messages that are no valid
-events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).`,
+events go to a dead-letter topic (--kafka-dlq-topic, default <topic>.dlq).
+
+To run several instances, share the log and the views: --eventstore-url keeps the log in
+KurrentDB (EventStoreDB 22+), --redis-url the views, the leases that pick which instance
+applies each view and dispatches notifications, and the notifications' Redis Streams. See the
+README's "Running distributed" and docker-compose.yml.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(cfg.LogFormat, cfg.LogLevel, cmd.ErrOrStderr())
