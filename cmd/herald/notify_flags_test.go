@@ -31,3 +31,17 @@ func TestNotifyFlags_badValuesNameTheFlag(t *testing.T) {
 		t.Fatalf("the defaults are refused: %v", err)
 	}
 }
+
+// A KurrentDB connection string that cannot be read stops herald before anything starts,
+// naming the flag; a password in it is not echoed.
+func TestEventStoreFlags_badURLNamesTheFlag(t *testing.T) {
+	for _, url := range []string{"http://db:2113", "kurrentdb://admin:s3cret@db:2113?tls=maybe"} {
+		err := (&eventStoreFlags{URL: url}).check()
+		if err == nil || !strings.Contains(err.Error(), "--eventstore-url") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("check(%q) = %v, want an error naming --eventstore-url without the password", url, err)
+		}
+	}
+	if err := (&eventStoreFlags{URL: "kurrentdb://db:2113?tls=false"}).check(); err != nil {
+		t.Errorf("a good connection string is refused: %v", err)
+	}
+}
