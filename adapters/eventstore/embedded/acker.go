@@ -26,10 +26,14 @@ func (s *Store) runAcker(committed <-chan *group) {
 			broken = err
 			s.fail(err)
 		} else if g.lastPos > s.durable.Load() {
+			s.tail.push(g.records) // before readers may ask for them
 			s.durable.Store(g.lastPos)
 			s.broadcast()
 		}
 		for _, r := range g.reqs {
+			if err == nil && r.isDelete() && r.purge {
+				s.tail.clear() // the purged facts leave reads before the deletion returns
+			}
 			if err == nil && r.isDelete() && r.err == nil && !r.purge {
 				r.purge = true
 				s.purges.push(r)

@@ -25,6 +25,9 @@ type Options struct {
 	HeadCacheSize int
 	// ReadBatch is how many records SubscribeAll reads at a time.
 	ReadBatch int
+	// TailRecords is how many of the newest records are kept as written, for followers
+	// reading the log live (tail.go); 0 for the default, negative for none.
+	TailRecords int
 	// CacheBytes bounds pebble's memory: its block cache, against which pebble also accounts
 	// its memtables, so it must be well above twice MemTableBytes.
 	CacheBytes int64
@@ -47,6 +50,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.ReadBatch <= 0 {
 		o.ReadBatch = 1000
+	}
+	if o.TailRecords == 0 {
+		o.TailRecords = 16384
 	}
 	if o.MemTableBytes <= 0 {
 		o.MemTableBytes = 32 << 20

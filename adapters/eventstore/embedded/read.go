@@ -134,6 +134,9 @@ func (s *Store) readAll(from uint64, limit int) (records []domain.Record, caught
 	if limit <= 0 || from >= upper {
 		return nil, true, nil
 	}
+	if records, ok := s.tail.read(from, upper, limit); ok {
+		return records, records[len(records)-1].Position == upper, nil
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: globalKey(from + 1), UpperBound: globalKey(upper + 1)})
 	if err != nil {
 		return nil, false, err

@@ -47,6 +47,7 @@ type Store struct {
 	closed bool
 
 	durable  atomic.Uint64 // last acknowledged position: readers see nothing beyond it
+	tail     *tail         // the newest records as written; nil when Options.TailRecords < 0
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever durable advances
 
@@ -81,6 +82,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		closing:   make(chan struct{}),
 		ackerDone: make(chan struct{}),
 		notify:    make(chan struct{}),
+		tail:      newTail(opts.TailRecords),
 	}
 	s.durable.Store(last)
 	committed := make(chan *group, 4)

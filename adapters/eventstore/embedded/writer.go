@@ -42,6 +42,11 @@ type group struct {
 	writes  bool
 	applied bool
 	err     error
+	// records are the group's records as written, for the tail; their data are copied into
+	// arena (one allocation for many records; an arena that grows leaves earlier records on
+	// the old array, which stays valid).
+	records []domain.Record
+	arena   []byte
 }
 
 // writer is the only goroutine that decides and writes. It applies a group to pebble without
@@ -222,6 +227,18 @@ func (w *writer) put(g *group, stream string, rev uint64, typ string, data []byt
 	w.key = binary.BigEndian.AppendUint64(append(w.key[:0], globalPrefix...), w.last)
 	w.val = appendRecord(w.val[:0], stream, rev, typ, g.at, data)
 	w.set(g, w.key, w.val)
+	if w.store.tail != nil {
+		r := domain.Record{Stream: stream, Revision: rev, Position: w.last, Type: typ, Time: time.Unix(0, g.at).UTC()}
+		if len(data) > 0 {
+			if cap(g.arena)-len(g.arena) < len(data) {
+				g.arena = make([]byte, 0, max(64<<10, len(data)))
+			}
+			start := len(g.arena)
+			g.arena = append(g.arena, data...)
+			r.Data = g.arena[start:len(g.arena):len(g.arena)]
+		}
+		g.records = append(g.records, r)
+	}
 	return w.last
 }
 
