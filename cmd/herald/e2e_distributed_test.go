@@ -91,10 +91,14 @@ func TestE2E_distributedThreeInstances(t *testing.T) {
 		return deliveredCount(t, third, configID) == total
 	})
 
-	// The consumer group split the partitions: both survivors consumed.
+	// The consumer groups split the work: both survivors consumed from Kafka, and both sent
+	// notifications read from the router's Redis Streams.
 	for i, s := range []*server{second, third} {
 		if consumed := metricSum(t, s, "herald_kafka_messages_consumed_total"); consumed == 0 {
 			t.Errorf("instance %d consumed nothing from Kafka", i+2)
+		}
+		if sent := metricSum(t, s, "herald_notification_sends_total"); sent == 0 {
+			t.Errorf("instance %d sent no notification", i+2)
 		}
 	}
 }
