@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"unicode/utf8"
 )
 
 // MessageTemplates override the text of a configuration's notifications: Title is the mail
@@ -21,17 +22,20 @@ const (
 	MaxBodyTemplate  = 16 * 1024
 )
 
+// Truncate keeps s within n characters, ending a shortened text with an ellipsis; n below 1
+// keeps s whole. Message templates and the senders' field limits use it.
+func Truncate(s string, n int) string {
+	if n < 1 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
 // TemplateFuncs are the functions a message template may call, besides text/template's own.
 var TemplateFuncs = template.FuncMap{
-	"upper": strings.ToUpper,
-	"lower": strings.ToLower,
-	"truncate": func(n int, s string) string {
-		r := []rune(s)
-		if n < 1 || len(r) <= n {
-			return s
-		}
-		return string(r[:n-1]) + "…"
-	},
+	"upper":    strings.ToUpper,
+	"lower":    strings.ToLower,
+	"truncate": func(n int, s string) string { return Truncate(s, n) },
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
 		return string(b), err

@@ -80,7 +80,7 @@ func issueRequest(n notify.Notification, settings domain.GitHubSettings) *gh.Iss
 	if n.Test {
 		title = "[test] " + title
 	}
-	req := &gh.IssueRequest{Title: gh.Ptr(truncate(title, maxTitle)), Body: gh.Ptr(issueBody(n))}
+	req := &gh.IssueRequest{Title: gh.Ptr(domain.Truncate(title, maxTitle)), Body: gh.Ptr(issueBody(n))}
 	if len(settings.Labels) > 0 {
 		req.Labels = &settings.Labels
 	}
@@ -102,7 +102,7 @@ func issueBody(n notify.Notification) string {
 	}
 	fmt.Fprintf(&footer, "\n\n<!-- herald:idempotency-key=%s -->\n", n.IdempotencyKey)
 	text := strings.TrimRight(n.Text, "\n")
-	return truncate(text, maxBody-utf8.RuneCountInString(footer.String())) + footer.String()
+	return domain.Truncate(text, maxBody-utf8.RuneCountInString(footer.String())) + footer.String()
 }
 
 // receiptOf is what GitHub answered, when it answered.
@@ -111,14 +111,6 @@ func receiptOf(resp *gh.Response) notify.Receipt {
 		return notify.Receipt{}
 	}
 	return notify.Receipt{Status: resp.StatusCode}
-}
-
-// truncate keeps s within n characters.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
 var _ notify.Sender = (*Sender)(nil)

@@ -56,7 +56,7 @@ func Message(n notify.Notification) []byte {
 	if e.Source.HostID != "" {
 		source += " on " + e.Source.HostID
 	}
-	blocks := []block{{Type: "header", Text: &text{Type: "plain_text", Text: truncate(title, maxHeader), Emoji: true}}}
+	blocks := []block{{Type: "header", Text: &text{Type: "plain_text", Text: domain.Truncate(title, maxHeader), Emoji: true}}}
 	if strings.TrimSpace(n.Text) != "" { // and an empty section too
 		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: escapeTruncated(strings.TrimSpace(n.Text), maxSection)}})
 	}
@@ -96,7 +96,7 @@ func escape(s string) string {
 // escapeTruncated escapes s and keeps it within n characters, without cutting an entity.
 func escapeTruncated(s string, n int) string {
 	escaped := escape(s)
-	out := truncate(escaped, n)
+	out := domain.Truncate(escaped, n)
 	if out == escaped {
 		return out
 	}
@@ -105,13 +105,4 @@ func escapeTruncated(s string, n int) string {
 		out = out[:amp]
 	}
 	return out + "…"
-}
-
-// truncate keeps Slack's field limits, counted in characters.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

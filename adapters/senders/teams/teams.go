@@ -53,7 +53,7 @@ func Message(n notify.Notification) []byte {
 	}
 	body := []any{map[string]any{"type": "TextBlock", "size": "Medium", "weight": "Bolder", "color": color, "wrap": true, "text": title}}
 	if text := paragraphs(n.Text); text != "" {
-		body = append(body, map[string]any{"type": "TextBlock", "wrap": true, "text": truncate(text, maxText)})
+		body = append(body, map[string]any{"type": "TextBlock", "wrap": true, "text": domain.Truncate(text, maxText)})
 	}
 	body = append(body, map[string]any{"type": "FactSet", "facts": []fact{
 		{"Level", e.Level.Upper()}, {"Type", e.Type},
@@ -104,13 +104,4 @@ func paragraphs(text string) string {
 		}
 	}
 	return strings.Join(lines, "\n\n")
-}
-
-// truncate keeps text within n characters.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
