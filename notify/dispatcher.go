@@ -650,8 +650,18 @@ func (d *Dispatcher) catchUp(ctx context.Context, id string) error {
 	}
 	from := st.lagFrom
 	d.mu.Unlock()
+	return d.readAgain(ctx, from, st, epoch, func(ctx context.Context, records []domain.Record) ([]Job, error) {
+		return d.catchUpBatch(ctx, records, id, c, st, epoch)
+	})
+}
+
+// readAgain reads the log from position from on, admits each batch's jobs with admit and
+// publishes them (failures marked for st, or for the whole dispatcher when st is nil), until
+// admit says to stop: live again (errLive), no more room (errWindowFull), or the runner
+// resumed meanwhile (errStale).
+func (d *Dispatcher) readAgain(ctx context.Context, from uint64, st *configState, epoch uint64, admit func(context.Context, []domain.Record) ([]Job, error)) error {
 	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
-		jobs, stop := d.catchUpBatch(ctx, records, id, c, st, epoch)
+		jobs, stop := admit(ctx, records)
 		if err := d.publish(ctx, jobs, st, epoch); err != nil {
 			return err // read again from the first of them on the next tick
 		}
@@ -723,17 +733,9 @@ func (d *Dispatcher) catchUpAll(ctx context.Context) error {
 	if from == 0 {
 		return nil
 	}
-	err := d.cfg.Log.SubscribeAll(ctx, from-1, func(ctx context.Context, records []domain.Record) error {
-		jobs, stop := d.catchUpAllBatch(ctx, records, epoch)
-		if err := d.publish(ctx, jobs, nil, epoch); err != nil {
-			return err // read again from the first of them on the next tick
-		}
-		return stop
+	return d.readAgain(ctx, from, nil, epoch, func(ctx context.Context, records []domain.Record) ([]Job, error) {
+		return d.catchUpAllBatch(ctx, records, epoch)
 	})
-	if errors.Is(err, errLive) || errors.Is(err, errWindowFull) || errors.Is(err, errStale) {
-		return nil
-	}
-	return err
 }
 
 // catchUpAllBatch admits the jobs of a batch read again for every configuration; stop ends
