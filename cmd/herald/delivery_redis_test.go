@@ -1,10 +1,8 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,19 +61,10 @@ func TestDelivery_redisStreamsRetryHoldsNothingBack(t *testing.T) {
 		t.Fatalf("the receiver that is down got %d notifications", d)
 	}
 	waitFor(t, "the waiting retries shown in /metrics", time.Second, func() bool {
-		resp, err := http.Get(app.url + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, "herald_notifications_waiting_retry "); ok && v != "0" {
-				return true
-			}
-		}
-		return false
+		waiting, err := metricValue(app.url, "herald_notifications_waiting_retry")
+		return err == nil && waiting > 0
 	})
+
 	waitFor(t, "every notification delivered once the receiver is back", 30*time.Second, func() bool {
 		return deliveriesOf(app, down)["DELIVERED"] == n && deliveriesOf(app, up)["DELIVERED"] == n
 	})

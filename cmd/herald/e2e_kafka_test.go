@@ -212,16 +212,8 @@ func launchServer(t *testing.T, dataDir string, port int, flags ...string) *serv
 func (s *server) waitForMetric(name string, timeout time.Duration) {
 	s.t.Helper()
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		resp, err := http.Get(s.url + "/metrics")
-		if err != nil {
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, name+" "); ok && v != "0" {
-				return
-			}
+		if v, err := metricValue(s.url, name); err == nil && v > 0 {
+			return
 		}
 	}
 	s.t.Fatalf("%s still 0 after %s; logs:\n%s", name, timeout, tail(s.logs.String(), 4000))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -374,4 +375,30 @@ func totalCount(t *testing.T, app *testApp, auth string, filter map[string]any) 
 	t.Helper()
 	data := app.mustGQL(auth, `query($f: EventFilter) { events(filter: $f, first: 1) { totalCount } }`, map[string]any{"f": filter})
 	return int(data["events"].(map[string]any)["totalCount"].(float64))
+}
+
+// metricValue adds up every series of a metric on a herald's /metrics (baseURL + /metrics).
+func metricValue(baseURL, name string) (float64, error) {
+	resp, err := http.Get(baseURL + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", line, err)
+		}
+		sum += v
+	}
+	return sum, nil
 }
