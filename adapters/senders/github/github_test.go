@@ -283,18 +283,8 @@ func TestSend_anAnswerThatIsNotAnIssueIsFinal(t *testing.T) {
 	}
 }
 
-func TestSend_aDestinationTheOutboundPolicyRefusesIsFinal(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	defer srv.Close()
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
-	_, err := github.New(clients).Send(context.Background(), notification(t, settings(srv.URL), true))
-	if !errors.Is(err, notify.ErrDestinationRefused) || notify.IsRetryable(err) {
-		t.Fatalf("got %v, want a final refusal", err)
-	}
-}
-
 func TestSender_contract(t *testing.T) {
-	sendertest.TestSender(t, github.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+	sendertest.TestSender(t, func(c notify.HTTPClients) notify.Sender { return github.New(c) }, sendertest.Features{
 		Notification: func(url, secret string) notify.Notification {
 			s := settings(url)
 			s.AccessToken = domain.NewSecret(secret)

@@ -253,18 +253,8 @@ func TestSend_anAnswerThatIsNotAnIssueIsFinal(t *testing.T) {
 	}
 }
 
-func TestSend_aDestinationTheOutboundPolicyRefusesIsFinal(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	defer srv.Close()
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
-	_, err := jira.New(clients).Send(context.Background(), notification(t, settings(srv.URL)))
-	if !errors.Is(err, notify.ErrDestinationRefused) || notify.IsRetryable(err) {
-		t.Fatalf("got %v, want a final refusal", err)
-	}
-}
-
 func TestSender_contract(t *testing.T) {
-	sendertest.TestSender(t, jira.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+	sendertest.TestSender(t, func(c notify.HTTPClients) notify.Sender { return jira.New(c) }, sendertest.Features{
 		Notification: func(url, secret string) notify.Notification {
 			s := settings(url)
 			s.APIToken = domain.NewSecret(secret)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,9 @@ type Features struct {
 	WrongKind domain.Settings
 }
 
-// TestSender runs the contract.
-func TestSender(t *testing.T, sender notify.Sender, f Features) {
+// TestSender runs the contract against senders that newSender builds on the clients given.
+func TestSender(t *testing.T, newSender func(notify.HTTPClients) notify.Sender, f Features) {
+	sender := newSender(notify.NewHTTPClients(nil, 5*time.Second))
 	t.Run("receiver failures are classified", func(t *testing.T) {
 		for status, retryable := range map[int]bool{500: true, 502: true, 503: true, 429: true, 408: true, 400: false, 401: false, 403: false, 404: false, 422: false} {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
@@ -54,6 +56,19 @@ func TestSender(t *testing.T, sender notify.Sender, f Features) {
 		n.Configuration.Settings = f.WrongKind
 		if _, err := sender.Send(context.Background(), n); err == nil || notify.IsRetryable(err) {
 			t.Fatalf("wrong kind: %v", err)
+		}
+	})
+	t.Run("a destination the outbound policy refuses is final and not reached", func(t *testing.T) {
+		var reached atomic.Bool
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Store(true) }))
+		defer srv.Close()
+		refusing := newSender(notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second))
+		_, err := refusing.Send(context.Background(), f.Notification(srv.URL+"/hook", "x")) // loopback
+		if !errors.Is(err, notify.ErrDestinationRefused) || notify.IsRetryable(err) {
+			t.Fatalf("got %v, want a final refusal", err)
+		}
+		if reached.Load() {
+			t.Fatal("the refused receiver was reached")
 		}
 	})
 	t.Run("a cancelled send stops", func(t *testing.T) {

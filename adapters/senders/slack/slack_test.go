@@ -183,7 +183,7 @@ func TestSend_slackErrorsAreClassified(t *testing.T) {
 }
 
 func TestSender_contract(t *testing.T) {
-	sendertest.TestSender(t, slack.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+	sendertest.TestSender(t, func(c notify.HTTPClients) notify.Sender { return slack.New(c) }, sendertest.Features{
 		Notification: func(url, _ string) notify.Notification { return notification(t, url, domain.MessageTemplates{}) },
 		WrongKind:    domain.TeamsSettings{},
 	})

@@ -154,7 +154,7 @@ func TestSend_legacyConnectorAnswer(t *testing.T) {
 }
 
 func TestSender_contract(t *testing.T) {
-	sendertest.TestSender(t, teams.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+	sendertest.TestSender(t, func(c notify.HTTPClients) notify.Sender { return teams.New(c) }, sendertest.Features{
 		Notification: func(url, _ string) notify.Notification { return notification(t, url, domain.MessageTemplates{}) },
 		WrongKind:    domain.SlackSettings{},
 	})

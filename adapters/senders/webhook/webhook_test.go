@@ -138,7 +138,7 @@ func must[T any](v T, err error) T {
 }
 
 func TestSender_contract(t *testing.T) {
-	sendertest.TestSender(t, webhook.New(notify.NewHTTPClients(nil, 5*time.Second)), sendertest.Features{
+	sendertest.TestSender(t, func(c notify.HTTPClients) notify.Sender { return webhook.New(c) }, sendertest.Features{
 		Notification: func(url, secret string) notify.Notification {
 			return notification(url, domain.WebhookSettings{Username: "u", Password: domain.NewSecret(secret), HMACSecret: domain.NewSecret(secret)})
 		},
