@@ -132,28 +132,25 @@ func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, e
 		dispatchCheckpoint: checkpoint,
 		streams:            redisStreams(client, r.Prefix, logger),
 	}
-	claims := map[string]projections.FenceClaimer{
-		projections.EventLogViewName:       v.eventLog.(*redisview.LeasedEventLog).Claim,
-		projections.ConfigurationsViewName: v.configurations.(*redisview.LeasedConfigurations).Claim,
-		projections.AccountsViewName:       v.accounts.(*redisview.LeasedAccounts).Claim,
-		projections.DeliveriesViewName:     v.deliveries.(*redisview.LeasedDeliveries).Claim,
-		notify.DispatcherName:              checkpoint.Claim,
-	}
-	// A view whose layout changed has a lease of a new name, so that an instance of the
-	// previous version, still applying the old layout during a rolling upgrade, does not keep
-	// the new one from being built.
-	leaseNames := map[string]string{projections.DeliveriesViewName: redisview.DeliveriesLayout}
-	for name, claim := range claims {
-		leaseName := name
-		if renamed, ok := leaseNames[name]; ok {
-			leaseName = renamed
-		}
-		lease, err := redisview.NewLease(client, leaseName, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
+	// Each view's lease is named after its layout: a view whose layout changed gets a lease of
+	// a new name, so that an instance of the previous version, still applying the old layout
+	// during a rolling upgrade, does not keep the new one from being built.
+	for _, l := range []struct {
+		view, lease string
+		claim       projections.FenceClaimer
+	}{
+		{projections.EventLogViewName, projections.EventLogViewName, v.eventLog.(*redisview.LeasedEventLog).Claim},
+		{projections.ConfigurationsViewName, projections.ConfigurationsViewName, v.configurations.(*redisview.LeasedConfigurations).Claim},
+		{projections.AccountsViewName, projections.AccountsViewName, v.accounts.(*redisview.LeasedAccounts).Claim},
+		{projections.DeliveriesViewName, redisview.DeliveriesLayout, v.deliveries.(*redisview.LeasedDeliveries).Claim},
+		{notify.DispatcherName, notify.DispatcherName, checkpoint.Claim},
+	} {
+		lease, err := redisview.NewLease(client, l.lease, redisview.LeaseOptions{Prefix: r.Prefix, TTL: r.LeaseTTL})
 		if err != nil {
 			v.close()
-			return views{}, fmt.Errorf("lease of view %s: %w", name, err)
+			return views{}, fmt.Errorf("lease of view %s: %w", l.view, err)
 		}
-		v.leases[name] = leased{lease: lease, claim: claim}
+		v.leases[l.view] = leased{lease: lease, claim: l.claim}
 	}
 	return v, nil
 }
