@@ -71,9 +71,9 @@ func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Dur
 				if err == nil || !IsRetryable(err) {
 					return out, err
 				}
-				wait := p.wait(attempt, err)
-				if attempt >= p.MaxAttempts || time.Since(start)+wait > p.MaxElapsed {
-					return out, giveUp(err, attempt, time.Since(start))
+				wait, final := p.next(attempt, time.Since(start), err)
+				if final != nil {
+					return out, final
 				}
 				retried(msg, wait, err)
 				select {
@@ -121,9 +121,9 @@ func (p RetryPolicy) deferred(s RetryScheduler, topic string, retried func(msg *
 			if err == nil || !IsRetryable(err) {
 				return out, err
 			}
-			wait, elapsed := p.wait(attempt, err), time.Since(first)
-			if attempt >= p.MaxAttempts || elapsed+wait > p.MaxElapsed {
-				return out, giveUp(err, attempt, elapsed)
+			wait, final := p.next(attempt, time.Since(first), err)
+			if final != nil {
+				return out, final
 			}
 			if serr := s.Schedule(msg.Context(), topic, msg, time.Now().Add(wait)); serr != nil {
 				return nil, fmt.Errorf("%w: %v", errTransient, serr) // handed over again after a pause
@@ -132,6 +132,16 @@ func (p RetryPolicy) deferred(s RetryScheduler, topic string, retried func(msg *
 			return nil, nil
 		}
 	}
+}
+
+// next is the wait before another send after the attempt-th failed with err, elapsed after
+// the first; or, once the policy is exhausted, the final failure to hand the poison queue.
+func (p RetryPolicy) next(attempt int, elapsed time.Duration, err error) (time.Duration, error) {
+	wait := p.wait(attempt, err)
+	if attempt >= p.MaxAttempts || elapsed+wait > p.MaxElapsed {
+		return 0, giveUp(err, attempt, elapsed)
+	}
+	return wait, nil
 }
 
 // giveUp turns a retryable failure into a final one once the policy is exhausted.
