@@ -52,7 +52,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(jsonPOST{})
 	srv.SetQueryCache(graphql.NoCache[*ast.QueryDocument]{})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
