@@ -3,6 +3,7 @@ package embedded
 import (
 	"fmt"
 	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -12,16 +13,21 @@ import (
 // that does not exist. It answers "maybe" for every stream it was given and, for about one
 // new stream in a hundred, for others too; a "maybe" costs a pebble lookup. It grows by
 // adding filters of doubling capacity, at about 1.5 bytes per stream, and is rebuilt from
-// the heads when the store opens. Only the writer goroutine uses it.
+// the heads when the store opens.
+//
+// Only the writer goroutine adds; readers (ReadStream: the delivery ledger asks about pairs
+// that mostly have no outcome yet) may ask at the same time. Bits are set and read
+// atomically and the writer adds a stream before the append that creates it commits, so a
+// reader that saw an append acknowledged also sees its stream.
 type streamFilter struct {
 	seed  maphash.Seed
-	parts []*bloomPart
+	parts atomic.Pointer[[]*bloomPart] // replaced, never changed, when a part is added
 }
 
 type bloomPart struct {
-	bits     []uint64
+	bits     []atomic.Uint64
 	mask     uint64 // len(bits)*64 - 1; the size is a power of two
-	count    int
+	count    int    // the writer's only
 	capacity int
 }
 
@@ -42,7 +48,12 @@ func (f *streamFilter) grow(capacity int) {
 	for words*64 < capacity*filterBitsPerKey {
 		words *= 2
 	}
-	f.parts = append(f.parts, &bloomPart{bits: make([]uint64, words), mask: uint64(words*64 - 1), capacity: capacity})
+	var parts []*bloomPart
+	if old := f.parts.Load(); old != nil {
+		parts = append(parts, *old...)
+	}
+	parts = append(parts, &bloomPart{bits: make([]atomic.Uint64, words), mask: uint64(words*64 - 1), capacity: capacity})
+	f.parts.Store(&parts)
 }
 
 func (f *streamFilter) add(stream string) {
@@ -54,21 +65,23 @@ func (f *streamFilter) addBytes(stream []byte) {
 }
 
 func (f *streamFilter) addHash(h1, h2 uint64) {
-	p := f.parts[len(f.parts)-1]
+	parts := *f.parts.Load()
+	p := parts[len(parts)-1]
 	if p.count >= p.capacity {
 		f.grow(2 * p.capacity)
-		p = f.parts[len(f.parts)-1]
+		parts = *f.parts.Load()
+		p = parts[len(parts)-1]
 	}
 	for i := range uint64(filterProbes) {
 		bit := (h1 + i*h2) & p.mask
-		p.bits[bit/64] |= 1 << (bit % 64)
+		p.bits[bit/64].Or(1 << (bit % 64))
 	}
 	p.count++
 }
 
 func (f *streamFilter) mayContain(stream string) bool {
 	h1, h2 := f.hash(stream)
-	for _, p := range f.parts {
+	for _, p := range *f.parts.Load() {
 		if p.mayContain(h1, h2) {
 			return true
 		}
@@ -79,7 +92,7 @@ func (f *streamFilter) mayContain(stream string) bool {
 func (p *bloomPart) mayContain(h1, h2 uint64) bool {
 	for i := range uint64(filterProbes) {
 		bit := (h1 + i*h2) & p.mask
-		if p.bits[bit/64]&(1<<(bit%64)) == 0 {
+		if p.bits[bit/64].Load()&(1<<(bit%64)) == 0 {
 			return false
 		}
 	}

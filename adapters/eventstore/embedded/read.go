@@ -26,6 +26,11 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]domain.Record,
 	if s.closed {
 		return nil, ErrClosed
 	}
+	if !s.streams.mayContain(stream) {
+		// Never written (the writer adds a name before the append that creates the stream
+		// commits), as most of the delivery ledger's streams asked about are.
+		return nil, fmt.Errorf("read stream %s: %w", stream, domain.ErrStreamNotFound)
+	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	v, closer, err := snap.Get(headKey(stream))

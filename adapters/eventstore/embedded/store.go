@@ -48,6 +48,7 @@ type Store struct {
 
 	durable  atomic.Uint64 // last acknowledged position: readers see nothing beyond it
 	tail     *tail         // the newest records as written; nil when Options.TailRecords < 0
+	streams  *streamFilter // every stream's name, added by the writer; ReadStream asks it first
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever durable advances
 
@@ -83,6 +84,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		ackerDone: make(chan struct{}),
 		notify:    make(chan struct{}),
 		tail:      newTail(opts.TailRecords),
+		streams:   streams,
 	}
 	s.durable.Store(last)
 	committed := make(chan *group, 4)
