@@ -70,6 +70,32 @@ type Deliverer struct {
 	mu       sync.Mutex
 	opened   map[string]domain.Configuration // by id, credentials opened; dropped when the revision moves
 	limiters map[string]*rate.Limiter
+	events   eventCache
+}
+
+// eventCache keeps the newest decoded events by log position, so that an event notified to
+// many configurations is decoded once rather than once per configuration. A position names
+// one record for good, so an entry never goes stale; a slot is simply overwritten.
+type eventCache struct {
+	mu    sync.Mutex
+	slots [256]struct {
+		position uint64
+		event    domain.LogEvent
+	}
+}
+
+func (c *eventCache) get(position uint64) (domain.LogEvent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.slots[position%uint64(len(c.slots))]
+	return s.event, position != 0 && s.position == position
+}
+
+func (c *eventCache) put(position uint64, e domain.LogEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.slots[position%uint64(len(c.slots))]
+	s.position, s.event = position, e
 }
 
 // NewDeliverer builds a deliverer.
@@ -237,14 +263,30 @@ func (d *Deliverer) notification(ctx context.Context, job Job) (Notification, er
 	if err != nil {
 		return Notification{}, err
 	}
-	rec, err := domain.DecodeEventRecorded(job.Fact)
+	e, err := d.event(job)
 	if err != nil {
 		return Notification{}, &SendError{Err: fmt.Errorf("the event cannot be read: %w", err)}
 	}
 	if system {
-		c = withEventPlaceholders(c, rec.Event)
+		c = withEventPlaceholders(c, e)
 	}
-	return d.notificationOf(rec.Event, c)
+	return d.notificationOf(e, c)
+}
+
+// event decodes the job's event, or finds it decoded for another configuration. Senders
+// share it and must not change it.
+func (d *Deliverer) event(job Job) (domain.LogEvent, error) {
+	if e, ok := d.events.get(job.Position); ok && e.ID == job.EventID {
+		return e, nil
+	}
+	rec, err := domain.DecodeEventRecorded(job.Fact)
+	if err != nil {
+		return domain.LogEvent{}, err
+	}
+	if job.Position != 0 {
+		d.events.put(job.Position, rec.Event)
+	}
+	return rec.Event, nil
 }
 
 // notificationOf prepares e for c's sender: no text for one that sends the event itself, the

@@ -231,7 +231,9 @@ func (w *writer) put(g *group, stream string, rev uint64, typ string, data []byt
 		r := domain.Record{Stream: stream, Revision: rev, Position: w.last, Type: typ, Time: time.Unix(0, g.at).UTC()}
 		if len(data) > 0 {
 			if cap(g.arena)-len(g.arena) < len(data) {
-				g.arena = make([]byte, 0, max(64<<10, len(data)))
+				// Doubling from small: a group of one ledger fact (a notification's outcome)
+				// should not clear 64 KB, nor a batch of events allocate one chunk per fact.
+				g.arena = make([]byte, 0, max(len(data), min(64<<10, 2*cap(g.arena)), 1<<10))
 			}
 			start := len(g.arena)
 			g.arena = append(g.arena, data...)
