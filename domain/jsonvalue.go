@@ -23,7 +23,7 @@ func DecodeJSONObject(data []byte, member func(key string, value any) error) err
 		if err := r.skipValue(); err != nil {
 			return malformed(err)
 		}
-		if r.peek() != 0 {
+		if r.skipSpace(); !r.atEnd() { // not peek() != 0: a NUL byte is not the end
 			return malformed(r.fail("after top-level value"))
 		}
 		if c == 'n' {
@@ -53,7 +53,7 @@ func DecodeJSONObject(data []byte, member func(key string, value any) error) err
 		}
 		more, err = r.nextMember()
 	}
-	if err == nil && r.peek() != 0 {
+	if r.skipSpace(); err == nil && !r.atEnd() {
 		err = r.fail("after top-level value")
 	}
 	if err != nil {

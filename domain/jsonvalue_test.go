@@ -58,7 +58,7 @@ func TestDecodeJSONObject_readsAsEncodingJSON(t *testing.T) {
 		`{"bad utf8":"` + "\xff\xfe" + `"}`, `{"lone":"\ud800x"}`,
 		// refused
 		``, ` `, `[1]`, `"s"`, `1`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":01}`, `{"a":1} x`, `{"a":"` + "\x01" + `"}`,
-		`{"a":tru}`, `{"a":"\x"}`, `{a:1}`, `{"a":1}{}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`,
+		`{"a":tru}`, `{"a":"\x"}`, `{a:1}`, `{"a":1}{}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, "null\x00", "{}\x00", "{} \x00",
 	}
 	for _, c := range cases {
 		checkDecodeJSONObjectMatches(t, []byte(c))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"strings"
@@ -76,10 +77,14 @@ func badRequest(msg string) gqlerror.List {
 	return gqlerror.List{{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}}
 }
 
-// acceptsGraphQLResponse tells whether the first media type of accept that herald serves is
-// application/graphql-response+json; anything else (none, */*, application/json) gets
-// application/json, which every client reads.
+// acceptsGraphQLResponse tells whether the answer is application/graphql-response+json: the
+// first media type of accept that herald serves decides (*/*, application/* and
+// application/json get application/json, which every client reads); no Accept header gets
+// application/json, an Accept header naming none of them the GraphQL one, as gqlgen does.
 func acceptsGraphQLResponse(accept string) bool {
+	if accept == "" {
+		return false
+	}
 	for part := range strings.SplitSeq(accept, ",") {
 		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
@@ -92,7 +97,7 @@ func acceptsGraphQLResponse(accept string) bool {
 			return false
 		}
 	}
-	return false
+	return true
 }
 
 // statusOf is the status of a request that failed before it ran: a malformed or invalid
@@ -117,8 +122,9 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 }
 
 // decodeRawParams reads a request body into p as encoding/json reads it into RawParams: keys
-// matched without regard to case, null leaving a member unset, numbers in variables kept as
-// json.Number.
+// matched without regard to case, null leaving a member unset, a repeated object merged into
+// the first, numbers in variables kept as json.Number. Unlike gqlgen's decoder it refuses
+// anything after the object, which was silently ignored.
 func decodeRawParams(body []byte, p *graphql.RawParams) error {
 	return domain.DecodeJSONObject(body, func(key string, v any) error {
 		var ok bool
@@ -128,9 +134,9 @@ func decodeRawParams(body []byte, p *graphql.RawParams) error {
 		case strings.EqualFold(key, "operationName"):
 			p.OperationName, ok = stringMember(v, p.OperationName)
 		case strings.EqualFold(key, "variables"):
-			p.Variables, ok = objectMember(v)
+			p.Variables, ok = objectMember(v, p.Variables)
 		case strings.EqualFold(key, "extensions"):
-			p.Extensions, ok = objectMember(v)
+			p.Extensions, ok = objectMember(v, p.Extensions)
 		default:
 			return nil
 		}
@@ -153,11 +159,15 @@ func stringMember(v any, was string) (string, bool) {
 	return s, ok
 }
 
-func objectMember(v any) (map[string]any, bool) {
+func objectMember(v any, was map[string]any) (map[string]any, bool) {
 	if v == nil {
 		return nil, true
 	}
 	m, ok := v.(map[string]any)
+	if ok && was != nil {
+		maps.Copy(was, m)
+		return was, true
+	}
 	return m, ok
 }
 
