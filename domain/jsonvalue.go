@@ -37,21 +37,13 @@ func DecodeJSONObject(data []byte, member func(key string, value any) error) err
 		}
 		return fmt.Errorf("the JSON document is %s, not an object", kind)
 	}
-	more, err := r.openObject()
-	for more && err == nil {
-		var key []byte
-		if key, err = r.key(); err != nil {
-			break
-		}
-		name := string(key)
-		var v any
-		if v, err = r.anyValue(); err != nil {
-			break
-		}
-		if err = member(name, v); err != nil {
-			return err
-		}
-		more, err = r.nextMember()
+	var memberErr error
+	err := r.members(func(key string, v any) bool {
+		memberErr = member(key, v)
+		return memberErr == nil
+	})
+	if memberErr != nil {
+		return memberErr
 	}
 	if r.skipSpace(); err == nil && !r.atEnd() {
 		err = r.fail("after top-level value")
@@ -60,6 +52,28 @@ func DecodeJSONObject(data []byte, member func(key string, value any) error) err
 		return malformed(err)
 	}
 	return nil
+}
+
+// members reads the object at the current position, handing each member to member in
+// document order until it returns false.
+func (r *jsonReader) members(member func(key string, v any) bool) error {
+	more, err := r.openObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = r.key(); err != nil {
+			return err
+		}
+		name := string(key)
+		var v any
+		if v, err = r.anyValue(); err != nil {
+			return err
+		}
+		if !member(name, v) {
+			return nil
+		}
+		more, err = r.nextMember()
+	}
+	return err
 }
 
 func malformed(err error) error {
@@ -73,21 +87,14 @@ func (r *jsonReader) anyValue() (any, error) {
 	switch c := r.peek(); c {
 	case '{':
 		m := map[string]any{}
-		more, err := r.openObject()
-		for more && err == nil {
-			var key []byte
-			if key, err = r.key(); err != nil {
-				return nil, err
-			}
-			name := string(key)
-			var v any
-			if v, err = r.anyValue(); err != nil {
-				return nil, err
-			}
-			m[name] = v
-			more, err = r.nextMember()
+		err := r.members(func(key string, v any) bool {
+			m[key] = v
+			return true
+		})
+		if err != nil {
+			return nil, err
 		}
-		return m, err
+		return m, nil
 	case '[':
 		s := []any{}
 		more, err := r.openArray()
