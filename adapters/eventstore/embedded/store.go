@@ -88,7 +88,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.durable.Store(last)
 	committed := make(chan *group, 4)
-	w := &writer{store: s, db: db, heads: newHeadCache(opts.HeadCacheSize), streams: streams, last: last, committed: committed}
+	w := &writer{store: s, db: db, heads: newHeadCache(opts.HeadCacheSize), last: last, committed: committed}
 	go w.run()
 	go s.runAcker(committed)
 	s.log.Debug("event store opened", "dir", dir, "last_position", last)

@@ -56,7 +56,6 @@ type writer struct {
 	store     *Store
 	db        *pebble.DB
 	heads     *headCache
-	streams   *streamFilter
 	last      uint64 // last position assigned to an applied group
 	committed chan<- *group
 	key, val  []byte   // scratch
@@ -141,7 +140,7 @@ func (w *writer) appendStream(g *group, a domain.StreamAppend) domain.AppendOutc
 	if found {
 		rev = h.lastRev + 1
 	} else {
-		w.streams.add(a.Stream)
+		w.store.streams.add(a.Stream)
 	}
 	for _, f := range a.Facts {
 		pos := w.put(g, a.Stream, rev, f.Type, f.Data)
@@ -269,7 +268,7 @@ func (w *writer) head(g *group, stream string) (head, bool, error) {
 	if h, ok := w.heads.get(stream); ok {
 		return h, true, nil
 	}
-	if !w.streams.mayContain(stream) {
+	if !w.store.streams.mayContain(stream) {
 		return head{}, false, nil
 	}
 	w.key = append(append(w.key[:0], headPrefix...), stream...)
