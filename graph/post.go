@@ -127,7 +127,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 // anything after the object, which was silently ignored.
 func decodeRawParams(body []byte, p *graphql.RawParams) error {
 	return domain.DecodeJSONObject(body, func(key string, v any) error {
-		var ok bool
+		ok, want := false, "a string"
 		switch {
 		case strings.EqualFold(key, "query"):
 			p.Query, ok = stringMember(v, p.Query)
@@ -135,16 +135,14 @@ func decodeRawParams(body []byte, p *graphql.RawParams) error {
 			p.OperationName, ok = stringMember(v, p.OperationName)
 		case strings.EqualFold(key, "variables"):
 			p.Variables, ok = objectMember(v, p.Variables)
+			want = "an object"
 		case strings.EqualFold(key, "extensions"):
 			p.Extensions, ok = objectMember(v, p.Extensions)
+			want = "an object"
 		default:
 			return nil
 		}
 		if !ok {
-			want := "a string"
-			if strings.EqualFold(key, "variables") || strings.EqualFold(key, "extensions") {
-				want = "an object"
-			}
 			return fmt.Errorf("%q must be %s, not %s", key, want, jsonKind(v))
 		}
 		return nil
