@@ -92,6 +92,9 @@ func (c *eventCache) get(position uint64) (domain.LogEvent, bool) {
 }
 
 func (c *eventCache) put(position uint64, e domain.LogEvent) {
+	if position == 0 {
+		return // no record has it: a job without one
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.slots[position%uint64(len(c.slots))]
@@ -283,9 +286,7 @@ func (d *Deliverer) event(job Job) (domain.LogEvent, error) {
 	if err != nil {
 		return domain.LogEvent{}, err
 	}
-	if job.Position != 0 {
-		d.events.put(job.Position, rec.Event)
-	}
+	d.events.put(job.Position, rec.Event)
 	return rec.Event, nil
 }
 
