@@ -89,9 +89,9 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 }
 
 // escape makes text safe in mrkdwn: &, < and > have meaning there.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // escapeTruncated escapes s and keeps it within n characters, without cutting an entity.
 func escapeTruncated(s string, n int) string {
