@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
@@ -56,7 +55,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, err
 	}
 	cfg.Shards = max(cfg.Shards, 1)
-	logger := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger.With("component", "router"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	logger := WatermillLogger(cfg.Logger.With("component", "router"))
 	wr, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("new router: %w", err)

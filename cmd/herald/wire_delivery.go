@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
 	"path/filepath"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/prometheus/client_golang/prometheus"
@@ -156,7 +154,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 // instance when views are in Redis, with the retry queue that keeps notifications waiting for
 // their next attempt out of the streams.
 func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, notify.RetryScheduler, error) {
-	logger := watermill.NewSlogLoggerWithLevelMapping(a.logger.With("component", "pubsub"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	logger := notify.WatermillLogger(a.logger.With("component", "pubsub"))
 	if v.streams != nil {
 		// one subscription per kind and shard, and the poison queue's
 		t, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)

@@ -1,0 +1,47 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// WatermillLogger adapts l for watermill, whose info lines (a subscriber started, a handler
+// stopped) are herald's debug lines. Watermill writes trace and debug lines for every
+// message; they are dropped before their fields are turned into attributes when l does not
+// log that level, which is most of the time.
+func WatermillLogger(l *slog.Logger) watermill.LoggerAdapter {
+	return quietLogger{
+		LoggerAdapter: watermill.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
+		slog:          l,
+	}
+}
+
+type quietLogger struct {
+	watermill.LoggerAdapter
+	slog *slog.Logger
+}
+
+func (q quietLogger) Info(msg string, fields watermill.LogFields) {
+	if q.slog.Enabled(context.Background(), slog.LevelDebug) {
+		q.LoggerAdapter.Info(msg, fields)
+	}
+}
+
+func (q quietLogger) Debug(msg string, fields watermill.LogFields) {
+	if q.slog.Enabled(context.Background(), slog.LevelDebug) {
+		q.LoggerAdapter.Debug(msg, fields)
+	}
+}
+
+func (q quietLogger) Trace(msg string, fields watermill.LogFields) {
+	if q.slog.Enabled(context.Background(), watermill.LevelTrace) {
+		q.LoggerAdapter.Trace(msg, fields)
+	}
+}
+
+func (q quietLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	// fields do not change which levels are enabled
+	return quietLogger{LoggerAdapter: q.LoggerAdapter.With(fields), slog: q.slog}
+}
