@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"herald/adapters/checkpoint"
+	"herald/adapters/localpubsub"
 	"herald/adapters/senders/email"
 	"herald/adapters/senders/github"
 	"herald/adapters/senders/jira"
@@ -176,7 +176,7 @@ func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subsc
 		}))
 		return t.pub, t.sub, cfg.Notify.Shards, t.retries, nil
 	}
-	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, logger)
+	ch := localpubsub.New(logger)
 	a.closers = append(a.closers, func() { _ = ch.Close() })
 	return ch, ch, 1, nil, nil
 }

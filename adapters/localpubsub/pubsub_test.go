@@ -1,0 +1,238 @@
+package localpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
+)
+
+// TestWatermillAcceptance runs the tests of watermill's acceptance suite that apply to a pub/sub
+// without persistence. Left out: TestContinueAfterErrors and TestSubscribeCtx expect a new
+// subscription to get messages an earlier one was handed (GoChannel passes them only in its
+// persistent mode, which keeps every message forever); TestMessageCtx expects each message's
+// context to end at its ack, where here it ends with the subscription (herald's handlers are
+// done with a message when they ack it, and a context per message cost ~2 µs each).
+func TestWatermillAcceptance(t *testing.T) {
+	features := tests.Features{ExactlyOnceDelivery: true, RequireSingleInstance: true}
+	pubsub := func(t *testing.T) (message.Publisher, message.Subscriber) {
+		p := New(nil)
+		return p, p
+	}
+	for name, run := range map[string]func(*testing.T, tests.TestContext, tests.PubSubConstructor){
+		"PublishSubscribe":                  tests.TestPublishSubscribe,
+		"ConcurrentSubscribe":               tests.TestConcurrentSubscribe,
+		"ConcurrentSubscribeMultipleTopics": tests.TestConcurrentSubscribeMultipleTopics,
+		"ResendOnError":                     tests.TestResendOnError,
+		"PublisherClose":                    tests.TestPublisherClose,
+		"Topic":                             tests.TestTopic,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, tests.TestContext{TestID: tests.NewTestID(), Features: features}, pubsub)
+		})
+	}
+}
+
+func receive(t *testing.T, ch <-chan *message.Message) *message.Message {
+	t.Helper()
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			t.Fatal("the subscription's channel was closed")
+		}
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message within 5s")
+		return nil
+	}
+}
+
+// nothingMore checks that ch hands out nothing within 50ms (it may be closed).
+func nothingMore(t *testing.T, ch <-chan *message.Message) {
+	t.Helper()
+	if m, ok := next(ch, 50*time.Millisecond); ok && m != nil {
+		t.Fatalf("message %s handed out again", m.UUID)
+	}
+}
+
+// closed checks that ch is closed within 5s without handing out anything more.
+func closed(t *testing.T, ch <-chan *message.Message) {
+	t.Helper()
+	switch m, ok := next(ch, 5*time.Second); {
+	case !ok:
+		t.Fatal("the subscription's channel was not closed within 5s")
+	case m != nil:
+		t.Fatalf("message %s handed out by an ended subscription", m.UUID)
+	}
+}
+
+// next returns what ch hands out within d: a message, nil when ch is closed, or false when
+// nothing happened.
+func next(ch <-chan *message.Message, d time.Duration) (*message.Message, bool) {
+	select {
+	case m := <-ch:
+		return m, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
+func TestNackHandsAFreshCopyOutAgain(t *testing.T) {
+	p := New(nil)
+	defer p.Close()
+	ch, err := p.Subscribe(context.Background(), "webhook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := message.NewMessage("m1", []byte(`{"event":"e1"}`))
+	sent.Metadata.Set("configuration", "c1")
+	if err := p.Publish("webhook", sent); err != nil {
+		t.Fatal(err)
+	}
+	first := receive(t, ch)
+	if first == sent {
+		t.Error("the subscriber got the publisher's message value, not a copy")
+	}
+	first.Nack()
+	again := receive(t, ch)
+	if again == first || again.UUID != "m1" || string(again.Payload) != `{"event":"e1"}` || again.Metadata.Get("configuration") != "c1" {
+		t.Fatalf("after a nack got %p %s %q %v, want a fresh copy of m1", again, again.UUID, again.Payload, again.Metadata)
+	}
+	again.Ack()
+	nothingMore(t, ch)
+}
+
+func TestEverySubscriptionOfATopicGetsEachMessage(t *testing.T) {
+	p := New(nil)
+	defer p.Close()
+	a, _ := p.Subscribe(context.Background(), "email")
+	b, _ := p.Subscribe(context.Background(), "email")
+	other, _ := p.Subscribe(context.Background(), "slack")
+	if err := p.Publish("email", message.NewMessage("m1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := receive(t, a), receive(t, b)
+	if ma.UUID != "m1" || mb.UUID != "m1" || ma == mb {
+		t.Fatalf("got %s and %s (same value: %v), want each subscription its own copy of m1", ma.UUID, mb.UUID, ma == mb)
+	}
+	ma.Ack()
+	mb.Nack() // one subscription's nack does not hand the message to the other again
+	receive(t, b).Ack()
+	nothingMore(t, a)
+	nothingMore(t, other)
+}
+
+func TestMessagesWaitForTheTopicsFirstSubscription(t *testing.T) {
+	p := New(nil)
+	defer p.Close()
+	for i := range 3 {
+		if err := p.Publish("teams", message.NewMessage(fmt.Sprint("m", i), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, _ := p.Subscribe(context.Background(), "teams")
+	got := map[string]bool{}
+	for range 3 {
+		m := receive(t, ch)
+		got[m.UUID] = true
+		m.Ack()
+	}
+	if len(got) != 3 || !got["m0"] || !got["m1"] || !got["m2"] {
+		t.Fatalf("got %v, want m0, m1 and m2", got)
+	}
+	late, _ := p.Subscribe(context.Background(), "teams")
+	nothingMore(t, late) // taken by the first subscription, not kept for later ones
+}
+
+func TestASubscriptionEndsWithItsContext(t *testing.T) {
+	p := New(nil)
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, _ := p.Subscribe(ctx, "jira")
+	_ = p.Publish("jira", message.NewMessage("held", nil))
+	held := receive(t, ch) // handed out, never acked
+	cancel()
+	closed(t, ch)
+	select {
+	case <-held.Context().Done():
+	default:
+		t.Error("the context of a message of an ended subscription is not done")
+	}
+	// what is published afterwards waits for the next subscription
+	_ = p.Publish("jira", message.NewMessage("later", nil))
+	next, _ := p.Subscribe(context.Background(), "jira")
+	if m := receive(t, next); m.UUID != "later" {
+		t.Fatalf("the next subscription got %s, want later", m.UUID)
+	}
+}
+
+func TestCloseEndsEverySubscriptionAndRefusesMore(t *testing.T) {
+	p := New(nil)
+	a, _ := p.Subscribe(context.Background(), "github")
+	b, _ := p.Subscribe(context.Background(), "webhook")
+	_ = p.Publish("github", message.NewMessage("unacked", nil))
+	receive(t, a)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed(t, a)
+	closed(t, b)
+	if err := p.Publish("github", message.NewMessage("m", nil)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close: %v, want ErrClosed", err)
+	}
+	if _, err := p.Subscribe(context.Background(), "github"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Subscribe after Close: %v, want ErrClosed", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestConcurrentPublishersAndNacks has eight publishers and a handler that nacks every third
+// message once: each message is acked exactly once in the end.
+func TestConcurrentPublishersAndNacks(t *testing.T) {
+	const publishers, each = 8, 1000
+	p := New(nil)
+	defer p.Close()
+	ch, _ := p.Subscribe(context.Background(), "webhook")
+	var wg sync.WaitGroup
+	for w := range publishers {
+		wg.Go(func() {
+			for i := range each {
+				if err := p.Publish("webhook", message.NewMessage(fmt.Sprintf("%d-%d", w, i), nil)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	acked, nacked := map[string]int{}, map[string]bool{}
+	for len(acked) < publishers*each {
+		m := receive(t, ch)
+		if n := len(acked) + len(nacked); n%3 == 0 && !nacked[m.UUID] {
+			nacked[m.UUID] = true
+			m.Nack()
+			continue
+		}
+		acked[m.UUID]++
+		m.Ack()
+	}
+	wg.Wait()
+	nothingMore(t, ch)
+	for id, n := range acked {
+		if n != 1 {
+			t.Errorf("%s acked %d times", id, n)
+		}
+	}
+	for id := range nacked {
+		if acked[id] != 1 {
+			t.Errorf("%s was nacked and then never handed out again", id)
+		}
+	}
+}
