@@ -128,8 +128,8 @@ func (r *Router) Running() <-chan struct{} { return r.router.Running() }
 // Close stops the router, letting handlers finish for a moment.
 func (r *Router) Close() error { return r.router.Close() }
 
-// Publish hands jobs to the handlers of their kinds. It waits for the router to run: the
-// in-process pub/sub drops messages nobody has subscribed to yet.
+// Publish hands jobs to the handlers of their kinds. It waits for the router to run, so that
+// nothing is published to a topic before its handler subscribed.
 func (r *Router) Publish(ctx context.Context, jobs ...Job) error {
 	select {
 	case <-r.router.Running():
