@@ -11,9 +11,6 @@ import (
 	"time"
 )
 
-// IdleConnsPerHost is how many idle connections to one receiver are kept for reuse.
-const IdleConnsPerHost = 64
-
 // HTTPClients are the clients HTTP senders post with: one that verifies the receiver's TLS
 // certificate and one for configurations with verify_tls off.
 type HTTPClients struct {
@@ -21,14 +18,18 @@ type HTTPClients struct {
 }
 
 // NewHTTPClients builds both clients on transport (which carries the outbound rules); nil
-// uses the default transport.
-func NewHTTPClients(transport *http.Transport, timeout time.Duration) HTTPClients {
+// uses the default transport. concurrency is how many sends may be under way at once (the
+// deliverer's Concurrency; 0 is DefaultConcurrency): as many idle connections to one receiver
+// are kept, so that a busy receiver (one webhook sink for many configurations) keeps its
+// connections between notifications instead of opening and closing one per send (Go keeps 2).
+func NewHTTPClients(transport *http.Transport, timeout time.Duration, concurrency int) HTTPClients {
 	if transport == nil {
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	// A busy receiver (one webhook sink for many configurations) keeps its connections
-	// between notifications instead of opening and closing one per send (Go keeps 2).
-	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, IdleConnsPerHost)
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, concurrency)
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
 	return HTTPClients{Verify: &http.Client{Transport: transport, Timeout: timeout}, Insecure: &http.Client{Transport: insecure, Timeout: timeout}}

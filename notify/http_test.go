@@ -31,7 +31,7 @@ func TestPostJSON_aDestinationTheDefaultPolicyRefusesIsAFinalFailure(t *testing.
 	t.Parallel()
 	srv, hits := receiver(t)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
 	for _, url := range []string{srv.URL + "/hook/s3cr3t-value", "http://localhost:" + port + "/hook/s3cr3t-value"} {
 		for _, client := range []*http.Client{clients.Verify, clients.Insecure} {
 			_, err := notify.PostJSON(context.Background(), client, url, []byte(`{}`), nil)
@@ -59,7 +59,7 @@ func TestPostJSON_anAllowedDestinationIsReached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
 	receipt, err := notify.PostJSON(context.Background(), clients.For(true), srv.URL+"/hook", []byte(`{}`), nil)
 	if err != nil || receipt.Status != http.StatusOK || receipt.Body != "ok" || hits.Load() != 1 {
 		t.Fatalf("got %+v %v after %d requests", receipt, err, hits.Load())
@@ -77,7 +77,7 @@ func TestPostJSON_anUnreachablePermittedDestinationIsRetryable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
 	_, err = notify.PostJSON(context.Background(), clients.For(true), url, []byte(`{}`), nil)
 	if !notify.IsRetryable(err) || errors.Is(err, notify.ErrDestinationRefused) {
 		t.Fatalf("got %v, want a retryable failure", err)
@@ -98,12 +98,60 @@ func TestPostJSON_aRedirectToARefusedDestinationIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
 	_, err = notify.PostJSON(context.Background(), clients.For(true), redirecting.URL, []byte(`{}`), nil)
 	if notify.IsRetryable(err) || !strings.Contains(err.Error(), "destination 127.0.0.2 is refused") {
 		t.Fatalf("got %v, want a final refusal of 127.0.0.2", err)
 	}
 	if hits.Load() != 0 {
 		t.Fatal("the redirect reached the refused receiver")
+	}
+}
+
+// TestNewHTTPClients_keepsAConnectionPerSendUnderWay sends two rounds of 100 requests at once
+// with a concurrency of 100: the second round finds the first round's connections idle and
+// opens none (Go keeps 2 idle per host by default; herald used to keep 64 whatever the
+// concurrency).
+func TestNewHTTPClients_keepsAConnectionPerSendUnderWay(t *testing.T) {
+	t.Parallel()
+	const concurrency = 100
+	var opened atomic.Int32
+	arrived := make(chan struct{}, concurrency)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	clients := notify.NewHTTPClients(nil, 10*time.Second, concurrency)
+	for round := range 2 {
+		errs := make(chan error, concurrency)
+		for range concurrency {
+			go func() {
+				_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL, []byte(`{}`), nil)
+				errs <- err
+			}()
+		}
+		for range concurrency { // every request holds its own connection
+			<-arrived
+		}
+		for range concurrency {
+			release <- struct{}{}
+		}
+		for range concurrency {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if got := opened.Load(); got != concurrency {
+			t.Fatalf("after round %d the receiver saw %d connections, want %d", round, got, concurrency)
+		}
 	}
 }

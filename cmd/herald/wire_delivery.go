@@ -71,7 +71,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if cfg.Notify.SendTimeout <= 0 {
 		cfg.Notify.SendTimeout = 30 * time.Second
 	}
-	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.SendTimeout)
+	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.SendTimeout, cfg.Notify.Concurrency)
 	senders := map[domain.EndpointKind]notify.Sender{
 		domain.KindWebhook: webhook.New(clients),
 		domain.KindSlack:   slack.New(clients),
