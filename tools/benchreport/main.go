@@ -20,7 +20,8 @@ import (
 	"time"
 )
 
-// target is one figure DESIGN.md or an issue sets a goal for.
+// target is one figure DESIGN.md or an issue sets a goal for; a goal of 0 is a figure shown
+// for comparison.
 type target struct {
 	pkg, bench string // package and benchmark name (sub-benchmarks included)
 	unit       string // metric unit reported with b.ReportMetric
@@ -145,7 +146,11 @@ func render(results map[string][]float64) string {
 			if t.atLeast {
 				cmp = "≥"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s %s %s | %s %s | %d | %s |\n", t.what, name, cmp, format(t.goal), t.unit, format(m), t.unit, len(results[k]), yesNo(met))
+			goal, verdict := fmt.Sprintf("%s %s %s", cmp, format(t.goal), t.unit), yesNo(met)
+			if t.goal == 0 { // a figure shown for comparison, with no target of its own
+				goal, verdict = "—", "—"
+			}
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s %s | %d | %s |\n", t.what, name, goal, format(m), t.unit, len(results[k]), verdict)
 		}
 		if len(keys) == 0 {
 			fmt.Fprintf(&b, "| %s | `%s` | | not reported | 0 | no |\n", t.what, t.bench)
