@@ -31,7 +31,7 @@ test: test-deps
 	$(MAKE) fuzz
 
 # The decoders and pattern compilers that read untrusted input.
-FUZZ_TARGETS := FuzzDecodeLogEvent FuzzDecodeLogEvents FuzzDecodeJSONObject FuzzSelectorPattern
+FUZZ_TARGETS := FuzzDecodeLogEvent FuzzDecodeLogEvents FuzzDecodeJSONObject FuzzDecodeDelivery FuzzSelectorPattern
 
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \

@@ -1,8 +1,8 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -60,26 +60,17 @@ type Delivery struct {
 // Stream is the ledger stream the delivery belongs to.
 func (d Delivery) Stream() string { return DeliveryStream(d.EventID, d.ConfigurationID) }
 
-type deliveryV1 struct {
-	V               int             `json:"v"`
-	EventID         string          `json:"event_id"`
-	ConfigurationID string          `json:"configuration_id"`
-	Account         string          `json:"account"`
-	Kind            EndpointKind    `json:"kind"`
-	EventType       string          `json:"event_type,omitempty"`
-	Level           string          `json:"level,omitempty"`
-	ReceiverStatus  int             `json:"receiver_status,omitempty"`
-	Attempts        int             `json:"attempts"`
-	LatencyMicros   int64           `json:"latency_us"`
-	Error           string          `json:"error,omitempty"`
-	Trigger         DeliveryTrigger `json:"trigger"`
-	At              string          `json:"at"`
-}
-
 // MaxDeliveryError bounds the reason kept with a failure.
 const MaxDeliveryError = 1024
 
-// Encode writes the delivery as its ledger fact.
+// Encode writes the delivery as its ledger fact: byte for byte what json.Marshal wrote for
+// it before the hand-written codec, keys in this order, empty optional ones left out:
+//
+//	{"v":1,"event_id":…,"configuration_id":…,"account":…,"kind":…,"event_type":…,"level":…,
+//	 "receiver_status":…,"attempts":…,"latency_us":…,"error":…,"trigger":…,"at":…}
+//
+// Every notification writes one, and every follower of the log reads it back, so the codec
+// is hand-written as the EventRecorded one is.
 func (d Delivery) Encode() (Fact, error) {
 	typ := NotificationDeliveredType
 	switch d.Status {
@@ -93,15 +84,42 @@ func (d Delivery) Encode() (Fact, error) {
 	if len(reason) > MaxDeliveryError {
 		reason = reason[:MaxDeliveryError]
 	}
-	data, err := json.Marshal(deliveryV1{
-		V: factVersion, EventID: d.EventID, ConfigurationID: d.ConfigurationID, Account: d.Account, Kind: d.Kind,
-		EventType: d.EventType, Level: d.Level.String(), ReceiverStatus: d.ReceiverStatus, Attempts: d.Attempts,
-		LatencyMicros: d.Latency.Microseconds(), Error: reason, Trigger: d.Trigger, At: FormatTimestamp(d.At),
-	})
-	if err != nil {
-		return Fact{}, fmt.Errorf("encode %s: %w", typ, err)
+	level := d.Level.String()
+	b := make([]byte, 0, 256+len(d.EventID)+len(d.ConfigurationID)+len(d.Account)+len(d.EventType)+len(reason))
+	b = append(b, `{"v":1,"event_id":`...)
+	b = appendString(b, d.EventID)
+	b = append(b, `,"configuration_id":`...)
+	b = appendString(b, d.ConfigurationID)
+	b = append(b, `,"account":`...)
+	b = appendString(b, d.Account)
+	b = append(b, `,"kind":`...)
+	b = appendString(b, string(d.Kind))
+	if d.EventType != "" {
+		b = append(b, `,"event_type":`...)
+		b = appendString(b, d.EventType)
 	}
-	return Fact{Type: typ, Data: data}, nil
+	if level != "" {
+		b = append(b, `,"level":`...)
+		b = appendString(b, level)
+	}
+	if d.ReceiverStatus != 0 {
+		b = append(b, `,"receiver_status":`...)
+		b = strconv.AppendInt(b, int64(d.ReceiverStatus), 10)
+	}
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(d.Attempts), 10)
+	b = append(b, `,"latency_us":`...)
+	b = strconv.AppendInt(b, d.Latency.Microseconds(), 10)
+	if reason != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, reason)
+	}
+	b = append(b, `,"trigger":`...)
+	b = appendString(b, string(d.Trigger))
+	b = append(b, `,"at":"`...)
+	b = appendTimestamp(b, d.At)
+	b = append(b, `"}`...)
+	return Fact{Type: typ, Data: b}, nil
 }
 
 // IsDeliveryFact tells whether a record of type typ is a ledger fact.
@@ -109,7 +127,9 @@ func IsDeliveryFact(typ string) bool {
 	return typ == NotificationDeliveredType || typ == NotificationFailedType
 }
 
-// DecodeDelivery reads a ledger fact.
+// DecodeDelivery reads a ledger fact the way json.Unmarshal read it into a struct: keys in
+// any order and matched case-insensitively, unknown keys and nulls ignored, the last of
+// repeated keys winning, a value of the wrong type an error.
 func DecodeDelivery(typ string, data []byte) (Delivery, error) {
 	var status DeliveryStatus
 	switch typ {
@@ -120,27 +140,69 @@ func DecodeDelivery(typ string, data []byte) (Delivery, error) {
 	default:
 		return Delivery{}, fmt.Errorf("decode delivery: %s is not a ledger fact", typ)
 	}
-	var w deliveryV1
-	if err := json.Unmarshal(data, &w); err != nil {
-		return Delivery{}, fmt.Errorf("decode %s: %w", typ, err)
+	f := factReader{r: jsonReader{data: data}}
+	var version, receiverStatus, attempts int
+	var latency int64
+	err := f.topObject(func(key []byte) error {
+		switch i := keyIndex(key, deliveryKeys); i {
+		case delV:
+			return f.int("v", &version)
+		case delReceiverStatus:
+			return f.int("receiver_status", &receiverStatus)
+		case delAttempts:
+			return f.int("attempts", &attempts)
+		case delLatency:
+			return f.int64("latency_us", &latency)
+		case -1:
+			return f.r.skipValue()
+		default:
+			return f.string(deliveryKeys[i], i)
+		}
+	})
+	if err != nil {
+		return Delivery{}, decodeError(typ, err)
 	}
-	if w.V != factVersion {
-		return Delivery{}, fmt.Errorf("decode %s v%d: %w", typ, w.V, ErrUnknownFactVersion)
+	if version != factVersion {
+		return Delivery{}, fmt.Errorf("decode %s v%d: %w", typ, version, ErrUnknownFactVersion)
 	}
-	at, err := ParseTimestamp(w.At)
+	all := f.strs.all()
+	str := func(slot int) string { return f.strs.get(all, slot) }
+	at, err := ParseTimestamp(str(delAt))
 	if err != nil {
 		return Delivery{}, fmt.Errorf("decode %s: at: %w", typ, err)
 	}
 	d := Delivery{
-		EventID: w.EventID, ConfigurationID: w.ConfigurationID, Account: w.Account, Kind: w.Kind, EventType: w.EventType,
-		Status: status, ReceiverStatus: w.ReceiverStatus, Attempts: w.Attempts, Latency: time.Duration(w.LatencyMicros) * time.Microsecond,
-		Error: w.Error, Trigger: w.Trigger, At: at,
+		EventID: str(delEventID), ConfigurationID: str(delConfigurationID), Account: str(delAccount),
+		Kind: EndpointKind(str(delKind)), EventType: str(delEventType), Status: status, ReceiverStatus: receiverStatus,
+		Attempts: attempts, Latency: time.Duration(latency) * time.Microsecond, Error: str(delError),
+		Trigger: DeliveryTrigger(str(delTrigger)), At: at,
 	}
-	if w.Level != "" {
+	if level := str(delLevel); level != "" {
 		var ok bool
-		if d.Level, ok = ParseLevel(w.Level); !ok {
-			return Delivery{}, fmt.Errorf("decode %s: unknown level %q", typ, w.Level)
+		if d.Level, ok = ParseLevel(level); !ok {
+			return Delivery{}, fmt.Errorf("decode %s: unknown level %q", typ, level)
 		}
 	}
 	return d, nil
 }
+
+// deliveryKeys are a ledger fact's keys; the index of a string member is its slot in the
+// reader's arena.
+var deliveryKeys = []string{"event_id", "configuration_id", "account", "kind", "event_type", "level", "error", "trigger", "at",
+	"v", "receiver_status", "attempts", "latency_us"}
+
+const (
+	delEventID = iota
+	delConfigurationID
+	delAccount
+	delKind
+	delEventType
+	delLevel
+	delError
+	delTrigger
+	delAt
+	delV
+	delReceiverStatus
+	delAttempts
+	delLatency
+)

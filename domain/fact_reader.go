@@ -41,66 +41,44 @@ const (
 func (f *factReader) readAnyLayout(e *LogEvent, full bool) error {
 	version := 0
 	var ts factTimestamp
-	switch c := f.r.peek(); c {
-	case 'n':
-		if err := f.r.literal("null"); err != nil {
-			return factError(err)
-		}
-	case '{':
-		more, err := f.r.openObject()
-		for more && err == nil {
-			var key []byte
-			if key, err = f.r.key(); err != nil {
-				break
-			}
-			switch matchKey(key, eventRecordedKeys) {
-			case "v":
-				err = f.int("v", &version)
-			case "id":
-				err = f.string("id", factID)
-			case "timestamp":
-				err = f.timestamp(&ts)
-			case "level":
-				err = f.level(&e.Level)
-			case "type":
-				err = f.string("type", factType)
-			case "message":
-				if full {
-					err = f.string("message", factMessage)
-				} else {
-					err = f.r.skipValue()
-				}
-			case "resource":
-				err = f.object("resource", resourceKeys, factResource)
-			case "source":
-				err = f.object("source", sourceKeys, factSource)
-			case "details":
-				if !full {
-					err = f.r.skipValue()
-					break
-				}
-				var raw []byte
-				if raw, _, err = f.r.rawValue(); err == nil {
-					e.Details = bytes.Clone(raw) // the caller may reuse data
-				}
-			default:
+	err := f.topObject(func(key []byte) (err error) {
+		switch matchKey(key, eventRecordedKeys) {
+		case "v":
+			err = f.int("v", &version)
+		case "id":
+			err = f.string("id", factID)
+		case "timestamp":
+			err = f.timestamp(&ts)
+		case "level":
+			err = f.level(&e.Level)
+		case "type":
+			err = f.string("type", factType)
+		case "message":
+			if full {
+				err = f.string("message", factMessage)
+			} else {
 				err = f.r.skipValue()
 			}
-			if err == nil {
-				more, err = f.r.nextMember()
+		case "resource":
+			err = f.object("resource", resourceKeys, factResource)
+		case "source":
+			err = f.object("source", sourceKeys, factSource)
+		case "details":
+			if !full {
+				err = f.r.skipValue()
+				break
 			}
+			var raw []byte
+			if raw, _, err = f.r.rawValue(); err == nil {
+				e.Details = bytes.Clone(raw) // the caller may reuse data
+			}
+		default:
+			err = f.r.skipValue()
 		}
-		if err != nil {
-			return factError(err)
-		}
-	default:
-		if err := f.r.skipValue(); err != nil {
-			return factError(err)
-		}
-		return factError(&factTypeError{want: "object", got: kindName(c)})
-	}
-	if f.r.skipSpace(); !f.r.atEnd() {
-		return factError(f.r.fail("after top-level value"))
+		return err
+	})
+	if err != nil {
+		return factError(err)
 	}
 	if version != factVersion {
 		return fmt.Errorf("decode %s v%d: %w", EventRecordedType, version, ErrUnknownFactVersion)
@@ -128,12 +106,50 @@ func (e *factTypeError) Error() string {
 	return fmt.Sprintf("%s: must be a JSON %s, not %s", e.field, e.want, e.got)
 }
 
-func factError(err error) error {
+func factError(err error) error { return decodeError(EventRecordedType, err) }
+
+// decodeError says which fact could not be read, and where the JSON is malformed.
+func decodeError(typ string, err error) error {
 	var syntax *jsonSyntaxError
 	if errors.As(err, &syntax) {
-		return fmt.Errorf("decode %s: malformed JSON at byte %d: %w", EventRecordedType, syntax.Offset, err)
+		return fmt.Errorf("decode %s: malformed JSON at byte %d: %w", typ, syntax.Offset, err)
 	}
-	return fmt.Errorf("decode %s: %w", EventRecordedType, err)
+	return fmt.Errorf("decode %s: %w", typ, err)
+}
+
+// topObject reads a fact's top-level value as json.Unmarshal read one into a struct: an
+// object, each member handed to member after its key, or null; any other value is an error,
+// and so is anything after the value.
+func (f *factReader) topObject(member func(key []byte) error) error {
+	switch c := f.r.peek(); c {
+	case 'n':
+		if err := f.r.literal("null"); err != nil {
+			return err
+		}
+	case '{':
+		more, err := f.r.openObject()
+		for more && err == nil {
+			var key []byte
+			if key, err = f.r.key(); err != nil {
+				break
+			}
+			if err = member(key); err == nil {
+				more, err = f.r.nextMember()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	default:
+		if err := f.r.skipValue(); err != nil {
+			return err
+		}
+		return &factTypeError{want: "object", got: kindName(c)}
+	}
+	if f.r.skipSpace(); !f.r.atEnd() {
+		return f.r.fail("after top-level value")
+	}
+	return nil
 }
 
 // string reads a string into slot; null leaves the slot as it is.
@@ -208,6 +224,17 @@ func (f *factReader) timestamp(ts *factTimestamp) error {
 
 // int reads an integer as json.Unmarshal read one into an int; null leaves *dst as it is.
 func (f *factReader) int(field string, dst *int) error {
+	n := int64(*dst)
+	err := f.integer(field, &n, strconv.IntSize)
+	*dst = int(n)
+	return err
+}
+
+// int64 reads a 64-bit integer as int reads an int.
+func (f *factReader) int64(field string, dst *int64) error { return f.integer(field, dst, 64) }
+
+// integer reads an integer that fits in bits; null leaves dst as it is.
+func (f *factReader) integer(field string, dst *int64, bits int) error {
 	switch c := f.r.peek(); {
 	case c == 'n':
 		return f.r.literal("null")
@@ -216,7 +243,7 @@ func (f *factReader) int(field string, dst *int) error {
 		if err != nil {
 			return err
 		}
-		n, err := strconv.Atoi(string(num))
+		n, err := strconv.ParseInt(string(num), 10, bits)
 		if err != nil {
 			return &factTypeError{field: field, want: "integer", got: "number " + string(num)}
 		}
