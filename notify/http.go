@@ -30,6 +30,9 @@ func NewHTTPClients(transport *http.Transport, timeout time.Duration, concurrenc
 		concurrency = DefaultConcurrency
 	}
 	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, concurrency)
+	if transport.MaxIdleConns != 0 { // 0 is no limit; Go's default transport keeps 100 over all hosts
+		transport.MaxIdleConns = max(transport.MaxIdleConns, concurrency)
+	}
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
 	return HTTPClients{Verify: &http.Client{Transport: transport, Timeout: timeout}, Insecure: &http.Client{Transport: insecure, Timeout: timeout}}

@@ -68,6 +68,12 @@ func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Dur
 			for attempt := attemptOf(msg) + 1; ; attempt++ {
 				msg.Metadata.Set(metaAttempt, strconv.Itoa(attempt))
 				out, err := h(msg)
+				if err != nil && errors.Is(err, errTransient) {
+					// herald's own side failed and nothing was sent: the message is handed
+					// over again without this attempt counted
+					msg.Metadata.Set(metaAttempt, strconv.Itoa(attempt-1))
+					return out, err
+				}
 				if err == nil || !IsRetryable(err) {
 					return out, err
 				}

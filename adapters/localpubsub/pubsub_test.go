@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -95,14 +96,19 @@ func TestNackHandsAFreshCopyOutAgain(t *testing.T) {
 	if err := p.Publish("webhook", sent); err != nil {
 		t.Fatal(err)
 	}
+	sent.Metadata.Set("configuration", "changed by the publisher afterwards")
 	first := receive(t, ch)
 	if first == sent {
 		t.Error("the subscriber got the publisher's message value, not a copy")
 	}
+	first.Metadata.Set("herald_attempt", "1") // as the retry middleware does
 	first.Nack()
 	again := receive(t, ch)
 	if again == first || again.UUID != "m1" || string(again.Payload) != `{"event":"e1"}` || again.Metadata.Get("configuration") != "c1" {
-		t.Fatalf("after a nack got %p %s %q %v, want a fresh copy of m1", again, again.UUID, again.Payload, again.Metadata)
+		t.Fatalf("after a nack got %p %s %q %v, want a fresh copy of m1 as published", again, again.UUID, again.Payload, again.Metadata)
+	}
+	if got := again.Metadata.Get("herald_attempt"); got != "" {
+		t.Errorf("the copy handed out after a nack has herald_attempt=%q, set by the handler of the nacked one", got)
 	}
 	again.Ack()
 	nothingMore(t, ch)
@@ -172,6 +178,20 @@ func TestASubscriptionEndsWithItsContext(t *testing.T) {
 	}
 }
 
+func TestASubscriptionEndedAtOnceLeavesWaitingMessagesForTheNext(t *testing.T) {
+	p := New(nil)
+	defer p.Close()
+	_ = p.Publish("slack", message.NewMessage("m1", nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dead, _ := p.Subscribe(ctx, "slack")
+	closed(t, dead)
+	live, _ := p.Subscribe(context.Background(), "slack")
+	if m := receive(t, live); m.UUID != "m1" {
+		t.Fatalf("got %s, want m1", m.UUID)
+	}
+}
+
 func TestCloseEndsEverySubscriptionAndRefusesMore(t *testing.T) {
 	p := New(nil)
 	a, _ := p.Subscribe(context.Background(), "github")
@@ -234,5 +254,87 @@ func TestConcurrentPublishersAndNacks(t *testing.T) {
 		if acked[id] != 1 {
 			t.Errorf("%s was nacked and then never handed out again", id)
 		}
+	}
+}
+
+// TestConcurrentCloseReturnsOnceEverythingEnded: the router closes its subscriber from every
+// handler at once; a Close that finds another one under way still returns only once every
+// subscription's channel is closed.
+func TestConcurrentCloseReturnsOnceEverythingEnded(t *testing.T) {
+	for range 50 {
+		p := New(nil)
+		var chs []<-chan *message.Message
+		for j := range 20 {
+			ch, _ := p.Subscribe(context.Background(), fmt.Sprint("t", j))
+			chs = append(chs, ch)
+		}
+		go p.Close()
+		for { // until the first Close is under way
+			p.mu.RLock()
+			underWay := p.closed
+			p.mu.RUnlock()
+			if underWay {
+				break
+			}
+			runtime.Gosched()
+		}
+		_ = p.Close()
+		for _, ch := range chs {
+			select {
+			case _, ok := <-ch:
+				if ok {
+					t.Fatal("a message from a closed pub/sub")
+				}
+			default:
+				t.Fatal("the second Close returned with a subscription's channel still open")
+			}
+		}
+	}
+}
+
+// TestPublishSubscribeEndAndCloseAtOnce: publishers, subscriptions ending (after nacks and
+// acks) and Close all at once, under -race: nothing panics, races or hangs.
+func TestPublishSubscribeEndAndCloseAtOnce(t *testing.T) {
+	for range 10 {
+		p := New(nil)
+		var wg sync.WaitGroup
+		for s := range 4 {
+			wg.Go(func() {
+				for k := 0; ; k++ {
+					ctx, cancel := context.WithCancel(context.Background())
+					ch, err := p.Subscribe(ctx, fmt.Sprint("t", s%2))
+					if err != nil {
+						cancel()
+						return
+					}
+					time.AfterFunc(time.Millisecond, cancel)
+					for m := range ch {
+						if k%2 == 0 {
+							m.Nack()
+						} else {
+							m.Ack()
+						}
+					}
+				}
+			})
+		}
+		for w := range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					if err := p.Publish(fmt.Sprint("t", w%2), message.NewMessage(fmt.Sprint(w, "-", i), nil)); err != nil {
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(10 * time.Millisecond)
+		closedAll := make(chan struct{})
+		go func() { _ = p.Close(); close(closedAll) }()
+		select {
+		case <-closedAll:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close did not return within 10s")
+		}
+		wg.Wait()
 	}
 }

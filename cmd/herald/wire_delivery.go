@@ -134,7 +134,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	}
 	a.dispatch = runner
 	a.jobs = append(a.jobs, func(ctx context.Context) {
-		select { // the in-process pub/sub drops what is published before the router subscribed
+		select { // dispatch starts once the handlers subscribed
 		case <-router.Running():
 		case <-ctx.Done():
 			return

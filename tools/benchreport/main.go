@@ -153,7 +153,11 @@ func render(results map[string][]float64) string {
 			fmt.Fprintf(&b, "| %s | `%s` | %s | %s %s | %d | %s |\n", t.what, name, goal, format(m), t.unit, len(results[k]), verdict)
 		}
 		if len(keys) == 0 {
-			fmt.Fprintf(&b, "| %s | `%s` | | not reported | 0 | no |\n", t.what, t.bench)
+			verdict := "no"
+			if t.goal == 0 {
+				verdict = "—"
+			}
+			fmt.Fprintf(&b, "| %s | `%s` | | not reported | 0 | %s |\n", t.what, t.bench, verdict)
 		}
 	}
 	return b.String()

@@ -1,0 +1,96 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"herald/adapters/localpubsub"
+	"herald/domain"
+)
+
+// flakyLedger fails its first `fail` outcome reads (herald's own side: a transient failure),
+// then answers that nothing is settled; it keeps what Record is given.
+type flakyLedger struct {
+	mu       sync.Mutex
+	fail     int
+	recorded []domain.Delivery
+}
+
+func (l *flakyLedger) Outcome(context.Context, string, string) (domain.Delivery, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail > 0 {
+		l.fail--
+		return domain.Delivery{}, false, errors.New("ledger down")
+	}
+	return domain.Delivery{}, false, nil
+}
+
+func (l *flakyLedger) Record(_ context.Context, d domain.Delivery) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recorded = append(l.recorded, d)
+	return uint64(len(l.recorded)), nil
+}
+
+func (l *flakyLedger) outcomes() []domain.Delivery {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]domain.Delivery(nil), l.recorded...)
+}
+
+type unavailableSender struct{ sends atomic.Int32 }
+
+func (s *unavailableSender) Send(context.Context, Notification) (Receipt, error) {
+	s.sends.Add(1)
+	return Receipt{}, &SendError{Retryable: true, Status: 503, Err: errors.New("unavailable")}
+}
+
+// TestRouter_heraldsOwnFailuresDoNotUseUpAttempts: with the ledger down for the first three
+// handlings of a notification (nothing is sent then, and the router hands the message over
+// again), a receiver that answers 503 still gets MaxAttempts sends before the notification
+// fails for good, and the failure records MaxAttempts attempts.
+func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
+	ledger := &flakyLedger{fail: 3}
+	sender := &unavailableSender{}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: []domain.Configuration{{ID: "c1", Kind: domain.KindWebhook}},
+		Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := localpubsub.New(nil)
+	defer ps.Close()
+	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
+		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = r.Run(ctx) }()
+	defer r.Close()
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	if err := r.Publish(ctx, Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second) // each transient failure pauses a second
+	for len(ledger.outcomes()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := ledger.outcomes()
+	if len(got) != 1 || got[0].Status != domain.DeliveryFailed {
+		t.Fatalf("outcomes %+v, want one failure", got)
+	}
+	if sends := sender.sends.Load(); sends != 3 || got[0].Attempts != 3 {
+		t.Errorf("sent %d times, the failure records %d attempts; want 3 and 3", sends, got[0].Attempts)
+	}
+}
