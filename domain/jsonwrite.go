@@ -2,6 +2,7 @@ package domain
 
 import (
 	"math/bits"
+	"time"
 	"unicode/utf8"
 )
 
@@ -152,3 +153,14 @@ func appendCompactString(dst, raw []byte, i, start int, escapeHTML bool) ([]byte
 	}
 	return dst, i, start
 }
+
+// AppendJSONString appends s as a JSON string, as json.Marshal writes one (appendString), for
+// adapters that write JSON of their own by hand.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+// AppendJSONRaw appends raw, a valid JSON value, as json.Marshal writes a json.RawMessage
+// (appendRawJSON).
+func AppendJSONRaw(dst, raw []byte) []byte { return appendRawJSON(dst, raw) }
+
+// AppendTimestamp appends t as FormatTimestamp writes it.
+func AppendTimestamp(dst []byte, t time.Time) []byte { return appendTimestamp(dst, t) }
