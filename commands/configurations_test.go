@@ -122,3 +122,70 @@ func TestSetEndpointStatus_adminOnly(t *testing.T) {
 		t.Fatalf("admin disabling slack: %d %v", pos, err)
 	}
 }
+
+// TestUpdateConfiguration_credentialsDoNotFollowANewServer: whoever may edit a configuration
+// cannot point it at a server of their own and have the stored credentials sent there; on
+// the same server they are kept as before.
+func TestUpdateConfiguration_credentialsDoNotFollowANewServer(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	seal := sealer(t)
+	create, _ := commands.NewCreateConfigurationHandler(store, seal, func() string { return "cfg-1" }, clock)
+	update, _ := commands.NewUpdateConfigurationHandler(store, seal, clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	webhook := func(url, password string) domain.ConfigurationDraft {
+		return domain.ConfigurationDraft{Name: "corp", Selectors: []domain.Selector{sel}, Settings: domain.WebhookSettings{
+			URL: url, Username: "corp", Password: domain.NewSecret(password), Headers: map[string]domain.Secret{"X-Token": domain.NewSecret(password)}}}
+	}
+	id, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: webhook("https://corp.example/hook", "TOPSECRET")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() domain.WebhookSettings {
+		t.Helper()
+		records, _ := store.ReadStream(ctx, domain.ConfigurationStream(id))
+		last := records[len(records)-1]
+		fact, err := domain.DecodeConfigurationFact(last.Type, last.Data, domain.KindWebhook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var draft domain.ConfigurationDraft
+		switch f := fact.(type) {
+		case domain.ConfigurationCreated:
+			draft = f.Draft
+		case domain.ConfigurationUpdated:
+			draft = f.Draft
+		}
+		s := draft.Settings.(domain.WebhookSettings)
+		password, _ := seal.Open(s.Password.Reveal())
+		s.Password = domain.NewSecret(password)
+		return s
+	}
+
+	// another server, credentials left out: refused, by field, and nothing changes
+	_, err = update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://attacker.example/hook", "")})
+	var v *domain.ValidationError
+	if !errors.As(err, &v) || len(v.Fields) != 2 || !strings.Contains(err.Error(), "settings.password") ||
+		!strings.Contains(err.Error(), "settings.headers.X-Token") || !strings.Contains(err.Error(), "https://attacker.example instead of https://corp.example") {
+		t.Fatalf("moving the credentials to another server: %v", err)
+	}
+	if s := stored(); s.URL != "https://corp.example/hook" || s.Password.Reveal() != "TOPSECRET" {
+		t.Fatalf("a refused update changed the configuration: %+v", s)
+	}
+	// another path on the same server: kept
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://CORP.example/other", "")}); err != nil {
+		t.Fatalf("same server: %v", err)
+	}
+	if s := stored(); s.URL != "https://CORP.example/other" || s.Password.Reveal() != "TOPSECRET" {
+		t.Fatalf("same server, credentials not kept: %+v", s)
+	}
+	// another server with the credentials given again: fine
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://new.example/hook", "n3w")}); err != nil {
+		t.Fatalf("new server with new credentials: %v", err)
+	}
+	if s := stored(); s.URL != "https://new.example/hook" || s.Password.Reveal() != "n3w" {
+		t.Fatalf("new server: %+v", s)
+	}
+}

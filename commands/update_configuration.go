@@ -56,7 +56,9 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		if err != nil {
 			return 0, err
 		}
-		draft.Settings = keepSecrets(draft.Settings, kept)
+		if draft.Settings, err = keepSecrets(draft.Settings, kept); err != nil {
+			return 0, err
+		}
 	}
 	if err := draft.Validate(current.Account); err != nil {
 		return 0, err
@@ -67,18 +69,32 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
 }
 
-// keepSecrets fills every credential left empty in next with its value in current.
-func keepSecrets(next, current domain.Settings) domain.Settings {
+// keepSecrets fills every credential left empty in next with its value in current. When next
+// sends to another server than current (domain.Destination), nothing is carried over: a
+// credential left empty then is an error, so that whoever may edit a configuration cannot
+// send its stored credentials to a server of their choosing.
+func keepSecrets(next, current domain.Settings) (domain.Settings, error) {
 	old := map[string]domain.Secret{}
 	_, _ = current.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
 		old[field] = s
 		return s, nil
 	})
+	from, to := domain.Destination(current), domain.Destination(next)
+	v := &domain.ValidationError{}
 	merged, _ := next.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
-		if !s.IsSet() {
+		switch {
+		case s.IsSet() || !old[field].IsSet():
+			return s, nil
+		case from != to:
+			v.Fields = append(v.Fields, domain.FieldError{Field: "settings." + field, Message: fmt.Sprintf(
+				"give it again: the settings now send to %s instead of %s, and a stored credential is not carried over to another server", to, from)})
+			return s, nil
+		default:
 			return old[field], nil
 		}
-		return s, nil
 	})
-	return merged
+	if len(v.Fields) > 0 {
+		return nil, v
+	}
+	return merged, nil
 }

@@ -2,7 +2,10 @@ package domain
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +17,32 @@ type Settings interface {
 	// MapSecrets returns a copy of the settings with every credential replaced by what f
 	// returns for it (f gets the field name): sealing at rest, opening, redacting.
 	MapSecrets(f func(field string, s Secret) (Secret, error)) (Settings, error)
+}
+
+// Destination is the server a configuration's credentials are sent to: scheme and host of
+// its URL (host and port of the SMTP server for email), or "" when the URL is itself the
+// credential (Slack, Teams). A credential stored for one destination is never carried over
+// to another one: an update that changes it must give every credential again.
+func Destination(s Settings) string {
+	origin := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return raw
+		}
+		return strings.ToLower(u.Scheme + "://" + u.Host)
+	}
+	switch s := s.(type) {
+	case EmailSettings:
+		return strings.ToLower(net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
+	case GitHubSettings:
+		return origin(s.APIURL)
+	case JiraSettings:
+		return origin(s.URL)
+	case WebhookSettings:
+		return origin(s.URL)
+	default:
+		return ""
+	}
 }
 
 // SecretFields lists the credentials the settings hold, by field name, for the has<Field>

@@ -53,3 +53,20 @@ func TestSecret_neverPrints(t *testing.T) {
 		t.Fatalf("MapSecrets: %v", err)
 	}
 }
+
+func TestDestination(t *testing.T) {
+	for _, c := range []struct {
+		settings domain.Settings
+		want     string
+	}{
+		{domain.WebhookSettings{URL: "https://Hooks.Example:8443/a?b=c"}, "https://hooks.example:8443"},
+		{domain.JiraSettings{URL: "https://corp.atlassian.net"}, "https://corp.atlassian.net"},
+		{domain.GitHubSettings{APIURL: "https://ghe.corp/api/v3"}, "https://ghe.corp"},
+		{domain.EmailSettings{Host: "SMTP.corp", Port: 587}, "smtp.corp:587"},
+		{domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/x")}, ""},
+	} {
+		if got := domain.Destination(c.settings); got != c.want {
+			t.Errorf("Destination(%#v) = %q, want %q", c.settings, got, c.want)
+		}
+	}
+}
