@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +56,20 @@ func (d deadLetter) message(dlqTopic string) kafkago.Message {
 		value = value[:maxDeadLetterValue]
 		headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(m.Value)), 10)})
 	}
-	return kafkago.Message{Topic: dlqTopic, Key: m.Key, Value: value, Headers: headers}
+	letter := kafkago.Message{Topic: dlqTopic, Key: m.Key, Value: value, Headers: headers}
+	if size(letter) > maxDeadLetter { // a large key or large original headers
+		letter = slim(letter)
+	}
+	return letter
+}
+
+// size is what a message weighs against the brokers' limit, framing aside.
+func size(m kafkago.Message) int {
+	n := len(m.Key) + len(m.Value)
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
 }
 
 func errorFields(err error) string {
@@ -79,6 +93,7 @@ func newDeadLetterWriter(cfg *Config, conn connectors) *kafkago.Writer {
 		Balancer:               &kafkago.Hash{},
 		RequiredAcks:           kafkago.RequireAll,
 		BatchTimeout:           time.Millisecond, // a dead letter holds up its batch's commit: send at once
+		BatchSize:              1,                // the broker's size limit is per record batch: one letter each
 		BatchBytes:             2 << 20,
 		MaxAttempts:            3,
 		AllowAutoTopicCreation: true,
@@ -95,9 +110,60 @@ func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) e
 			"offset", d.msg.Offset, "dead_letter_topic", msgs[i].Topic, "error", d.err)
 	}
 	return in.retry(ctx, StateRetryingDeadLetter, "dead-letter messages", func() error {
-		if err := in.deadLetters.WriteMessages(ctx, msgs...); err != nil {
-			return fmt.Errorf("write %d dead letters: %w", len(msgs), err)
+		err := in.deadLetters.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
 		}
-		return nil
+		msgs = unwritten(msgs, err)
+		return fmt.Errorf("write %d dead letters: %w", len(msgs), err)
 	})
+}
+
+// maxDeadLetter is the most a dead letter may weigh (key, value and headers): under Kafka's
+// default message.max.bytes (1,048,588 bytes) with room for the record's framing.
+const maxDeadLetter = 1_040_000
+
+// unwritten returns what of msgs a failed write did not write, to be written again. A letter
+// the brokers refused as too large (their message.max.bytes may be lower than Kafka's
+// default) comes back cut down to herald's headers: without them ingest would stop on it for
+// good.
+func unwritten(msgs []kafkago.Message, err error) []kafkago.Message {
+	var failed kafkago.WriteErrors
+	if !errors.As(err, &failed) || len(failed) != len(msgs) {
+		return msgs // nothing known of which were written: all again
+	}
+	var out []kafkago.Message
+	for i, e := range failed {
+		switch {
+		case e == nil:
+		case errors.Is(e, kafkago.MessageSizeTooLarge):
+			out = append(out, slim(msgs[i]))
+		default:
+			out = append(out, msgs[i])
+		}
+	}
+	return out
+}
+
+// slim is a dead letter without the original key, value and headers: herald's headers still
+// say why and where from, and HeaderTruncated the size of the original value.
+func slim(m kafkago.Message) kafkago.Message {
+	if slices.ContainsFunc(m.Headers, func(h kafkago.Header) bool { return h.Key == HeaderTruncated }) && len(m.Value) == 0 {
+		return m // already cut down
+	}
+	headers := make([]kafkago.Header, 0, 8)
+	size := strconv.AppendInt(nil, int64(len(m.Value)), 10)
+	for _, h := range m.Headers {
+		switch h.Key {
+		case HeaderTruncated:
+			size = h.Value // the original size, from the first cut
+		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp:
+			if len(h.Value) > 4096 {
+				h.Value = h.Value[:4096]
+			}
+			headers = append(headers, h)
+		}
+	}
+	headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: size})
+	return kafkago.Message{Topic: m.Topic, Headers: headers}
 }

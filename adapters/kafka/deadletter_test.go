@@ -125,3 +125,61 @@ func headers(m kafkago.Message) map[string]string {
 	}
 	return h
 }
+
+// Dead letters are written one record batch each, so that several large rejects together do
+// not go over the brokers' size limit; one the brokers still refuse (a dead-letter topic with
+// a lower max.message.bytes) is written again without the original key, value and headers,
+// rather than stopping ingest for good.
+func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	client := &kafkago.Client{Addr: kafkago.TCP(addrs...)}
+	resp, err := client.CreateTopics(context.Background(), &kafkago.CreateTopicsRequest{Topics: []kafkago.TopicConfig{{
+		Topic: "small.dlq", NumPartitions: 1, ReplicationFactor: 1,
+		ConfigEntries: []kafkago.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "20000"}},
+	}}})
+	if err != nil || resp.Errors["small.dlq"] != nil {
+		t.Fatalf("create small.dlq: %v %v", err, resp)
+	}
+	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", Balancer: &kafkago.Hash{}, BatchTimeout: time.Millisecond}
+	for _, key := range []string{"big-1", "big-2"} { // one partition, one batch: 1.2 MB of rejects together
+		msg := kafkago.Message{Key: []byte("k"), Value: bytes.Repeat([]byte(key[4:]), 600_000), Headers: []kafkago.Header{{Key: "name", Value: []byte(key)}}}
+		if err := w.WriteMessages(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+
+	cfg := testConfig(addrs, "events")
+	r := start(t, cfg, newTestLog(t), nil)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	r.stop(t)
+	letters := readTopic(t, addrs, "events.dlq")
+	if len(letters) != 2 {
+		t.Fatalf("events.dlq holds %d letters, want 2", len(letters))
+	}
+	for _, l := range letters {
+		if h := headers(l); len(l.Value) != 600_000 || h["name"] == "" || h[HeaderTruncated] != "" {
+			t.Errorf("letter %s: %d bytes, headers %v; want the whole original", h["name"], len(l.Value), h)
+		}
+	}
+
+	// the same rejects to a dead-letter topic that takes 20 KB at most
+	cfg = testConfig(addrs, "events")
+	cfg.GroupID = "small"
+	cfg.DeadLetterTopic = "small.dlq"
+	r = start(t, cfg, newTestLog(t), nil)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	r.stop(t)
+	letters = readTopic(t, addrs, "small.dlq")
+	if len(letters) != 2 {
+		t.Fatalf("small.dlq holds %d letters, want 2", len(letters))
+	}
+	for _, l := range letters {
+		h := headers(l)
+		if len(l.Value) != 0 || len(l.Key) != 0 || h["name"] != "" || h[HeaderTruncated] != "600000" ||
+			h[HeaderOriginalTopic] != "events" || !strings.Contains(h[HeaderError], "invalid event") {
+			t.Errorf("letter cut down: key %q, %d bytes, headers %v; want herald's headers alone with %s 600000", l.Key, len(l.Value), h, HeaderTruncated)
+		}
+	}
+}

@@ -164,6 +164,7 @@ func (in *Ingester) complete(ctx context.Context, pending <-chan *batch, slots <
 // commit commits the offsets complete hands over until ctx is done. While one commit is under
 // way, the offsets of the batches completed meanwhile gather, and go in the next.
 func (in *Ingester) commit(ctx context.Context, reader *kafkago.Reader, commits *offsets) {
+	var delays *backoff // while commits fail
 	for {
 		select {
 		case <-commits.ready:
@@ -178,12 +179,23 @@ func (in *Ingester) commit(ctx context.Context, reader *kafkago.Reader, commits 
 			if ctx.Err() != nil {
 				return
 			}
-			// The events are durable: the offsets go again with the next commit, and should
-			// herald stop first, their messages are delivered again and recorded as duplicates.
-			in.logger.Warn("commit offsets failed; retrying with the next batch", "error", err, "partitions", len(msgs))
+			// The events are durable: the offsets go again after a pause (or with the next
+			// batch's), and should herald stop first, their messages are delivered again and
+			// recorded as duplicates. Their batches count as committed once they are.
+			if delays == nil {
+				delays = newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
+			}
+			d := delays.delay()
+			in.logger.Warn("commit offsets failed; retrying", "error", err, "partitions", len(msgs), "retry_in", d.String())
 			in.status.failed(fmt.Errorf("commit offsets: %w", err))
-			commits.restore(msgs)
+			commits.restore(msgs, batches)
+			if !sleep(ctx, d) {
+				return
+			}
+			commits.signal()
+			continue
 		}
+		delays = nil
 		for _, b := range batches {
 			b.stats.Took = time.Since(b.fetched)
 			in.metrics.BatchCommitted(b.stats)
@@ -213,17 +225,24 @@ func (o *offsets) add(msgs []kafkago.Message, b *batch) {
 	o.merge(msgs)
 	o.batches = append(o.batches, b)
 	o.mu.Unlock()
+	o.signal()
+}
+
+// signal says there is something to commit.
+func (o *offsets) signal() {
 	select {
 	case o.ready <- struct{}{}:
 	default:
 	}
 }
 
-// restore puts back offsets whose commit failed, unless newer ones came meanwhile.
-func (o *offsets) restore(msgs []kafkago.Message) {
+// restore puts back offsets whose commit failed, unless newer ones came meanwhile, and their
+// batches before those completed meanwhile.
+func (o *offsets) restore(msgs []kafkago.Message, batches []*batch) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.merge(msgs)
+	o.batches = append(batches, o.batches...)
 }
 
 func (o *offsets) merge(msgs []kafkago.Message) {

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"herald/domain"
 )
 
@@ -106,4 +109,53 @@ func committedAny(t testing.TB, addrs []string, group, topic string) bool {
 		}
 	}
 	return false
+}
+
+// TestFailedCommitsAreRetried: while the brokers refuse offset commits, the recorded batches
+// are not counted as committed; once they accept commits again, the offsets are committed
+// within moments even though no new message arrives (before, a failed commit waited for the
+// next batch, which on a quiet topic might never come).
+func TestFailedCommitsAreRetried(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	var refuse atomic.Bool
+	refuse.Store(true)
+	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !refuse.Load() {
+			return nil, nil, false
+		}
+		r := req.(*kmsg.OffsetCommitRequest)
+		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, tp := range r.Topics {
+			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt.Topic = tp.Topic
+			for _, pp := range tp.Partitions {
+				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp.Partition = pp.Partition
+				rp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	want := newProduced()
+	want.produce(t, addrs, "events", 0, 100, "none")
+	log := newTestLog(t)
+	cfg := testConfig(addrs, "events")
+	m := &totals{}
+	r := start(t, cfg, log, m)
+	waitUntil(t, 20*time.Second, "100 events recorded", func() bool { ev, _ := log.events(t); return len(ev) == 100 })
+	time.Sleep(500 * time.Millisecond) // a few refused commits
+	if got := m.get(); got.Consumed != 0 {
+		t.Fatalf("%d messages counted as committed while the brokers refuse commits", got.Consumed)
+	}
+	refuse.Store(false)
+	waitUntil(t, 5*time.Second, "every offset committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	r.stop(t)
+	if got := m.get(); got.Consumed != 100 || got.Recorded != 100 {
+		t.Errorf("metrics = %+v, want 100 consumed and recorded", got)
+	}
+	log.checkExactlyOnce(t, want.keys)
 }

@@ -67,7 +67,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		RequiredAcks:           kafkago.RequireAll,
 		Compression:            codec,
 		BatchSize:              1000,
-		BatchBytes:             4 << 20,
+		BatchBytes:             1_000_000, // under the brokers' default message.max.bytes: a record batch is checked whole
 		BatchTimeout:           5 * time.Millisecond,
 		AllowAutoTopicCreation: true,
 	}}, nil

@@ -110,7 +110,7 @@ func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {
 		}
 		p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers, Topic: o.topic, Compression: o.compression, Security: sec})
 		if err != nil {
-			return nil, fmt.Errorf("--compression %q: %w", o.compression, err)
+			return nil, err // it names the setting at fault: compression, TLS or SASL
 		}
 		return kafkaSink{p: p, topic: o.topic}, nil
 	}
