@@ -3,12 +3,15 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"herald/domain"
 )
@@ -73,7 +76,7 @@ func AuthMiddleware(auth Authenticator, requireAuth bool, next http.Handler) htt
 				}}})
 				return
 			}
-			r = r.WithContext(WithActor(r.Context(), actor))
+			r = r.WithContext(withCredentials(WithActor(r.Context(), actor), header))
 		case !requireAuth:
 			r = r.WithContext(WithActor(r.Context(), LocalAdmin()))
 		}
@@ -81,12 +84,19 @@ func AuthMiddleware(auth Authenticator, requireAuth bool, next http.Handler) htt
 	})
 }
 
-// websocketInit authenticates a subscription from its connection_init payload
-// ({"Authorization": "Bearer ..."}), since browsers cannot set headers on websockets.
-func websocketInit(auth Authenticator, requireAuth bool) transport.WebsocketInitFunc {
+// websocketInit authenticates a websocket from the upgrade request's headers or, since
+// browsers cannot set headers on websockets, from its connection_init payload
+// ({"Authorization": "Bearer ..."}). The credentials are checked again before every operation
+// on the socket and every recheck while it is open: a socket whose token was revoked or has
+// expired, whose user was removed or whose role or password changed is closed, and its
+// subscriptions end.
+func websocketInit(auth Authenticator, requireAuth bool, recheck time.Duration) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if _, ok := ActorFrom(ctx); ok {
-			return ctx, &payload, nil // authenticated by the upgrade request's headers
+		if actor, ok := ActorFrom(ctx); ok {
+			if header, ok := ctx.Value(credentialsKey{}).(string); ok {
+				return watchCredentials(ctx, auth, header, actor, recheck), &payload, nil
+			}
+			return ctx, &payload, nil // the local admin (require_auth: false)
 		}
 		header := payload.Authorization()
 		if header == "" {
@@ -104,8 +114,81 @@ func websocketInit(auth Authenticator, requireAuth bool) transport.WebsocketInit
 		if err != nil {
 			return ctx, nil, err
 		}
-		return WithActor(ctx, actor), &payload, nil
+		return watchCredentials(WithActor(ctx, actor), auth, header, actor, recheck), &payload, nil
 	}
+}
+
+// DefaultWebsocketRecheck is how often the credentials of an open websocket are checked again.
+const DefaultWebsocketRecheck = 10 * time.Second
+
+type credentialsKey struct{}
+
+// withCredentials keeps the Authorization header a request was authenticated with, for a
+// websocket to check it again later.
+func withCredentials(ctx context.Context, header string) context.Context {
+	return context.WithValue(ctx, credentialsKey{}, header)
+}
+
+// socketCredentials are what an open websocket was authenticated with.
+type socketCredentials struct {
+	auth   Authenticator
+	header string
+	actor  domain.Actor
+}
+
+type socketKey struct{}
+
+// check authenticates the socket's credentials again: they must still check out as the same
+// actor, role included.
+func (c socketCredentials) check(ctx context.Context) error {
+	actor, err := authenticate(ctx, c.auth, c.header)
+	switch {
+	case err != nil && !errors.Is(err, domain.ErrUnauthenticated):
+		return fmt.Errorf("check the credentials of this connection: %w", err) // the accounts view is unavailable
+	case err != nil:
+		return fmt.Errorf("the credentials this connection was opened with are no longer valid (%v); connect again: %w", err, domain.ErrUnauthenticated)
+	case actor != c.actor:
+		return fmt.Errorf("the role of user %s changed since this connection was opened; connect again: %w", c.actor.User, domain.ErrUnauthenticated)
+	}
+	return nil
+}
+
+// watchCredentials returns the socket's context: it carries the credentials, for
+// checkSocketCredentials, and is cancelled (which closes the socket) once they fail a check.
+func watchCredentials(ctx context.Context, auth Authenticator, header string, actor domain.Actor, every time.Duration) context.Context {
+	creds := socketCredentials{auth: auth, header: header, actor: actor}
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, socketKey{}, creds))
+	go func() {
+		defer cancel()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if err := creds.check(ctx); errors.Is(err, domain.ErrUnauthenticated) || ctx.Err() != nil {
+				return // closes the socket: its subscriptions end
+			}
+		}
+	}()
+	return ctx
+}
+
+// checkSocketCredentials checks a websocket's credentials again before each operation on it.
+// Requests over HTTP were authenticated just before and pass.
+func checkSocketCredentials(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if creds, ok := ctx.Value(socketKey{}).(socketCredentials); ok {
+		if err := creds.check(ctx); err != nil {
+			code := CodeInternal
+			if errors.Is(err, domain.ErrUnauthenticated) {
+				code = CodeUnauthenticated
+			}
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: err.Error(), Extensions: map[string]any{"code": code}}}})
+		}
+	}
+	return next(ctx)
 }
 
 // hasPermission implements the @hasPermission directive.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -44,16 +45,19 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
-		InitFunc:              websocketInit(r.Auth, r.RequireAuth),
+		InitFunc:              websocketInit(r.Auth, r.RequireAuth, cmp.Or(r.WebsocketRecheck, DefaultWebsocketRecheck)),
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
-			// Dashboards are served from other origins; authentication, not origin, guards the API.
-			InsecureSkipVerify: true,
+			// A browser opens a websocket for any page, of any site, and sends the credentials
+			// it holds for herald with it (Basic, cached): only herald's own pages and the
+			// sites allowed get one. Clients that are no browser send no Origin and pass.
+			OriginPatterns: r.AllowedOrigins,
 		}},
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(jsonPOST{})
 	srv.SetQueryCache(graphql.NoCache[*ast.QueryDocument]{})
+	srv.AroundOperations(checkSocketCredentials)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(DepthLimit{Max: MaxDepth})

@@ -50,6 +50,12 @@ type Resolver struct {
 	// the admin account (for local use).
 	Auth        Authenticator
 	RequireAuth bool
+	// AllowedOrigins are the host patterns (path.Match: "*.example.com") of other sites whose
+	// pages may open websockets; same-origin pages and non-browser clients need none.
+	AllowedOrigins []string
+	// WebsocketRecheck is how often an open websocket's credentials are checked again
+	// (DefaultWebsocketRecheck when 0).
+	WebsocketRecheck time.Duration
 
 	Access        AccessDeps
 	Notifications NotificationDeps

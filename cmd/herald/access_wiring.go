@@ -18,16 +18,18 @@ import (
 
 // authFlags configure access control.
 type authFlags struct {
-	RequireAuth   bool
-	AdminUser     string
-	AdminPassword string
-	SecretKey     string
+	RequireAuth    bool
+	AdminUser      string
+	AdminPassword  string
+	SecretKey      string
+	AllowedOrigins []string
 }
 
 func (a *authFlags) add(f *pflag.FlagSet) {
 	f.BoolVar(&a.RequireAuth, "require-auth", true, "require credentials (Basic or Bearer) on every request; false makes every request act as the admin account (local use only)")
 	f.StringVar(&a.AdminUser, "admin-user", "admin", "name of the admin account's first user, created on the first start")
 	f.StringVar(&a.AdminPassword, "admin-password", "", "password of that user on the first start; if empty, one is generated and written to <data-dir>/admin-password")
+	f.StringSliceVar(&a.AllowedOrigins, "allowed-origins", nil, "hosts of other sites whose pages may open websockets to the API (dashboard.example.com, *.example.com; comma-separated); pages served by herald itself and clients that are no browser need none")
 	f.StringVar(&a.SecretKey, "secret-key", "", "32-byte key (64 hex digits) that seals endpoint credentials at rest; if empty, one is generated in <data-dir>/secret.key (embedded mode only)")
 }
 

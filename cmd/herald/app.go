@@ -80,18 +80,19 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		a.logger.Warn("authentication is off (require_auth: false): every request acts as the admin account; use this on a trusted machine only")
 	}
 	api, err := graph.NewHandler(&graph.Resolver{
-		RecordEvents:  el.record,
-		DeleteEvent:   el.deleteOne,
-		DeleteEvents:  el.deleteMany,
-		EventLog:      el.queries,
-		Feed:          el.feed,
-		Views:         viewSet{head: a.store.LastPosition, runners: a.runners},
-		Logger:        a.logger,
-		Auth:          auth,
-		RequireAuth:   cfg.Auth.RequireAuth,
-		Access:        access,
-		Notifications: notifications,
-		Projections:   runnerControl{head: a.store.LastPosition, runners: a.runners, dispatch: a.dispatch},
+		RecordEvents:   el.record,
+		DeleteEvent:    el.deleteOne,
+		DeleteEvents:   el.deleteMany,
+		EventLog:       el.queries,
+		Feed:           el.feed,
+		Views:          viewSet{head: a.store.LastPosition, runners: a.runners},
+		Logger:         a.logger,
+		Auth:           auth,
+		RequireAuth:    cfg.Auth.RequireAuth,
+		AllowedOrigins: cfg.Auth.AllowedOrigins,
+		Access:         access,
+		Notifications:  notifications,
+		Projections:    runnerControl{head: a.store.LastPosition, runners: a.runners, dispatch: a.dispatch},
 	})
 	if err != nil {
 		return err

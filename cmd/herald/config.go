@@ -107,6 +107,8 @@ type fileConfig struct {
 		AdminUser     string `yaml:"admin_user" flag:"admin-user"`
 		AdminPassword string `yaml:"admin_password" flag:"admin-password"`
 		SecretKey     string `yaml:"secret_key" flag:"secret-key"`
+		// comma-separated, like the flag
+		AllowedOrigins string `yaml:"allowed_origins" flag:"allowed-origins"`
 	} `yaml:"auth"`
 }
 
