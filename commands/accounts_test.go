@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,57 @@ func TestAccounts_bootstrapAddUsersAndTokens(t *testing.T) {
 	}
 	if err := addUser.Handle(ctx, commands.AddUser{Actor: admin, Account: domain.AdminAccount, User: "ann", Role: domain.RoleReadOnly}); err != nil {
 		t.Fatalf("a removed user's name could not be reused: %v", err)
+	}
+}
+
+// TestTokens_whatATokenMayDoToItsUsersCredentials: a token cannot issue a token that outlives
+// it, nor change its user's password; signed in with the password, the user can do both, and
+// the admin can still change others' passwords.
+func TestTokens_whatATokenMayDoToItsUsersCredentials(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	createAccount, _ := commands.NewCreateAccountHandler(store, clock)
+	addUser, _ := commands.NewAddUserHandler(store, hasher, clock)
+	if err := createAccount.Handle(ctx, commands.CreateAccount{Actor: admin, Name: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := addUser.Handle(ctx, commands.AddUser{Actor: admin, Account: "bob", User: "bo", Role: domain.RoleReadWrite, Password: "bo-password"}); err != nil {
+		t.Fatal(err)
+	}
+	issue, _ := commands.NewIssueTokenHandler(store, secrets.NewToken, clock)
+	change, _ := commands.NewChangePasswordHandler(store, hasher, clock)
+	byPassword := domain.Actor{Account: "bob", User: "bo", Role: domain.RoleReadWrite}
+	byShortToken := byPassword
+	byShortToken.ByToken, byShortToken.TokenExpires = true, now.Add(time.Minute)
+	byToken := byPassword
+	byToken.ByToken = true
+
+	for _, ttl := range []time.Duration{0, 2 * time.Minute} {
+		_, err := issue.Handle(ctx, commands.IssueToken{Actor: byShortToken, Account: "bob", User: "bo", TTL: ttl})
+		var v *domain.ValidationError
+		if !errors.As(err, &v) || !strings.Contains(err.Error(), "at most 60 seconds") {
+			t.Errorf("a 1-minute token issued one of ttl %s: %v", ttl, err)
+		}
+	}
+	if tok, err := issue.Handle(ctx, commands.IssueToken{Actor: byShortToken, Account: "bob", User: "bo", TTL: 30 * time.Second}); err != nil || !tok.ExpiresAt.Equal(now.Add(30*time.Second)) {
+		t.Errorf("a 1-minute token issuing a 30-second one: %+v %v", tok, err)
+	}
+	if _, err := issue.Handle(ctx, commands.IssueToken{Actor: byToken, Account: "bob", User: "bo"}); err != nil {
+		t.Errorf("a token that never expires issuing another: %v", err)
+	}
+	if _, err := issue.Handle(ctx, commands.IssueToken{Actor: byPassword, Account: "bob", User: "bo"}); err != nil {
+		t.Errorf("signed in with the password: %v", err)
+	}
+
+	if err := change.Handle(ctx, commands.ChangePassword{Actor: byToken, Account: "bob", User: "bo", Password: "taken-over-1"}); !errors.Is(err, domain.ErrForbidden) || !strings.Contains(err.Error(), "sign in with it") {
+		t.Errorf("a token changed its user's password: %v", err)
+	}
+	if err := change.Handle(ctx, commands.ChangePassword{Actor: byPassword, Account: "bob", User: "bo", Password: "new-bo-password"}); err != nil {
+		t.Errorf("signed in with the password: %v", err)
+	}
+	adminByToken := admin
+	adminByToken.ByToken = true
+	if err := change.Handle(ctx, commands.ChangePassword{Actor: adminByToken, Account: "bob", User: "bo", Password: "reset-by-admin"}); err != nil {
+		t.Errorf("the admin resetting bo's password with a token: %v", err)
 	}
 }

@@ -33,7 +33,11 @@ func NewChangePasswordHandler(store EventStore, hasher PasswordHasher, now Clock
 // Handle appends PasswordChanged with the new hash.
 func (h ChangePasswordHandler) Handle(ctx context.Context, cmd ChangePassword) error {
 	self := cmd.Actor.Account == cmd.Account && cmd.Actor.User == cmd.User
-	if !self {
+	switch {
+	case self && cmd.Actor.ByToken:
+		// a leaked token must not become the account for good
+		return fmt.Errorf("changing your own password needs your current one: sign in with it (Basic), not with an API token: %w", domain.ErrForbidden)
+	case !self:
 		if err := cmd.Actor.Require(domain.ManageAccounts); err != nil {
 			return err
 		}

@@ -51,6 +51,11 @@ func (h IssueTokenHandler) Handle(ctx context.Context, cmd IssueToken) (IssuedTo
 	if cmd.TTL < 0 {
 		return IssuedToken{}, invalid("ttl", "must not be negative")
 	}
+	now := h.now()
+	if limit := cmd.Actor.TokenExpires; cmd.Actor.ByToken && !limit.IsZero() && (cmd.TTL == 0 || now.Add(cmd.TTL).After(limit)) {
+		return IssuedToken{}, invalid("ttl", "the API token this request is signed in with expires at %s, and a token it issues may not outlive it: ask for at most %d seconds, or sign in with a password",
+			limit.UTC().Format(time.RFC3339), int(limit.Sub(now).Seconds()))
+	}
 	account, err := loadAccount(ctx, h.store, cmd.Account)
 	if err != nil {
 		return IssuedToken{}, err
@@ -62,7 +67,6 @@ func (h IssueTokenHandler) Handle(ctx context.Context, cmd IssueToken) (IssuedTo
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	now := h.now()
 	t := domain.Token{ID: id, Description: cmd.Description, Hash: digest, IssuedAt: now}
 	if cmd.TTL > 0 {
 		t.ExpiresAt = now.Add(cmd.TTL)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // AdminAccount is the account that administers herald: it sees every account's events and
@@ -85,6 +86,11 @@ type Actor struct {
 	Account string
 	User    string
 	Role    Role
+	// ByToken is set when the actor signed in with an API token, which expires at
+	// TokenExpires (zero: never). What a token may do to its user's credentials is bounded by
+	// it: it cannot issue a token that outlives it, nor change its user's password.
+	ByToken      bool
+	TokenExpires time.Time
 }
 
 // SystemActor is who herald's own jobs act as: Kafka ingest, retention. It is of the admin

@@ -110,7 +110,7 @@ func (a *Authenticator) Token(ctx context.Context, token string) (domain.Actor, 
 	case !t.ExpiresAt.IsZero() && !a.now().Before(t.ExpiresAt):
 		return domain.Actor{}, fmt.Errorf("expired API token: %w", domain.ErrUnauthenticated)
 	}
-	return domain.Actor{Account: account, User: user, Role: u.Role}, nil
+	return domain.Actor{Account: account, User: user, Role: u.Role, ByToken: true, TokenExpires: t.ExpiresAt}, nil
 }
 
 func (a *Authenticator) activeUser(ctx context.Context, user string) (string, *domain.User, error) {

@@ -1900,9 +1900,9 @@ extend type Mutation {
   removeUser(account: String!, user: String!): Boolean! @hasPermission(action: "manageAccounts")
   "Change the role of a user. Admin only."
   grantRole(account: String!, user: String!, role: Role!): User! @hasPermission(action: "manageAccounts")
-  "Change a password: your own, or (admin only) anyone's. Account and user default to the caller."
+  "Change a password: your own (signed in with your current password, not an API token), or (admin only) anyone's. Account and user default to the caller."
   changePassword(account: String, user: String, password: String!): Boolean!
-  "Issue an API token: to yourself, or (admin only) to any user. Account and user default to the caller."
+  "Issue an API token: to yourself, or (admin only) to any user. Account and user default to the caller. A request signed in with a token that expires may not issue one that outlives it."
   issueApiToken(account: String, user: String, description: String, ttlSeconds: Int): IssuedApiToken!
   "Revoke an API token: one of yours, or (admin only) anyone's. Account and user default to the caller."
   revokeApiToken(account: String, user: String, id: ID!): Boolean!
