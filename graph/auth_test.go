@@ -30,7 +30,9 @@ func (a *switchAuth) Token(context.Context, string) (domain.Actor, error) {
 	return a.actor, a.err
 }
 
-func (a *switchAuth) Password(ctx context.Context, _, _ string) (domain.Actor, error) { return a.Token(ctx, "") }
+func (a *switchAuth) Password(ctx context.Context, _, _ string) (domain.Actor, error) {
+	return a.Token(ctx, "")
+}
 
 // TestWatchCredentials_endsTheSocketOnceTheyFail: an open socket's context ends when its
 // credentials stop checking out or check out as another role, and not while the accounts
@@ -38,8 +40,12 @@ func (a *switchAuth) Password(ctx context.Context, _, _ string) (domain.Actor, e
 func TestWatchCredentials_endsTheSocketOnceTheyFail(t *testing.T) {
 	bob := domain.Actor{Account: "bob", User: "bob-rw", Role: domain.RoleReadWrite}
 	for name, failure := range map[string]func(*switchAuth){
-		"revoked":      func(a *switchAuth) { a.set(domain.Actor{}, fmt.Errorf("revoked API token: %w", domain.ErrUnauthenticated)) },
-		"role changed": func(a *switchAuth) { a.set(domain.Actor{Account: "bob", User: "bob-rw", Role: domain.RoleReadOnly}, nil) },
+		"revoked": func(a *switchAuth) {
+			a.set(domain.Actor{}, fmt.Errorf("revoked API token: %w", domain.ErrUnauthenticated))
+		},
+		"role changed": func(a *switchAuth) {
+			a.set(domain.Actor{Account: "bob", User: "bob-rw", Role: domain.RoleReadOnly}, nil)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			auth := &switchAuth{actor: bob}
