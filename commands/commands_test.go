@@ -87,6 +87,30 @@ func TestRecordEvents_invalidBatchStoresNothing(t *testing.T) {
 	}
 }
 
+// TestRecordEvents_kafkaIDsAreKeptForKafka: ids are unique across accounts, so an account
+// that recorded the id herald will derive for a Kafka message still to come would have that
+// message dropped as a duplicate; only herald itself and the admin account may use them.
+func TestRecordEvents_kafkaIDsAreKeptForKafka(t *testing.T) {
+	store := openStore(t)
+	h, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	ctx := context.Background()
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	_, err := h.Handle(ctx, commands.RecordEvents{Actor: alice, Events: []domain.LogEvent{event("kafka:herald.events:0:42")}})
+	var v *domain.ValidationError
+	if !errors.As(err, &v) || v.Fields[0].Field != "events[0].id" || !strings.Contains(err.Error(), "kept for the events herald reads from Kafka") {
+		t.Fatalf("alice recording a Kafka id: %v", err)
+	}
+	if last, _ := store.LastPosition(ctx); last != 0 {
+		t.Fatalf("the refused batch stored records up to position %d", last)
+	}
+	for _, actor := range []domain.Actor{domain.SystemActor(), {Account: domain.AdminAccount, User: "admin", Role: domain.RoleReadWrite}} {
+		e := event("kafka:herald.events:0:" + actor.User)
+		if res, err := h.Handle(ctx, commands.RecordEvents{Actor: actor, Events: []domain.LogEvent{e}}); err != nil || res.Outcomes[0].Status != commands.Recorded {
+			t.Errorf("%s recording a Kafka id: %+v %v", actor, res, err)
+		}
+	}
+}
+
 type fixedMatches []string
 
 func (m fixedMatches) MatchingIDs(context.Context, domain.EventFilter) ([]string, error) {

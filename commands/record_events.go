@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"herald/domain"
 )
@@ -99,6 +100,11 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 			continue
 		}
 		events[i] = e.WithDefaults(now, h.newID)
+		if strings.HasPrefix(events[i].ID, domain.KafkaIDPrefix) && !cmd.Actor.IsAdmin() {
+			invalid.Fields = append(invalid.Fields, domain.FieldError{Field: fmt.Sprintf("events[%d].id", i),
+				Message: fmt.Sprintf("%q: ids starting with %q are kept for the events herald reads from Kafka", events[i].ID, domain.KafkaIDPrefix)})
+			continue
+		}
 		if err := events[i].Validate(now); err != nil {
 			var v *domain.ValidationError
 			if errors.As(err, &v) {

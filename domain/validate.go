@@ -98,6 +98,12 @@ func typePattern(s string) bool {
 	return segment > 0
 }
 
+// KafkaIDPrefix starts the ids herald derives for Kafka messages that carry none
+// (kafka:<topic>:<partition>:<offset>). Only herald itself and the admin account may record
+// events with such ids: ids are unique across accounts, and an account that recorded the id
+// of a message still to come would have that message dropped as a duplicate.
+const KafkaIDPrefix = "kafka:"
+
 // ValidEventID tells whether s may be used as an event id.
 func ValidEventID(s string) bool {
 	return s != "" && len(s) <= MaxIDLength && idPattern(s)

@@ -18,7 +18,7 @@ import (
 // its second delivery a duplicate.
 func DerivedEventID(topic string, partition int, offset int64) string {
 	buf := make([]byte, 0, 32+len(topic))
-	buf = append(buf, "kafka:"...)
+	buf = append(buf, domain.KafkaIDPrefix...)
 	buf = append(buf, topic...)
 	buf = append(buf, ':')
 	buf = strconv.AppendInt(buf, int64(partition), 10)
@@ -27,8 +27,8 @@ func DerivedEventID(topic string, partition int, offset int64) string {
 	if id := string(buf); domain.ValidEventID(id) {
 		return id
 	}
-	sum := sha256.Sum256(buf[len("kafka:"):])
-	return "kafka:" + hex.EncodeToString(sum[:20])
+	sum := sha256.Sum256(buf[len(domain.KafkaIDPrefix):])
+	return domain.KafkaIDPrefix + hex.EncodeToString(sum[:20])
 }
 
 // eventOf reads one message as a log event with its defaults filled and validated. An event
