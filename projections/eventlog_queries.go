@@ -149,6 +149,8 @@ type EventTypeInfo struct {
 }
 
 // EventTypes lists the catalog's types and every other type seen in the log, sorted by name.
+// A user outside the admin account gets only the other types its own account's events hold:
+// a type name can tell what another account is working on.
 func (q EventLogQueries) EventTypes(ctx context.Context, actor domain.Actor) ([]EventTypeInfo, error) {
 	if err := actor.Require(domain.ListEvents); err != nil {
 		return nil, err
@@ -162,9 +164,19 @@ func (q EventLogQueries) EventTypes(ctx context.Context, actor domain.Actor) ([]
 		out = append(out, EventTypeInfo{EventType: t, Known: true})
 	}
 	for _, name := range seen {
-		if _, ok := domain.LookupEventType(name); !ok {
-			out = append(out, EventTypeInfo{EventType: domain.EventType{Name: name}})
+		if _, ok := domain.LookupEventType(name); ok {
+			continue
 		}
+		if !actor.IsAdmin() {
+			n, err := q.view.Count(ctx, domain.EventFilter{Account: actor.Account, Type: name})
+			if err != nil {
+				return nil, fmt.Errorf("list event types: %w", err)
+			}
+			if n == 0 {
+				continue
+			}
+		}
+		out = append(out, EventTypeInfo{EventType: domain.EventType{Name: name}})
 	}
 	slices.SortFunc(out, func(a, b EventTypeInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil

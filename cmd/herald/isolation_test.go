@@ -150,11 +150,28 @@ func TestIsolation_bobNeverReachesAlice(t *testing.T) {
 		}
 	})
 
-	t.Run("eventTypes lists types without error", func(t *testing.T) {
+	t.Run("eventTypes lists the catalog and the account's own other types only", func(t *testing.T) {
 		app := base.in(t)
-		data := app.mustGQL(ts.bobRW, `{ eventTypes { name known } }`, nil)
-		if len(data["eventTypes"].([]any)) == 0 {
-			t.Error("no event types")
+		for account, typ := range map[string]string{"alice": "user.acquisition.project_nightingale.started", "bob": "user.bob.custom"} {
+			ev := tenantEvent(account+"-typed", account, 70)
+			ev["type"] = typ
+			auth := map[string]string{"alice": ts.aliceRW, "bob": ts.bobRW}[account]
+			app.mustGQL(auth, recordEventsOp, map[string]any{"in": []any{ev}})
+		}
+		names := func(auth string) map[string]bool {
+			out := map[string]bool{}
+			for _, t := range app.mustGQL(auth, `{ eventTypes { name known } }`, nil)["eventTypes"].([]any) {
+				out[t.(map[string]any)["name"].(string)] = true
+			}
+			return out
+		}
+		bob, admin := names(ts.bobRW), names(ts.admin)
+		if bob["user.acquisition.project_nightingale.started"] || !bob["user.bob.custom"] || !bob["system.feeds.sync.completed"] {
+			t.Errorf("bob's eventTypes: nightingale %v, his own %v, catalog %v; want false, true, true",
+				bob["user.acquisition.project_nightingale.started"], bob["user.bob.custom"], bob["system.feeds.sync.completed"])
+		}
+		if !admin["user.acquisition.project_nightingale.started"] || !admin["user.bob.custom"] {
+			t.Errorf("the admin's eventTypes lack an account's type: %v", admin)
 		}
 	})
 

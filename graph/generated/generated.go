@@ -2235,7 +2235,7 @@ type Query {
   events(filter: EventFilter, first: Int = 100, after: String): EventConnection! @hasPermission(action: "listEvents")
   "One event with all its details; null when no such event is visible to the caller."
   event(id: ID!): Event @hasPermission(action: "getEvent")
-  "The event types of herald's catalog, and any other type seen in the log."
+  "The event types of herald's catalog, and the other types seen in the caller's events (in every account's, for the admin account)."
   eventTypes: [EventType!]! @hasPermission(action: "listEvents")
 }
 
