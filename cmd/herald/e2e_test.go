@@ -329,7 +329,7 @@ type: system.repository.list_tags_fail
 			t.Fatalf("delete --before printed %q", out)
 		}
 		out, _, err := s.cli("n\n", "event", "delete")
-		if err == nil || !strings.Contains(out, "Really delete (clear) all events? (y/N)") || s.count(nil) != 2 {
+		if err == nil || !strings.Contains(out, "Really delete (clear) every event you can see? (y/N)") || s.count(nil) != 2 {
 			t.Fatalf("answering n: out %q err %v count %d", out, err, s.count(nil))
 		}
 		out, _, err = s.cli("y\n", "event", "delete")

@@ -18,8 +18,9 @@ func newEventDeleteCommand(url *clientConfig) *cobra.Command {
 		Use:   "delete [ID]",
 		Short: "Delete one event, or clear events in bulk",
 		Long: `Delete the event ID, or, without ID, clear every event that matches the filters
-(--since, --before, ...). With neither an ID nor a filter, every event is cleared, after a
-confirmation (--yes skips it). Deleted events are gone for good.`,
+(--since, --before, ...). With neither an ID nor a filter, every event you can see is
+cleared (your account's; every account's for the admin account, unless --account names one),
+after a confirmation (--yes skips it). Deleted events are gone for good.`,
 		Example: `  herald event delete d77736ac78a043a9b84b3a1b8171aa44
   herald event delete --before 2018-06-30T03:56:27.711071Z
   herald event delete --yes`,
@@ -40,7 +41,7 @@ confirmation (--yes skips it). Deleted events are gone for good.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted event %s\n", args[0])
 				return nil
 			}
-			if len(filter) == 0 && !yes && !confirm(cmd, "Really delete (clear) all events?") {
+			if len(filter) == 0 && !yes && !confirm(cmd, "Really delete (clear) every event you can see?") {
 				return fmt.Errorf("nothing deleted (pass --yes to skip the question)")
 			}
 			var data struct {

@@ -2256,7 +2256,7 @@ type Mutation {
   recordEventsJSON(events: String!): RecordEventsPayload! @hasPermission(action: "recordEvents")
   "Delete one event for good. Fails with NOT_FOUND when no such event is visible to the caller."
   deleteEvent(id: ID!): DeleteEventPayload! @hasPermission(action: "deleteEvents")
-  "Delete every event matching the filter (all of the caller's events when the filter is empty) and return how many were deleted."
+  "Delete every event matching the filter and return how many were deleted. An empty filter deletes every event the caller sees: its account's, or every account's for the admin account (give filter.account to confine it)."
   deleteEvents(filter: EventFilter): DeleteEventsPayload! @hasPermission(action: "deleteEvents")
 }
 
