@@ -136,7 +136,7 @@ func TestUpdateConfiguration_credentialsDoNotFollowANewServer(t *testing.T) {
 	all, _ := domain.LookupQuickSelection("all")
 	sel, _ := all.Selector(false)
 	webhook := func(url, password string) domain.ConfigurationDraft {
-		return domain.ConfigurationDraft{Name: "corp", Selectors: []domain.Selector{sel}, Settings: domain.WebhookSettings{
+		return domain.ConfigurationDraft{Name: "corp", VerifyTLS: true, Selectors: []domain.Selector{sel}, Settings: domain.WebhookSettings{
 			URL: url, Username: "corp", Password: domain.NewSecret(password), Headers: map[string]domain.Secret{"X-Token": domain.NewSecret(password)}}}
 	}
 	id, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: webhook("https://corp.example/hook", "TOPSECRET")})
@@ -168,18 +168,34 @@ func TestUpdateConfiguration_credentialsDoNotFollowANewServer(t *testing.T) {
 	_, err = update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://attacker.example/hook", "")})
 	var v *domain.ValidationError
 	if !errors.As(err, &v) || len(v.Fields) != 2 || !strings.Contains(err.Error(), "settings.password") ||
-		!strings.Contains(err.Error(), "settings.headers.X-Token") || !strings.Contains(err.Error(), "https://attacker.example instead of https://corp.example") {
+		!strings.Contains(err.Error(), "settings.headers.X-Token") || !strings.Contains(err.Error(), "https://attacker.example/hook instead of https://corp.example/hook") {
 		t.Fatalf("moving the credentials to another server: %v", err)
 	}
 	if s := stored(); s.URL != "https://corp.example/hook" || s.Password.Reveal() != "TOPSECRET" {
 		t.Fatalf("a refused update changed the configuration: %+v", s)
 	}
-	// another path on the same server: kept
-	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://CORP.example/other", "")}); err != nil {
-		t.Fatalf("same server: %v", err)
+	// another path on the same server (a shared service's other customer, a redirect): refused too
+	for _, url := range []string{"https://corp.example/other", "https://corp.example/hook?to=https://attacker.example"} {
+		if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook(url, "")}); !errors.As(err, &v) {
+			t.Fatalf("%s without the credentials: %v", url, err)
+		}
 	}
-	if s := stored(); s.URL != "https://CORP.example/other" || s.Password.Reveal() != "TOPSECRET" {
-		t.Fatalf("same server, credentials not kept: %+v", s)
+	// the same URL, the host written in capitals: kept
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://CORP.example/hook", "")}); err != nil {
+		t.Fatalf("same URL: %v", err)
+	}
+	if s := stored(); s.URL != "https://CORP.example/hook" || s.Password.Reveal() != "TOPSECRET" {
+		t.Fatalf("same URL, credentials not kept: %+v", s)
+	}
+	// TLS verification turned off: the credentials must be given again, with settings or without
+	insecure := webhook("https://corp.example/hook", "")
+	insecure.VerifyTLS = false
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: insecure}); !errors.As(err, &v) || !strings.Contains(err.Error(), "TLS verification is being turned off") {
+		t.Fatalf("turning TLS verification off without the credentials: %v", err)
+	}
+	insecure.Settings = nil
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: insecure}); !errors.As(err, &v) || !strings.Contains(err.Error(), "TLS verification is being turned off") {
+		t.Fatalf("turning TLS verification off, settings left out: %v", err)
 	}
 	// another server with the credentials given again: fine
 	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("https://new.example/hook", "n3w")}); err != nil {

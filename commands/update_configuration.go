@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"herald/domain"
 )
@@ -51,14 +53,18 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	if draft.Selectors == nil {
 		draft.Selectors = current.Selectors // validated as a whole below
 	}
-	if draft.Settings != nil {
+	tlsOff := current.VerifyTLS && !draft.VerifyTLS
+	switch {
+	case draft.Settings != nil:
 		kept, err := openSettings(current.Settings, h.sealer)
 		if err != nil {
 			return 0, err
 		}
-		if draft.Settings, err = keepSecrets(draft.Settings, kept); err != nil {
+		if draft.Settings, err = keepSecrets(draft.Settings, kept, tlsOff); err != nil {
 			return 0, err
 		}
+	case tlsOff && slices.Contains(slices.Collect(maps.Values(domain.SecretFields(current.Settings))), true):
+		return 0, invalid("settings", "give the settings with every credential again: TLS verification is being turned off, and a stored credential is not sent over a connection that is not verified unless it is given again")
 	}
 	if err := draft.Validate(current.Account); err != nil {
 		return 0, err
@@ -70,24 +76,31 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 }
 
 // keepSecrets fills every credential left empty in next with its value in current. When next
-// sends to another server than current (domain.Destination), nothing is carried over: a
-// credential left empty then is an error, so that whoever may edit a configuration cannot
-// send its stored credentials to a server of their choosing.
-func keepSecrets(next, current domain.Settings) (domain.Settings, error) {
+// sends elsewhere than current (domain.Destination: another URL, another SMTP server) or TLS
+// verification is being turned off, nothing is carried over: a credential left empty then is
+// an error, so that whoever may edit a configuration cannot have its stored credentials sent
+// to an endpoint of their choosing.
+func keepSecrets(next, current domain.Settings, tlsOff bool) (domain.Settings, error) {
 	old := map[string]domain.Secret{}
 	_, _ = current.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
 		old[field] = s
 		return s, nil
 	})
-	from, to := domain.Destination(current), domain.Destination(next)
+	var why string
+	switch from, to := domain.Destination(current), domain.Destination(next); {
+	case from != to:
+		why = fmt.Sprintf("the settings now send to %s instead of %s", to, from)
+	case tlsOff:
+		why = "TLS verification is being turned off"
+	}
 	v := &domain.ValidationError{}
 	merged, _ := next.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
 		switch {
 		case s.IsSet() || !old[field].IsSet():
 			return s, nil
-		case from != to:
+		case why != "":
 			v.Fields = append(v.Fields, domain.FieldError{Field: "settings." + field, Message: fmt.Sprintf(
-				"give it again: the settings now send to %s instead of %s, and a stored credential is not carried over to another server", to, from)})
+				"give it again: %s, and a stored credential is not carried over", why)})
 			return s, nil
 		default:
 			return old[field], nil

@@ -19,27 +19,30 @@ type Settings interface {
 	MapSecrets(f func(field string, s Secret) (Secret, error)) (Settings, error)
 }
 
-// Destination is the server a configuration's credentials are sent to: scheme and host of
-// its URL (host and port of the SMTP server for email), or "" when the URL is itself the
-// credential (Slack, Teams). A credential stored for one destination is never carried over
-// to another one: an update that changes it must give every credential again.
+// Destination is where a configuration's credentials are sent: its URL (scheme and host
+// compared without case; the fragment, which is never sent, left out), the SMTP server's host
+// and port for email, or "" when the URL is itself the credential (Slack, Teams). A credential
+// stored for one destination is never carried over to another: an update that changes it
+// must give every credential again. The whole URL counts, not only the server: a path may
+// lead to another customer's endpoint on a shared service, or to a redirect.
 func Destination(s Settings) string {
-	origin := func(raw string) string {
+	target := func(raw string) string {
 		u, err := url.Parse(raw)
 		if err != nil {
 			return raw
 		}
-		return strings.ToLower(u.Scheme + "://" + u.Host)
+		u.Scheme, u.Host, u.Fragment, u.RawFragment = strings.ToLower(u.Scheme), strings.ToLower(u.Host), "", ""
+		return u.String()
 	}
 	switch s := s.(type) {
 	case EmailSettings:
 		return strings.ToLower(net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
 	case GitHubSettings:
-		return origin(s.APIURL)
+		return target(s.APIURL)
 	case JiraSettings:
-		return origin(s.URL)
+		return target(s.URL)
 	case WebhookSettings:
-		return origin(s.URL)
+		return target(s.URL)
 	default:
 		return ""
 	}

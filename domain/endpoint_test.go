@@ -59,9 +59,9 @@ func TestDestination(t *testing.T) {
 		settings domain.Settings
 		want     string
 	}{
-		{domain.WebhookSettings{URL: "https://Hooks.Example:8443/a?b=c"}, "https://hooks.example:8443"},
+		{domain.WebhookSettings{URL: "https://Hooks.Example:8443/a?b=c#top"}, "https://hooks.example:8443/a?b=c"},
 		{domain.JiraSettings{URL: "https://corp.atlassian.net"}, "https://corp.atlassian.net"},
-		{domain.GitHubSettings{APIURL: "https://ghe.corp/api/v3"}, "https://ghe.corp"},
+		{domain.GitHubSettings{APIURL: "https://ghe.corp/api/v3"}, "https://ghe.corp/api/v3"},
 		{domain.EmailSettings{Host: "SMTP.corp", Port: 587}, "smtp.corp:587"},
 		{domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/x")}, ""},
 	} {

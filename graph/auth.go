@@ -68,11 +68,17 @@ func AuthMiddleware(auth Authenticator, requireAuth bool, next http.Handler) htt
 		case header != "" && auth != nil:
 			actor, err := authenticate(r.Context(), auth, header)
 			if err != nil {
-				w.Header().Set("WWW-Authenticate", `Basic realm="herald", charset="UTF-8"`)
+				status, code := http.StatusUnauthorized, CodeUnauthenticated
+				if !errors.Is(err, domain.ErrUnauthenticated) { // the accounts view cannot be read
+					status, code = http.StatusServiceUnavailable, CodeInternal
+					err = fmt.Errorf("herald cannot check credentials right now; try again shortly: %w", err)
+				} else {
+					w.Header().Set("WWW-Authenticate", `Basic realm="herald", charset="UTF-8"`)
+				}
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
+				w.WriteHeader(status)
 				_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
-					"message": err.Error(), "extensions": map[string]any{"code": CodeUnauthenticated},
+					"message": err.Error(), "extensions": map[string]any{"code": code},
 				}}})
 				return
 			}
@@ -147,7 +153,7 @@ func (c socketCredentials) check(ctx context.Context) error {
 		return fmt.Errorf("check the credentials of this connection: %w", err) // the accounts view is unavailable
 	case err != nil:
 		return fmt.Errorf("the credentials this connection was opened with are no longer valid (%v); connect again: %w", err, domain.ErrUnauthenticated)
-	case actor != c.actor:
+	case actor.Account != c.actor.Account || actor.User != c.actor.User || actor.Role != c.actor.Role:
 		return fmt.Errorf("the role of user %s changed since this connection was opened; connect again: %w", c.actor.User, domain.ErrUnauthenticated)
 	}
 	return nil

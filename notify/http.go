@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -35,7 +36,25 @@ func NewHTTPClients(transport *http.Transport, timeout time.Duration, concurrenc
 	}
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
-	return HTTPClients{Verify: &http.Client{Transport: transport, Timeout: timeout}, Insecure: &http.Client{Transport: insecure, Timeout: timeout}}
+	return HTTPClients{
+		Verify:   &http.Client{Transport: transport, Timeout: timeout, CheckRedirect: sameServerRedirects},
+		Insecure: &http.Client{Transport: insecure, Timeout: timeout, CheckRedirect: sameServerRedirects},
+	}
+}
+
+// sameServerRedirects follows redirects within the server a request was sent to, and no
+// further: a notification carries the configuration's credentials (custom headers, which Go
+// forwards on every redirect, and Basic authentication, which it forwards to subdomains), and
+// a receiver, or whoever edited its URL, must not be able to pass them on to another server.
+func sameServerRedirects(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	switch {
+	case len(via) >= 10:
+		return &SendError{Err: errors.New("the receiver redirected 10 times; configure the URL it ends at")}
+	case !strings.EqualFold(req.URL.Scheme, first.Scheme) || !strings.EqualFold(req.URL.Host, first.Host):
+		return &SendError{Err: fmt.Errorf("the receiver redirected to another server (%s); herald does not send credentials on to another server: configure that URL if it is the right one", req.URL.Host)}
+	}
+	return nil
 }
 
 // For returns the client for a configuration's verify_tls.
@@ -71,6 +90,10 @@ func PostJSON(ctx context.Context, client *http.Client, url string, body []byte,
 // stays refused, so that is final and says how to allow it; anything else (a refused
 // connection, a timeout) may pass on another attempt.
 func noAnswer(err error) error {
+	var final *SendError // a redirect refused
+	if errors.As(err, &final) {
+		return final
+	}
 	var refused *DestinationRefusedError
 	if errors.As(err, &refused) {
 		return &SendError{Err: refused}

@@ -87,7 +87,8 @@ func TestPostJSON_anUnreachablePermittedDestinationIsRetryable(t *testing.T) {
 	}
 }
 
-// A permitted receiver cannot lead herald to a refused one by redirecting it there.
+// A permitted receiver cannot lead herald to a refused one by redirecting it there (since
+// redirects may not leave the receiver's server at all, that is refused first).
 func TestPostJSON_aRedirectToARefusedDestinationIsRefused(t *testing.T) {
 	t.Parallel()
 	target, hits := receiver(t)
@@ -100,7 +101,7 @@ func TestPostJSON_aRedirectToARefusedDestinationIsRefused(t *testing.T) {
 	}
 	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
 	_, err = notify.PostJSON(context.Background(), clients.For(true), redirecting.URL, []byte(`{}`), nil)
-	if notify.IsRetryable(err) || !strings.Contains(err.Error(), "destination 127.0.0.2 is refused") {
+	if notify.IsRetryable(err) || !strings.Contains(err.Error(), "redirected to another server (127.0.0.2:") {
 		t.Fatalf("got %v, want a final refusal of 127.0.0.2", err)
 	}
 	if hits.Load() != 0 {
@@ -153,5 +154,42 @@ func TestNewHTTPClients_keepsAConnectionPerSendUnderWay(t *testing.T) {
 		if got := opened.Load(); got != concurrency {
 			t.Fatalf("after round %d the receiver saw %d connections, want %d", round, got, concurrency)
 		}
+	}
+}
+
+// TestPostJSON_redirectsStayOnTheServer: a redirect within the receiver's server is followed,
+// body and headers included; one to another server is a final failure, and that server never
+// sees the request (the configuration's credentials travel in its headers).
+func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
+	t.Parallel()
+	other, otherHits := receiver(t)
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "/hook", http.StatusPermanentRedirect)
+		case "/away":
+			http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+		case "/hook":
+			body, _ := io.ReadAll(r.Body)
+			got.Store(r.Header.Get("X-Api-Key") + " " + string(body))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	clients := notify.NewHTTPClients(nil, 5*time.Second, 0)
+	header := http.Header{"X-Api-Key": {"TOPSECRET"}}
+	if _, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/moved", []byte(`{"a":1}`), header); err != nil {
+		t.Fatalf("redirect within the server: %v", err)
+	}
+	if g, _ := got.Load().(string); g != `TOPSECRET {"a":1}` {
+		t.Errorf("after the redirect the receiver got %q", g)
+	}
+	_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/away", []byte(`{"a":1}`), header)
+	var se *notify.SendError
+	if !errors.As(err, &se) || se.Retryable || !strings.Contains(err.Error(), "redirected to another server") {
+		t.Errorf("redirect to another server: %v, want a final failure saying so", err)
+	}
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("the other server was reached %d times", n)
 	}
 }

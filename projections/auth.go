@@ -68,7 +68,10 @@ func (a *Authenticator) Password(ctx context.Context, user, password string) (do
 	if errors.Is(err, domain.ErrUserNotFound) && a.again(ctx) {
 		account, u, err = a.activeUser(ctx, user)
 	}
-	if err != nil || u.PasswordHash == "" {
+	switch {
+	case err != nil && !errors.Is(err, domain.ErrUserNotFound) && !errors.Is(err, domain.ErrUnauthenticated):
+		return domain.Actor{}, err
+	case err != nil || u.PasswordHash == "":
 		return domain.Actor{}, fmt.Errorf("wrong user name or password: %w", domain.ErrUnauthenticated)
 	}
 	key := sha256.Sum256([]byte(user + "\x00" + password + "\x00" + u.PasswordHash))
@@ -98,7 +101,10 @@ func (a *Authenticator) Token(ctx context.Context, token string) (domain.Actor, 
 		return domain.Actor{}, fmt.Errorf("unknown API token: %w", domain.ErrUnauthenticated)
 	}
 	_, u, err := a.activeUser(ctx, user)
-	if err != nil {
+	switch {
+	case err != nil && !errors.Is(err, domain.ErrUserNotFound) && !errors.Is(err, domain.ErrUnauthenticated):
+		return domain.Actor{}, err
+	case err != nil:
 		return domain.Actor{}, fmt.Errorf("API token of a removed user: %w", domain.ErrUnauthenticated)
 	}
 	t, ok := u.Tokens[id]
@@ -113,13 +119,22 @@ func (a *Authenticator) Token(ctx context.Context, token string) (domain.Actor, 
 	return domain.Actor{Account: account, User: user, Role: u.Role, ByToken: true, TokenExpires: t.ExpiresAt}, nil
 }
 
+// activeUser finds a user who may sign in. An error reading the view is passed on as it is:
+// a view that cannot be read says nothing of the credentials, and must not turn them down
+// (that would close every open websocket, for one).
 func (a *Authenticator) activeUser(ctx context.Context, user string) (string, *domain.User, error) {
 	account, ok, err := a.view.UserAccount(ctx, user)
-	if err != nil || !ok {
+	if err != nil {
+		return "", nil, fmt.Errorf("read the accounts view: %w", err)
+	}
+	if !ok {
 		return "", nil, fmt.Errorf("user %s: %w", user, domain.ErrUserNotFound)
 	}
 	acc, ok, err := a.view.Account(ctx, account)
-	if err != nil || !ok || acc.Deleted {
+	if err != nil {
+		return "", nil, fmt.Errorf("read the accounts view: %w", err)
+	}
+	if !ok || acc.Deleted {
 		return "", nil, fmt.Errorf("user %s: %w", user, domain.ErrUserNotFound)
 	}
 	u, err := acc.ActiveUser(user)

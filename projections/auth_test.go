@@ -87,6 +87,19 @@ func TestAuthenticator_passwordsAndTokensFromTheAccountsView(t *testing.T) {
 	if _, err := auth.Token(ctx, tok.Token); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("revoked token: %v", err)
 	}
+
+	// a view that cannot be read turns nobody down: the error is not ErrUnauthenticated
+	down, _ := projections.NewAuthenticator(unreadableView{view}, secrets.Checker{Passwords: hasher}, clock)
+	if _, err := down.Password(ctx, "ann", "ann-password"); err == nil || errors.Is(err, domain.ErrUnauthenticated) {
+		t.Fatalf("password with the view unreadable: %v, want an error that is not ErrUnauthenticated", err)
+	}
+}
+
+// unreadableView fails every lookup of users, as a Redis view does while Redis is down.
+type unreadableView struct{ projections.AccountView }
+
+func (unreadableView) UserAccount(context.Context, string) (string, bool, error) {
+	return "", false, errors.New("redis: connection refused")
 }
 
 // gatedProjection holds Apply after a Reset until open is closed: a rebuild in progress.

@@ -2563,7 +2563,7 @@ extend type Query {
 extend type Mutation {
   "Add a configuration of a kind to the caller's account (the admin account may name another)."
   createNotificationEndpointConfiguration(kind: EndpointKind!, input: ConfigurationInput!, account: String): NotificationEndpointConfiguration! @hasPermission(action: "createNotificationEndpointConfiguration")
-  "Replace a configuration's name, description, settings and selectors. Credentials left out keep their stored values, unless the settings now point at another server (scheme, host or port of the URL; SMTP host or port): then every credential must be given again. Selectors left out stay as they are. With expectedRevision, fail if it changed meanwhile."
+  "Replace a configuration's name, description, settings and selectors. Credentials left out keep their stored values, unless the update changes where they go (another URL; another SMTP host or port) or turns TLS verification off: then every credential must be given again. Selectors left out stay as they are. With expectedRevision, fail if it changed meanwhile."
   updateNotificationEndpointConfiguration(id: ID!, input: ConfigurationInput!, expectedRevision: Int): NotificationEndpointConfiguration! @hasPermission(action: "updateNotificationEndpointConfiguration")
   "Remove a configuration and its selectors, for good."
   deleteNotificationEndpointConfiguration(id: ID!): Boolean! @hasPermission(action: "deleteNotificationEndpointConfiguration")
