@@ -295,7 +295,27 @@ func committedOffset(t testing.TB, addrs []string, group, topic string, partitio
 type totals struct {
 	mu         sync.Mutex
 	stats      BatchStats
-	partitions map[string]bool // topic/partition seen
+	partitions map[string]bool  // topic/partition seen
+	groupLag   map[string]int64 // topic/partition -> the last group lag reported
+}
+
+func (m *totals) GroupLag(lag []PartitionLag) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.groupLag == nil {
+		m.groupLag = map[string]int64{}
+	}
+	for _, l := range lag {
+		m.groupLag[fmt.Sprintf("%s/%d", l.Topic, l.Partition)] = l.Lag
+	}
+}
+
+// lagOf returns the group lag last reported for a partition ("events/0").
+func (m *totals) lagOf(partition string) (int64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.groupLag[partition]
+	return l, ok
 }
 
 func (m *totals) BatchCommitted(s BatchStats) {

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -157,5 +158,43 @@ func TestFailedCommitsAreRetried(t *testing.T) {
 	if got := m.get(); got.Consumed != 100 || got.Recorded != 100 {
 		t.Errorf("metrics = %+v, want 100 consumed and recorded", got)
 	}
+	log.checkExactlyOnce(t, want.keys)
+}
+
+// TestGroupLagGrowsWhileIngestIsPaused: the lag of the group is read from the brokers every
+// probe, so it shows what waits while the store is down (no batch is committed then), and
+// falls back to 0 once everything is recorded.
+func TestGroupLagGrowsWhileIngestIsPaused(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	want := newProduced()
+	want.produce(t, addrs, "events", 0, 100, "none")
+	log := newTestLog(t)
+	store := &flakyStore{next: log}
+	m := &totals{}
+	cfg := testConfig(addrs, "events")
+	r := start(t, cfg, store, m)
+	total := func() (int64, bool) {
+		var sum int64
+		for p := range 4 {
+			l, ok := m.lagOf(fmt.Sprintf("events/%d", p))
+			if !ok {
+				return 0, false
+			}
+			sum += l
+		}
+		return sum, true
+	}
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitUntil(t, 5*time.Second, "a group lag of 0", func() bool { l, ok := total(); return ok && l == 0 })
+
+	store.down.Store(true)
+	want.produce(t, addrs, "events", 100, 200, "none")
+	waitUntil(t, 10*time.Second, "a group lag of 200", func() bool { l, _ := total(); return l == 200 })
+
+	store.down.Store(false)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitUntil(t, 5*time.Second, "a group lag of 0 again", func() bool { l, _ := total(); return l == 0 })
+	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 }

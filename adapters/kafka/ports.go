@@ -24,6 +24,10 @@ type Recorder interface {
 // Prometheus to it.
 type Metrics interface {
 	BatchCommitted(BatchStats)
+	// GroupLag reports, every probe, how far the group's committed offsets trail the end of
+	// each partition of the topics: the group's lag, whichever member owns the partition,
+	// and it grows while ingest is paused (an outage), when no batch is committed.
+	GroupLag([]PartitionLag)
 }
 
 // BatchStats is what became of one batch of messages.
@@ -48,3 +52,4 @@ type PartitionLag struct {
 type nopMetrics struct{}
 
 func (nopMetrics) BatchCommitted(BatchStats) {}
+func (nopMetrics) GroupLag([]PartitionLag)   {}

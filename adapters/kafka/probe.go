@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
 )
 
 // probeTimeout bounds one probe of the brokers.
@@ -55,12 +57,59 @@ func (in *Ingester) probeOnce(ctx context.Context) error {
 		if deadline, ok := ctx.Deadline(); ok {
 			_ = conn.SetDeadline(deadline)
 		}
-		_, err = conn.ReadPartitions(in.cfg.Topics...)
+		partitions, err := conn.ReadPartitions(in.cfg.Topics...)
 		conn.Close()
 		if err != nil {
 			return fmt.Errorf("read partitions of %v from %s: %w", in.cfg.Topics, addr, err)
 		}
+		if lag, err := in.groupLag(ctx, partitions); err != nil {
+			in.logger.Debug("read the group's lag", "error", err)
+		} else {
+			in.metrics.GroupLag(lag)
+		}
 		return nil
 	}
 	return fmt.Errorf("reach brokers: %w", errors.Join(errs...))
+}
+
+// groupLag reads the group's committed offsets and the partitions' ends. A partition the
+// group never committed is left out: its lag depends on where a new member would start.
+func (in *Ingester) groupLag(ctx context.Context, partitions []kafkago.Partition) ([]PartitionLag, error) {
+	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: in.conn.transport}
+	byTopic := map[string][]int{}
+	ends := map[string][]kafkago.OffsetRequest{}
+	for _, p := range partitions {
+		byTopic[p.Topic] = append(byTopic[p.Topic], p.ID)
+		ends[p.Topic] = append(ends[p.Topic], kafkago.LastOffsetOf(p.ID))
+	}
+	committed, err := client.OffsetFetch(ctx, &kafkago.OffsetFetchRequest{GroupID: in.cfg.GroupID, Topics: byTopic})
+	if err != nil {
+		return nil, fmt.Errorf("fetch the group's offsets: %w", err)
+	}
+	if committed.Error != nil {
+		return nil, fmt.Errorf("fetch the group's offsets: %w", committed.Error)
+	}
+	listed, err := client.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: ends})
+	if err != nil {
+		return nil, fmt.Errorf("list the partitions' ends: %w", err)
+	}
+	end := map[topicPartition]int64{}
+	for topic, ps := range listed.Topics {
+		for _, p := range ps {
+			if p.Error == nil {
+				end[topicPartition{topic, p.Partition}] = p.LastOffset
+			}
+		}
+	}
+	var out []PartitionLag
+	for topic, ps := range committed.Topics {
+		for _, p := range ps {
+			e, ok := end[topicPartition{topic, p.Partition}]
+			if p.Error != nil || p.CommittedOffset < 0 || !ok {
+				continue
+			}
+			out = append(out, PartitionLag{Topic: topic, Partition: p.Partition, Lag: max(e-p.CommittedOffset, 0)})
+		}
+	}
+	return out, nil
 }

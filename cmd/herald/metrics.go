@@ -79,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "herald_kafka_consumer_lag", Help: "Messages of a partition not yet committed, as of the last batch of it.",
+			Name: "herald_kafka_consumer_lag", Help: "Messages of a partition the consumer group has not committed: read from the brokers every probe (the group's lag, the same on every instance), and at every committed batch.",
 		}, []string{"topic", "partition"}),
 	}
 	k := m.kafka
@@ -98,6 +98,13 @@ func (m *metrics) BatchCommitted(s kafka.BatchStats) {
 	k.batch.Observe(s.Took.Seconds())
 	for _, l := range s.Lag {
 		k.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
+	}
+}
+
+// GroupLag implements kafka.Metrics.
+func (m *metrics) GroupLag(lag []kafka.PartitionLag) {
+	for _, l := range lag {
+		m.kafka.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
 	}
 }
 
