@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,5 +66,28 @@ func TestWatchCredentials_endsTheSocketOnceTheyFail(t *testing.T) {
 				t.Fatal("the socket is still open 5s after its credentials failed")
 			}
 		})
+	}
+}
+
+// TestAuthMiddleware_unreadableViewIsNoWrongPassword: credentials that cannot be checked
+// because the accounts view cannot be read get 503, not 401: the client should try again,
+// not ask its user for another password.
+func TestAuthMiddleware_unreadableViewIsNoWrongPassword(t *testing.T) {
+	auth := &switchAuth{err: errors.New("redis: connection refused")}
+	h := AuthMiddleware(auth, true, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the request went on without its credentials checked")
+	}))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	req.Header.Set("Authorization", "Bearer hrld_x_y")
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("WWW-Authenticate") != "" || !strings.Contains(rec.Body.String(), "cannot check credentials right now") {
+		t.Fatalf("got %d %q %s, want 503 without a challenge", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body)
+	}
+	auth.set(domain.Actor{}, fmt.Errorf("revoked API token: %w", domain.ErrUnauthenticated))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
+		t.Fatalf("revoked token: got %d %q, want 401 with a challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}
 }
