@@ -49,6 +49,8 @@ store:
   data_dir: /tmp/from-file
 log:
   level: debug
+auth:
+  allowed_origins: "dashboard.example.com,*.corp.example"
 `)
 	cmd := newServeCommand()
 	if err := cmd.ParseFlags([]string{"--port", "9100"}); err != nil {
@@ -69,6 +71,7 @@ log:
 	for name, want := range map[string]string{
 		"port": "9100", "log-level": "warn", "data-dir": "/tmp/from-file", "require-auth": "false",
 		"notifications-cycle": "45", "ui-url": "https://ui.example.com", "listen": "127.0.0.1",
+		"allowed-origins": "[dashboard.example.com,*.corp.example]",
 	} {
 		if got := get(name); got != want {
 			t.Errorf("--%s = %q, want %q (command line > environment > file)", name, got, want)
