@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -40,6 +41,12 @@ func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurat
 	c, err := r.Notifications.Queries.Configuration(ctx, actor, configurationID)
 	if err != nil {
 		return nil, err
+	}
+	if enabled, err := r.Notifications.Queries.EndpointEnabled(ctx, c.Kind); err != nil {
+		return nil, err
+	} else if !enabled {
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
+			Message: fmt.Sprintf("the admin disabled %s endpoints: nothing is sent to them, backfills included", c.Kind)}}}
 	}
 	p, err := r.Notifications.Backfills.Start(r.Notifications.Background, c, value(since, time.Time{}), value(before, time.Time{}))
 	if err != nil {

@@ -103,11 +103,20 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		waiting:  map[pairKey]bool{}, settled: make(chan struct{}, 1), cancel: cancel,
 	}
 	b.mu.Lock()
+	for _, other := range b.runs {
+		if p := other.snapshot(); p.ConfigurationID == c.ID && p.State == BackfillRunning {
+			b.mu.Unlock()
+			cancel()
+			return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
+				Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with backfillJob, or cancel it first", p.ID, c.ID)}}}
+		}
+	}
 	b.runs[id] = run
 	b.mu.Unlock()
 	head, err := b.log.LastPosition(ctx)
 	if err != nil {
 		cancel()
+		run.update(func(p *BackfillProgress) { p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC() })
 		return BackfillProgress{}, err
 	}
 	go b.followOutcomes(ctx, run, head)

@@ -56,6 +56,14 @@ type DelivererConfig struct {
 	Logger      *slog.Logger
 	Metrics     DeliveryMetrics // may be nil
 	Now         func() time.Time
+	// Disabled tells which endpoint kinds the admin turned off (may be nil): a backfill's
+	// notification to one of them is not sent. Dispatch leaves them out itself.
+	Disabled DisabledEndpoints
+}
+
+// DisabledEndpoints reads the endpoint kinds the admin turned off.
+type DisabledEndpoints interface {
+	DisabledEndpoints(ctx context.Context) (map[domain.EndpointKind]bool, error)
 }
 
 // DefaultConcurrency is how many sends are under way at once unless configured.
@@ -71,6 +79,9 @@ type Deliverer struct {
 	opened   map[string]domain.Configuration // by id, credentials opened; dropped when the revision moves
 	limiters map[string]*rate.Limiter
 	events   eventCache
+
+	pairsMu sync.Mutex
+	pairs   map[pairKey]chan struct{} // pairs being handled; closed when done
 }
 
 // eventCache keeps the newest decoded events by log position, so that an event notified to
@@ -114,7 +125,7 @@ func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	}
 	d := &Deliverer{
 		cfg: cfg, system: map[string]domain.Configuration{}, turns: make(chan struct{}, cfg.Concurrency),
-		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{},
+		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}, pairs: map[pairKey]chan struct{}{},
 	}
 	for _, c := range cfg.System {
 		d.system[c.ID] = c
@@ -153,6 +164,15 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if settled && (prior.Status == domain.DeliveryDelivered || job.Trigger == domain.TriggerDispatch) {
 		return nil, nil // delivered (or dead-lettered) before a restart or by another instance
 	}
+	if job.Trigger == domain.TriggerBackfill && d.cfg.Disabled != nil {
+		disabled, err := d.cfg.Disabled.DisabledEndpoints(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read the endpoint kinds' status: %v", errTransient, err)
+		}
+		if disabled[job.Kind] {
+			return nil, &SendError{Err: fmt.Errorf("the admin disabled %s endpoints: nothing is sent to them, backfills included", job.Kind)}
+		}
+	}
 	n, err := d.notification(ctx, job)
 	if err != nil {
 		return nil, err
@@ -181,6 +201,39 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	}
 	d.cfg.Logger.Debug("delivered", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "status", receipt.Status, "took", took, "correlation_id", middleware.MessageCorrelationID(msg))
 	return nil, nil
+}
+
+// onePerPair is router middleware that handles one message of an (event, configuration)
+// pair at a time, retries included: a backfill, or a dispatch after a restart, may publish a
+// pair that is still being sent, and the second message must find the first one's outcome in
+// the ledger rather than send again. (With Redis Streams, whose retries wait outside the
+// handler, this holds on each instance; messages of one pair on two instances are not held.)
+func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		key := pairKey{msg.Metadata.Get(metaEvent), msg.Metadata.Get(metaConfiguration)}
+		for {
+			d.pairsMu.Lock()
+			busy, ok := d.pairs[key]
+			if !ok {
+				done := make(chan struct{})
+				d.pairs[key] = done
+				d.pairsMu.Unlock()
+				defer func() {
+					d.pairsMu.Lock()
+					delete(d.pairs, key)
+					d.pairsMu.Unlock()
+					close(done)
+				}()
+				return h(msg)
+			}
+			d.pairsMu.Unlock()
+			select {
+			case <-busy:
+			case <-msg.Context().Done():
+				return nil, fmt.Errorf("%w: %v", errTransient, msg.Context().Err())
+			}
+		}
+	}
 }
 
 // sendInTurn waits for one of the Concurrency turns, sends, and gives the turn back (also

@@ -86,7 +86,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 			if cfg.Scheduler != nil {
 				retry = cfg.Retry.deferred(cfg.Scheduler, topic, retried)
 			}
-			h.AddMiddleware(poison, middleware.Recoverer, retry)
+			h.AddMiddleware(poison, middleware.Recoverer, d.onePerPair, retry)
 		}
 	}
 	wr.AddConsumerHandler("record-failures", FailedTopic, cfg.Subscriber, d.RecordFailure)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"herald/domain"
@@ -51,8 +53,11 @@ func (f eventFinder) EventsBetween(ctx context.Context, account string, since, b
 // EventRecord implements notify.EventFinder.
 func (f eventFinder) EventRecord(ctx context.Context, eventID string) (domain.Record, error) {
 	records, err := f.store.ReadStream(ctx, domain.LogEventStream(eventID))
-	if err != nil {
-		return domain.Record{}, domain.ErrEventNotFound
+	switch {
+	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
+		return domain.Record{}, domain.ErrEventNotFound // deleted since it was listed
+	case err != nil:
+		return domain.Record{}, fmt.Errorf("read event %s: %w", eventID, err) // the backfill fails, saying why
 	}
 	for _, r := range records {
 		if r.Type == domain.EventRecordedType {

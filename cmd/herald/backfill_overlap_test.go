@@ -1,0 +1,117 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// countingReceiver answers 200 after delay and counts the requests of each event.
+type countingReceiver struct {
+	mu    sync.Mutex
+	srv   *httptest.Server
+	byEv  map[string]int
+	total int
+}
+
+func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
+	r := &countingReceiver{byEv: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+		_, _ = io.ReadAll(req.Body)
+		time.Sleep(delay)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.byEv[req.Header.Get("X-Herald-Event-Id")]++
+		r.total++
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// counts returns how many events arrived and how many requests in all.
+func (r *countingReceiver) counts() (events, requests int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byEv), r.total
+}
+
+func backfillAll(app *testApp, configuration string) gqlResult {
+	return app.gql(adminAuth(), `mutation($c: ID!) { backfillNotifications(configurationId: $c) { id } }`, map[string]any{"c": configuration})
+}
+
+func waitBackfill(t *testing.T, app *testApp, job string) map[string]any {
+	t.Helper()
+	var p map[string]any
+	waitFor(t, "backfill "+job+" ends", 20*time.Second, func() bool {
+		p = app.mustGQL(adminAuth(), `query($id: ID!) { backfillJob(id: $id) { state delivered failed error } }`, map[string]any{"id": job})["backfillJob"].(map[string]any)
+		return p["state"] != "RUNNING"
+	})
+	return p
+}
+
+// TestBackfill_overlapsSendNothingTwice: a backfill started while dispatch still sends the
+// same events, or while another backfill of the configuration runs, sends each event once (a
+// Slack message, a GitHub issue or a Jira ticket cannot be taken back).
+func TestBackfill_overlapsSendNothingTwice(t *testing.T) {
+	t.Run("beside dispatch", func(t *testing.T) {
+		rcv := newCountingReceiver(t, 50*time.Millisecond)
+		app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+		app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+		id := createWebhook(app, adminAuth(), "w", rcv.srv.URL+"/x")
+		recordAliceEvents(app, "inf", 10) // dispatch starts sending at once
+		res := backfillAll(app, id)
+		if len(res.Errors) > 0 {
+			t.Fatal(res.Raw)
+		}
+		waitBackfill(t, app, res.Data["backfillNotifications"].(map[string]any)["id"].(string))
+		waitFor(t, "10 events received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n == 10 })
+		time.Sleep(300 * time.Millisecond) // anything sent twice would arrive now
+		if events, requests := rcv.counts(); requests != events {
+			t.Errorf("the receiver got %d requests for %d events", requests, events)
+		}
+	})
+	t.Run("a second backfill of the configuration", func(t *testing.T) {
+		rcv := newCountingReceiver(t, 50*time.Millisecond)
+		app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+		app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+		app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+		recordAliceEvents(app, "cc", 20)
+		app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
+		id := createWebhook(app, adminAuth(), "late", rcv.srv.URL+"/x")
+		first := backfillAll(app, id)
+		second := backfillAll(app, id)
+		if len(first.Errors) > 0 || second.code() != "BAD_USER_INPUT" || !strings.Contains(second.Raw, "is still running") {
+			t.Fatalf("two backfills at once: %s / %s", first.Raw, second.Raw)
+		}
+		p := waitBackfill(t, app, first.Data["backfillNotifications"].(map[string]any)["id"].(string))
+		if events, requests := rcv.counts(); p["delivered"] != float64(20) || events != 20 || requests != 20 {
+			t.Errorf("backfill %v; the receiver got %d requests for %d events", p, requests, events)
+		}
+		if again := backfillAll(app, id); len(again.Errors) > 0 { // once the first is over, a new one may start
+			t.Errorf("a backfill after the first ended: %s", again.Raw)
+		}
+	})
+}
+
+// TestBackfill_disabledKind: while the admin has webhooks disabled, a backfill through a
+// webhook configuration is refused, and sends nothing.
+func TestBackfill_disabledKind(t *testing.T) {
+	rcv := newCountingReceiver(t, 0)
+	app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+	id := createWebhook(app, adminAuth(), "late", rcv.srv.URL+"/x")
+	recordAliceEvents(app, "dis", 5)
+	res := backfillAll(app, id)
+	if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "disabled webhook endpoints") {
+		t.Fatalf("backfill while webhooks are disabled: %s", res.Raw)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, requests := rcv.counts(); requests != 0 {
+		t.Errorf("%d notifications sent to a disabled kind", requests)
+	}
+}
