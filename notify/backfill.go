@@ -116,7 +116,9 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 	head, err := b.log.LastPosition(ctx)
 	if err != nil {
 		cancel()
-		run.update(func(p *BackfillProgress) { p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC() })
+		run.update(func(p *BackfillProgress) {
+			p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC()
+		})
 		return BackfillProgress{}, err
 	}
 	go b.followOutcomes(ctx, run, head)
