@@ -215,8 +215,9 @@ func authMatrix() []matrixRow {
 			want: expect{allowed, allowed, forbidden, notFound, unauthenticated}},
 		{field: "notificationDeliveries", op: `{ notificationDeliveries { deliveries { eventId } } }`,
 			want: expect{allowed, allowed, allowed, allowed, unauthenticated}},
+		// a configuration of its own per caller: a second backfill of one is refused while the first runs
 		{field: "backfillNotifications", op: `mutation($id: ID!) { backfillNotifications(configurationId: $id) { id state } }`,
-			vars: func(m *matrixEnv, _ caller) map[string]any { return map[string]any{"id": m.ts.aliceSlack} },
+			vars: func(m *matrixEnv, _ caller) map[string]any { return map[string]any{"id": m.aliceConfiguration()} },
 			want: expect{allowed, allowed, forbidden, notFound, unauthenticated}},
 		{field: "backfillJob", op: `{ backfillJob(id: "bf-0000000000000000") { id } }`,
 			want: expect{hidden, hidden, forbidden, hidden, unauthenticated}},
