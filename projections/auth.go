@@ -69,7 +69,7 @@ func (a *Authenticator) Password(ctx context.Context, user, password string) (do
 		account, u, err = a.activeUser(ctx, user)
 	}
 	switch {
-	case err != nil && !errors.Is(err, domain.ErrUserNotFound) && !errors.Is(err, domain.ErrUnauthenticated):
+	case err != nil && !errors.Is(err, domain.ErrUserNotFound): // the view cannot be read
 		return domain.Actor{}, err
 	case err != nil || u.PasswordHash == "":
 		return domain.Actor{}, fmt.Errorf("wrong user name or password: %w", domain.ErrUnauthenticated)
@@ -102,7 +102,7 @@ func (a *Authenticator) Token(ctx context.Context, token string) (domain.Actor, 
 	}
 	_, u, err := a.activeUser(ctx, user)
 	switch {
-	case err != nil && !errors.Is(err, domain.ErrUserNotFound) && !errors.Is(err, domain.ErrUnauthenticated):
+	case err != nil && !errors.Is(err, domain.ErrUserNotFound): // the view cannot be read
 		return domain.Actor{}, err
 	case err != nil:
 		return domain.Actor{}, fmt.Errorf("API token of a removed user: %w", domain.ErrUnauthenticated)

@@ -92,9 +92,10 @@ func (p *PubSub) Publish(topic string, messages ...*message.Message) error {
 	return nil
 }
 
-// hand starts the delivery of m, which is shared and must not be changed. It is called with the pub/sub's lock held (for reading by
-// Publish, for writing by Subscribe): a subscription is removed under the write lock before
-// anyone waits on inFlight, so no Add races with that Wait.
+// hand starts the delivery of m, which is shared and must not be changed. It is called with
+// the pub/sub's lock held (for reading by Publish, for writing by Subscribe): a subscription
+// is removed under the write lock before anyone waits on inFlight, so no Add races with that
+// Wait.
 func (s *subscription) hand(m *message.Message) {
 	s.inFlight.Add(1)
 	go s.deliver(m)
