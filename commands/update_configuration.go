@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"herald/domain"
 )
@@ -63,7 +61,7 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		if draft.Settings, err = keepSecrets(draft.Settings, kept, tlsOff); err != nil {
 			return 0, err
 		}
-	case tlsOff && slices.Contains(slices.Collect(maps.Values(domain.SecretFields(current.Settings))), true):
+	case tlsOff && holdsCredentials(current.Settings):
 		return 0, invalid("settings", "give the settings with every credential again: TLS verification is being turned off, and a stored credential is not sent over a connection that is not verified unless it is given again")
 	}
 	if err := draft.Validate(current.Account); err != nil {
@@ -73,6 +71,16 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		return 0, err
 	}
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
+}
+
+// holdsCredentials tells whether any credential of s is set.
+func holdsCredentials(s domain.Settings) bool {
+	for _, set := range domain.SecretFields(s) {
+		if set {
+			return true
+		}
+	}
+	return false
 }
 
 // keepSecrets fills every credential left empty in next with its value in current. When next
