@@ -96,12 +96,10 @@ func (m *metrics) BatchCommitted(s kafka.BatchStats) {
 	k.duplicates.Add(float64(s.Duplicates))
 	k.deadLettered.Add(float64(s.DeadLettered))
 	k.batch.Observe(s.Took.Seconds())
-	for _, l := range s.Lag {
-		k.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
-	}
+	m.GroupLag(s.Lag) // the lag of the batch's partitions, as of its fetch
 }
 
-// GroupLag implements kafka.Metrics.
+// GroupLag implements kafka.Metrics; BatchCommitted sets the same gauge.
 func (m *metrics) GroupLag(lag []kafka.PartitionLag) {
 	for _, l := range lag {
 		m.kafka.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
