@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,16 +146,14 @@ func unwritten(msgs []kafkago.Message, err error) []kafkago.Message {
 
 // slim is a dead letter without the original key, value and headers: herald's headers still
 // say why and where from, and HeaderTruncated the size of the original value.
+// Cutting down a letter already cut down gives the same letter.
 func slim(m kafkago.Message) kafkago.Message {
-	if slices.ContainsFunc(m.Headers, func(h kafkago.Header) bool { return h.Key == HeaderTruncated }) && len(m.Value) == 0 {
-		return m // already cut down
-	}
 	headers := make([]kafkago.Header, 0, 8)
-	size := strconv.AppendInt(nil, int64(len(m.Value)), 10)
+	original := strconv.AppendInt(nil, int64(len(m.Value)), 10)
 	for _, h := range m.Headers {
 		switch h.Key {
 		case HeaderTruncated:
-			size = h.Value // the original size, from the first cut
+			original = h.Value // the original size, from the first cut
 		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp:
 			if len(h.Value) > 4096 {
 				h.Value = h.Value[:4096]
@@ -164,6 +161,6 @@ func slim(m kafkago.Message) kafkago.Message {
 			headers = append(headers, h)
 		}
 	}
-	headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: size})
+	headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: original})
 	return kafkago.Message{Topic: m.Topic, Headers: headers}
 }
