@@ -7,12 +7,12 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
 	"herald/domain"
 	"herald/graph/model"
+	"herald/notify"
 )
 
 func (r *mutationResolver) TestNotificationEndpointConfiguration(ctx context.Context, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (*model.NotificationTestResult, error) {
@@ -45,8 +45,7 @@ func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurat
 	if enabled, err := r.Notifications.Queries.EndpointEnabled(ctx, c.Kind); err != nil {
 		return nil, err
 	} else if !enabled {
-		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
-			Message: fmt.Sprintf("the admin disabled %s endpoints: nothing is sent to them, backfills included", c.Kind)}}}
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId", Message: notify.KindDisabled(c.Kind)}}}
 	}
 	p, err := r.Notifications.Backfills.Start(r.Notifications.Background, c, value(since, time.Time{}), value(before, time.Time{}))
 	if err != nil {

@@ -61,6 +61,11 @@ type DelivererConfig struct {
 	Disabled DisabledEndpoints
 }
 
+// KindDisabled says that nothing is sent to kind, for a backfill refused or cut short.
+func KindDisabled(kind domain.EndpointKind) string {
+	return fmt.Sprintf("the admin disabled %s endpoints: nothing is sent to them, backfills included", kind)
+}
+
 // DisabledEndpoints reads the endpoint kinds the admin turned off.
 type DisabledEndpoints interface {
 	DisabledEndpoints(ctx context.Context) (map[domain.EndpointKind]bool, error)
@@ -170,7 +175,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 			return nil, fmt.Errorf("%w: read the endpoint kinds' status: %v", errTransient, err)
 		}
 		if disabled[job.Kind] {
-			return nil, &SendError{Err: fmt.Errorf("the admin disabled %s endpoints: nothing is sent to them, backfills included", job.Kind)}
+			return nil, &SendError{Err: errors.New(KindDisabled(job.Kind))}
 		}
 	}
 	n, err := d.notification(ctx, job)
