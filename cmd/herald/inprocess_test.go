@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 )
 
 // The in-process tests build herald with newApp, serve it with httptest and drive it through
@@ -224,50 +223,29 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // so trigger (which should cause a matching event) runs every 150 ms until a result arrives.
 func (a *testApp) subscribe(auth, query string, vars map[string]any, trigger func()) gqlResult {
 	a.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, strings.Replace(a.url, "http", "ws", 1)+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	c, _, err := dialWS(a.t, a, nil)
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	defer conn.CloseNow()
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
-			a.t.Fatal(err)
-		}
+	type received struct {
+		wsMessage
+		err error
 	}
-	type message struct {
-		Type    string          `json:"type"`
-		Payload json.RawMessage `json:"payload"`
-		err     error
-	}
-	messages := make(chan message, 8)
+	messages := make(chan received, 8)
+	c.init(auth)
 	go func() {
 		for {
-			_, b, err := conn.Read(ctx)
+			m, err := c.read()
+			messages <- received{m, err}
 			if err != nil {
-				messages <- message{err: err}
 				return
-			}
-			var m message
-			_ = json.Unmarshal(b, &m)
-			if m.Type != "ping" && m.Type != "pong" && m.Type != "ka" {
-				messages <- m
 			}
 		}
 	}()
-	init := map[string]any{}
-	if auth != "" {
-		init["Authorization"] = auth
-	}
-	send(map[string]any{"type": "connection_init", "payload": init})
-	if m := <-messages; m.Type != "connection_ack" {
-		a.t.Fatalf("want connection_ack, got %q %s %v", m.Type, m.Payload, m.err)
-	}
-	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
+	c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
+	limit := time.After(10 * time.Second)
 	for {
 		select {
 		case m := <-messages:
@@ -290,7 +268,7 @@ func (a *testApp) subscribe(auth, query string, vars map[string]any, trigger fun
 			if trigger != nil {
 				trigger()
 			}
-		case <-ctx.Done():
+		case <-limit:
 			a.t.Fatal("no result on the subscription within 10s")
 		}
 	}

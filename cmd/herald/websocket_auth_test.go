@@ -13,7 +13,7 @@ import (
 
 // wsClient is a graphql-transport-ws client for one socket.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	conn *websocket.Conn
 }
@@ -25,7 +25,7 @@ type wsMessage struct {
 }
 
 // dialWS opens a socket to the app's API with the given headers (Origin, Authorization).
-func dialWS(t *testing.T, app *testApp, header http.Header) (*wsClient, *http.Response, error) {
+func dialWS(t testing.TB, app *testApp, header http.Header) (*wsClient, *http.Response, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	t.Cleanup(cancel)
