@@ -15,7 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // The in-process tests build herald with newApp, serve it with httptest and drive it through
