@@ -247,10 +247,7 @@ progress bar until every notification has an outcome.`,
 					}
 					return nil
 				}
-				select {
-				case <-time.After(300 * time.Millisecond):
-				case <-cmd.Context().Done():
-					fmt.Fprintln(cmd.ErrOrStderr(), "\nStopped watching; the backfill goes on in the server")
+				if !watchPause(cmd, "backfill") {
 					return nil
 				}
 			}

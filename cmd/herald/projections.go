@@ -121,10 +121,7 @@ shows a progress bar until the views are live again.`,
 					fmt.Fprintf(cmd.OutOrStdout(), "\nRebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 					return nil
 				}
-				select {
-				case <-time.After(300 * time.Millisecond):
-				case <-cmd.Context().Done():
-					fmt.Fprintln(cmd.ErrOrStderr(), "\nStopped watching; the rebuild goes on in the server")
+				if !watchPause(cmd, "rebuild") {
 					return nil
 				}
 			}
@@ -167,4 +164,16 @@ func progressBar(frac float64) string {
 	const width = 30
 	filled := int(frac * width)
 	return strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+}
+
+// watchPause waits before the next look at a job the server runs; false once the user stopped
+// watching (Ctrl-C), after saying that the job goes on.
+func watchPause(cmd *cobra.Command, job string) bool {
+	select {
+	case <-time.After(300 * time.Millisecond):
+		return true
+	case <-cmd.Context().Done():
+		fmt.Fprintf(cmd.ErrOrStderr(), "\nStopped watching; the %s goes on in the server\n", job)
+		return false
+	}
 }
