@@ -111,10 +111,14 @@ func TestRecordEvents_kafkaIDsAreKeptForKafka(t *testing.T) {
 	}
 }
 
-type fixedMatches []string
+// fixedMatches answers MatchingIDs with ids read at view checkpoint upTo.
+type fixedMatches struct {
+	ids  []string
+	upTo uint64
+}
 
-func (m fixedMatches) MatchingIDs(context.Context, domain.EventFilter) ([]string, error) {
-	return m, nil
+func (m fixedMatches) MatchingIDs(context.Context, domain.EventFilter) ([]string, uint64, error) {
+	return m.ids, m.upTo, nil
 }
 
 func TestDeleteEvent_removesThePayloadForGood(t *testing.T) {
@@ -151,7 +155,7 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 	if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := commands.NewDeleteEventsHandler(store, fixedMatches{"p", "q"}, clock, slog.New(slog.DiscardHandler))
+	h, err := commands.NewDeleteEventsHandler(store, fixedMatches{[]string{"p", "q"}, 3}, clock, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +166,15 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 	}
 	facts, _ := store.ReadStream(ctx, domain.EventLogStream("alice"))
 	cleared, err := domain.DecodeEventsCleared(facts[len(facts)-1].Data)
-	if err != nil || cleared.Count != 2 || !cleared.Criteria.Before.Equal(now) {
+	if err != nil || cleared.Count != 2 || !cleared.Criteria.Before.Equal(now) || cleared.UpTo != 3 || cleared.ClearID == "" {
 		t.Fatalf("EventsCleared fact: %+v %v", cleared, err)
+	}
+	purges, _ := store.ReadStream(ctx, domain.PurgesStream)
+	if len(purges) != 2 || purges[0].Type != domain.PurgeScheduledType || purges[1].Type != domain.PurgeFinishedType {
+		t.Fatalf("the purge is not scheduled then finished: %+v", purges)
+	}
+	if f, _ := domain.DecodePurgeFinished(purges[1].Data); f.ClearID != cleared.ClearID || f.Deleted != 2 || !f.Cleared {
+		t.Fatalf("PurgeFinished: %+v, want clear %s with 2 deleted", f, cleared.ClearID)
 	}
 	for id, gone := range map[string]bool{"p": true, "q": true, "r": false} {
 		_, err := store.ReadStream(ctx, domain.LogEventStream(id))
@@ -185,5 +196,90 @@ func TestConstructors_refuseNilDependencies(t *testing.T) {
 	}
 	if _, err := commands.NewDeleteEventsHandler(openStore(t), nil, clock, slog.Default()); err == nil {
 		t.Error("NewDeleteEventsHandler accepted nil matches")
+	}
+}
+
+// failingDeletes is a store whose deletions of the named events' streams fail.
+type failingDeletes struct {
+	*embedded.Store
+	fail map[string]bool
+}
+
+func (s failingDeletes) DeleteStream(ctx context.Context, stream string, expected domain.ExpectedRevision) error {
+	if s.fail[stream] {
+		return errors.New("disk on fire")
+	}
+	return s.Store.DeleteStream(ctx, stream, expected)
+}
+
+func recordEvents(t *testing.T, store commands.EventStore, events ...domain.LogEvent) uint64 {
+	t.Helper()
+	record, _ := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	res, err := record.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.LastPosition
+}
+
+func TestResumePurges_finishesWhatAClearLeft(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	other := event("t") // another account's: does not match
+	other.Resource.UserID = "bob"
+	recordEvents(t, store, other)
+	upTo := recordEvents(t, store, event("p"), event("q"), event("r")) - 1 // the view has applied q, not r
+	recordEvents(t, store, event("s"))
+
+	broken := failingDeletes{store, map[string]bool{domain.LogEventStream("q"): true}}
+	logs := &strings.Builder{}
+	h, _ := commands.NewDeleteEventsHandler(broken, fixedMatches{[]string{"p", "q"}, upTo}, clock, slog.New(slog.NewTextHandler(logs, nil)))
+	res, err := h.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Account: "alice", Level: domain.LevelError}})
+	if err != nil || res.Count != 2 {
+		t.Fatalf("clear: %+v %v (a failed purge is not the caller's failure)", res, err)
+	}
+	if !strings.Contains(logs.String(), "next start purges them") {
+		t.Fatalf("the failed purge was not logged:\n%s", logs)
+	}
+	if _, err := store.ReadStream(ctx, domain.LogEventStream("q")); err != nil {
+		t.Fatalf("the stream of q is gone already: %v", err)
+	}
+
+	resume, err := commands.NewResumePurgesHandler(store, store, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := resume.Handle(ctx, commands.ResumePurges{})
+	if err != nil || got != (commands.ResumePurgesResult{Finished: 1, Deleted: 1}) {
+		t.Fatalf("resume: %+v %v, want one purge finished and q deleted", got, err)
+	}
+	for id, gone := range map[string]bool{"p": true, "q": true, "r": false, "s": false, "t": false} {
+		_, err := store.ReadStream(ctx, domain.LogEventStream(id))
+		if gone != errors.Is(err, domain.ErrStreamDeleted) {
+			t.Errorf("stream of %s after the resumed purge: %v (want deleted: %v)", id, err, gone)
+		}
+	}
+	if again, err := resume.Handle(ctx, commands.ResumePurges{}); err != nil || again != (commands.ResumePurgesResult{}) {
+		t.Fatalf("a second resume: %+v %v, want nothing to do", again, err)
+	}
+}
+
+func TestResumePurges_dropsAPurgeWhoseClearWasNeverRecorded(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	upTo := recordEvents(t, store, event("p"))
+	for _, age := range []time.Duration{time.Hour, time.Minute} {
+		p := domain.PurgeScheduled{ClearID: "c-" + age.String(), Account: "alice", Criteria: domain.EventFilter{Account: "alice"}, UpTo: upTo, ScheduledAt: now.Add(-age)}
+		if _, err := store.Append(ctx, domain.PurgesStream, domain.Any(), p.Encode()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resume, _ := commands.NewResumePurgesHandler(store, store, clock, slog.New(slog.DiscardHandler))
+	got, err := resume.Handle(ctx, commands.ResumePurges{})
+	if err != nil || got != (commands.ResumePurgesResult{Dropped: 1, Left: 1}) {
+		t.Fatalf("resume: %+v %v, want the hour-old purge dropped and the minute-old one left", got, err)
+	}
+	if _, err := store.ReadStream(ctx, domain.LogEventStream("p")); err != nil {
+		t.Fatalf("an event was purged for a clear that never happened: %v", err)
 	}
 }

@@ -20,7 +20,9 @@ type DeleteEvents struct {
 
 // MatchingEvents finds the ids of the events a filter selects; the event-log view answers it.
 type MatchingEvents interface {
-	MatchingIDs(ctx context.Context, f domain.EventFilter) ([]string, error)
+	// MatchingIDs returns the ids of the matching events at or below position upTo, the point
+	// up to which the view had applied the log.
+	MatchingIDs(ctx context.Context, f domain.EventFilter) (ids []string, upTo uint64, err error)
 }
 
 // DeleteEventsResult tells how many events were cleared and where the fact landed.
@@ -48,9 +50,12 @@ func NewDeleteEventsHandler(store EventStore, matches MatchingEvents, now Clock,
 // purgeWorkers is how many stream deletions run at once; the store commits them in groups.
 const purgeWorkers = 64
 
-// Handle appends one EventsCleared fact holding the criteria (none when nothing matches), which removes the matching
-// events from every view (now and after any rebuild), then deletes the streams of the events
-// it found so their payloads leave the store. Events recorded after the fact are untouched.
+// Handle clears the matching events the event-log view holds. It appends PurgeScheduled, then
+// one EventsCleared fact holding the criteria and the view's checkpoint (none when nothing
+// matches), which removes those events from every view, now and after any rebuild. Then it
+// deletes the streams of the events it found, so that their payloads leave the store, and
+// appends PurgeFinished. A purge that does not finish (a crash, a store error) is finished by
+// ResumePurges at the next start. Events recorded after the checkpoint are untouched.
 func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (DeleteEventsResult, error) {
 	if err := cmd.Actor.Require(domain.DeleteEvents); err != nil {
 		return DeleteEventsResult{}, err
@@ -62,34 +67,51 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 	if err != nil {
 		return DeleteEventsResult{}, err
 	}
-	cmd.Filter = filter
-	ids, err := h.matches.MatchingIDs(ctx, cmd.Filter)
+	ids, upTo, err := h.matches.MatchingIDs(ctx, filter)
 	if err != nil {
 		return DeleteEventsResult{}, fmt.Errorf("find events to clear: %w", err)
 	}
 	if len(ids) == 0 {
 		return DeleteEventsResult{}, nil // nothing to clear: no fact
 	}
-	account := cmd.Filter.Account
+	account := filter.Account
 	if account == "" {
 		account = domain.AllAccounts
 	}
-	fact := domain.EventsCleared{Criteria: cmd.Filter, Count: len(ids), ClearedAt: h.now()}
+	clearID := NewEventID()
+	scheduled := domain.PurgeScheduled{ClearID: clearID, Account: account, Criteria: filter, UpTo: upTo, ScheduledAt: h.now()}
+	if _, err := h.store.Append(ctx, domain.PurgesStream, domain.Any(), scheduled.Encode()); err != nil {
+		return DeleteEventsResult{}, fmt.Errorf("append %s: %w", domain.PurgeScheduledType, err)
+	}
+	fact := domain.EventsCleared{Criteria: filter, Count: len(ids), UpTo: upTo, ClearID: clearID, ClearedAt: h.now()}
 	res, err := h.store.Append(ctx, domain.EventLogStream(account), domain.Any(), fact.Encode())
 	if err != nil {
+		// The fact may be stored all the same (a timeout): the scheduled purge stays, and the
+		// next start purges if the fact is there.
 		return DeleteEventsResult{}, fmt.Errorf("append %s: %w", domain.EventsClearedType, err)
 	}
 	// The clear has happened once its fact is stored; the purge only frees space, so it
 	// finishes even if the caller goes away, and a failure is logged rather than reported.
-	if err := h.purge(context.WithoutCancel(ctx), ids); err != nil {
-		h.logger.Warn("cleared events are hidden but some payloads stay in the store", "error", err)
+	ctx = context.WithoutCancel(ctx)
+	deleted, err := h.purge(ctx, ids)
+	if err != nil {
+		h.logger.Warn("cleared events are hidden but some payloads stay in the store until herald's next start purges them",
+			"clear_id", clearID, "error", err)
+		return DeleteEventsResult{Count: len(ids), Position: res.Position}, nil
+	}
+	finished := domain.PurgeFinished{ClearID: clearID, Cleared: true, Deleted: deleted, FinishedAt: h.now()}
+	if _, err := h.store.Append(ctx, domain.PurgesStream, domain.Any(), finished.Encode()); err != nil {
+		h.logger.Warn("the purge of cleared events is done but not recorded; herald's next start checks it again",
+			"clear_id", clearID, "error", err)
 	}
 	return DeleteEventsResult{Count: len(ids), Position: res.Position}, nil
 }
 
-// purge deletes the streams of cleared events, logging progress for large clears.
-func (h DeleteEventsHandler) purge(ctx context.Context, ids []string) error {
-	var done atomic.Int64
+// purge deletes the streams of cleared events, logging progress for large clears, and returns
+// how many it deleted (streams already gone are not counted). A deletion that fails is tried
+// three times in all.
+func (h DeleteEventsHandler) purge(ctx context.Context, ids []string) (int, error) {
+	var done, deleted atomic.Int64
 	var firstErr error
 	var once sync.Once
 	work := make(chan string)
@@ -97,9 +119,12 @@ func (h DeleteEventsHandler) purge(ctx context.Context, ids []string) error {
 	for range min(purgeWorkers, len(ids)) {
 		wg.Go(func() {
 			for id := range work {
-				err := h.store.DeleteStream(ctx, domain.LogEventStream(id), domain.Any())
-				if err != nil && !errors.Is(err, domain.ErrStreamDeleted) && !errors.Is(err, domain.ErrStreamNotFound) {
-					once.Do(func() { firstErr = fmt.Errorf("delete stream of event %s: %w", id, err) })
+				gone, err := deleteEventStream(ctx, h.store, id)
+				if err != nil {
+					once.Do(func() { firstErr = err })
+				}
+				if gone {
+					deleted.Add(1)
 				}
 				done.Add(1)
 			}
@@ -122,7 +147,28 @@ feed:
 	close(work)
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return int(deleted.Load()), firstErr
 	}
-	return ctx.Err()
+	return int(deleted.Load()), ctx.Err()
+}
+
+// deleteEventStream deletes the stream of event id, trying three times in all. deleted is false
+// when the stream was already gone.
+func deleteEventStream(ctx context.Context, store EventStore, id string) (deleted bool, err error) {
+	for attempt := 1; ; attempt++ {
+		err = store.DeleteStream(ctx, domain.LogEventStream(id), domain.Any())
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, domain.ErrStreamDeleted) || errors.Is(err, domain.ErrStreamNotFound):
+			return false, nil
+		case attempt == 3 || ctx.Err() != nil:
+			return false, fmt.Errorf("delete stream of event %s: %w", id, err)
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		case <-ctx.Done():
+			return false, fmt.Errorf("delete stream of event %s: %w", id, ctx.Err())
+		}
+	}
 }

@@ -46,12 +46,26 @@ type EventDeleted struct {
 	DeletedAt time.Time
 }
 
-// EventsCleared is the fact that every event matching Criteria and recorded before this fact
-// was removed. Count is how many the command found.
+// EventsCleared is the fact that the events matching Criteria were removed: those recorded at
+// or before position UpTo, the point up to which the event-log view had applied the log when
+// the command read the matching ids. Facts written before UpTo existed (version 1) carry 0 and
+// remove every matching event recorded before the fact itself. Count is how many the command
+// found; ClearID ties the fact to its purge (PurgeScheduled).
 type EventsCleared struct {
 	Criteria  EventFilter
 	Count     int
+	UpTo      uint64
+	ClearID   string
 	ClearedAt time.Time
+}
+
+// Below returns the bound of what a clear recorded at position at removes: the entries whose
+// position is strictly below it.
+func (f EventsCleared) Below(at uint64) uint64 {
+	if f.UpTo > 0 && f.UpTo < at {
+		return f.UpTo + 1
+	}
+	return at
 }
 
 // ErrUnknownFactVersion means a fact was written by a newer herald.
@@ -97,55 +111,73 @@ type criteriaV1 struct {
 	ResourceType string `json:"resource_type,omitempty"`
 }
 
-type eventsClearedV1 struct {
+// eventsClearedV2 is version 2 of EventsCleared; version 1 had neither up_to nor clear_id. An
+// older herald refuses version 2 rather than remove more than the clear did.
+type eventsClearedV2 struct {
 	V         int        `json:"v"`
 	Criteria  criteriaV1 `json:"criteria"`
 	Count     int        `json:"count"`
+	UpTo      uint64     `json:"up_to,omitempty"`
+	ClearID   string     `json:"clear_id,omitempty"`
 	ClearedAt string     `json:"cleared_at"`
 }
 
+const eventsClearedVersion = 2
+
 // Encode returns the fact ready to append.
 func (f EventsCleared) Encode() Fact {
-	c := f.Criteria
-	w := eventsClearedV1{V: factVersion, Count: f.Count, ClearedAt: FormatTimestamp(f.ClearedAt), Criteria: criteriaV1{
-		Account: c.Account, ResourceID: c.ResourceID, Level: c.Level.String(), Service: c.Service,
-		Host: c.Host, Type: c.Type, ResourceType: c.ResourceType,
-	}}
-	if !c.Since.IsZero() {
-		w.Criteria.Since = FormatTimestamp(c.Since)
-	}
-	if !c.Before.IsZero() {
-		w.Criteria.Before = FormatTimestamp(c.Before)
-	}
+	w := eventsClearedV2{V: eventsClearedVersion, Count: f.Count, UpTo: f.UpTo, ClearID: f.ClearID,
+		ClearedAt: FormatTimestamp(f.ClearedAt), Criteria: encodeCriteria(f.Criteria)}
 	data, _ := json.Marshal(w)
 	return Fact{Type: EventsClearedType, Data: data}
 }
 
-// DecodeEventsCleared reads an EventsCleared fact.
-func DecodeEventsCleared(data []byte) (EventsCleared, error) {
-	var w eventsClearedV1
-	if err := json.Unmarshal(data, &w); err != nil {
-		return EventsCleared{}, fmt.Errorf("decode %s: %w", EventsClearedType, err)
+func encodeCriteria(c EventFilter) criteriaV1 {
+	w := criteriaV1{
+		Account: c.Account, ResourceID: c.ResourceID, Level: c.Level.String(), Service: c.Service,
+		Host: c.Host, Type: c.Type, ResourceType: c.ResourceType,
 	}
-	if w.V != factVersion {
-		return EventsCleared{}, fmt.Errorf("decode %s v%d: %w", EventsClearedType, w.V, ErrUnknownFactVersion)
+	if !c.Since.IsZero() {
+		w.Since = FormatTimestamp(c.Since)
 	}
-	c := w.Criteria
+	if !c.Before.IsZero() {
+		w.Before = FormatTimestamp(c.Before)
+	}
+	return w
+}
+
+func decodeCriteria(c criteriaV1) (EventFilter, error) {
 	f := EventFilter{Account: c.Account, ResourceID: c.ResourceID, Service: c.Service, Host: c.Host, Type: c.Type, ResourceType: c.ResourceType}
 	f.Level, _ = ParseLevel(c.Level)
 	var err error
 	if c.Since != "" {
 		if f.Since, err = ParseTimestamp(c.Since); err != nil {
-			return EventsCleared{}, fmt.Errorf("decode %s: since: %w", EventsClearedType, err)
+			return EventFilter{}, fmt.Errorf("since: %w", err)
 		}
 	}
 	if c.Before != "" {
 		if f.Before, err = ParseTimestamp(c.Before); err != nil {
-			return EventsCleared{}, fmt.Errorf("decode %s: before: %w", EventsClearedType, err)
+			return EventFilter{}, fmt.Errorf("before: %w", err)
 		}
 	}
+	return f, nil
+}
+
+// DecodeEventsCleared reads an EventsCleared fact.
+func DecodeEventsCleared(data []byte) (EventsCleared, error) {
+	var w eventsClearedV2
+	if err := json.Unmarshal(data, &w); err != nil {
+		return EventsCleared{}, fmt.Errorf("decode %s: %w", EventsClearedType, err)
+	}
+	if w.V != 1 && w.V != eventsClearedVersion {
+		return EventsCleared{}, fmt.Errorf("decode %s v%d: %w", EventsClearedType, w.V, ErrUnknownFactVersion)
+	}
+	f, err := decodeCriteria(w.Criteria)
+	if err != nil {
+		return EventsCleared{}, fmt.Errorf("decode %s: %w", EventsClearedType, err)
+	}
 	at, _ := ParseTimestamp(w.ClearedAt)
-	return EventsCleared{Criteria: f, Count: w.Count, ClearedAt: at}, nil
+	return EventsCleared{Criteria: f, Count: w.Count, UpTo: w.UpTo, ClearID: w.ClearID, ClearedAt: at}, nil
 }
 
 // EventOfStream returns the event recorded in the stream of event id, given what reading that

@@ -1,6 +1,8 @@
 package domain_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,11 +60,34 @@ func TestEventFilter_validateRejectsUnknownValues(t *testing.T) {
 func TestFacts_roundTrip(t *testing.T) {
 	cleared := domain.EventsCleared{
 		Criteria: domain.EventFilter{Account: "admin", Before: time.Date(2018, 6, 30, 3, 56, 27, 711071000, time.UTC), Level: domain.LevelError, Type: "system.*"},
-		Count:    27, ClearedAt: now,
+		Count:    27, UpTo: 40, ClearID: "c1", ClearedAt: now,
 	}
 	got, err := domain.DecodeEventsCleared(cleared.Encode().Data)
-	if err != nil || got.Count != 27 || !got.Criteria.Before.Equal(cleared.Criteria.Before) || got.Criteria.Level != domain.LevelError || got.Criteria.Type != "system.*" {
+	if err != nil || got.Count != 27 || !got.Criteria.Before.Equal(cleared.Criteria.Before) || got.Criteria.Level != domain.LevelError || got.Criteria.Type != "system.*" ||
+		got.UpTo != 40 || got.ClearID != "c1" {
 		t.Fatalf("EventsCleared round trip: %+v, %v", got, err)
+	}
+	if below := got.Below(50); below != 41 {
+		t.Errorf("a clear up to 40 recorded at 50 removes below %d, want 41", below)
+	}
+	old, err := domain.DecodeEventsCleared([]byte(`{"v":1,"criteria":{"level":"error"},"count":3,"cleared_at":"2026-11-22T10:00:00Z"}`))
+	if err != nil || old.UpTo != 0 || old.Criteria.Level != domain.LevelError || old.Below(50) != 50 {
+		t.Fatalf("a version 1 EventsCleared: %+v, %v (it removes below its own position)", old, err)
+	}
+	if _, err := domain.DecodeEventsCleared([]byte(`{"v":3,"criteria":{}}`)); !errors.Is(err, domain.ErrUnknownFactVersion) {
+		t.Fatalf("a newer EventsCleared: %v", err)
+	}
+	scheduled := domain.PurgeScheduled{ClearID: "c1", Account: domain.AllAccounts, Criteria: cleared.Criteria, UpTo: 40, ScheduledAt: now}
+	s, err := domain.DecodePurgeScheduled(scheduled.Encode().Data)
+	if err != nil || s.ClearID != "c1" || s.Account != domain.AllAccounts || s.UpTo != 40 || !s.Criteria.Before.Equal(cleared.Criteria.Before) || !s.ScheduledAt.Equal(now) {
+		t.Fatalf("PurgeScheduled round trip: %+v, %v", s, err)
+	}
+	if _, err := domain.DecodePurgeScheduled([]byte(`{"v":1,"clear_id":"c1","account":"a"}`)); err == nil || !strings.Contains(err.Error(), "up_to") {
+		t.Fatalf("a PurgeScheduled without up_to: %v", err)
+	}
+	finished := domain.PurgeFinished{ClearID: "c1", Cleared: true, Deleted: 27, FinishedAt: now}
+	if f, err := domain.DecodePurgeFinished(finished.Encode().Data); err != nil || f != finished {
+		t.Fatalf("PurgeFinished round trip: %+v, %v", f, err)
 	}
 	deleted := domain.EventDeleted{ID: "abc", Account: "admin", DeletedAt: now}
 	d, err := domain.DecodeEventDeleted(deleted.Encode().Data)

@@ -47,7 +47,7 @@ func EntryOf(e domain.LogEvent, position uint64) EventEntry {
 type Change struct {
 	Recorded *EventEntry           // add the entry (a no-op when its id is present)
 	Deleted  string                // remove the event with this id (a no-op when absent)
-	Cleared  *domain.EventsCleared // remove matching entries whose Position is below At
+	Cleared  *domain.EventsCleared // remove matching entries whose Position is below Cleared.Below(At)
 	At       uint64                // global position of the fact
 }
 

@@ -122,20 +122,31 @@ func (q EventLogQueries) Event(ctx context.Context, actor domain.Actor, id strin
 	return domain.EventOfStream(id, records, err)
 }
 
-// MatchingIDs returns the ids of every event the filter selects; bulk clears use it.
-func (q EventLogQueries) MatchingIDs(ctx context.Context, f domain.EventFilter) ([]string, error) {
-	var ids []string
+// MatchingIDs returns the ids of every event the filter selects among those the view has
+// applied up to its checkpoint, and that checkpoint; bulk clears use it. Entries of a batch the
+// view is applying, above the checkpoint, are left out: the ids are exactly the matching events
+// at or below upTo, which is what an EventsCleared fact with that UpTo hides.
+func (q EventLogQueries) MatchingIDs(ctx context.Context, f domain.EventFilter) (ids []string, upTo uint64, err error) {
+	upTo, err = q.view.Checkpoint(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find matching events: %w", err)
+	}
+	if upTo == 0 {
+		return nil, 0, nil // the view holds nothing yet
+	}
 	req := EventPageRequest{Filter: f, Limit: MaxPageSize}
 	for {
 		page, err := q.view.Page(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("find matching events: %w", err)
+			return nil, 0, fmt.Errorf("find matching events: %w", err)
 		}
 		for _, e := range page.Entries {
-			ids = append(ids, e.ID)
+			if e.Position <= upTo {
+				ids = append(ids, e.ID)
+			}
 		}
 		if !page.HasMore || len(page.Entries) == 0 {
-			return ids, nil
+			return ids, upTo, nil
 		}
 		last := page.Entries[len(page.Entries)-1]
 		req.After = &Cursor{Timestamp: last.Timestamp, Position: last.Position}

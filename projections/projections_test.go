@@ -226,3 +226,68 @@ func TestRunner_rebuildDropsAndReappliesTheView(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A clear hides and purges the events the view held when the command read it, and nothing the
+// view had not applied yet: those would have been hidden with their payloads left in the store.
+func TestClear_leavesEventsTheViewHadNotApplied(t *testing.T) {
+	ctx := context.Background()
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	seen, unseen := ev("seen", 1, domain.LevelError, "a.b"), ev("unseen", 2, domain.LevelError, "a.b")
+	var positions []uint64
+	for _, e := range []domain.LogEvent{seen, unseen} {
+		res, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		positions = append(positions, res.LastPosition)
+	}
+	view := memory.NewEventLog()
+	// The view has applied both entries, but its checkpoint is still at the first: the second
+	// belongs to a batch being applied.
+	changes := []projections.Change{}
+	for i, e := range []domain.LogEvent{seen, unseen} {
+		entry := projections.EntryOf(e, positions[i])
+		changes = append(changes, projections.Change{Recorded: &entry, At: positions[i]})
+	}
+	if err := view.Apply(ctx, changes[:1], positions[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := view.Apply(ctx, changes[1:], positions[0]); err != nil {
+		t.Fatal(err)
+	}
+	queries, _ := projections.NewEventLogQueries(view, store)
+	ids, upTo, err := queries.MatchingIDs(ctx, domain.EventFilter{Level: domain.LevelError})
+	if err != nil || len(ids) != 1 || ids[0] != "seen" || upTo != positions[0] {
+		t.Fatalf("MatchingIDs = %v up to %d (%v), want [seen] up to %d", ids, upTo, err, positions[0])
+	}
+
+	clear, _ := commands.NewDeleteEventsHandler(store, queries, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	if res, err := clear.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Level: domain.LevelError}}); err != nil || res.Count != 1 {
+		t.Fatalf("clear: %+v %v", res, err)
+	}
+	rebuilt := memory.NewEventLog() // what any view makes of the log, now or after a rebuild
+	projection, _ := projections.NewEventLogProjection(rebuilt, projections.NewFeed())
+	runner, _ := projections.NewRunner(store, projection, slog.New(slog.DiscardHandler), nil)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = runner.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	head, _ := store.LastPosition(ctx)
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if err := runner.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := projections.NewEventLogQueries(rebuilt, store)
+	if _, err := after.Event(ctx, domain.SystemActor(), "seen"); !errors.Is(err, domain.ErrEventNotFound) {
+		t.Errorf("the cleared event is still listed: %v", err)
+	}
+	if e, err := after.Event(ctx, domain.SystemActor(), "unseen"); err != nil || e.Message != unseen.Message {
+		t.Errorf("the event the clear did not see is hidden or lost: %+v %v", e, err)
+	}
+}

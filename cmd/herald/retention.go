@@ -41,6 +41,19 @@ func (r *retention) Set(s string) error {
 
 func (r *retention) Type() string { return "duration" }
 
+// resumePurges finishes, once at start, the purges of bulk clears an earlier run left unfinished.
+func resumePurges(ctx context.Context, h commands.ResumePurgesHandler, logger *slog.Logger) {
+	res, err := h.Handle(ctx, commands.ResumePurges{})
+	switch {
+	case err != nil && ctx.Err() == nil:
+		logger.Error("finish the purges of earlier clears; the cleared events stay hidden and their payloads stay in the store until the next start",
+			"error", err)
+	case res != commands.ResumePurgesResult{}:
+		logger.Info("finished the purges of earlier clears", "purges", res.Finished, "deleted", res.Deleted,
+			"dropped", res.Dropped, "left_for_later", res.Left)
+	}
+}
+
 // runRetention clears expired events now and then, until ctx is done.
 func runRetention(ctx context.Context, h commands.ApplyRetentionHandler, maxAge time.Duration, logger *slog.Logger) {
 	interval := min(max(maxAge/24, time.Minute), time.Hour)

@@ -44,6 +44,11 @@ func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now comma
 	if err != nil {
 		return eventLogParts{}, err
 	}
+	resume, err := commands.NewResumePurgesHandler(a.store, a.store, now, a.logger)
+	if err != nil {
+		return eventLogParts{}, err
+	}
+	a.jobs = append(a.jobs, func(ctx context.Context) { resumePurges(ctx, resume, a.logger) })
 	if maxAge := time.Duration(cfg.Retention); maxAge > 0 {
 		expire, err := commands.NewApplyRetentionHandler(deleteMany, now)
 		if err != nil {

@@ -23,7 +23,7 @@ func (s *state) apply(changes []projections.Change) error {
 		case c.Deleted != "":
 			s.delete(c.Deleted)
 		case c.Cleared != nil:
-			s.clear(c.Cleared.Criteria, c.At)
+			s.clear(c.Cleared.Criteria, c.Cleared.Below(c.At))
 		default:
 			return fmt.Errorf("apply change at %d: it holds no fact", c.At)
 		}

@@ -114,7 +114,7 @@ func (a *applier) clear(ctx context.Context, c *projections.Change) error {
 	if !ok {
 		return nil // an empty window
 	}
-	at := string(positionKey(c.At))
+	at := string(positionKey(c.Cleared.Below(c.At)))
 	for {
 		args := append(a.header("")[:4], at, a.v.opts.ClearBudget) // no checkpoint: see clear.lua
 		args = append(args, q.args()...)

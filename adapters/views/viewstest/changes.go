@@ -256,3 +256,24 @@ func TestRandomHistory(t *testing.T, newView NewView) {
 	}
 	fx.checkEverything()
 }
+
+// TestClearedStopsAtUpTo: a clear that names the position its command read the view at (UpTo)
+// removes only the matching entries at or below it. Entries recorded between UpTo and the
+// clear were not in the view the command read, so the command did not purge them: they stay.
+func TestClearedStopsAtUpTo(t *testing.T, newView NewView) {
+	fx := newFixture(t, newView, GeneratorConfig{Seed: 13})
+	seen := fx.record(200, 50)
+	upTo := fx.gen.Position()
+	unseen := fx.gen.Entries(40)
+	clear := projections.Change{Cleared: &domain.EventsCleared{Criteria: domain.EventFilter{}, UpTo: upTo}, At: fx.gen.NextPosition()}
+	fx.apply(append(Recorded(unseen...), clear)...)
+	for _, e := range seen {
+		if _, ok := fx.model.entries[e.ID]; ok {
+			t.Fatalf("the model keeps %s at %d, at or below UpTo %d", e.ID, e.Position, upTo)
+		}
+	}
+	if len(fx.model.entries) != len(unseen) {
+		t.Fatalf("the model holds %d entries, want the %d recorded after UpTo", len(fx.model.entries), len(unseen))
+	}
+	fx.checkEverything()
+}

@@ -37,7 +37,7 @@ func (m *model) apply(changes []projections.Change, checkpoint uint64) {
 			delete(m.entries, c.Deleted)
 		case c.Cleared != nil:
 			for id, e := range m.entries {
-				if e.Matches(c.Cleared.Criteria) && e.Position < c.At {
+				if e.Matches(c.Cleared.Criteria) && e.Position < c.Cleared.Below(c.At) {
 					delete(m.entries, id)
 				}
 			}

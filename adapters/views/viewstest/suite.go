@@ -40,6 +40,7 @@ func TestEventLogView(t *testing.T, newView func(t *testing.T) projections.Event
 		{"Deleted", TestDeleted},
 		{"Cleared", TestCleared},
 		{"ClearedKeepsLaterEntries", TestClearedKeepsLaterEntries},
+		{"ClearedStopsAtUpTo", TestClearedStopsAtUpTo},
 		{"TypesIncludeDeleted", TestTypesIncludeDeleted},
 		{"Checkpoint", TestCheckpoint},
 		{"Reset", TestReset},
