@@ -178,9 +178,12 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	head, err := a.store.LastPosition(r.Context())
 	body := map[string]any{"views": views, "store": map[string]any{"last_position": head}}
+	if h, isChecked := a.store.(interface{ Health() error }); isChecked && err == nil {
+		err = h.Health() // the embedded store: failed (a full disk), or writes stalled
+	}
 	if err != nil {
 		ok = false
-		body["store"] = map[string]any{"error": err.Error()}
+		body["store"] = map[string]any{"last_position": head, "error": err.Error()}
 	}
 	if a.ingester != nil {
 		s := a.ingester.Status()
@@ -193,7 +196,11 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	body["status"] = "ready"
 	status := http.StatusOK
-	if !ok {
+	switch {
+	case err != nil:
+		body["status"] = "unavailable" // the store cannot read or write
+		status = http.StatusServiceUnavailable
+	case !ok:
 		body["status"] = "starting"
 		status = http.StatusServiceUnavailable
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // Options tune the embedded store. The zero value is usable: setDefaults fills the gaps.
@@ -33,6 +34,8 @@ type Options struct {
 	CacheBytes int64
 	// MemTableBytes is the size of one pebble memtable.
 	MemTableBytes int
+
+	fs vfs.FS // tests put faults on the disk; nil for the real one
 }
 
 func (o *Options) setDefaults() {
@@ -74,7 +77,7 @@ var errBadOptions = errors.New("invalid options")
 
 // pebbleOptions builds pebble's options; the caller must Unref the returned cache once the
 // database is open.
-func (o *Options) pebbleOptions() (*pebble.Options, *pebble.Cache) {
+func (o *Options) pebbleOptions(h *health) (*pebble.Options, *pebble.Cache) {
 	cache := pebble.NewCache(o.CacheBytes)
 	logger := pebbleLogger{log: o.Logger}
 	po := &pebble.Options{
@@ -87,12 +90,8 @@ func (o *Options) pebbleOptions() (*pebble.Options, *pebble.Cache) {
 		MaxConcurrentCompactions:    func() int { return max(1, runtime.GOMAXPROCS(0)-1) },
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      logger,
-		EventListener: &pebble.EventListener{
-			BackgroundError: func(err error) { o.Logger.Warn("pebble background error", "err", err) },
-			DiskSlow: func(info pebble.DiskSlowInfo) {
-				o.Logger.Warn("pebble disk slow", "path", info.Path, "duration", info.Duration)
-			},
-		},
+		EventListener:               h.listener(),
+		FS:                          o.fs,
 	}
 	po.Levels = make([]pebble.LevelOptions, 7)
 	for i := range po.Levels {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 
@@ -52,8 +53,7 @@ type Store struct {
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever durable advances
 
-	failMu  sync.Mutex
-	failure error // sticky: once a commit failed, nothing more is written
+	health *health // the sticky failure and write stalls
 }
 
 // Open opens (or creates) the store in dir.
@@ -62,7 +62,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}
-	po, cache := opts.pebbleOptions()
+	h := newHealth(opts.Logger)
+	po, cache := opts.pebbleOptions(h)
 	db, err := pebble.Open(dir, po)
 	cache.Unref()
 	if err != nil {
@@ -85,6 +86,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		notify:    make(chan struct{}),
 		tail:      newTail(opts.TailRecords),
 		streams:   streams,
+		health:    h,
 	}
 	s.durable.Store(last)
 	committed := make(chan *group, 4)
@@ -195,15 +197,22 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.failed(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	select {
 	case s.requests <- r:
 	case <-s.closing:
 		return ErrClosed
+	case <-s.health.broken:
+		return fmt.Errorf("commit: %w", s.failed())
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
 	case <-r.done:
+	case <-s.health.broken: // the writer may be stuck in pebble: do not wait for it
+		return fmt.Errorf("commit: %w", s.failed())
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -234,7 +243,13 @@ func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
-		<-s.ackerDone
+		if !s.waitWriter() {
+			s.mu.Lock()
+			s.closed = true
+			s.mu.Unlock()
+			s.closeErr = fmt.Errorf("close event store: its writer is stuck in pebble after %w; the files are left as they are", s.failed())
+			return
+		}
 		// Deletions whose tombstones are durable are done; the next Open purges their facts.
 		for _, r := range s.purges.take() {
 			close(r.done)
@@ -248,6 +263,25 @@ func (s *Store) Close() error {
 		s.log.Debug("event store closed")
 	})
 	return s.closeErr
+}
+
+// closeGrace is how long Close waits for a writer stuck in pebble once the store has failed.
+const closeGrace = 5 * time.Second
+
+// waitWriter waits for the writer and acker to end, and reports false when they do not within
+// closeGrace after a failure (a full disk leaves pebble waiting for room forever).
+func (s *Store) waitWriter() bool {
+	select {
+	case <-s.ackerDone:
+		return true
+	case <-s.health.broken:
+	}
+	select {
+	case <-s.ackerDone:
+		return true
+	case <-time.After(closeGrace):
+		return false
+	}
 }
 
 // changed returns a channel closed at the next advance of the durable position.
@@ -264,17 +298,11 @@ func (s *Store) broadcast() {
 	s.notifyMu.Unlock()
 }
 
-func (s *Store) fail(err error) {
-	s.failMu.Lock()
-	if s.failure == nil {
-		s.failure = err
-		s.log.Error("event store failed; reopen it to write again", "err", err)
-	}
-	s.failMu.Unlock()
-}
+func (s *Store) fail(err error) { s.health.fail(err) }
 
-func (s *Store) failed() error {
-	s.failMu.Lock()
-	defer s.failMu.Unlock()
-	return s.failure
-}
+func (s *Store) failed() error { return s.health.failed() }
+
+// Health returns why the store cannot write: the failure that stopped it (a commit error, a
+// full disk), or a write stall that has lasted more than ten seconds. It is nil when writes
+// flow.
+func (s *Store) Health() error { return s.health.report(time.Now()) }
