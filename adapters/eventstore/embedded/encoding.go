@@ -17,6 +17,7 @@ import (
 //	h/<stream>                   -> head (last revision, first and latest positions, flags)
 //	p/<stream>                   -> empty: the stream is deleted, its facts not yet purged
 //	m/last                       -> last position ever assigned, u64 BE
+//	m/format                     -> the layout's version, u64 BE (storeFormat)
 //
 // Revision 0 of a stream is found through its head (firstPos), so a stream with one fact,
 // the common case (logevent-<id>), costs two keys besides its record instead of three.
@@ -26,6 +27,7 @@ var (
 	headPrefix    = []byte("h/")
 	purgePrefix   = []byte("p/")
 	lastPosKey    = []byte("m/last")
+	formatKey     = []byte("m/format")
 	errCorrupt    = errors.New("corrupt value")
 	errBadVersion = errors.New("unknown encoding version")
 )
@@ -33,6 +35,11 @@ var (
 // deletedRevision is the revision of a StreamDeletedType record, as KurrentDB numbers its
 // tombstones.
 const deletedRevision = math.MaxInt64
+
+// storeFormat is the version of the key layout above. A store written by a herald with a
+// higher format is refused: this binary could misread it or write what the newer one cannot
+// read.
+const storeFormat = 1
 
 const (
 	recordVersion = 1

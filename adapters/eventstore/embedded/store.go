@@ -100,6 +100,9 @@ func Open(dir string, opts Options) (*Store, error) {
 // loadState reads what the writer needs to start: the last position, the stream filter and
 // the purges a previous run left unfinished.
 func loadState(db *pebble.DB) (last uint64, streams *streamFilter, purges *purgeQueue, err error) {
+	if err = checkFormat(db); err != nil {
+		return 0, nil, nil, err
+	}
 	if last, err = lastPosition(db); err != nil {
 		return 0, nil, nil, err
 	}
@@ -110,6 +113,32 @@ func loadState(db *pebble.DB) (last uint64, streams *streamFilter, purges *purge
 		return 0, nil, nil, err
 	}
 	return last, streams, purges, nil
+}
+
+// ErrNewerFormat means the store was written by a newer herald.
+var ErrNewerFormat = errors.New("the store was written by a newer herald")
+
+// checkFormat refuses a store of a newer format and marks a new (or unmarked, older) one with
+// this binary's format.
+func checkFormat(db *pebble.DB) error {
+	v, closer, err := db.Get(formatKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		if err := db.Set(formatKey, binary.BigEndian.AppendUint64(nil, storeFormat), pebble.Sync); err != nil {
+			return fmt.Errorf("mark the store's format: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the store's format: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return fmt.Errorf("the store's format: %w", errCorrupt)
+	}
+	if f := binary.BigEndian.Uint64(v); f > storeFormat {
+		return fmt.Errorf("%w (format %d; this herald reads format %d and older): run that herald or a newer one on it", ErrNewerFormat, f, storeFormat)
+	}
+	return nil
 }
 
 // lastPosition finds the last position ever assigned: the meta key, or the newest record if
