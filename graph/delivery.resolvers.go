@@ -54,6 +54,21 @@ func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurat
 	return modelBackfill(p), nil
 }
 
+func (r *mutationResolver) CancelBackfill(ctx context.Context, id string) (*model.BackfillJob, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := actor.Require(domain.BackfillNotifications); err != nil {
+		return nil, err
+	}
+	if p, ok := r.Notifications.Backfills.Progress(id); !ok || !actor.Sees(p.Account) {
+		return nil, nil // not found, not forbidden: ids are not probed
+	}
+	p, _ := r.Notifications.Backfills.Cancel(ctx, id)
+	return modelBackfill(p), nil
+}
+
 func (r *queryResolver) NotificationDeliveries(ctx context.Context, configurationID *string, eventID *string, status *model.DeliveryStatus, since *time.Time, before *time.Time, first *int, after *string) (*model.NotificationDeliveryPage, error) {
 	actor, err := actorOf(ctx)
 	if err != nil {

@@ -114,6 +114,7 @@ type Tester interface {
 type Backfills interface {
 	Start(ctx context.Context, c domain.Configuration, since, before time.Time) (notify.BackfillProgress, error)
 	Progress(id string) (notify.BackfillProgress, bool)
+	Cancel(ctx context.Context, id string) (notify.BackfillProgress, bool)
 }
 
 // Validate refuses a resolver with missing parts.

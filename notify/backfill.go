@@ -74,6 +74,7 @@ type backfillRun struct {
 	waiting  map[pairKey]bool
 	settled  chan struct{} // signalled when an outcome arrives
 	cancel   context.CancelFunc
+	ended    chan struct{} // closed once the run has stopped
 }
 
 // NewBackfiller builds a backfiller; window bounds the notifications in flight per run.
@@ -100,7 +101,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 	ctx, cancel := context.WithCancel(ctx)
 	run := &backfillRun{
 		progress: BackfillProgress{ID: id, ConfigurationID: c.ID, Account: c.Account, Since: since, Before: before, State: BackfillRunning, StartedAt: time.Now().UTC()},
-		waiting:  map[pairKey]bool{}, settled: make(chan struct{}, 1), cancel: cancel,
+		waiting:  map[pairKey]bool{}, settled: make(chan struct{}, 1), cancel: cancel, ended: make(chan struct{}),
 	}
 	b.mu.Lock()
 	for _, other := range b.runs {
@@ -119,6 +120,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		run.update(func(p *BackfillProgress) {
 			p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC()
 		})
+		close(run.ended)
 		return BackfillProgress{}, err
 	}
 	go b.followOutcomes(ctx, run, head)
@@ -137,16 +139,22 @@ func (b *Backfiller) Progress(id string) (BackfillProgress, bool) {
 	return run.snapshot(), true
 }
 
-// Cancel stops a run; what it published is still delivered.
-func (b *Backfiller) Cancel(id string) bool {
+// Cancel stops a run and returns its progress once it has stopped (or ctx is done): it
+// publishes nothing more, and what it published is still delivered. A finished run is left as
+// it is. ok is false for an unknown id.
+func (b *Backfiller) Cancel(ctx context.Context, id string) (p BackfillProgress, ok bool) {
 	b.mu.Lock()
 	run := b.runs[id]
 	b.mu.Unlock()
 	if run == nil {
-		return false
+		return BackfillProgress{}, false
 	}
 	run.cancel()
-	return true
+	select {
+	case <-run.ended:
+	case <-ctx.Done():
+	}
+	return run.snapshot(), true
 }
 
 func (r *backfillRun) snapshot() BackfillProgress {
@@ -164,6 +172,7 @@ func (r *backfillRun) update(f func(p *BackfillProgress)) {
 // run publishes the window's jobs, keeping at most b.window in flight, then waits for
 // their outcomes.
 func (b *Backfiller) run(ctx context.Context, run *backfillRun, c domain.Configuration) {
+	defer close(run.ended)
 	defer run.cancel()
 	account := c.Account
 	for _, s := range c.Selectors {

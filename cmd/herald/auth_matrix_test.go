@@ -221,6 +221,8 @@ func authMatrix() []matrixRow {
 			want: expect{allowed, allowed, forbidden, notFound, unauthenticated}},
 		{field: "backfillJob", op: `{ backfillJob(id: "bf-0000000000000000") { id } }`,
 			want: expect{hidden, hidden, forbidden, hidden, unauthenticated}},
+		{field: "cancelBackfill", op: `mutation { cancelBackfill(id: "bf-0000000000000000") { id } }`,
+			want: expect{hidden, hidden, forbidden, hidden, unauthenticated}},
 		{field: "updateNotificationEndpointStatus", op: `mutation { updateNotificationEndpointStatus(kind: TEAMS, enabled: true) { kind enabled } }`,
 			want: expect{allowed, forbidden, forbidden, forbidden, unauthenticated}},
 

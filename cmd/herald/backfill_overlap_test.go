@@ -115,3 +115,44 @@ func TestBackfill_disabledKind(t *testing.T) {
 		t.Errorf("%d notifications sent to a disabled kind", requests)
 	}
 }
+
+// TestBackfill_cancel: cancelBackfill stops a backfill at once; what it had handed to the
+// router is still delivered, and nothing more is sent. The configuration may then be
+// backfilled again.
+func TestBackfill_cancel(t *testing.T) {
+	rcv := newCountingReceiver(t, 100*time.Millisecond)
+	cfg := deliveryServeConfig(t.TempDir())
+	cfg.Notify.Window = 20 // notifications a backfill keeps in flight
+	app := startTestAppConfig(t, cfg)
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+	recordAliceEvents(app, "cx", 200)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
+	id := createWebhook(app, adminAuth(), "slow", rcv.srv.URL+"/x")
+	started := backfillAll(app, id)
+	if len(started.Errors) > 0 {
+		t.Fatal(started.Raw)
+	}
+	job := started.Data["backfillNotifications"].(map[string]any)["id"].(string)
+	waitFor(t, "the first notification received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n > 0 })
+
+	canceled := app.mustGQL(adminAuth(), `mutation($id: ID!) { cancelBackfill(id: $id) { state published matched error } }`, map[string]any{"id": job})["cancelBackfill"].(map[string]any)
+	published := int(canceled["published"].(float64))
+	if canceled["state"] != "CANCELED" || canceled["error"] != "canceled" || published == 0 || published >= 200 {
+		t.Fatalf("cancelBackfill answered %v, want CANCELED with part of the 200 events sent", canceled)
+	}
+	waitFor(t, "what was published delivered", 30*time.Second, func() bool { n, _ := rcv.counts(); return n == published })
+	time.Sleep(500 * time.Millisecond) // anything sent after the cancel would arrive now
+	if events, requests := rcv.counts(); events != published || requests != published {
+		t.Errorf("after a cancel with %d published, the receiver got %d requests for %d events", published, requests, events)
+	}
+	if again := app.mustGQL(adminAuth(), `mutation($id: ID!) { cancelBackfill(id: $id) { state } }`, map[string]any{"id": job})["cancelBackfill"].(map[string]any); again["state"] != "CANCELED" {
+		t.Errorf("canceling a canceled backfill: %v", again)
+	}
+	if unknown := app.gql(adminAuth(), `mutation { cancelBackfill(id: "bf-unknown") { state } }`, nil); len(unknown.Errors) > 0 || unknown.Data["cancelBackfill"] != nil {
+		t.Errorf("canceling an unknown backfill: %s, want null", unknown.Raw)
+	}
+	if again := backfillAll(app, id); len(again.Errors) > 0 {
+		t.Errorf("a backfill after the cancel: %s", again.Raw)
+	}
+}

@@ -103,6 +103,18 @@ func TestE2E_deliverySurvivesSIGKILLAndTheCLI(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, fmt.Sprintf("%d already delivered, 0 delivered, 0 failed", n)) || !strings.Contains(stderr, "100%") {
 		t.Fatalf("backfill: %v\n%s\n%s", err, stdout, stderr)
 	}
+	if strings.Contains(stderr, "\r") {
+		t.Fatalf("the progress redraws in place on a pipe:\n%q", stderr)
+	}
+	// A backfill started detached can be canceled; it says where it stopped.
+	started := s.mustCLI("notifications", "backfill", id, "--detach")
+	job := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(started), "Backfill "), " started")
+	if out := s.mustCLI("notifications", "backfill", "cancel", job); !strings.HasPrefix(out, "Backfill "+job+" ") || !strings.Contains(out, "events scanned") {
+		t.Fatalf("backfill cancel %s: %s", job, out)
+	}
+	if _, stderr, err := s.cli("", "notifications", "backfill", "cancel", "bf-unknown"); err == nil || !strings.Contains(stderr, "no backfill bf-unknown on this server") {
+		t.Fatalf("canceling an unknown backfill: %v\n%s", err, stderr)
+	}
 	if d, _ := rcv.counts(); d != n+1 {
 		t.Fatalf("the backfill sent again: %d distinct", d)
 	}

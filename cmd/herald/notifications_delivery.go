@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -225,6 +224,7 @@ progress bar until every notification has an outcome.`,
 				return nil
 			}
 			start := time.Now()
+			progress := newProgressLine(cmd.ErrOrStderr())
 			for {
 				var data struct {
 					Job *wireBackfill `json:"backfillJob"`
@@ -235,9 +235,9 @@ progress bar until every notification has an outcome.`,
 				if data.Job == nil {
 					return fmt.Errorf("backfill %s is gone: the server restarted; run it again (what was delivered is skipped)", started.Job.ID)
 				}
-				renderBackfill(cmd.ErrOrStderr(), *data.Job, time.Since(start))
+				renderBackfill(progress, *data.Job, time.Since(start))
 				if j := data.Job; j.State != "RUNNING" {
-					fmt.Fprintf(cmd.OutOrStdout(), "\nBackfill %s %s in %s: %d matched, %d already delivered, %d delivered, %d failed\n",
+					fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s %s in %s: %d matched, %d already delivered, %d delivered, %d failed\n",
 						j.ID, strings.ToLower(j.State), time.Since(start).Round(time.Millisecond), j.Matched, j.Skipped, j.Delivered, j.Failed)
 					if j.Error != nil {
 						return fmt.Errorf("backfill %s: %s", j.ID, *j.Error)
@@ -248,6 +248,7 @@ progress bar until every notification has an outcome.`,
 					return nil
 				}
 				if !watchPause(cmd, "backfill") {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Stop it with: herald notifications backfill cancel %s\n", started.Job.ID)
 					return nil
 				}
 			}
@@ -256,11 +257,39 @@ progress bar until every notification has an outcome.`,
 	cmd.Flags().StringVar(&since, "since", "", "first instant of the window (RFC 3339), inclusive")
 	cmd.Flags().StringVar(&before, "before", "", "end of the window (RFC 3339), exclusive; default now")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the backfill and return without waiting")
+	cmd.AddCommand(newBackfillCancelCommand(url))
 	return cmd
 }
 
+func newBackfillCancelCommand(url *clientConfig) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel BACKFILL-ID",
+		Short: "Stop a running backfill (what it already sent is still delivered)",
+		Long: `Stop a running backfill: it sends nothing more, and the notifications it already handed to
+the router are still delivered. Waits until it has stopped, then prints where it stopped.`,
+		Example: `  herald notifications backfill cancel bf-1f0c9a7d3e5b2a64`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var data struct {
+				Job *wireBackfill `json:"cancelBackfill"`
+			}
+			q := `mutation($id: ID!) { cancelBackfill(id: $id) { ` + backfillFields + ` } }`
+			if err := newClient(url).do(cmd.Context(), q, map[string]any{"id": args[0]}, &data); err != nil {
+				return err
+			}
+			j := data.Job
+			if j == nil {
+				return fmt.Errorf("no backfill %s on this server: it never ran here, or the server restarted since", args[0])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s %s: %d of %d events scanned, %d sent, %d delivered, %d failed\n",
+				j.ID, strings.ToLower(j.State), j.Scanned, j.Total, j.Published, j.Delivered, j.Failed)
+			return nil
+		},
+	}
+}
+
 // renderBackfill draws one progress line: events scanned, then outcomes of what was sent.
-func renderBackfill(w io.Writer, j wireBackfill, took time.Duration) {
+func renderBackfill(w *progressLine, j wireBackfill, took time.Duration) {
 	done := j.Scanned + j.Delivered + j.Failed
 	total := max(j.Total+j.Published, 1)
 	frac := min(float64(done)/float64(total), 1)
@@ -268,6 +297,6 @@ func renderBackfill(w io.Writer, j wireBackfill, took time.Duration) {
 		frac = 1
 	}
 	rate := float64(j.Scanned) / max(took.Seconds(), 1e-3)
-	fmt.Fprintf(w, "\r[%s] %3.0f%%  %d/%d events  %d sent  %d delivered  %d failed  %.0f events/s   ",
-		progressBar(frac), frac*100, j.Scanned, j.Total, j.Published, j.Delivered, j.Failed, rate)
+	w.draw(fmt.Sprintf("[%s] %3.0f%%  %d/%d events  %d sent  %d delivered  %d failed  %.0f events/s",
+		progressBar(frac), frac*100, j.Scanned, j.Total, j.Published, j.Delivered, j.Failed, rate), j.State != "RUNNING")
 }

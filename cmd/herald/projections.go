@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -111,14 +112,15 @@ shows a progress bar until the views are live again.`,
 				return nil
 			}
 			start := time.Now()
+			progress := newProgressLine(cmd.ErrOrStderr())
 			for {
 				list, err := fetchProjections(cmd, url)
 				if err != nil {
 					return err
 				}
-				done := renderProgress(cmd.ErrOrStderr(), list, view)
+				done := renderProgress(progress, list, view)
 				if done {
-					fmt.Fprintf(cmd.OutOrStdout(), "\nRebuilt in %s\n", time.Since(start).Round(time.Millisecond))
+					fmt.Fprintf(cmd.OutOrStdout(), "Rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 					return nil
 				}
 				if !watchPause(cmd, "rebuild") {
@@ -133,7 +135,7 @@ shows a progress bar until the views are live again.`,
 }
 
 // renderProgress draws one progress line and tells whether every watched view is live.
-func renderProgress(w io.Writer, list []wireProjection, view string) bool {
+func renderProgress(w *progressLine, list []wireProjection, view string) bool {
 	var pos, target int64
 	var rate float64
 	done := true
@@ -155,8 +157,42 @@ func renderProgress(w io.Writer, list []wireProjection, view string) bool {
 	if rate > 0 && !done {
 		eta = (time.Duration(float64(target-pos)/rate) * time.Second).Round(time.Second).String()
 	}
-	fmt.Fprintf(w, "\r[%s] %3.0f%%  %d/%d records  %.0f records/s  ETA %s   ", bar, frac*100, pos, target, rate, eta)
+	w.draw(fmt.Sprintf("[%s] %3.0f%%  %d/%d records  %.0f records/s  ETA %s", bar, frac*100, pos, target, rate, eta), done)
 	return done
+}
+
+// progressLine shows a job's progress: on a terminal one line, redrawn in place; elsewhere (a
+// file, a CI log) a line every progressEvery (as herald event send does), and the last one,
+// so that the output stays readable.
+type progressLine struct {
+	w        io.Writer
+	terminal bool
+	last     time.Time
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	f, ok := w.(*os.File)
+	terminal := false
+	if ok {
+		if info, err := f.Stat(); err == nil {
+			terminal = info.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	return &progressLine{w: w, terminal: terminal}
+}
+
+// draw shows text; final is the last state, drawn whatever the time since the previous line.
+func (p *progressLine) draw(text string, final bool) {
+	switch {
+	case p.terminal:
+		fmt.Fprint(p.w, "\r"+text+"   ")
+		if final {
+			fmt.Fprintln(p.w)
+		}
+	case final || time.Since(p.last) >= progressEvery:
+		fmt.Fprintln(p.w, text)
+		p.last = time.Now()
+	}
 }
 
 // progressBar draws frac (0 to 1) as a bar of 30 characters.

@@ -158,6 +158,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddUser                                 func(childComplexity int, account string, user string, role model.Role, password *string) int
 		BackfillNotifications                   func(childComplexity int, configurationID string, since *time.Time, before *time.Time) int
+		CancelBackfill                          func(childComplexity int, id string) int
 		ChangePassword                          func(childComplexity int, account *string, user *string, password string) int
 		CreateAccount                           func(childComplexity int, name string) int
 		CreateNotificationEndpointConfiguration func(childComplexity int, kind model.EndpointKind, input model.ConfigurationInput, account *string) int
@@ -356,6 +357,7 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, account *string, user *string, id string) (bool, error)
 	TestNotificationEndpointConfiguration(ctx context.Context, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (*model.NotificationTestResult, error)
 	BackfillNotifications(ctx context.Context, configurationID string, since *time.Time, before *time.Time) (*model.BackfillJob, error)
+	CancelBackfill(ctx context.Context, id string) (*model.BackfillJob, error)
 	CreateNotificationEndpointConfiguration(ctx context.Context, kind model.EndpointKind, input model.ConfigurationInput, account *string) (*model.NotificationEndpointConfiguration, error)
 	UpdateNotificationEndpointConfiguration(ctx context.Context, id string, input model.ConfigurationInput, expectedRevision *int) (*model.NotificationEndpointConfiguration, error)
 	DeleteNotificationEndpointConfiguration(ctx context.Context, id string) (bool, error)
@@ -867,6 +869,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BackfillNotifications(childComplexity, args["configurationId"].(string), args["since"].(*time.Time), args["before"].(*time.Time)), true
+	case "Mutation.cancelBackfill":
+		if e.ComplexityRoot.Mutation.CancelBackfill == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelBackfill_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelBackfill(childComplexity, args["id"].(string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -2037,6 +2050,12 @@ extend type Mutation {
   once; follow it with backfillJob.
   """
   backfillNotifications(configurationId: ID!, since: Timestamp, before: Timestamp): BackfillJob! @hasPermission(action: "backfillNotifications")
+  """
+  Stop a running backfill: it sends nothing more, and the notifications it already handed to
+  the router are still delivered. Returns the job once it has stopped (state CANCELED, or how
+  it ended if it had already); null for an unknown id, like backfillJob.
+  """
+  cancelBackfill(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
 }
 `, BuiltIn: false},
 	{Name: "../schema/eventlog.graphqls", Input: `"Whether the activity behind an event was informational or a failure."
@@ -3243,6 +3262,20 @@ func (ec *executionContext) field_Mutation_backfillNotifications_args(ctx contex
 		return nil, err
 	}
 	args["before"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelBackfill_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6329,6 +6362,68 @@ func (ec *executionContext) fieldContext_Mutation_backfillNotifications(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_backfillNotifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelBackfill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelBackfill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelBackfill(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "backfillNotifications")
+				if err != nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.BackfillJob
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackfillJob) graphql.Marshaler {
+			return ec.marshalOBackfillJob2ᚖheraldᚋgraphᚋmodelᚐBackfillJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelBackfill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackfillJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelBackfill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12433,6 +12528,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_backfillNotifications(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelBackfill":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelBackfill(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createNotificationEndpointConfiguration":
