@@ -204,7 +204,7 @@ func (b *Backfiller) run(ctx context.Context, run *backfillRun, c domain.Configu
 		if err != nil {
 			return err
 		}
-		job := Job{EventID: e.ID, ConfigurationID: c.ID, Kind: c.Kind, Position: rec.Position, RecordedAt: time.Now(), Trigger: domain.TriggerBackfill, Backfill: p.ID, Fact: rec.Data}
+		job := Job{EventID: e.ID, ConfigurationID: c.ID, Account: c.Account, Kind: c.Kind, Position: rec.Position, RecordedAt: time.Now(), Trigger: domain.TriggerBackfill, Backfill: p.ID, Fact: rec.Data}
 		run.mu.Lock()
 		run.waiting[pairKey{e.ID, c.ID}] = true
 		run.mu.Unlock()

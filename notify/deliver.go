@@ -285,8 +285,8 @@ func (d *Deliverer) RecordFailure(msg *message.Message) error {
 		return nil
 	}
 	c, _, _ := d.configuration(msg.Context(), job.ConfigurationID)
-	if c.ID == "" {
-		c = domain.Configuration{ID: job.ConfigurationID, Kind: job.Kind}
+	if c.ID == "" { // removed since: the failure still belongs to its account
+		c = domain.Configuration{ID: job.ConfigurationID, Account: job.Account, Kind: job.Kind}
 	}
 	status, _ := strconv.Atoi(msg.Metadata.Get(metaStatus))
 	reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)

@@ -334,7 +334,7 @@ func (d *Dispatcher) admit(ctx context.Context, r domain.Record, eventID string,
 		d.poke()
 		return Job{}, false, nil
 	}
-	job := Job{EventID: eventID, ConfigurationID: c.ID, Kind: c.Kind, Position: r.Position, RecordedAt: r.Time, Trigger: domain.TriggerDispatch, Fact: r.Data}
+	job := Job{EventID: eventID, ConfigurationID: c.ID, Account: c.Account, Kind: c.Kind, Position: r.Position, RecordedAt: r.Time, Trigger: domain.TriggerDispatch, Fact: r.Data}
 	d.pending[key] = &inFlight{job: job, publishedAt: time.Now()}
 	st.inFlight++
 	if d.counts[r.Position] == 0 {

@@ -16,6 +16,7 @@ import (
 type Job struct {
 	EventID         string
 	ConfigurationID string
+	Account         string // the configuration's, so that a failure stays visible to its users after it was removed
 	Kind            domain.EndpointKind
 	Position        uint64    // of the event in the log
 	RecordedAt      time.Time // when the store accepted the event, for the latency metric
@@ -29,6 +30,7 @@ const (
 	metaEvent         = "herald_event_id"
 	metaConfiguration = "herald_configuration_id"
 	metaKind          = "herald_kind"
+	metaAccount       = "herald_account"
 	metaPosition      = "herald_position"
 	metaRecordedAt    = "herald_recorded_at"
 	metaTrigger       = "herald_trigger"
@@ -45,6 +47,7 @@ func (j Job) Message() *message.Message {
 	msg.Metadata.Set(metaEvent, j.EventID)
 	msg.Metadata.Set(metaConfiguration, j.ConfigurationID)
 	msg.Metadata.Set(metaKind, string(j.Kind))
+	msg.Metadata.Set(metaAccount, j.Account)
 	msg.Metadata.Set(metaPosition, strconv.FormatUint(j.Position, 10))
 	msg.Metadata.Set(metaRecordedAt, strconv.FormatInt(j.RecordedAt.UnixNano(), 10))
 	msg.Metadata.Set(metaTrigger, string(j.Trigger))
@@ -58,7 +61,8 @@ func (j Job) Message() *message.Message {
 func JobOf(msg *message.Message) (Job, error) {
 	j := Job{
 		EventID: msg.Metadata.Get(metaEvent), ConfigurationID: msg.Metadata.Get(metaConfiguration),
-		Kind: domain.EndpointKind(msg.Metadata.Get(metaKind)), Trigger: domain.DeliveryTrigger(msg.Metadata.Get(metaTrigger)),
+		Account: msg.Metadata.Get(metaAccount),
+		Kind:    domain.EndpointKind(msg.Metadata.Get(metaKind)), Trigger: domain.DeliveryTrigger(msg.Metadata.Get(metaTrigger)),
 		Backfill: msg.Metadata.Get(metaBackfill), Fact: msg.Payload,
 	}
 	if j.EventID == "" || j.ConfigurationID == "" {

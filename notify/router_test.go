@@ -94,3 +94,46 @@ func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 		t.Errorf("sent %d times, the failure records %d attempts; want 3 and 3", sends, got[0].Attempts)
 	}
 }
+
+// TestRouter_failureOfARemovedConfigurationKeepsItsAccount: a notification whose configuration
+// was removed after it was published fails at once, and the failure is recorded under the
+// configuration's account, so that its users see it in their delivery history.
+func TestRouter_failureOfARemovedConfigurationKeepsItsAccount(t *testing.T) {
+	ledger := &flakyLedger{}
+	sender := &unavailableSender{}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := localpubsub.New(nil)
+	defer ps.Close()
+	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
+		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = r.Run(ctx) }()
+	defer r.Close()
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	job := Job{EventID: "e1", ConfigurationID: "gone", Account: "alice", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}
+	if back, err := JobOf(job.Message()); err != nil || back.Account != "alice" {
+		t.Fatalf("the job read back from its message: %+v %v", back, err)
+	}
+	if err := r.Publish(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ledger.outcomes()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := ledger.outcomes()
+	if len(got) != 1 || got[0].Status != domain.DeliveryFailed || got[0].Account != "alice" || sender.sends.Load() != 0 {
+		t.Fatalf("outcomes %+v after %d sends, want one failure of alice's and no send", got, sender.sends.Load())
+	}
+}
