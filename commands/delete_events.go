@@ -93,7 +93,7 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 	// The clear has happened once its fact is stored; the purge only frees space, so it
 	// finishes even if the caller goes away, and a failure is logged rather than reported.
 	ctx = context.WithoutCancel(ctx)
-	deleted, err := h.purge(ctx, ids)
+	deleted, err := purgeEvents(ctx, h.store, h.logger, ids)
 	if err != nil {
 		h.logger.Warn("cleared events are hidden but some payloads stay in the store until herald's next start purges them",
 			"clear_id", clearID, "error", err)
@@ -107,10 +107,10 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 	return DeleteEventsResult{Count: len(ids), Position: res.Position}, nil
 }
 
-// purge deletes the streams of cleared events, logging progress for large clears, and returns
-// how many it deleted (streams already gone are not counted). A deletion that fails is tried
-// three times in all.
-func (h DeleteEventsHandler) purge(ctx context.Context, ids []string) (int, error) {
+// purgeEvents deletes the streams of cleared events, logging progress for large clears, and
+// returns how many it deleted (streams already gone are not counted). A deletion that fails is
+// tried three times in all. Clears and ResumePurges both purge through it.
+func purgeEvents(ctx context.Context, store EventStore, logger *slog.Logger, ids []string) (int, error) {
 	var done, deleted atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -119,7 +119,7 @@ func (h DeleteEventsHandler) purge(ctx context.Context, ids []string) (int, erro
 	for range min(purgeWorkers, len(ids)) {
 		wg.Go(func() {
 			for id := range work {
-				gone, err := deleteEventStream(ctx, h.store, id)
+				gone, err := deleteEventStream(ctx, store, id)
 				if err != nil {
 					once.Do(func() { firstErr = err })
 				}
@@ -138,7 +138,7 @@ feed:
 		select {
 		case work <- id:
 		case <-ticker.C:
-			h.logger.Info("purging cleared events", "done", done.Load(), "total", len(ids), "elapsed", time.Since(start).Round(time.Second))
+			logger.Info("purging cleared events", "done", done.Load(), "total", len(ids), "elapsed", time.Since(start).Round(time.Second))
 			work <- id
 		case <-ctx.Done():
 			break feed

@@ -154,16 +154,29 @@ func (h ResumePurgesHandler) clearRecorded(ctx context.Context, p domain.PurgeSc
 	return false, nil
 }
 
-// purge reads the log up to the clear's UpTo and deletes the stream of every matching event
-// still there, logging progress every few seconds.
+// purge deletes the stream of every event the clear hides that is still in the log.
 func (h ResumePurgesHandler) purge(ctx context.Context, p domain.PurgeScheduled) (int, error) {
 	h.logger.Info("finishing the purge of a clear", "clear_id", p.ClearID, "account", p.Account, "up_to", p.UpTo)
-	deleted := 0
+	ids, err := h.hiddenEvents(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	deleted, err := purgeEvents(ctx, h.store, h.logger, ids)
+	if err != nil {
+		return deleted, fmt.Errorf("purge clear %s: %w", p.ClearID, err)
+	}
+	return deleted, nil
+}
+
+// hiddenEvents reads the log up to the clear's UpTo and returns the ids of the matching events
+// still there, logging progress every few seconds.
+func (h ResumePurgesHandler) hiddenEvents(ctx context.Context, p domain.PurgeScheduled) ([]string, error) {
+	var ids []string
 	last := time.Now()
 	for from := uint64(0); from < p.UpTo; {
 		records, err := h.log.ReadAll(ctx, from, scanPage)
 		if err != nil {
-			return deleted, fmt.Errorf("purge clear %s: %w", p.ClearID, err)
+			return nil, fmt.Errorf("purge clear %s: %w", p.ClearID, err)
 		}
 		if len(records) == 0 {
 			break
@@ -177,26 +190,19 @@ func (h ResumePurgesHandler) purge(ctx context.Context, p domain.PurgeScheduled)
 			}
 			e, err := domain.DecodeEventRecordedHeader(r.Data)
 			if err != nil {
-				return deleted, fmt.Errorf("purge clear %s: record %d: %w", p.ClearID, r.Position, err)
+				return nil, fmt.Errorf("purge clear %s: record %d: %w", p.ClearID, r.Position, err)
 			}
-			if !p.Criteria.Matches(e) {
-				continue
-			}
-			gone, err := deleteEventStream(ctx, h.store, e.ID)
-			if err != nil {
-				return deleted, fmt.Errorf("purge clear %s: %w", p.ClearID, err)
-			}
-			if gone {
-				deleted++
+			if p.Criteria.Matches(e) {
+				ids = append(ids, e.ID)
 			}
 		}
 		from = records[len(records)-1].Position
 		if time.Since(last) > 2*time.Second {
-			h.logger.Info("purging cleared events", "clear_id", p.ClearID, "read_to", from, "up_to", p.UpTo, "deleted", deleted)
+			h.logger.Info("finding the events of a clear", "clear_id", p.ClearID, "read_to", from, "up_to", p.UpTo, "found", len(ids))
 			last = time.Now()
 		}
 	}
-	return deleted, nil
+	return ids, nil
 }
 
 func (h ResumePurgesHandler) finish(ctx context.Context, f domain.PurgeFinished) error {
