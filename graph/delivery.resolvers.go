@@ -7,12 +7,11 @@ package graph
 
 import (
 	"context"
-	"strconv"
-	"time"
-
 	"herald/domain"
 	"herald/graph/model"
 	"herald/notify"
+	"strconv"
+	"time"
 )
 
 func (r *mutationResolver) TestNotificationEndpointConfiguration(ctx context.Context, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (*model.NotificationTestResult, error) {
@@ -55,15 +54,8 @@ func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurat
 }
 
 func (r *mutationResolver) CancelBackfill(ctx context.Context, id string) (*model.BackfillJob, error) {
-	actor, err := actorOf(ctx)
-	if err != nil {
+	if _, ok, err := r.visibleBackfill(ctx, id); !ok {
 		return nil, err
-	}
-	if err := actor.Require(domain.BackfillNotifications); err != nil {
-		return nil, err
-	}
-	if p, ok := r.Notifications.Backfills.Progress(id); !ok || !actor.Sees(p.Account) {
-		return nil, nil // not found, not forbidden: ids are not probed
 	}
 	p, _ := r.Notifications.Backfills.Cancel(ctx, id)
 	return modelBackfill(p), nil
@@ -94,16 +86,9 @@ func (r *queryResolver) NotificationDeliveries(ctx context.Context, configuratio
 }
 
 func (r *queryResolver) BackfillJob(ctx context.Context, id string) (*model.BackfillJob, error) {
-	actor, err := actorOf(ctx)
-	if err != nil {
+	p, ok, err := r.visibleBackfill(ctx, id)
+	if !ok {
 		return nil, err
-	}
-	if err := actor.Require(domain.BackfillNotifications); err != nil {
-		return nil, err
-	}
-	p, ok := r.Notifications.Backfills.Progress(id)
-	if !ok || !actor.Sees(p.Account) {
-		return nil, nil
 	}
 	return modelBackfill(p), nil
 }
