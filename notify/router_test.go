@@ -51,6 +51,30 @@ func (s *unavailableSender) Send(context.Context, Notification) (Receipt, error)
 	return Receipt{}, &SendError{Retryable: true, Status: 503, Err: errors.New("unavailable")}
 }
 
+// startRouter runs a router that sends webhooks through sender, with at most three attempts a
+// millisecond apart, records outcomes in ledger and knows only the system configurations.
+func startRouter(t *testing.T, ledger *flakyLedger, sender Sender, system ...domain.Configuration) *Router {
+	t.Helper()
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: system, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := localpubsub.New(nil)
+	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
+		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); r.Close(); ps.Close() })
+	return r
+}
+
 // TestRouter_heraldsOwnFailuresDoNotUseUpAttempts: with the ledger down for the first three
 // handlings of a notification (nothing is sent then, and the router hands the message over
 // again), a receiver that answers 503 still gets MaxAttempts sends before the notification
@@ -58,26 +82,8 @@ func (s *unavailableSender) Send(context.Context, Notification) (Receipt, error)
 func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 	ledger := &flakyLedger{fail: 3}
 	sender := &unavailableSender{}
-	d, err := NewDeliverer(DelivererConfig{
-		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
-		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
-		System: []domain.Configuration{{ID: "c1", Kind: domain.KindWebhook}},
-		Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := localpubsub.New(nil)
-	defer ps.Close()
-	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
-		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = r.Run(ctx) }()
-	defer r.Close()
+	r := startRouter(t, ledger, sender, domain.Configuration{ID: "c1", Kind: domain.KindWebhook})
+	ctx := context.Background()
 	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
 	if err := r.Publish(ctx, Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}); err != nil {
 		t.Fatal(err)
@@ -101,25 +107,8 @@ func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 func TestRouter_failureOfARemovedConfigurationKeepsItsAccount(t *testing.T) {
 	ledger := &flakyLedger{}
 	sender := &unavailableSender{}
-	d, err := NewDeliverer(DelivererConfig{
-		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
-		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
-		Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := localpubsub.New(nil)
-	defer ps.Close()
-	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
-		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = r.Run(ctx) }()
-	defer r.Close()
+	r := startRouter(t, ledger, sender) // no configuration: "gone" was removed
+	ctx := context.Background()
 	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
 	job := Job{EventID: "e1", ConfigurationID: "gone", Account: "alice", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}
 	if back, err := JobOf(job.Message()); err != nil || back.Account != "alice" {
