@@ -73,8 +73,15 @@ type backfillRun struct {
 	progress BackfillProgress
 	waiting  map[pairKey]bool
 	settled  chan struct{} // signalled when an outcome arrives
-	cancel   context.CancelFunc
+	cancel   context.CancelCauseFunc
 	ended    chan struct{} // closed once the run has stopped
+}
+
+// removedError stops a backfill whose configuration was removed while it ran.
+type removedError struct{ configuration string }
+
+func (e removedError) Error() string {
+	return fmt.Sprintf("configuration %s was removed while the backfill ran", e.configuration)
 }
 
 // NewBackfiller builds a backfiller; window bounds the notifications in flight per run.
@@ -98,7 +105,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		before = time.Now().UTC()
 	}
 	id := newRunID()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	run := &backfillRun{
 		progress: BackfillProgress{ID: id, ConfigurationID: c.ID, Account: c.Account, Since: since, Before: before, State: BackfillRunning, StartedAt: time.Now().UTC()},
 		waiting:  map[pairKey]bool{}, settled: make(chan struct{}, 1), cancel: cancel, ended: make(chan struct{}),
@@ -107,7 +114,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 	for _, other := range b.runs {
 		if p := other.snapshot(); p.ConfigurationID == c.ID && p.State == BackfillRunning {
 			b.mu.Unlock()
-			cancel()
+			cancel(nil)
 			return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
 				Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with backfillJob, or cancel it first", p.ID, c.ID)}}}
 		}
@@ -116,7 +123,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 	b.mu.Unlock()
 	head, err := b.log.LastPosition(ctx)
 	if err != nil {
-		cancel()
+		cancel(err)
 		run.update(func(p *BackfillProgress) {
 			p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC()
 		})
@@ -149,7 +156,7 @@ func (b *Backfiller) Cancel(ctx context.Context, id string) (p BackfillProgress,
 	if run == nil {
 		return BackfillProgress{}, false
 	}
-	run.cancel()
+	run.cancel(nil)
 	select {
 	case <-run.ended:
 	case <-ctx.Done():
@@ -170,10 +177,10 @@ func (r *backfillRun) update(f func(p *BackfillProgress)) {
 }
 
 // run publishes the window's jobs, keeping at most b.window in flight, then waits for
-// their outcomes.
+// their outcomes. It stops when canceled, and when the configuration is removed.
 func (b *Backfiller) run(ctx context.Context, run *backfillRun, c domain.Configuration) {
 	defer close(run.ended)
-	defer run.cancel()
+	defer run.cancel(nil)
 	account := c.Account
 	for _, s := range c.Selectors {
 		if s.Scope == domain.ScopeGlobal {
@@ -222,6 +229,8 @@ func (b *Backfiller) run(ctx context.Context, run *backfillRun, c domain.Configu
 		switch {
 		case err == nil:
 			p.State = BackfillDone
+		case errors.As(context.Cause(ctx), new(removedError)):
+			p.State, p.Error = BackfillFailed, fmt.Sprintf("%v: stopped after handing %d of the %d matching events scanned to the router", context.Cause(ctx), p.Published, p.Matched)
 		case errors.Is(err, context.Canceled):
 			p.State, p.Error = BackfillCanceled, "canceled"
 		default:
@@ -267,10 +276,15 @@ func (b *Backfiller) waitForAll(ctx context.Context, run *backfillRun) error {
 }
 
 // followOutcomes reads the ledger facts written after the run began and counts those of its
-// pairs.
+// pairs. It stops the run when the configuration's removal is recorded.
 func (b *Backfiller) followOutcomes(ctx context.Context, run *backfillRun, from uint64) {
+	configuration := domain.ConfigurationStream(run.snapshot().ConfigurationID)
 	err := b.log.SubscribeAll(ctx, from, func(_ context.Context, records []domain.Record) error {
 		for _, r := range records {
+			if r.Stream == configuration && (r.Type == domain.ConfigurationDeletedType || r.Type == domain.StreamDeletedType) {
+				run.cancel(removedError{configuration: run.snapshot().ConfigurationID})
+				return nil
+			}
 			if !domain.IsDeliveryFact(r.Type) {
 				continue
 			}

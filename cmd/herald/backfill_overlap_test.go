@@ -156,3 +156,39 @@ func TestBackfill_cancel(t *testing.T) {
 		t.Errorf("a backfill after the cancel: %s", again.Raw)
 	}
 }
+
+// TestBackfill_stopsWhenItsConfigurationIsRemoved: removing the configuration of a running
+// backfill stops it, and the job says why, instead of running on through the window with
+// every event failing.
+func TestBackfill_stopsWhenItsConfigurationIsRemoved(t *testing.T) {
+	rcv := newCountingReceiver(t, 100*time.Millisecond)
+	cfg := deliveryServeConfig(t.TempDir())
+	cfg.Notify.Window = 20
+	app := startTestAppConfig(t, cfg)
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+	recordAliceEvents(app, "rm", 200)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
+	id := createWebhook(app, adminAuth(), "doomed", rcv.srv.URL+"/x")
+	started := backfillAll(app, id)
+	if len(started.Errors) > 0 {
+		t.Fatal(started.Raw)
+	}
+	job := started.Data["backfillNotifications"].(map[string]any)["id"].(string)
+	waitFor(t, "the first notification received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n > 0 })
+	app.mustGQL(adminAuth(), `mutation($id: ID!) { deleteNotificationEndpointConfiguration(id: $id) }`, map[string]any{"id": id})
+
+	var p map[string]any
+	waitFor(t, "the backfill stops", 10*time.Second, func() bool {
+		p = app.mustGQL(adminAuth(), `query($id: ID!) { backfillJob(id: $id) { state published matched error } }`, map[string]any{"id": job})["backfillJob"].(map[string]any)
+		return p["state"] != "RUNNING"
+	})
+	published := int(p["published"].(float64))
+	if p["state"] != "FAILED" || !strings.Contains(p["error"].(string), "configuration "+id+" was removed while the backfill ran") || published >= 200 {
+		t.Fatalf("backfill after its configuration was removed: %v, want FAILED saying the configuration was removed, with part of the 200 events published", p)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, requests := rcv.counts(); requests > published {
+		t.Errorf("the receiver got %d requests, more than the %d the backfill published before the removal", requests, published)
+	}
+}
