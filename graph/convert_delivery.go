@@ -13,8 +13,6 @@ import (
 	"herald/projections"
 )
 
-// testConfiguration is the configuration a test goes through, credentials opened: a saved
-// one (id), or unsaved settings (kind and input).
 // visibleBackfill returns the progress of backfill id when the caller may follow it; ok is
 // false with a nil error for an unknown id and for another account's, alike (not found, not
 // forbidden: ids are not probed).
@@ -26,13 +24,15 @@ func (r *Resolver) visibleBackfill(ctx context.Context, id string) (p notify.Bac
 	if err := actor.Require(domain.BackfillNotifications); err != nil {
 		return notify.BackfillProgress{}, false, err
 	}
-	p, ok = r.Notifications.Backfills.Progress(id)
-	if !ok || !actor.Sees(p.Account) {
-		return notify.BackfillProgress{}, false, nil
+	p, ok, err = r.Notifications.Backfills.Progress(ctx, id)
+	if err != nil || !ok || !actor.Sees(p.Account) {
+		return notify.BackfillProgress{}, false, err
 	}
 	return p, true, nil
 }
 
+// testConfiguration is the configuration a test goes through, credentials opened: a saved
+// one (id), or unsaved settings (kind and input).
 func (r *Resolver) testConfiguration(ctx context.Context, actor domain.Actor, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (domain.Configuration, error) {
 	switch {
 	case id != nil && (kind != nil || input != nil):

@@ -57,7 +57,10 @@ func (r *mutationResolver) CancelBackfill(ctx context.Context, id string) (*mode
 	if _, ok, err := r.visibleBackfill(ctx, id); !ok {
 		return nil, err
 	}
-	p, _ := r.Notifications.Backfills.Cancel(ctx, id)
+	p, _, err := r.Notifications.Backfills.Cancel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	return modelBackfill(p), nil
 }
 

@@ -113,8 +113,8 @@ type Tester interface {
 // Backfills runs and reports backfills (notify.Backfiller).
 type Backfills interface {
 	Start(ctx context.Context, c domain.Configuration, since, before time.Time) (notify.BackfillProgress, error)
-	Progress(id string) (notify.BackfillProgress, bool)
-	Cancel(ctx context.Context, id string) (notify.BackfillProgress, bool)
+	Progress(ctx context.Context, id string) (notify.BackfillProgress, bool, error)
+	Cancel(ctx context.Context, id string) (notify.BackfillProgress, bool, error)
 }
 
 // Validate refuses a resolver with missing parts.

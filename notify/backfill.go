@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,28 +42,43 @@ type BackfillProgress struct {
 	Account         string // the configuration's account
 	Since, Before   time.Time
 	State           BackfillState
-	Total           int // events in the window
-	Scanned         int // events looked at
-	Matched         int // events the configuration's selectors choose
-	Skipped         int // already delivered to the configuration
-	Published       int // handed to the router
-	Delivered       int
-	Failed          int
-	Error           string
-	StartedAt       time.Time
-	FinishedAt      time.Time
+	domain.BackfillCounts
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
 }
+
+// BackfillLog is the part of the event store a Backfiller uses: it follows the log for the
+// outcomes of its notifications, and keeps each backfill's facts in a stream of its own, so
+// that every instance can report and cancel a backfill that another one runs.
+type BackfillLog interface {
+	Log
+	Append(ctx context.Context, stream string, expected domain.ExpectedRevision, facts ...domain.Fact) (domain.AppendResult, error)
+}
+
+// How a running backfill shows that it is alive.
+const (
+	backfillHeartbeat  = 2 * time.Second  // its counts are recorded this often when they changed,
+	backfillKeepAlive  = 10 * time.Second // and at least this often;
+	backfillStaleAfter = 45 * time.Second // one silent for longer died with its instance
+	backfillFactWait   = 10 * time.Second // how long recording one of its facts may take
+	backfillKeptLocal  = time.Hour        // finished runs are answered from memory this long, then from the log
+)
 
 // Backfiller replays windows of history through one configuration: every event of the window
 // its selectors choose and the ledger does not show as delivered goes through the router, as
-// a dispatch would have sent it. Runs are kept in memory on the instance that runs them.
+// a dispatch would have sent it. A run goes on the instance that started it; its facts in the
+// log (domain.BackfillStream) let every instance report it and cancel it, also after a
+// restart.
 type Backfiller struct {
-	events    EventFinder
-	ledger    LedgerReader
-	publisher JobPublisher
-	log       Log
-	window    int
-	logger    *slog.Logger
+	events     EventFinder
+	ledger     LedgerReader
+	publisher  JobPublisher
+	log        BackfillLog
+	window     int
+	logger     *slog.Logger
+	now        func() time.Time
+	staleAfter time.Duration
 
 	mu   sync.Mutex
 	runs map[string]*backfillRun
@@ -85,83 +101,222 @@ func (e removedError) Error() string {
 }
 
 // NewBackfiller builds a backfiller; window bounds the notifications in flight per run.
-func NewBackfiller(events EventFinder, ledger LedgerReader, publisher JobPublisher, log Log, window int, logger *slog.Logger) (*Backfiller, error) {
+func NewBackfiller(events EventFinder, ledger LedgerReader, publisher JobPublisher, log BackfillLog, window int, logger *slog.Logger) (*Backfiller, error) {
 	if events == nil || ledger == nil || publisher == nil || log == nil || logger == nil {
 		return nil, fmt.Errorf("new backfiller: nil dependency")
 	}
 	if window <= 0 {
 		window = 500
 	}
-	return &Backfiller{events: events, ledger: ledger, publisher: publisher, log: log, window: window, logger: logger.With("component", "backfill"), runs: map[string]*backfillRun{}}, nil
+	return &Backfiller{events: events, ledger: ledger, publisher: publisher, log: log, window: window,
+		logger: logger.With("component", "backfill"), now: time.Now, staleAfter: backfillStaleAfter, runs: map[string]*backfillRun{}}, nil
 }
 
 // Start begins a backfill of c over [since, before) and returns at once; Progress follows it.
-// ctx bounds the run (the server's lifetime, not the request's).
+// ctx bounds the run (the server's lifetime, not the request's). A configuration runs one
+// backfill at a time, across instances.
 func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, before time.Time) (BackfillProgress, error) {
 	if !since.IsZero() && !before.IsZero() && !since.Before(before) {
 		return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "before", Message: "must be after since"}}}
 	}
+	now := b.now().UTC()
 	if before.IsZero() {
-		before = time.Now().UTC()
+		before = now
 	}
 	id := newRunID()
 	ctx, cancel := context.WithCancelCause(ctx)
 	run := &backfillRun{
-		progress: BackfillProgress{ID: id, ConfigurationID: c.ID, Account: c.Account, Since: since, Before: before, State: BackfillRunning, StartedAt: time.Now().UTC()},
+		progress: BackfillProgress{ID: id, ConfigurationID: c.ID, Account: c.Account, Since: since, Before: before, State: BackfillRunning, StartedAt: now},
 		waiting:  map[pairKey]bool{}, settled: make(chan struct{}, 1), cancel: cancel, ended: make(chan struct{}),
 	}
 	b.mu.Lock()
-	for _, other := range b.runs {
-		if p := other.snapshot(); p.ConfigurationID == c.ID && p.State == BackfillRunning {
+	for other, r := range b.runs {
+		p := r.snapshot()
+		if p.ConfigurationID == c.ID && p.State == BackfillRunning {
 			b.mu.Unlock()
 			cancel(nil)
-			return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
-				Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with backfillJob, or cancel it first", p.ID, c.ID)}}}
+			return BackfillProgress{}, stillRunning(p)
+		}
+		if p.State != BackfillRunning && now.Sub(p.FinishedAt) > backfillKeptLocal {
+			delete(b.runs, other) // its facts answer for it from now on
 		}
 	}
 	b.runs[id] = run
 	b.mu.Unlock()
-	head, err := b.log.LastPosition(ctx)
-	if err != nil {
+	fail := func(err error) (BackfillProgress, error) {
 		cancel(err)
-		run.update(func(p *BackfillProgress) {
-			p.State, p.Error, p.FinishedAt = BackfillFailed, err.Error(), time.Now().UTC()
-		})
+		b.mu.Lock()
+		delete(b.runs, id)
+		b.mu.Unlock()
 		close(run.ended)
 		return BackfillProgress{}, err
 	}
+	if err := b.claim(ctx, c.ID, id, now); err != nil {
+		return fail(err)
+	}
+	started := domain.BackfillStarted{ID: id, ConfigurationID: c.ID, Account: c.Account, Since: since, Before: before, At: now}
+	if err := b.record(ctx, domain.BackfillStream(id), domain.NoStream(), started); err != nil {
+		return fail(err)
+	}
+	head, err := b.log.LastPosition(ctx)
+	if err != nil {
+		b.finish(ctx, run, err)
+		return fail(err)
+	}
 	go b.followOutcomes(ctx, run, head)
+	go b.heartbeat(run)
 	go b.run(ctx, run, c)
 	return run.snapshot(), nil
 }
 
-// Progress returns a run's progress; ok is false for an unknown id.
-func (b *Backfiller) Progress(id string) (BackfillProgress, bool) {
-	b.mu.Lock()
-	run := b.runs[id]
-	b.mu.Unlock()
-	if run == nil {
-		return BackfillProgress{}, false
-	}
-	return run.snapshot(), true
+func stillRunning(p BackfillProgress) error {
+	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
+		Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with backfillJob, or cancel it first", p.ID, p.ConfigurationID)}}}
 }
 
-// Cancel stops a run and returns its progress once it has stopped (or ctx is done): it
-// publishes nothing more, and what it published is still delivered. A finished run is left as
-// it is. ok is false for an unknown id.
-func (b *Backfiller) Cancel(ctx context.Context, id string) (p BackfillProgress, ok bool) {
+// claim takes the configuration's turn for backfill id: it appends BackfillClaimed at the
+// revision it read, after checking that the backfill of the claim before has ended, so that
+// two instances starting a backfill of one configuration at once cannot both win.
+func (b *Backfiller) claim(ctx context.Context, configurationID, id string, at time.Time) error {
+	stream := domain.BackfillClaimStream(configurationID)
+	for attempt := 0; ; attempt++ {
+		expected := domain.NoStream()
+		records, err := b.log.ReadStream(ctx, stream)
+		switch {
+		case errors.Is(err, domain.ErrStreamNotFound):
+		case err != nil:
+			return fmt.Errorf("read the backfills of configuration %s: %w", configurationID, err)
+		default:
+			last := records[len(records)-1]
+			expected = domain.Exact(last.Revision)
+			f, err := domain.DecodeBackfillFact(last.Type, last.Data)
+			if err != nil {
+				return fmt.Errorf("read the backfills of configuration %s: %w", configurationID, err)
+			}
+			if claimed, ok := f.(domain.BackfillClaimed); ok {
+				prior, found, err := b.stored(ctx, claimed.ID)
+				if err != nil {
+					return err
+				}
+				if found && prior.State == BackfillRunning {
+					return stillRunning(prior)
+				}
+			}
+		}
+		err = b.record(ctx, stream, expected, domain.BackfillClaimed{ID: id, At: at})
+		if !errors.Is(err, domain.ErrConcurrency) || attempt > 0 {
+			return err
+		}
+		// another instance claimed it between our read and our append: read its claim
+	}
+}
+
+// record appends one backfill fact to stream. It goes on when ctx is canceled, so that a
+// canceled run still records how it ended.
+func (b *Backfiller) record(ctx context.Context, stream string, expected domain.ExpectedRevision, fact any) error {
+	f, err := domain.EncodeBackfillFact(fact)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backfillFactWait)
+	defer cancel()
+	if _, err := b.log.Append(ctx, stream, expected, f); err != nil {
+		return fmt.Errorf("record %s of backfill: %w", f.Type, err)
+	}
+	return nil
+}
+
+// Progress returns a backfill's progress, whichever instance runs it; ok is false for an
+// unknown id.
+func (b *Backfiller) Progress(ctx context.Context, id string) (p BackfillProgress, ok bool, err error) {
+	if run := b.local(id); run != nil {
+		return run.snapshot(), true, nil
+	}
+	return b.stored(ctx, id)
+}
+
+// Cancel stops a backfill and returns its progress once it has stopped (or ctx is done): it
+// publishes nothing more, and what it published is still delivered. A finished backfill is
+// left as it is. ok is false for an unknown id. A backfill another instance runs is asked to
+// stop through the log.
+func (b *Backfiller) Cancel(ctx context.Context, id string) (p BackfillProgress, ok bool, err error) {
+	if run := b.local(id); run != nil {
+		run.cancel(nil)
+		select {
+		case <-run.ended:
+		case <-ctx.Done():
+		}
+		return run.snapshot(), true, nil
+	}
+	p, ok, err = b.stored(ctx, id)
+	if err != nil || !ok || p.State != BackfillRunning {
+		return p, ok, err
+	}
+	if err := b.record(ctx, domain.BackfillStream(id), domain.StreamExists(), domain.BackfillCancelRequested{At: b.now().UTC()}); err != nil {
+		return p, true, err
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for p.State == BackfillRunning {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return p, true, nil
+		}
+		if p, _, err = b.stored(ctx, id); err != nil {
+			return p, true, err
+		}
+	}
+	return p, true, nil
+}
+
+func (b *Backfiller) local(id string) *backfillRun {
 	b.mu.Lock()
-	run := b.runs[id]
-	b.mu.Unlock()
-	if run == nil {
-		return BackfillProgress{}, false
+	defer b.mu.Unlock()
+	return b.runs[id]
+}
+
+// stored folds backfill id's facts. A running backfill whose facts stopped coming is reported
+// failed: the instance running it stopped.
+func (b *Backfiller) stored(ctx context.Context, id string) (BackfillProgress, bool, error) {
+	if !validRunID(id) {
+		return BackfillProgress{}, false, nil
 	}
-	run.cancel(nil)
-	select {
-	case <-run.ended:
-	case <-ctx.Done():
+	records, err := b.log.ReadStream(ctx, domain.BackfillStream(id))
+	if errors.Is(err, domain.ErrStreamNotFound) {
+		return BackfillProgress{}, false, nil
 	}
-	return run.snapshot(), true
+	if err != nil {
+		return BackfillProgress{}, false, fmt.Errorf("read backfill %s: %w", id, err)
+	}
+	var p BackfillProgress
+	var alive time.Time
+	for _, r := range records {
+		f, err := domain.DecodeBackfillFact(r.Type, r.Data)
+		if err != nil {
+			return BackfillProgress{}, false, fmt.Errorf("read backfill %s: %w", id, err)
+		}
+		if p.State != "" && p.State != BackfillRunning {
+			break // what a heartbeat wrote after the end does not count
+		}
+		switch f := f.(type) {
+		case domain.BackfillStarted:
+			p = BackfillProgress{ID: f.ID, ConfigurationID: f.ConfigurationID, Account: f.Account, Since: f.Since, Before: f.Before, State: BackfillRunning, StartedAt: f.At}
+			alive = f.At
+		case domain.BackfillProgressed:
+			p.BackfillCounts, alive = f.Counts, f.At
+		case domain.BackfillFinished:
+			p.State, p.BackfillCounts, p.Error, p.FinishedAt = BackfillState(f.State), f.Counts, f.Error, f.At
+		}
+	}
+	if p.ID == "" {
+		return BackfillProgress{}, false, nil
+	}
+	if p.State == BackfillRunning && b.now().Sub(alive) > b.staleAfter {
+		p.State, p.FinishedAt = BackfillFailed, alive
+		p.Error = fmt.Sprintf("the herald instance that ran it stopped: nothing was recorded after %s", alive.UTC().Format(time.RFC3339))
+	}
+	return p, true, nil
 }
 
 func (r *backfillRun) snapshot() BackfillProgress {
@@ -224,21 +379,56 @@ func (b *Backfiller) run(ctx context.Context, run *backfillRun, c domain.Configu
 	if err == nil {
 		err = b.waitForAll(ctx, run)
 	}
+	b.finish(ctx, run, err)
+	p = run.snapshot()
+	b.logger.Info("backfill finished", "backfill", p.ID, "state", p.State, "matched", p.Matched, "skipped", p.Skipped, "delivered", p.Delivered, "failed", p.Failed, "error", p.Error)
+}
+
+// finish sets the run's final state from err (and ctx's cause) and records it.
+func (b *Backfiller) finish(ctx context.Context, run *backfillRun, err error) {
 	run.update(func(p *BackfillProgress) {
-		p.FinishedAt = time.Now().UTC()
+		p.FinishedAt = b.now().UTC()
 		switch {
 		case err == nil:
 			p.State = BackfillDone
 		case errors.As(context.Cause(ctx), new(removedError)):
 			p.State, p.Error = BackfillFailed, fmt.Sprintf("%v: stopped after handing %d of the %d matching events scanned to the router", context.Cause(ctx), p.Published, p.Matched)
-		case errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled) || ctx.Err() != nil: // some stores wrap the cancel in their own error
 			p.State, p.Error = BackfillCanceled, "canceled"
 		default:
 			p.State, p.Error = BackfillFailed, err.Error()
 		}
 	})
-	p = run.snapshot()
-	b.logger.Info("backfill finished", "backfill", p.ID, "state", p.State, "matched", p.Matched, "skipped", p.Skipped, "delivered", p.Delivered, "failed", p.Failed, "error", p.Error)
+	p := run.snapshot()
+	finished := domain.BackfillFinished{State: string(p.State), Counts: p.BackfillCounts, Error: p.Error, At: p.FinishedAt}
+	if err := b.record(ctx, domain.BackfillStream(p.ID), domain.StreamExists(), finished); err != nil {
+		b.logger.Error("backfill ended, but its end could not be recorded: other instances will report it failed", "backfill", p.ID, "error", err)
+	}
+}
+
+// heartbeat records the run's counts while it runs: every backfillHeartbeat when they
+// changed, and at least every backfillKeepAlive.
+func (b *Backfiller) heartbeat(run *backfillRun) {
+	tick := time.NewTicker(backfillHeartbeat)
+	defer tick.Stop()
+	var sent domain.BackfillCounts
+	sentAt := b.now()
+	for {
+		select {
+		case <-run.ended:
+			return
+		case <-tick.C:
+		}
+		p := run.snapshot()
+		if p.State != BackfillRunning || (p.BackfillCounts == sent && b.now().Sub(sentAt) < backfillKeepAlive) {
+			continue
+		}
+		if err := b.record(context.Background(), domain.BackfillStream(p.ID), domain.StreamExists(), domain.BackfillProgressed{Counts: p.BackfillCounts, At: b.now().UTC()}); err != nil {
+			b.logger.Warn("could not record a backfill's progress", "backfill", p.ID, "error", err)
+			continue
+		}
+		sent, sentAt = p.BackfillCounts, b.now()
+	}
 }
 
 func (b *Backfiller) waitForRoom(ctx context.Context, run *backfillRun) error {
@@ -276,11 +466,17 @@ func (b *Backfiller) waitForAll(ctx context.Context, run *backfillRun) error {
 }
 
 // followOutcomes reads the ledger facts written after the run began and counts those of its
-// pairs. It stops the run when the configuration's removal is recorded.
+// pairs. It stops the run when the configuration's removal is recorded, or a cancel asked
+// through another instance.
 func (b *Backfiller) followOutcomes(ctx context.Context, run *backfillRun, from uint64) {
 	configuration := domain.ConfigurationStream(run.snapshot().ConfigurationID)
+	own := domain.BackfillStream(run.snapshot().ID)
 	err := b.log.SubscribeAll(ctx, from, func(_ context.Context, records []domain.Record) error {
 		for _, r := range records {
+			if r.Stream == own && r.Type == domain.BackfillCancelRequestedType {
+				run.cancel(nil) // asked through another instance
+				return nil
+			}
 			if r.Stream == configuration && (r.Type == domain.ConfigurationDeletedType || r.Type == domain.StreamDeletedType) {
 				run.cancel(removedError{configuration: run.snapshot().ConfigurationID})
 				return nil
@@ -319,4 +515,14 @@ func newRunID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "bf-" + hex.EncodeToString(b[:])
+}
+
+// validRunID tells whether id has the form of newRunID's ids.
+func validRunID(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, "bf-")
+	if !ok || len(hexPart) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
 }

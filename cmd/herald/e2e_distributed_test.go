@@ -91,6 +91,41 @@ func TestE2E_distributedThreeInstances(t *testing.T) {
 		return deliveredCount(t, third, configID) == total
 	})
 
+	// A backfill runs on the instance that started it; any other reports it, refuses a second
+	// one for the configuration and cancels it, through the backfill's facts in the log.
+	slow := newCountingReceiver(t, 200*time.Millisecond)
+	data, errs = second.graphql(`mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: WEBHOOK, input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"name": "late", "webhook": map[string]any{"url": slow.srv.URL + "/late"}, "quickSelections": []string{"all"}}})
+	if len(errs) > 0 {
+		t.Fatalf("create the second webhook: %v", errs)
+	}
+	lateID := data["createNotificationEndpointConfiguration"].(map[string]any)["id"].(string)
+	data, errs = second.graphql(`mutation($c: ID!) { backfillNotifications(configurationId: $c) { id } }`, map[string]any{"c": lateID})
+	if len(errs) > 0 {
+		t.Fatalf("start a backfill: %v", errs)
+	}
+	job := data["backfillNotifications"].(map[string]any)["id"].(string)
+	backfill := func(s *server) map[string]any {
+		d, errs := s.graphql(`query($id: ID!) { backfillJob(id: $id) { state published error } }`, map[string]any{"id": job})
+		if len(errs) > 0 || d["backfillJob"] == nil {
+			t.Fatalf("backfillJob %s on another instance: %v %v", job, d, errs)
+		}
+		return d["backfillJob"].(map[string]any)
+	}
+	if p := backfill(third); p["state"] != "RUNNING" {
+		t.Fatalf("the backfill read on the third instance: %v, want RUNNING", p)
+	}
+	if _, errs := third.graphql(`mutation($c: ID!) { backfillNotifications(configurationId: $c) { id } }`, map[string]any{"c": lateID}); len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "is still running") {
+		t.Errorf("a second backfill of the configuration on the third instance: %v, want refused", errs)
+	}
+	data, errs = third.graphql(`mutation($id: ID!) { cancelBackfill(id: $id) { state published error } }`, map[string]any{"id": job})
+	if len(errs) > 0 || data["cancelBackfill"].(map[string]any)["state"] != "CANCELED" {
+		t.Fatalf("cancel the backfill on the third instance: %v %v", data, errs)
+	}
+	if p := backfill(second); p["state"] != "CANCELED" || p["published"].(float64) >= total {
+		t.Errorf("the backfill on the instance running it, after the cancel: %v", p)
+	}
+
 	// The consumer groups split the work: both survivors consumed from Kafka, and both sent
 	// notifications read from the router's Redis Streams.
 	for i, s := range []*server{second, third} {

@@ -2032,7 +2032,11 @@ type BackfillJob {
 extend type Query {
   "The delivery history the caller sees (its account's; every account for the admin account), newest first."
   notificationDeliveries(configurationId: ID, eventId: ID, status: DeliveryStatus, since: Timestamp, before: Timestamp, first: Int = 100, after: String): NotificationDeliveryPage! @hasPermission(action: "listNotificationDeliveries")
-  "A backfill's progress; null for an unknown id (backfills are kept by the instance that runs them, until it restarts)."
+  """
+  A backfill's progress, from whichever instance runs it (counts read on another instance may
+  be up to a few seconds old); null for an unknown id. A backfill whose instance stopped reads
+  FAILED once it has been silent for 45 seconds.
+  """
   backfillJob(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
 }
 
@@ -2047,13 +2051,15 @@ extend type Mutation {
   Replay the events recorded between since (inclusive; the beginning when left out) and before
   (exclusive; now when left out) through one configuration: each event its selectors choose
   and the ledger does not show as delivered to it is sent, as dispatch would have. Returns at
-  once; follow it with backfillJob.
+  once; follow it with backfillJob. A configuration runs one backfill at a time; removing it
+  stops its backfill (FAILED, saying so).
   """
   backfillNotifications(configurationId: ID!, since: Timestamp, before: Timestamp): BackfillJob! @hasPermission(action: "backfillNotifications")
   """
   Stop a running backfill: it sends nothing more, and the notifications it already handed to
   the router are still delivered. Returns the job once it has stopped (state CANCELED, or how
-  it ended if it had already); null for an unknown id, like backfillJob.
+  it ended if it had already); null for an unknown id, like backfillJob. Any instance may
+  cancel a backfill that another runs.
   """
   cancelBackfill(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
 }

@@ -1,6 +1,7 @@
 package eventstoretest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -104,6 +105,28 @@ func TestReadMissingStream(t *testing.T, tc TestContext, newStore StoreConstruct
 	got, err := s.ReadStream(ctx, tc.Stream("missing"))
 	if !errors.Is(err, domain.ErrStreamNotFound) {
 		t.Fatalf("read missing stream: %d records, err = %v, want ErrStreamNotFound", len(got), err)
+	}
+}
+
+// TestCanceledContext: a call given up because its context ended says so (errors.Is
+// context.Canceled), whatever the store's own error looks like, so that callers can tell a
+// cancel from a failure. A store may also finish a call that needs no waiting.
+func TestCanceledContext(t *testing.T, tc TestContext, newStore StoreConstructor) {
+	s := openStore(t, newStore)
+	stream := tc.Stream("canceled")
+	if _, err := s.Append(testContext(t), stream, domain.NoStream(), domain.Fact{Type: "Tested", Data: []byte(`{"v":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(testContext(t))
+	cancel()
+	if _, err := s.ReadStream(ctx, stream); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("read with a canceled context: %v, want an error that is context.Canceled", err)
+	}
+	if _, err := s.ReadAll(ctx, 0, 10); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("read the log with a canceled context: %v, want an error that is context.Canceled", err)
+	}
+	if _, err := s.Append(ctx, stream, domain.Any(), domain.Fact{Type: "Tested", Data: []byte(`{"v":1}`)}); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("append with a canceled context: %v, want an error that is context.Canceled", err)
 	}
 }
 

@@ -376,8 +376,15 @@ func streamState(e domain.ExpectedRevision) kdb.StreamState {
 	return kdb.Revision(r)
 }
 
-// translate maps the client's errors to the domain's.
+// translate maps the client's errors to the domain's, and a call given up because its context
+// ended to that context's error, which the client only carries as a gRPC status.
 func translate(err error) error {
+	switch status.Code(err) {
+	case codes.Canceled:
+		return fmt.Errorf("%w (%v)", context.Canceled, err)
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
 	var e *kdb.Error
 	if !errors.As(err, &e) {
 		return err

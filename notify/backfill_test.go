@@ -1,0 +1,191 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/adapters/eventstore/embedded"
+	"herald/domain"
+)
+
+// windowEvents is a window of history for backfills.
+type windowEvents []domain.LogEvent
+
+func (w windowEvents) EventsBetween(ctx context.Context, _ string, _, _ time.Time, visit func(int, domain.LogEvent) error) error {
+	for _, e := range w {
+		if err := visit(len(w), e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w windowEvents) EventRecord(_ context.Context, id string) (domain.Record, error) {
+	for i, e := range w {
+		if e.ID == id {
+			return domain.Record{Stream: domain.LogEventStreamPrefix + id, Position: uint64(i + 1)}, nil
+		}
+	}
+	return domain.Record{}, domain.ErrEventNotFound
+}
+
+// heldPublisher takes jobs and never delivers them, so that a backfill stays running with a
+// full window until it is canceled.
+type heldPublisher struct {
+	mu   sync.Mutex
+	jobs []Job
+}
+
+func (p *heldPublisher) Publish(_ context.Context, jobs ...Job) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.jobs = append(p.jobs, jobs...)
+	return nil
+}
+
+func (p *heldPublisher) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.jobs)
+}
+
+func backfillConfiguration(t *testing.T) domain.Configuration {
+	sel, err := domain.NewSelector(domain.ScopeAccount, "*", "*", "*", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.Configuration{ID: "c1", Account: "alice", Kind: domain.KindWebhook, Selectors: []domain.Selector{sel}}
+}
+
+func aliceWindow(n int) windowEvents {
+	var w windowEvents
+	for i := range n {
+		w = append(w, domain.LogEvent{ID: fmt.Sprintf("ev%03d", i), Timestamp: time.Now(), Level: domain.LevelInfo, Type: "user.image.analysis.completed",
+			Message: "done", Resource: domain.Resource{ID: "r", Type: domain.ResourceImageDigest, UserID: "alice"}})
+	}
+	return w
+}
+
+func openBackfillStore(t *testing.T) *embedded.Store {
+	s, err := embedded.Open(t.TempDir(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBackfill_acrossInstances: two backfillers on one store stand for two instances. The one
+// that did not start a backfill reports it, refuses a second one for the configuration, and
+// cancels it; the configuration may then be backfilled again.
+func TestBackfill_acrossInstances(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	store := openBackfillStore(t)
+	pub := &heldPublisher{}
+	newBackfiller := func() *Backfiller {
+		b, err := NewBackfiller(aliceWindow(20), noOutcomes{}, pub, store, 5, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	running, other := newBackfiller(), newBackfiller()
+	c := backfillConfiguration(t)
+
+	started, err := running.Start(ctx, c, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the window published", func() bool { return pub.count() == 5 })
+	var p BackfillProgress
+	eventually(t, "the other instance sees the published count", func() bool {
+		var ok bool
+		p, ok, err = other.Progress(ctx, started.ID)
+		if err != nil || !ok {
+			t.Fatalf("progress from the other instance: %v, found %v", err, ok)
+		}
+		return p.Published == 5
+	})
+	if p.State != BackfillRunning || p.Account != "alice" || p.ConfigurationID != "c1" || p.Total != 20 {
+		t.Errorf("progress read by the other instance: %+v", p)
+	}
+
+	if _, err := other.Start(ctx, c, time.Time{}, time.Time{}); err == nil || !strings.Contains(err.Error(), "backfill "+started.ID+" of configuration c1 is still running") {
+		t.Errorf("a second backfill of the configuration through the other instance: %v, want refused", err)
+	}
+
+	canceled, ok, err := other.Cancel(ctx, started.ID)
+	if err != nil || !ok || canceled.State != BackfillCanceled || canceled.Published != 5 {
+		t.Fatalf("cancel through the other instance: %+v, %v, %v; want canceled with 5 published", canceled, ok, err)
+	}
+	if p, _, _ := running.Progress(ctx, started.ID); p.State != BackfillCanceled {
+		t.Errorf("the running instance reports %s after the cancel", p.State)
+	}
+	if pub.count() != 5 {
+		t.Errorf("%d jobs published, want the 5 published before the cancel", pub.count())
+	}
+	if again, err := other.Start(ctx, c, time.Time{}, time.Time{}); err != nil {
+		t.Errorf("a backfill after the cancel: %v", err)
+	} else {
+		_, _, _ = other.Cancel(ctx, again.ID)
+	}
+	if _, ok, err := other.Progress(ctx, "bf-0000000000000000"); ok || err != nil {
+		t.Errorf("an unknown backfill: found %v, %v", ok, err)
+	}
+	if _, ok, err := other.Progress(ctx, "../endpointconfig-c1"); ok || err != nil {
+		t.Errorf("an id that is not a backfill's: found %v, %v", ok, err)
+	}
+}
+
+// TestBackfill_ofAStoppedInstance: a backfill whose instance stopped without recording its end
+// reads as failed once its facts stop coming, and does not keep its configuration from being
+// backfilled again.
+func TestBackfill_ofAStoppedInstance(t *testing.T) {
+	ctx := context.Background()
+	store := openBackfillStore(t)
+	long := time.Now().Add(-time.Minute)
+	for stream, fact := range map[string]any{
+		domain.BackfillClaimStream("c1"):             domain.BackfillClaimed{ID: "bf-00000000000000aa", At: long},
+		domain.BackfillStream("bf-00000000000000aa"): domain.BackfillStarted{ID: "bf-00000000000000aa", ConfigurationID: "c1", Account: "alice", At: long},
+	} {
+		f, err := domain.EncodeBackfillFact(fact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(ctx, stream, domain.NoStream(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := &heldPublisher{}
+	b, err := NewBackfiller(aliceWindow(3), noOutcomes{}, pub, store, 5, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok, err := b.Progress(ctx, "bf-00000000000000aa")
+	if err != nil || !ok || p.State != BackfillFailed || !strings.Contains(p.Error, "the herald instance that ran it stopped") {
+		t.Fatalf("a backfill silent for a minute: %+v (%v, %v), want failed because its instance stopped", p, ok, err)
+	}
+	started, err := b.Start(ctx, backfillConfiguration(t), time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatalf("a backfill of the configuration after the stopped one: %v", err)
+	}
+	eventually(t, "the new backfill publishes", func() bool { return pub.count() == 3 })
+	_, _, _ = b.Cancel(ctx, started.ID)
+}
