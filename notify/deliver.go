@@ -59,6 +59,19 @@ type DelivererConfig struct {
 	// Disabled tells which endpoint kinds the admin turned off (may be nil): a backfill's
 	// notification to one of them is not sent. Dispatch leaves them out itself.
 	Disabled DisabledEndpoints
+	// Events tells whether an event was deleted (may be nil): a notification waiting for a
+	// retry is not sent once its event is deleted.
+	Events DeletedEvents
+}
+
+// DeletedEvents tells whether an event was deleted from the log since it was recorded.
+type DeletedEvents interface {
+	EventDeleted(ctx context.Context, eventID string) (bool, error)
+}
+
+// EventDeletedBeforeDelivery says why a notification was not sent.
+func EventDeletedBeforeDelivery(eventID string) string {
+	return fmt.Sprintf("event %s was deleted before it could be delivered: not sent", eventID)
 }
 
 // KindDisabled says that nothing is sent to kind, for a backfill refused or cut short.
@@ -176,6 +189,15 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		}
 		if disabled[job.Kind] {
 			return nil, &SendError{Err: errors.New(KindDisabled(job.Kind))}
+		}
+	}
+	if attemptOf(msg) > 1 && d.cfg.Events != nil { // a retry, perhaps long after the event was recorded
+		deleted, err := d.cfg.Events.EventDeleted(ctx, job.EventID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errTransient, err)
+		}
+		if deleted {
+			return nil, &SendError{Err: errors.New(EventDeletedBeforeDelivery(job.EventID))}
 		}
 	}
 	n, err := d.notification(ctx, job)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,12 +54,12 @@ func (s *unavailableSender) Send(context.Context, Notification) (Receipt, error)
 
 // startRouter runs a router that sends webhooks through sender, with at most three attempts a
 // millisecond apart, records outcomes in ledger and knows only the system configurations.
-func startRouter(t *testing.T, ledger *flakyLedger, sender Sender, system ...domain.Configuration) *Router {
+func startRouter(t *testing.T, ledger *flakyLedger, sender Sender, events DeletedEvents, system ...domain.Configuration) *Router {
 	t.Helper()
 	d, err := NewDeliverer(DelivererConfig{
 		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
 		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
-		System: system, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		System: system, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Events: events,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func startRouter(t *testing.T, ledger *flakyLedger, sender Sender, system ...dom
 func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 	ledger := &flakyLedger{fail: 3}
 	sender := &unavailableSender{}
-	r := startRouter(t, ledger, sender, domain.Configuration{ID: "c1", Kind: domain.KindWebhook})
+	r := startRouter(t, ledger, sender, nil, domain.Configuration{ID: "c1", Kind: domain.KindWebhook})
 	ctx := context.Background()
 	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
 	if err := r.Publish(ctx, Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}); err != nil {
@@ -107,7 +108,7 @@ func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 func TestRouter_failureOfARemovedConfigurationKeepsItsAccount(t *testing.T) {
 	ledger := &flakyLedger{}
 	sender := &unavailableSender{}
-	r := startRouter(t, ledger, sender) // no configuration: "gone" was removed
+	r := startRouter(t, ledger, sender, nil) // no configuration: "gone" was removed
 	ctx := context.Background()
 	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
 	job := Job{EventID: "e1", ConfigurationID: "gone", Account: "alice", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}
@@ -124,5 +125,32 @@ func TestRouter_failureOfARemovedConfigurationKeepsItsAccount(t *testing.T) {
 	got := ledger.outcomes()
 	if len(got) != 1 || got[0].Status != domain.DeliveryFailed || got[0].Account != "alice" || sender.sends.Load() != 0 {
 		t.Fatalf("outcomes %+v after %d sends, want one failure of alice's and no send", got, sender.sends.Load())
+	}
+}
+
+// deletedAfterFirstSend reports the event deleted once sender has tried it.
+type deletedAfterFirstSend struct{ sender *unavailableSender }
+
+func (d deletedAfterFirstSend) EventDeleted(context.Context, string) (bool, error) {
+	return d.sender.sends.Load() > 0, nil
+}
+
+// TestRouter_aRetryOfADeletedEventIsNotSent: an event deleted while its notification waits for
+// a retry is not sent again; the notification fails for good, saying why.
+func TestRouter_aRetryOfADeletedEventIsNotSent(t *testing.T) {
+	ledger := &flakyLedger{}
+	sender := &unavailableSender{}
+	r := startRouter(t, ledger, sender, deletedAfterFirstSend{sender}, domain.Configuration{ID: "c1", Kind: domain.KindWebhook})
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	if err := r.Publish(context.Background(), Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ledger.outcomes()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := ledger.outcomes()
+	if len(got) != 1 || got[0].Status != domain.DeliveryFailed || !strings.Contains(got[0].Error, EventDeletedBeforeDelivery("e1")) || sender.sends.Load() != 1 {
+		t.Fatalf("outcomes %+v after %d sends, want one failure saying the event was deleted, after the one send before", got, sender.sends.Load())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -311,4 +312,35 @@ func TestDelivery_retriesPoisonRetryAfterLedgerAndRestart(t *testing.T) {
 		t.Fatalf("after a restart /ok received %d, want %d", got, before+1)
 	}
 	_ = ids
+}
+
+// TestDelivery_aDeletedEventIsNotSentOnRetry: an event deleted while its notification waits
+// for a retry (the receiver answers 503) is not sent again; its delivery fails, saying why.
+func TestDelivery_aDeletedEventIsNotSentOnRetry(t *testing.T) {
+	var requests atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(down.Close)
+	app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	id := createWebhook(app, adminAuth(), "down", down.URL+"/x")
+	ids := recordAliceEvents(app, "gone", 1)
+	waitFor(t, "the first attempt", 10*time.Second, func() bool { return requests.Load() == 1 })
+	app.mustGQL(adminAuth(), `mutation($id: ID!) { deleteEvent(id: $id) { id } }`, map[string]any{"id": ids[0]})
+
+	var got map[string]any
+	waitFor(t, "the delivery settled", 10*time.Second, func() bool {
+		list := app.mustGQL(adminAuth(), `query($c: ID) { notificationDeliveries(configurationId: $c) { deliveries { status error } } }`, map[string]any{"c": id})["notificationDeliveries"].(map[string]any)["deliveries"].([]any)
+		if len(list) == 0 {
+			return false
+		}
+		got = list[0].(map[string]any)
+		return true
+	})
+	if got["status"] != "FAILED" || !strings.Contains(got["error"].(string), "was deleted before it could be delivered") || requests.Load() != 1 {
+		t.Errorf("delivery %v after %d requests; want FAILED because the event was deleted, after the one request before", got, requests.Load())
+	}
 }

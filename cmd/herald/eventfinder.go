@@ -50,6 +50,15 @@ func (f eventFinder) EventsBetween(ctx context.Context, account string, since, b
 	}
 }
 
+// EventDeleted implements notify.DeletedEvents.
+func (f eventFinder) EventDeleted(ctx context.Context, eventID string) (bool, error) {
+	_, err := f.EventRecord(ctx, eventID)
+	if errors.Is(err, domain.ErrEventNotFound) {
+		return true, nil
+	}
+	return false, err
+}
+
 // EventRecord implements notify.EventFinder.
 func (f eventFinder) EventRecord(ctx context.Context, eventID string) (domain.Record, error) {
 	records, err := f.store.ReadStream(ctx, domain.LogEventStream(eventID))

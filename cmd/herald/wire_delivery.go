@@ -84,7 +84,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		Senders: senders, Configurations: v.configurations, Ledger: ledger, System: system, UIURL: cfg.UIURL,
 		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
 		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Concurrency: cfg.Notify.Concurrency,
-		Logger: a.logger, Metrics: metrics, Now: now, Disabled: v.configurations,
+		Logger: a.logger, Metrics: metrics, Now: now, Disabled: v.configurations, Events: eventFinder{store: a.store},
 	})
 	if err != nil {
 		return out, err
