@@ -62,6 +62,15 @@ type DelivererConfig struct {
 	// Events tells whether an event was deleted (may be nil): a notification waiting for a
 	// retry is not sent once its event is deleted.
 	Events DeletedEvents
+	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
+	// instance, whose own lock is enough).
+	Pairs PairLocks
+}
+
+// PairLocks lock an (event, configuration) pair across instances (pairlock.Locks, on Redis).
+type PairLocks interface {
+	// Hold waits for the pair's lock and takes it; the function returned releases it.
+	Hold(ctx context.Context, eventID, configurationID string) (func(), error)
 }
 
 // DeletedEvents tells whether an event was deleted from the log since it was recorded.
@@ -233,8 +242,9 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 // onePerPair is router middleware that handles one message of an (event, configuration)
 // pair at a time, retries included: a backfill, or a dispatch after a restart, may publish a
 // pair that is still being sent, and the second message must find the first one's outcome in
-// the ledger rather than send again. (With Redis Streams, whose retries wait outside the
-// handler, this holds on each instance; messages of one pair on two instances are not held.)
+// the ledger rather than send again. With several instances, the pair's lock in Redis
+// (DelivererConfig.Pairs) is taken as well, for one attempt at a time: retries on Redis Streams
+// wait outside the handler.
 func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		key := pairKey{msg.Metadata.Get(metaEvent), msg.Metadata.Get(metaConfiguration)}
@@ -251,6 +261,13 @@ func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 					d.pairsMu.Unlock()
 					close(done)
 				}()
+				if d.cfg.Pairs != nil {
+					release, err := d.cfg.Pairs.Hold(msg.Context(), key.event, key.configuration)
+					if err != nil {
+						return nil, fmt.Errorf("%w: %v", errTransient, err)
+					}
+					defer release()
+				}
 				return h(msg)
 			}
 			d.pairsMu.Unlock()

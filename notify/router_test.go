@@ -154,3 +154,100 @@ func TestRouter_aRetryOfADeletedEventIsNotSent(t *testing.T) {
 		t.Fatalf("outcomes %+v after %d sends, want one failure saying the event was deleted, after the one send before", got, sender.sends.Load())
 	}
 }
+
+// settlingLedger remembers what is recorded and answers with it, as the ledger in the log does.
+type settlingLedger struct {
+	mu   sync.Mutex
+	done map[pairKey]domain.Delivery
+}
+
+func (l *settlingLedger) Outcome(_ context.Context, event, configuration string) (domain.Delivery, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d, ok := l.done[pairKey{event, configuration}]
+	return d, ok, nil
+}
+
+func (l *settlingLedger) Record(_ context.Context, d domain.Delivery) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done[pairKey{d.EventID, d.ConfigurationID}] = d
+	return uint64(len(l.done)), nil
+}
+
+// slowSender takes a while to deliver, and counts its sends.
+type slowSender struct{ sends atomic.Int32 }
+
+func (s *slowSender) Send(context.Context, Notification) (Receipt, error) {
+	s.sends.Add(1)
+	time.Sleep(200 * time.Millisecond)
+	return Receipt{Status: 200}, nil
+}
+
+// sharedLocks stands for the pair locks in Redis that instances share.
+type sharedLocks struct {
+	mu   sync.Mutex
+	held map[pairKey]chan struct{}
+}
+
+func (l *sharedLocks) Hold(ctx context.Context, event, configuration string) (func(), error) {
+	key := pairKey{event, configuration}
+	for {
+		l.mu.Lock()
+		busy, ok := l.held[key]
+		if !ok {
+			done := make(chan struct{})
+			l.held[key] = done
+			l.mu.Unlock()
+			return func() { l.mu.Lock(); delete(l.held, key); l.mu.Unlock(); close(done) }, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// TestDeliverer_onePairAcrossInstances: two instances handling the same (event, configuration)
+// pair at once (a dispatch and a backfill read by different instances from Redis Streams)
+// send it once when they share the pair locks: the second waits, then finds the first one's
+// outcome in the ledger. Without the shared locks both would send.
+func TestDeliverer_onePairAcrossInstances(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		locks PairLocks
+		sends int32
+	}{{"shared locks", &sharedLocks{held: map[pairKey]chan struct{}{}}, 1}, {"no shared locks", nil, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ledger := &settlingLedger{done: map[pairKey]domain.Delivery{}}
+			sender := &slowSender{}
+			system := domain.Configuration{ID: "c1", Kind: domain.KindWebhook}
+			e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+			job := Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Trigger: domain.TriggerBackfill, Fact: domain.EventRecorded{Event: e}.Encode().Data}
+			var wg sync.WaitGroup
+			for range 2 { // two instances
+				d, err := NewDeliverer(DelivererConfig{
+					Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+					Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+					System: []domain.Configuration{system}, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Pairs: tc.locks,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := d.onePerPair(d.Handle)(job.Message()); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if got := sender.sends.Load(); got != tc.sends {
+				t.Errorf("%d sends, want %d", got, tc.sends)
+			}
+		})
+	}
+}

@@ -231,7 +231,7 @@ func redisStreams(views *goredis.Client, prefix string, slogger *slog.Logger) fu
 			}
 		}
 		return streamTransport{
-			pub: topicPrefixed{pub, prefix}, sub: topicPrefixedSub{sub, prefix}, retries: retries,
+			pub: topicPrefixed{pub, prefix}, sub: topicPrefixedSub{sub, prefix}, retries: retries, client: client, prefix: prefix,
 			jobs: []func(context.Context){heartbeat, retries.Run},
 		}, nil
 	}
@@ -242,6 +242,8 @@ type streamTransport struct {
 	pub     message.Publisher
 	sub     message.Subscriber
 	retries *retryqueue.Queue // notifications waiting for their next attempt
+	client  *goredis.Client   // the streams' connections
+	prefix  string            // of herald's keys
 	jobs    []func(context.Context)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"herald/adapters/checkpoint"
 	"herald/adapters/localpubsub"
+	"herald/adapters/pairlock"
 	"herald/adapters/senders/email"
 	"herald/adapters/senders/github"
 	"herald/adapters/senders/jira"
@@ -80,20 +81,21 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		domain.KindJira:    jira.New(clients),
 		domain.KindEmail:   email.New(email.Options{Timeout: cfg.Notify.SendTimeout, DialContext: policy.DialContext(cfg.Notify.SendTimeout)}),
 	}
+	t, err := a.transport(cfg, v)
+	if err != nil {
+		return out, err
+	}
 	out.deliverer, err = notify.NewDeliverer(notify.DelivererConfig{
 		Senders: senders, Configurations: v.configurations, Ledger: ledger, System: system, UIURL: cfg.UIURL,
 		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
 		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Concurrency: cfg.Notify.Concurrency,
 		Logger: a.logger, Metrics: metrics, Now: now, Disabled: v.configurations, Events: eventFinder{store: a.store},
+		Pairs: t.pairs,
 	})
 	if err != nil {
 		return out, err
 	}
-	pub, sub, shards, retries, err := a.pubSub(cfg, v)
-	if err != nil {
-		return out, err
-	}
-	router, err := notify.NewRouter(notify.RouterConfig{Publisher: pub, Subscriber: sub, Shards: shards, Deliverer: out.deliverer, Retry: retry, Scheduler: retries, Logger: a.logger})
+	router, err := notify.NewRouter(notify.RouterConfig{Publisher: t.pub, Subscriber: t.sub, Shards: t.shards, Deliverer: out.deliverer, Retry: retry, Scheduler: t.retries, Logger: a.logger})
 	if err != nil {
 		return out, err
 	}
@@ -153,13 +155,22 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 // pubSub is the router's transport: the in-process pub/sub, or Redis Streams shared by every
 // instance when views are in Redis, with the retry queue that keeps notifications waiting for
 // their next attempt out of the streams.
-func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subscriber, int, notify.RetryScheduler, error) {
+// routerTransport is what the router's messages travel on.
+type routerTransport struct {
+	pub     message.Publisher
+	sub     message.Subscriber
+	shards  int
+	retries notify.RetryScheduler // nil: retries wait in the handler
+	pairs   notify.PairLocks      // nil: one instance
+}
+
+func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 	logger := notify.WatermillLogger(a.logger.With("component", "pubsub"))
 	if v.streams != nil {
 		// one subscription per kind and shard, and the poison queue's
 		t, err := v.streams(logger, len(domain.EndpointKinds())*max(cfg.Notify.Shards, 1)+1)
 		if err != nil {
-			return nil, nil, 0, nil, fmt.Errorf("redis streams: %w", err)
+			return routerTransport{}, fmt.Errorf("redis streams: %w", err)
 		}
 		a.jobs = append(a.jobs, t.jobs...)
 		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -174,9 +185,14 @@ func (a *app) pubSub(cfg serveConfig, v views) (message.Publisher, message.Subsc
 			}
 			return float64(n)
 		}))
-		return t.pub, t.sub, cfg.Notify.Shards, t.retries, nil
+		pairs, err := pairlock.New(t.client, t.prefix, pairlock.DefaultTTL, a.logger)
+		if err != nil {
+			return routerTransport{}, err
+		}
+		a.jobs = append(a.jobs, pairs.Run)
+		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs}, nil
 	}
 	ch := localpubsub.New(logger)
 	a.closers = append(a.closers, func() { _ = ch.Close() })
-	return ch, ch, 1, nil, nil
+	return routerTransport{pub: ch, sub: ch, shards: 1}, nil
 }
