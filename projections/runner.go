@@ -263,7 +263,7 @@ func (r *Runner) caughtUpNow(last uint64) bool {
 	if r.caughtUp || last < r.head {
 		return false
 	}
-	r.caughtUp = true
+	r.caughtUp, r.applied = true, last // Progress never says caught up at an older position
 	r.once.Do(func() { close(r.ready) })
 	return true
 }
