@@ -12,6 +12,8 @@ type Account struct {
 	Name      string
 	CreatedAt time.Time
 	Users     map[string]*User
+	// Retention is the maximum age of the account's events (0: the server's --retention).
+	Retention time.Duration
 	Revision  uint64
 	Deleted   bool
 }
@@ -73,6 +75,11 @@ type (
 	AccountDeleted struct {
 		At time.Time
 	}
+	// RetentionSet sets the maximum age of the account's events (0: the server's default).
+	RetentionSet struct {
+		MaxAge time.Duration
+		At     time.Time
+	}
 	UserAdded struct {
 		User         string
 		Role         Role
@@ -111,6 +118,8 @@ func (a *Account) Apply(fact any, revision uint64) {
 		*a = Account{Name: f.Name, CreatedAt: f.At, Users: map[string]*User{}}
 	case AccountDeleted:
 		a.Deleted = true
+	case RetentionSet:
+		a.Retention = f.MaxAge
 	case UserAdded:
 		a.Users[f.User] = &User{Name: f.User, Role: f.Role, PasswordHash: f.PasswordHash, Tokens: map[string]Token{}}
 	case UserRemoved:

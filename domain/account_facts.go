@@ -3,12 +3,14 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Fact types of accounts.
 const (
 	AccountCreatedType  = "AccountCreated"
 	AccountDeletedType  = "AccountDeleted"
+	RetentionSetType    = "RetentionSet"
 	UserAddedType       = "UserAdded"
 	UserRemovedType     = "UserRemoved"
 	RoleGrantedType     = "RoleGranted"
@@ -27,6 +29,7 @@ type accountFactV1 struct {
 	Description  string `json:"description,omitempty"`
 	TokenHash    string `json:"token_hash,omitempty"`
 	ExpiresAt    string `json:"expires_at,omitempty"`
+	RetentionS   int64  `json:"retention_s,omitempty"` // RetentionSet, in seconds
 	At           string `json:"at"`
 }
 
@@ -39,6 +42,8 @@ func EncodeAccountFact(fact any) (Fact, error) {
 		typ, w.Name, w.At = AccountCreatedType, f.Name, FormatTimestamp(f.At)
 	case AccountDeleted:
 		typ, w.At = AccountDeletedType, FormatTimestamp(f.At)
+	case RetentionSet:
+		typ, w.RetentionS, w.At = RetentionSetType, int64(f.MaxAge/time.Second), FormatTimestamp(f.At)
 	case UserAdded:
 		typ, w.User, w.Role, w.PasswordHash, w.At = UserAddedType, f.User, f.Role, f.PasswordHash, FormatTimestamp(f.At)
 	case UserRemoved:
@@ -80,6 +85,11 @@ func DecodeAccountFact(typ string, data []byte) (any, error) {
 		return AccountCreated{Name: w.Name, At: at}, nil
 	case AccountDeletedType:
 		return AccountDeleted{At: at}, nil
+	case RetentionSetType:
+		if w.RetentionS < 0 {
+			return nil, fmt.Errorf("decode %s: negative retention", typ)
+		}
+		return RetentionSet{MaxAge: time.Duration(w.RetentionS) * time.Second, At: at}, nil
 	case UserAddedType:
 		return UserAdded{User: w.User, Role: w.Role, PasswordHash: w.PasswordHash, At: at}, nil
 	case UserRemovedType:

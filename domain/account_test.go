@@ -16,6 +16,7 @@ func TestAccountFacts_roundTripAndApply(t *testing.T) {
 		domain.TokenIssued{User: "ann", Token: domain.Token{ID: "t1", Description: "ci", Hash: "h", IssuedAt: at, ExpiresAt: at.Add(time.Hour)}},
 		domain.TokenRevoked{User: "ann", TokenID: "t1", At: at},
 		domain.PasswordChanged{User: "ann", PasswordHash: "$2a$10$new", At: at},
+		domain.RetentionSet{MaxAge: 30 * 24 * time.Hour, At: at},
 	}
 	var a domain.Account
 	for i, f := range facts {
@@ -35,6 +36,9 @@ func TestAccountFacts_roundTripAndApply(t *testing.T) {
 	}
 	if _, err := a.ActiveUser("bob"); err == nil {
 		t.Fatal("unknown user found")
+	}
+	if a.Retention != 30*24*time.Hour {
+		t.Fatalf("retention %v after RetentionSet, want 720h", a.Retention)
 	}
 	for name, want := range map[string]bool{"alice": true, "ops@acme.com": true, "": false, "a b": false, "x/y": false} {
 		if domain.ValidAccountName(name) != want {

@@ -63,6 +63,24 @@ func (r *mutationResolver) GrantRole(ctx context.Context, account string, user s
 	return r.user(ctx, account, user)
 }
 
+func (r *mutationResolver) SetAccountRetention(ctx context.Context, account string, retention *string) (*model.Account, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var maxAge time.Duration
+	if retention != nil {
+		if maxAge, err = domain.ParseRetention(*retention); err != nil {
+			return nil, invalid("retention", err.Error())
+		}
+	}
+	if err := r.Access.SetRetention.Handle(ctx, commands.SetRetention{Actor: actor, Account: account, MaxAge: maxAge}); err != nil {
+		return nil, err
+	}
+	r.waitForHead(ctx)
+	return r.account(ctx, account)
+}
+
 func (r *mutationResolver) ChangePassword(ctx context.Context, account *string, user *string, password string) (bool, error) {
 	actor, err := actorOf(ctx)
 	if err != nil {

@@ -27,6 +27,10 @@ func modelRole(r domain.Role) model.Role {
 
 func modelAccount(a domain.Account) model.Account {
 	out := model.Account{Name: a.Name, CreatedAt: a.CreatedAt, Users: []model.User{}}
+	if a.Retention > 0 {
+		r := domain.FormatRetention(a.Retention)
+		out.Retention = &r
+	}
 	names := make([]string, 0, len(a.Users))
 	for name, u := range a.Users {
 		if !u.Removed {

@@ -84,6 +84,7 @@ type AccessDeps struct {
 	AddUser        commands.AddUserHandler
 	RemoveUser     commands.RemoveUserHandler
 	GrantRole      commands.GrantRoleHandler
+	SetRetention   commands.SetRetentionHandler
 	ChangePassword commands.ChangePasswordHandler
 	IssueToken     commands.IssueTokenHandler
 	RevokeToken    commands.RevokeTokenHandler

@@ -19,15 +19,16 @@ anyone's for the admin account). Users have the role read-only or read-write.`,
 	}
 	addClientFlags(cmd, &url)
 	cmd.AddCommand(
-		newAccountListCommand(&url), newAccountCreateCommand(&url), newWhoamiCommand(&url),
+		newAccountListCommand(&url), newAccountCreateCommand(&url), newAccountRetentionCommand(&url), newWhoamiCommand(&url),
 		newUserCommand(&url), newTokenCommand(&url),
 	)
 	return cmd
 }
 
 type wireAccount struct {
-	Name      string `json:"name"`
-	CreatedAt string `json:"createdAt"`
+	Name      string  `json:"name"`
+	CreatedAt string  `json:"createdAt"`
+	Retention *string `json:"retention"`
 	Users     []struct {
 		Name        string `json:"name"`
 		Role        string `json:"role"`
@@ -42,7 +43,7 @@ type wireAccount struct {
 	} `json:"users"`
 }
 
-const accountFields = `name createdAt users { name role hasPassword tokens { id description issuedAt expiresAt revoked } }`
+const accountFields = `name createdAt retention users { name role hasPassword tokens { id description issuedAt expiresAt revoked } }`
 
 func newAccountListCommand(url *clientConfig) *cobra.Command {
 	var output string
@@ -61,13 +62,17 @@ func newAccountListCommand(url *clientConfig) *cobra.Command {
 				return printJSON(cmd, data.Accounts)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
-			fmt.Fprintln(tw, "Account\tUser\tRole\tCreated")
+			fmt.Fprintln(tw, "Account\tUser\tRole\tCreated\tRetention")
 			for _, a := range data.Accounts {
+				retention := "default"
+				if a.Retention != nil {
+					retention = *a.Retention
+				}
 				if len(a.Users) == 0 {
-					fmt.Fprintf(tw, "%s\t-\t-\t%s\n", a.Name, a.CreatedAt)
+					fmt.Fprintf(tw, "%s\t-\t-\t%s\t%s\n", a.Name, a.CreatedAt, retention)
 				}
 				for _, u := range a.Users {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, u.Name, roleName(u.Role), a.CreatedAt)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, u.Name, roleName(u.Role), a.CreatedAt, retention)
 				}
 			}
 			return tw.Flush()
@@ -99,6 +104,37 @@ func newAccountCreateCommand(url *clientConfig) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created account %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newAccountRetentionCommand(url *clientConfig) *cobra.Command {
+	return &cobra.Command{
+		Use:   "retention NAME (DAYSd | DURATION | default)",
+		Short: "Set how long an account's events are kept (admin only)",
+		Long: `Set how long an account's events are kept: a number of days (30d) or a duration (720h),
+at least an hour; "default" goes back to the server's --retention. Older events are cleared
+as by "herald event delete", within 1% of the retention (at most a day).`,
+		Example: `  herald account retention acme 30d
+  herald account retention acme default`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars := map[string]any{"a": args[0], "r": nil}
+			if args[1] != "default" {
+				vars["r"] = args[1]
+			}
+			var data struct {
+				SetAccountRetention wireAccount `json:"setAccountRetention"`
+			}
+			if err := newClient(url).do(cmd.Context(), `mutation($a: String!, $r: String) { setAccountRetention(account: $a, retention: $r) { name retention } }`, vars, &data); err != nil {
+				return err
+			}
+			if r := data.SetAccountRetention.Retention; r != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Events of account %s are kept %s\n", args[0], *r)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "Events of account %s are kept as long as the server's --retention says\n", args[0])
+			}
 			return nil
 		},
 	}

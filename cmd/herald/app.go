@@ -72,6 +72,9 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 	if err != nil {
 		return err
 	}
+	if err := a.wireRetention(cfg, v, el, now); err != nil {
+		return err
+	}
 	notifications, err := a.wireNotifications(ctx, cfg, v, metrics, now, el)
 	if err != nil {
 		return err

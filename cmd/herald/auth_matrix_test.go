@@ -170,6 +170,8 @@ func authMatrix() []matrixRow {
 		{field: "grantRole", op: `mutation($a: String!, $u: String!) { grantRole(account: $a, user: $u, role: READ_WRITE) { name role } }`,
 			vars: func(m *matrixEnv, _ caller) map[string]any { return map[string]any{"a": "alice", "u": m.aliceUser()} },
 			want: expect{allowed, forbidden, forbidden, forbidden, unauthenticated}},
+		{field: "setAccountRetention", op: `mutation { setAccountRetention(account: "alice", retention: "30d") { name retention } }`,
+			want: expect{allowed, forbidden, forbidden, forbidden, unauthenticated}},
 		// alice's users sign in with API tokens here, and a token may not change its user's
 		// password (that needs the current one, over Basic; see commands' tests)
 		{field: "changePassword", op: `mutation($a: String, $u: String) { changePassword(account: $a, user: $u, password: "n3w-Password-ok") }`,

@@ -2,38 +2,24 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"herald/commands"
+	"herald/domain"
+	"herald/projections"
 )
 
 // retention is the --retention flag: a Go duration, or a number of days ("90d").
 type retention time.Duration
 
-func (r *retention) String() string {
-	d := time.Duration(*r)
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	return d.String()
-}
+func (r *retention) String() string { return domain.FormatRetention(time.Duration(*r)) }
 
 func (r *retention) Set(s string) error {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return fmt.Errorf("want a number of days such as 90d, or a duration such as 720h")
-		}
-		*r = retention(time.Duration(n) * 24 * time.Hour)
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return fmt.Errorf("want a number of days such as 90d, or a duration such as 720h")
+	d, err := domain.ParseRetention(s)
+	if err != nil {
+		return err
 	}
 	*r = retention(d)
 	return nil
@@ -54,16 +40,56 @@ func resumePurges(ctx context.Context, h commands.ResumePurgesHandler, logger *s
 	}
 }
 
-// runRetention clears expired events now and then, until ctx is done.
-func runRetention(ctx context.Context, h commands.ApplyRetentionHandler, maxAge time.Duration, logger *slog.Logger) {
-	interval := min(max(maxAge/24, time.Minute), time.Hour)
+// wireRetention runs retention in the background, once the event-log and accounts views have
+// caught up: it clears only what a caught-up view knows of, at the ages the accounts set.
+func (a *app) wireRetention(cfg serveConfig, v views, el eventLogParts, now commands.Clock) error {
+	expire, err := commands.NewApplyRetentionHandler(el.deleteMany, v.accounts, now)
+	if err != nil {
+		return err
+	}
+	var accounts *projections.Runner
+	for _, r := range a.runners {
+		if r.Name() == projections.AccountsViewName {
+			accounts = r
+		}
+	}
+	if accounts == nil {
+		return errors.New("wire retention: no accounts view")
+	}
+	a.jobs = append(a.jobs, func(ctx context.Context) {
+		for _, r := range []*projections.Runner{el.runner, accounts} {
+			select {
+			case <-r.CaughtUp():
+			case <-ctx.Done():
+				return
+			}
+		}
+		runRetention(ctx, expire, time.Duration(cfg.Retention), cfg.retentionEvery, a.logger)
+	})
+	if cfg.Retention > 0 {
+		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
+	}
+	return nil
+}
+
+// runRetention clears expired events now and then, until ctx is done: every 1% of the
+// shortest retention in force (between a minute and a day), and every ten minutes while none
+// is, so that an account's new retention is taken up. every, when set, overrides that (tests).
+func runRetention(ctx context.Context, h commands.ApplyRetentionHandler, defaultAge, every time.Duration, logger *slog.Logger) {
 	for {
-		n, err := h.Handle(ctx, commands.ApplyRetention{MaxAge: maxAge})
+		res, err := h.Handle(ctx, commands.ApplyRetention{Default: defaultAge})
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Error("apply retention", "error", err)
-		case n > 0:
-			logger.Info("cleared expired events", "count", n, "older_than", time.Now().Add(-maxAge).UTC().Format(time.RFC3339))
+		case res.Cleared > 0:
+			logger.Info("cleared expired events", "count", res.Cleared)
+		}
+		interval := 10 * time.Minute
+		if res.Shortest > 0 {
+			interval = min(max(res.Shortest/100, time.Minute), 24*time.Hour)
+		}
+		if every > 0 {
+			interval = every
 		}
 		select {
 		case <-time.After(interval):

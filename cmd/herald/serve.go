@@ -17,17 +17,19 @@ import (
 
 // serveConfig is what `herald serve` is told through flags and HERALD_* variables.
 type serveConfig struct {
-	Listen     string
-	Port       int
-	DataDir    string
-	LogFormat  string
-	LogLevel   string
-	Retention  retention
-	Kafka      kafkaFlags
-	Redis      redisFlags
-	EventStore eventStoreFlags
-	Auth       authFlags
-	Notify     notifyFlags
+	Listen    string
+	Port      int
+	DataDir   string
+	LogFormat string
+	LogLevel  string
+	Retention retention
+	// retentionEvery, when set, is how often retention runs (tests).
+	retentionEvery time.Duration
+	Kafka          kafkaFlags
+	Redis          redisFlags
+	EventStore     eventStoreFlags
+	Auth           authFlags
+	Notify         notifyFlags
 
 	ConfigFile string
 	// The notifications section of herald.yaml, with the meaning it has in the product herald
@@ -76,7 +78,7 @@ README's "Running distributed" and docker-compose.yml.`,
 	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the embedded event store")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h); 0 keeps them forever")
+	f.Var(&cfg.Retention, "retention", "clear events older than this (e.g. 90d, 720h), in accounts without a retention of their own (herald account retention); 0 keeps them forever")
 	cfg.Kafka.add(f)
 	cfg.Redis.add(f)
 	cfg.EventStore.add(f)

@@ -32,7 +32,7 @@ func (a *app) wireAccess(ctx context.Context, cfg serveConfig, v views, metrics 
 	}
 	auth.WaitForView(runner.WaitLive)
 	deps := graph.AccessDeps{Accounts: v.accounts}
-	var errs [7]error
+	var errs [8]error
 	deps.CreateAccount, errs[0] = commands.NewCreateAccountHandler(a.store, now)
 	deps.AddUser, errs[1] = commands.NewAddUserHandler(a.store, passwords, now)
 	deps.RemoveUser, errs[2] = commands.NewRemoveUserHandler(a.store, now)
@@ -40,5 +40,6 @@ func (a *app) wireAccess(ctx context.Context, cfg serveConfig, v views, metrics 
 	deps.ChangePassword, errs[4] = commands.NewChangePasswordHandler(a.store, passwords, now)
 	deps.IssueToken, errs[5] = commands.NewIssueTokenHandler(a.store, secrets.NewToken, now)
 	deps.RevokeToken, errs[6] = commands.NewRevokeTokenHandler(a.store, now)
+	deps.SetRetention, errs[7] = commands.NewSetRetentionHandler(a.store, now)
 	return deps, auth, firstError(errs[:]...)
 }

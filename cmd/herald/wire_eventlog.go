@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"herald/commands"
 	"herald/graph"
@@ -16,6 +15,7 @@ type eventLogParts struct {
 	deleteMany commands.DeleteEventsHandler
 	queries    projections.EventLogQueries
 	feed       *projections.Feed
+	runner     *projections.Runner
 }
 
 func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now commands.Clock) (eventLogParts, error) {
@@ -49,25 +49,11 @@ func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now comma
 		return eventLogParts{}, err
 	}
 	a.jobs = append(a.jobs, func(ctx context.Context) { resumePurges(ctx, resume, a.logger) })
-	if maxAge := time.Duration(cfg.Retention); maxAge > 0 {
-		expire, err := commands.NewApplyRetentionHandler(deleteMany, now)
-		if err != nil {
-			return eventLogParts{}, err
-		}
-		a.jobs = append(a.jobs, func(ctx context.Context) {
-			select { // clear only what a caught-up view knows of
-			case <-runner.CaughtUp():
-				runRetention(ctx, expire, maxAge, a.logger)
-			case <-ctx.Done():
-			}
-		})
-		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
-	}
 	recordWithMetrics := metrics.recorder(record)
 	if cfg.Kafka.enabled() {
 		if a.ingester, err = newKafkaIngester(&cfg.Kafka, recordWithMetrics, metrics, a.logger); err != nil {
 			return eventLogParts{}, err
 		}
 	}
-	return eventLogParts{record: recordWithMetrics, deleteOne: deleteOne, deleteMany: deleteMany, queries: queries, feed: feed}, nil
+	return eventLogParts{record: recordWithMetrics, deleteOne: deleteOne, deleteMany: deleteMany, queries: queries, feed: feed, runner: runner}, nil
 }

@@ -44,6 +44,7 @@ type ComplexityRoot struct {
 	Account struct {
 		CreatedAt func(childComplexity int) int
 		Name      func(childComplexity int) int
+		Retention func(childComplexity int) int
 		Users     func(childComplexity int) int
 	}
 
@@ -172,6 +173,7 @@ type ComplexityRoot struct {
 		RecordEventsJSON                        func(childComplexity int, events string) int
 		RemoveUser                              func(childComplexity int, account string, user string) int
 		RevokeAPIToken                          func(childComplexity int, account *string, user *string, id string) int
+		SetAccountRetention                     func(childComplexity int, account string, retention *string) int
 		TestNotificationEndpointConfiguration   func(childComplexity int, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) int
 		UpdateNotificationEndpointConfiguration func(childComplexity int, id string, input model.ConfigurationInput, expectedRevision *int) int
 		UpdateNotificationEndpointStatus        func(childComplexity int, kind model.EndpointKind, enabled bool) int
@@ -352,6 +354,7 @@ type MutationResolver interface {
 	AddUser(ctx context.Context, account string, user string, role model.Role, password *string) (*model.User, error)
 	RemoveUser(ctx context.Context, account string, user string) (bool, error)
 	GrantRole(ctx context.Context, account string, user string, role model.Role) (*model.User, error)
+	SetAccountRetention(ctx context.Context, account string, retention *string) (*model.Account, error)
 	ChangePassword(ctx context.Context, account *string, user *string, password string) (bool, error)
 	IssueAPIToken(ctx context.Context, account *string, user *string, description *string, ttlSeconds *int) (*model.IssuedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, account *string, user *string, id string) (bool, error)
@@ -413,6 +416,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Name(childComplexity), true
+	case "Account.retention":
+		if e.ComplexityRoot.Account.Retention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.Retention(childComplexity), true
 	case "Account.users":
 		if e.ComplexityRoot.Account.Users == nil {
 			break
@@ -1023,6 +1032,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["account"].(*string), args["user"].(*string), args["id"].(string)), true
+	case "Mutation.setAccountRetention":
+		if e.ComplexityRoot.Mutation.SetAccountRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAccountRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAccountRetention(childComplexity, args["account"].(string), args["retention"].(*string)), true
 	case "Mutation.testNotificationEndpointConfiguration":
 		if e.ComplexityRoot.Mutation.TestNotificationEndpointConfiguration == nil {
 			break
@@ -1857,6 +1877,11 @@ type Account {
   createdAt: Timestamp!
   "Its users (removed users are not listed)."
   users: [User!]!
+  """
+  How long its events are kept, such as "30d" or "720h"; null when the server's default
+  (--retention) applies.
+  """
+  retention: String
 }
 
 "A user of an account."
@@ -1913,6 +1938,13 @@ extend type Mutation {
   removeUser(account: String!, user: String!): Boolean! @hasPermission(action: "manageAccounts")
   "Change the role of a user. Admin only."
   grantRole(account: String!, user: String!, role: Role!): User! @hasPermission(action: "manageAccounts")
+  """
+  Set how long an account's events are kept: a number of days ("30d") or a duration ("720h"),
+  at least an hour; null goes back to the server's default (--retention). Older events are
+  cleared, as by deleteEvents, within minutes to hours (1% of the retention, at most a day).
+  Admin only.
+  """
+  setAccountRetention(account: String!, retention: String): Account! @hasPermission(action: "manageAccounts")
   "Change a password: your own (signed in with your current password, not an API token), or (admin only) anyone's. Account and user default to the caller."
   changePassword(account: String, user: String, password: String!): Boolean!
   "Issue an API token: to yourself, or (admin only) to any user. Account and user default to the caller. A request signed in with a token that expires may not issue one that outlives it."
@@ -2671,6 +2703,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_createdAt(ctx, field)
 	case "users":
 		return ec.fieldContext_Account_users(ctx, field)
+	case "retention":
+		return ec.fieldContext_Account_retention(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -3563,6 +3597,28 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAccountRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "account",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["account"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "retention",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["retention"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_testNotificationEndpointConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3979,6 +4035,29 @@ func (ec *executionContext) fieldContext_Account_users(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Account_retention(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_retention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retention, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Account_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *model.APIToken) (ret graphql.Marshaler) {
@@ -6112,6 +6191,68 @@ func (ec *executionContext) fieldContext_Mutation_grantRole(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_grantRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAccountRetention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAccountRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAccountRetention(ctx, fc.Args["account"].(string), fc.Args["retention"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "manageAccounts")
+				if err != nil {
+					var zeroVal *model.Account
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.Account
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖheraldᚋgraphᚋmodelᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAccountRetention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAccountRetention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11597,6 +11738,11 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "retention":
+			out.Values[i] = ec._Account_retention(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12497,6 +12643,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "grantRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_grantRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAccountRetention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAccountRetention(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -24,6 +24,9 @@ type Account struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// Its users (removed users are not listed).
 	Users []User `json:"users"`
+	// How long its events are kept, such as "30d" or "720h"; null when the server's default
+	// (--retention) applies.
+	Retention *string `json:"retention,omitempty"`
 }
 
 // An API token, as listed: its secret is never shown again after it was issued.

@@ -3,6 +3,7 @@ package redis
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"herald/domain"
 )
@@ -16,6 +17,8 @@ type storedAccountV1 struct {
 	Revision  uint64                   `json:"revision"`
 	Deleted   bool                     `json:"deleted,omitempty"`
 	Users     map[string]*storedUserV1 `json:"users,omitempty"`
+	// RetentionS is the account's own retention in seconds (0: the server's default).
+	RetentionS int64 `json:"retention_s,omitempty"`
 }
 
 type storedUserV1 struct {
@@ -37,7 +40,8 @@ type storedTokenV1 struct {
 
 // encodeAccount writes a as stored.
 func encodeAccount(a *domain.Account) ([]byte, error) {
-	w := storedAccountV1{V: storedVersion, Name: a.Name, CreatedAt: formatTime(a.CreatedAt), Revision: a.Revision, Deleted: a.Deleted}
+	w := storedAccountV1{V: storedVersion, Name: a.Name, CreatedAt: formatTime(a.CreatedAt), Revision: a.Revision, Deleted: a.Deleted,
+		RetentionS: int64(a.Retention / time.Second)}
 	if len(a.Users) > 0 {
 		w.Users = make(map[string]*storedUserV1, len(a.Users))
 	}
@@ -79,7 +83,8 @@ func decodeAccount(data []byte) (domain.Account, error) {
 	if err != nil {
 		return domain.Account{}, fmt.Errorf("decode account %s: %w", w.Name, err)
 	}
-	a := domain.Account{Name: w.Name, CreatedAt: created, Revision: w.Revision, Deleted: w.Deleted, Users: make(map[string]*domain.User, len(w.Users))}
+	a := domain.Account{Name: w.Name, CreatedAt: created, Revision: w.Revision, Deleted: w.Deleted, Users: make(map[string]*domain.User, len(w.Users)),
+		Retention: time.Duration(w.RetentionS) * time.Second}
 	for name, su := range w.Users {
 		if su == nil {
 			a.Users[name] = nil

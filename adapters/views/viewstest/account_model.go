@@ -214,5 +214,6 @@ func sampleAccount(name string) domain.Account {
 		domain.UserAdded{User: gone, Role: domain.RoleReadWrite, PasswordHash: "$2a$10$gone", At: at(10)},
 		domain.TokenIssued{User: gone, Token: domain.Token{ID: name + "-tok-4", Hash: "sha256:6978", IssuedAt: at(11)}},
 		domain.UserRemoved{User: gone, At: at(12)},
+		domain.RetentionSet{MaxAge: 30 * 24 * time.Hour, At: at(13)},
 	)
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRetention_perAccount: events older than their account's retention are cleared: an
+// account's own retention where it has one, the server's --retention elsewhere, and the
+// longest retention in force for events of names that are no account. Going back to the
+// default is taken up by the next run.
+func TestRetention_perAccount(t *testing.T) {
+	cfg := testServeConfig(t.TempDir(), "")
+	cfg.Retention = retention(48 * time.Hour)
+	cfg.retentionEvery = 100 * time.Millisecond
+	app := startTestAppConfig(t, cfg)
+	for _, name := range []string{"alice", "bob"} {
+		app.mustGQL(adminAuth(), `mutation($n: String!) { createAccount(name: $n) { name } }`, map[string]any{"n": name})
+	}
+	set := app.mustGQL(adminAuth(), `mutation { setAccountRetention(account: "alice", retention: "5d") { name retention } }`, nil)
+	if got := set["setAccountRetention"].(map[string]any)["retention"]; got != "5d" {
+		t.Fatalf("alice's retention reads %v, want 5d", got)
+	}
+	now := time.Now()
+	event := func(id, account string, age time.Duration) map[string]any {
+		e := tenantEvent(id, account, 0)
+		e["timestamp"] = now.Add(-age).UTC().Format(time.RFC3339Nano)
+		return e
+	}
+	day := 24 * time.Hour
+	app.mustGQL(adminAuth(), recordEventsOp, map[string]any{"in": []any{
+		event("alice-3d", "alice", 3*day), event("alice-6d", "alice", 6*day), event("alice-new", "alice", time.Hour),
+		event("bob-3d", "bob", 3*day), event("bob-1d", "bob", day),
+		event("ghost-3d", "ghost", 3*day), event("ghost-6d", "ghost", 6*day),
+	}})
+	ids := func() []string {
+		var out []string
+		for _, e := range app.mustGQL(adminAuth(), `query { events(first: 100) { nodes { id } } }`, nil)["events"].(map[string]any)["nodes"].([]any) {
+			out = append(out, e.(map[string]any)["id"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{"alice-3d", "alice-new", "bob-1d", "ghost-3d"}
+	waitFor(t, "the expired events cleared", 10*time.Second, func() bool { return slices.Equal(ids(), want) })
+
+	app.mustGQL(adminAuth(), `mutation { setAccountRetention(account: "alice", retention: null) { name } }`, nil)
+	want = []string{"alice-new", "bob-1d"} // alice at the default now; ghost's longest age is the default again
+	waitFor(t, "alice's events at the default retention", 10*time.Second, func() bool { return slices.Equal(ids(), want) })
+
+	for _, bad := range []string{"10m", "forever", "-3d"} {
+		res := app.gql(adminAuth(), `mutation($r: String) { setAccountRetention(account: "bob", retention: $r) { name } }`, map[string]any{"r": bad})
+		if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "retention") {
+			t.Errorf("retention %q: %s, want refused", bad, res.Raw)
+		}
+	}
+	if res := app.gql(adminAuth(), `mutation { setAccountRetention(account: "nobody", retention: "3d") { name } }`, nil); len(res.Errors) == 0 {
+		t.Errorf("retention of an unknown account: %s, want refused", res.Raw)
+	}
+}
