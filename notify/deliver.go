@@ -60,7 +60,8 @@ type DelivererConfig struct {
 	// notification to one of them is not sent. Dispatch leaves them out itself.
 	Disabled DisabledEndpoints
 	// Events tells whether an event was deleted (may be nil): a notification waiting for a
-	// retry is not sent once its event is deleted.
+	// retry, or held back by its rate limit for over a second, is not sent once its event is
+	// deleted.
 	Events DeletedEvents
 	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
 	// instance, whose own lock is enough).
@@ -200,7 +201,16 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 			return nil, &SendError{Err: errors.New(KindDisabled(job.Kind))}
 		}
 	}
-	if attemptOf(msg) > 1 && d.cfg.Events != nil { // a retry, perhaps long after the event was recorded
+	n, err := d.notification(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	waitStart := time.Now()
+	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", errTransient, err)
+	}
+	// a retry, or a send the rate limit held back, may come long after the event was recorded
+	if d.cfg.Events != nil && (attemptOf(msg) > 1 || time.Since(waitStart) > time.Second) {
 		deleted, err := d.cfg.Events.EventDeleted(ctx, job.EventID)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errTransient, err)
@@ -208,13 +218,6 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		if deleted {
 			return nil, &SendError{Err: errors.New(EventDeletedBeforeDelivery(job.EventID))}
 		}
-	}
-	n, err := d.notification(ctx, job)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", errTransient, err)
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"herald/adapters/localpubsub"
 	"herald/domain"
 )
@@ -249,5 +251,55 @@ func TestDeliverer_onePairAcrossInstances(t *testing.T) {
 				t.Errorf("%d sends, want %d", got, tc.sends)
 			}
 		})
+	}
+}
+
+// deletedEvents reports the events it holds deleted.
+type deletedEvents struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (d *deletedEvents) EventDeleted(_ context.Context, id string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ids[id], nil
+}
+
+// TestDeliverer_aDeletedEventHeldBackByTheRateLimitIsNotSent: a notification the
+// configuration's rate limit holds back for over a second is not sent if its event was
+// deleted meanwhile; those sent at once are.
+func TestDeliverer_aDeletedEventHeldBackByTheRateLimitIsNotSent(t *testing.T) {
+	ledger := &settlingLedger{done: map[pairKey]domain.Delivery{}}
+	sender := &slowSender{}
+	deleted := &deletedEvents{ids: map[string]bool{}}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: []domain.Configuration{{ID: "c1", Kind: domain.KindWebhook}}, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		RateLimits: map[domain.EndpointKind]float64{domain.KindWebhook: 0.5}, // a burst of two, the next 2 s later
+		Events:     deleted,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(id string) *message.Message {
+		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
+	}
+	for _, id := range []string{"first", "second"} {
+		if _, err := d.Handle(job(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deleted.mu.Lock()
+	deleted.ids["third"] = true // deleted while its notification waits for the rate limit
+	deleted.mu.Unlock()
+	_, err = d.Handle(job("third"))
+	if err == nil || !strings.Contains(err.Error(), EventDeletedBeforeDelivery("third")) || IsRetryable(err) {
+		t.Errorf("the held-back notification of a deleted event: %v, want a final failure saying it was deleted", err)
+	}
+	if sends := sender.sends.Load(); sends != 2 {
+		t.Errorf("%d sends, want the two of the burst only", sends)
 	}
 }
