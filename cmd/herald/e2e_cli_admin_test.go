@@ -47,6 +47,18 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if out := ann("account", "whoami"); out != "user ann of account alice (read-write)\n" {
 		t.Fatalf("whoami %q", out)
 	}
+	if out := admin("account", "retention", "alice", "30d"); out != "Events of account alice are kept 30d\n" {
+		t.Fatalf("account retention printed %q", out)
+	}
+	if out := admin("account", "list"); !strings.Contains(out, "alice") || !strings.Contains(out, "30d") {
+		t.Fatalf("account list does not show alice's retention:\n%s", out)
+	}
+	if _, stderr, err := s.cli("", "account", "retention", "alice", "30m", "--user", "admin", "--password", "admin-password-1"); err == nil || !strings.Contains(stderr, "shorter than the shortest retention") {
+		t.Fatalf("a retention of 30m: %v %q, want refused", err, stderr)
+	}
+	if out := admin("account", "retention", "alice", "default"); !strings.Contains(out, "as long as the server's --retention says") {
+		t.Fatalf("account retention default printed %q", out)
+	}
 
 	// Slack configuration with a selector, from a secret kept in a file.
 	urlFile := filepath.Join(dir, "slack-url.txt")
