@@ -108,8 +108,7 @@ type Deliverer struct {
 	limiters map[string]*rate.Limiter
 	events   eventCache
 
-	pairsMu sync.Mutex
-	pairs   map[pairKey]chan struct{} // pairs being handled; closed when done
+	pairs *localPairs // pairs being handled in this process
 }
 
 // eventCache keeps the newest decoded events by log position, so that an event notified to
@@ -153,7 +152,7 @@ func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	}
 	d := &Deliverer{
 		cfg: cfg, system: map[string]domain.Configuration{}, turns: make(chan struct{}, cfg.Concurrency),
-		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}, pairs: map[pairKey]chan struct{}{},
+		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}, pairs: newLocalPairs(),
 	}
 	for _, c := range cfg.System {
 		d.system[c.ID] = c
@@ -250,35 +249,51 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 // wait outside the handler.
 func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		key := pairKey{msg.Metadata.Get(metaEvent), msg.Metadata.Get(metaConfiguration)}
-		for {
-			d.pairsMu.Lock()
-			busy, ok := d.pairs[key]
-			if !ok {
-				done := make(chan struct{})
-				d.pairs[key] = done
-				d.pairsMu.Unlock()
-				defer func() {
-					d.pairsMu.Lock()
-					delete(d.pairs, key)
-					d.pairsMu.Unlock()
-					close(done)
-				}()
-				if d.cfg.Pairs != nil {
-					release, err := d.cfg.Pairs.Hold(msg.Context(), key.event, key.configuration)
-					if err != nil {
-						return nil, fmt.Errorf("%w: %v", errTransient, err)
-					}
-					defer release()
-				}
-				return h(msg)
+		event, configuration := msg.Metadata.Get(metaEvent), msg.Metadata.Get(metaConfiguration)
+		for _, locks := range []PairLocks{d.pairs, d.cfg.Pairs} {
+			if locks == nil {
+				continue
 			}
-			d.pairsMu.Unlock()
-			select {
-			case <-busy:
-			case <-msg.Context().Done():
-				return nil, fmt.Errorf("%w: %v", errTransient, msg.Context().Err())
+			release, err := locks.Hold(msg.Context(), event, configuration)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", errTransient, err)
 			}
+			defer release()
+		}
+		return h(msg)
+	}
+}
+
+// localPairs are pair locks in memory, for the pairs one process handles.
+type localPairs struct {
+	mu   sync.Mutex
+	held map[pairKey]chan struct{} // closed when released
+}
+
+func newLocalPairs() *localPairs { return &localPairs{held: map[pairKey]chan struct{}{}} }
+
+// Hold implements PairLocks.
+func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) (func(), error) {
+	key := pairKey{eventID, configurationID}
+	for {
+		l.mu.Lock()
+		busy, ok := l.held[key]
+		if !ok {
+			done := make(chan struct{})
+			l.held[key] = done
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, key)
+				l.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }

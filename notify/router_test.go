@@ -186,32 +186,6 @@ func (s *slowSender) Send(context.Context, Notification) (Receipt, error) {
 	return Receipt{Status: 200}, nil
 }
 
-// sharedLocks stands for the pair locks in Redis that instances share.
-type sharedLocks struct {
-	mu   sync.Mutex
-	held map[pairKey]chan struct{}
-}
-
-func (l *sharedLocks) Hold(ctx context.Context, event, configuration string) (func(), error) {
-	key := pairKey{event, configuration}
-	for {
-		l.mu.Lock()
-		busy, ok := l.held[key]
-		if !ok {
-			done := make(chan struct{})
-			l.held[key] = done
-			l.mu.Unlock()
-			return func() { l.mu.Lock(); delete(l.held, key); l.mu.Unlock(); close(done) }, nil
-		}
-		l.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
 // TestDeliverer_onePairAcrossInstances: two instances handling the same (event, configuration)
 // pair at once (a dispatch and a backfill read by different instances from Redis Streams)
 // send it once when they share the pair locks: the second waits, then finds the first one's
@@ -221,7 +195,7 @@ func TestDeliverer_onePairAcrossInstances(t *testing.T) {
 		name  string
 		locks PairLocks
 		sends int32
-	}{{"shared locks", &sharedLocks{held: map[pairKey]chan struct{}{}}, 1}, {"no shared locks", nil, 2}} {
+	}{{"shared locks", newLocalPairs(), 1}, {"no shared locks", nil, 2}} { // one process's locks stand for Redis's
 		t.Run(tc.name, func(t *testing.T) {
 			ledger := &settlingLedger{done: map[pairKey]domain.Delivery{}}
 			sender := &slowSender{}
