@@ -393,7 +393,7 @@ func (b *Backfiller) finish(ctx context.Context, run *backfillRun, err error) {
 			p.State = BackfillDone
 		case errors.As(context.Cause(ctx), new(removedError)):
 			p.State, p.Error = BackfillFailed, fmt.Sprintf("%v: stopped after handing %d of the %d matching events scanned to the router", context.Cause(ctx), p.Published, p.Matched)
-		case errors.Is(err, context.Canceled) || ctx.Err() != nil: // some stores wrap the cancel in their own error
+		case ctx.Err() != nil: // canceled, or the server stopping: whatever error that surfaced as
 			p.State, p.Error = BackfillCanceled, "canceled"
 		default:
 			p.State, p.Error = BackfillFailed, err.Error()
