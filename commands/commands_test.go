@@ -32,6 +32,68 @@ func event(id string) domain.LogEvent {
 		Resource: domain.Resource{ID: "sha256:1", Type: "image_digest", UserID: "alice"}}
 }
 
+// An id another account's event has is refused, not taken for a duplicate: the event would
+// otherwise be left out without anyone knowing. The same account's repeat stays a duplicate.
+func TestRecordEvents_anIDOfAnotherAccountIsRefused(t *testing.T) {
+	store := openStore(t)
+	h, err := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	of := func(id, account string) domain.LogEvent {
+		e := event(id)
+		e.Resource.UserID = account
+		return e
+	}
+	bob := domain.Actor{Account: "bob", User: "bo", Role: domain.RoleReadWrite}
+	if _, err := h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{of("digest-1", "alice")}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// by bob, in another batch (the log has it), and twice in one batch with alice's copy first
+	res, err := h.Handle(ctx, commands.RecordEvents{Actor: bob, Events: []domain.LogEvent{of("digest-1", "bob"), of("digest-2", "bob")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Counts(); c != (commands.RecordCounts{Recorded: 1, Refused: 1}) {
+		t.Fatalf("bob's batch: counts %+v, want 1 recorded and 1 refused: %+v", c, res.Outcomes)
+	}
+	if o := res.Outcomes[0]; o.Status != commands.Refused || o.Reason != commands.IDTaken("digest-1") || o.Position != 0 {
+		t.Fatalf("bob's digest-1: %+v, want refused because the id is taken", o)
+	}
+	if got := res.Refusals(); len(got) != 1 || got[0] != commands.IDTaken("digest-1") {
+		t.Fatalf("refusals %v, want index 0", got)
+	}
+	res, err = h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{of("digest-3", "alice"), of("digest-3", "bob"), of("digest-3", "alice")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []commands.RecordStatus{commands.Recorded, commands.Refused, commands.Duplicate}
+	for i, o := range res.Outcomes {
+		if o.Status != want[i] {
+			t.Fatalf("one batch, outcome %d: %v, want %v (%+v)", i, o.Status, want[i], res.Outcomes)
+		}
+	}
+
+	// what was stored is alice's, untouched
+	for _, id := range []string{"digest-1", "digest-3"} {
+		records, err := store.ReadStream(ctx, domain.LogEventStream(id))
+		if err != nil || len(records) != 1 {
+			t.Fatalf("stream of %s holds %d records (%v), want 1", id, len(records), err)
+		}
+		e, err := domain.DecodeEventRecorded(records[0].Data)
+		if err != nil || e.Event.Account() != "alice" {
+			t.Fatalf("%s is %q's (%v), want alice's", id, e.Event.Account(), err)
+		}
+	}
+	// alice sending hers again is a duplicate, as before
+	res, err = h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{of("digest-1", "alice")}})
+	if err != nil || res.Outcomes[0].Status != commands.Duplicate {
+		t.Fatalf("alice again: %+v, %v; want a duplicate", res.Outcomes, err)
+	}
+}
+
 func TestRecordEvents_idempotentByID(t *testing.T) {
 	store := openStore(t)
 	h, err := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)
@@ -43,14 +105,14 @@ func TestRecordEvents_idempotentByID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec, dup := res.Counts(); rec != 2 || dup != 1 || res.Outcomes[2].Status != commands.Duplicate || res.LastPosition == 0 {
+	if c := res.Counts(); c != (commands.RecordCounts{Recorded: 2, Duplicates: 1}) || res.Outcomes[2].Status != commands.Duplicate || res.LastPosition == 0 {
 		t.Fatalf("first batch: %+v", res)
 	}
 	res, err = h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("b"), event("c")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec, dup := res.Counts(); rec != 1 || dup != 1 || res.Outcomes[0].Status != commands.Duplicate {
+	if c := res.Counts(); c != (commands.RecordCounts{Recorded: 1, Duplicates: 1}) || res.Outcomes[0].Status != commands.Duplicate {
 		t.Fatalf("second batch: %+v", res)
 	}
 	records, err := store.ReadStream(ctx, domain.LogEventStream("b"))

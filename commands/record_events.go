@@ -12,7 +12,9 @@ import (
 // RecordEvents records a batch of events. The batch is validated as a whole: if any event is
 // invalid, nothing is stored and the error lists every problem by position ("events[3].level").
 // Recording is idempotent by event id: an id already in the log (or earlier in the batch) is
-// reported as a duplicate and not stored again.
+// reported as a duplicate and not stored again. Event ids are unique across accounts: an id
+// another account's event already has is refused, so that an account's event is never taken
+// for a copy of someone else's and silently left out.
 type RecordEvents struct {
 	Actor  domain.Actor // who records: an account may only record its own events
 	Events []domain.LogEvent
@@ -25,11 +27,15 @@ type RecordStatus uint8
 const (
 	Recorded  RecordStatus = iota + 1 // stored now
 	Duplicate                         // an event with this id was already recorded (or deleted)
+	Refused                           // another account's event has this id; nothing was stored
 )
 
 func (s RecordStatus) String() string {
-	if s == Duplicate {
+	switch s {
+	case Duplicate:
 		return "duplicate"
+	case Refused:
+		return "refused"
 	}
 	return "recorded"
 }
@@ -38,7 +44,8 @@ func (s RecordStatus) String() string {
 type RecordOutcome struct {
 	ID       string
 	Status   RecordStatus
-	Position uint64 // global position of the EventRecorded fact; 0 for duplicates
+	Position uint64 // global position of the EventRecorded fact; 0 unless recorded
+	Reason   string // why a refused event was refused
 }
 
 // RecordEventsResult lists the outcome of every event of the batch.
@@ -47,16 +54,45 @@ type RecordEventsResult struct {
 	LastPosition uint64 // highest position written, for callers that wait for the views
 }
 
-// Counts returns how many events were recorded and how many were duplicates.
-func (r RecordEventsResult) Counts() (recorded, duplicates int) {
+// RecordCounts counts the outcomes of a batch by status.
+type RecordCounts struct {
+	Recorded, Duplicates, Refused int
+}
+
+// Counts returns how many events were recorded, duplicates and refused.
+func (r RecordEventsResult) Counts() RecordCounts {
+	var c RecordCounts
 	for _, o := range r.Outcomes {
-		if o.Status == Recorded {
-			recorded++
-		} else {
-			duplicates++
+		switch o.Status {
+		case Recorded:
+			c.Recorded++
+		case Duplicate:
+			c.Duplicates++
+		case Refused:
+			c.Refused++
 		}
 	}
-	return recorded, duplicates
+	return c
+}
+
+// Refusals returns why each refused event was refused, by its index in the batch; nil when
+// none was.
+func (r RecordEventsResult) Refusals() map[int]string {
+	var out map[int]string
+	for i, o := range r.Outcomes {
+		if o.Status == Refused {
+			if out == nil {
+				out = map[int]string{}
+			}
+			out[i] = o.Reason
+		}
+	}
+	return out
+}
+
+// IDTaken is the reason an event is refused when another account's event has its id.
+func IDTaken(id string) string {
+	return fmt.Sprintf("event id %q is taken by an event of another account; event ids are unique across accounts: send this event with another id, or with none and herald makes one", id)
 }
 
 // RecordEventsHandler handles RecordEvents.
@@ -120,14 +156,17 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 
 	result := RecordEventsResult{Outcomes: make([]RecordOutcome, len(events))}
 	appends := make([]domain.StreamAppend, 0, len(events))
-	appended := make([]int, 0, len(events)) // batch index of each append
-	seen := make(map[string]struct{}, len(events))
+	appended := make([]int, 0, len(events))      // batch index of each append
+	seen := make(map[string]string, len(events)) // id -> account, earlier in the batch
 	for i, e := range events {
 		result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Duplicate}
-		if _, dup := seen[e.ID]; dup {
+		if account, dup := seen[e.ID]; dup {
+			if account != e.Account() {
+				result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Refused, Reason: IDTaken(e.ID)}
+			}
 			continue
 		}
-		seen[e.ID] = struct{}{}
+		seen[e.ID] = e.Account()
 		appends = append(appends, domain.StreamAppend{
 			Stream:   domain.LogEventStream(e.ID),
 			Expected: domain.NoStream(),
@@ -146,11 +185,37 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 			result.Outcomes[i].Status = Recorded
 			result.Outcomes[i].Position = o.Result.Position
 			result.LastPosition = max(result.LastPosition, o.Result.Position)
-		case errors.Is(o.Err, domain.ErrConcurrency), errors.Is(o.Err, domain.ErrStreamDeleted):
-			// already recorded, or recorded and deleted since: either way not again
+		case errors.Is(o.Err, domain.ErrConcurrency):
+			account, err := h.accountOf(ctx, events[i].ID)
+			if err != nil {
+				return RecordEventsResult{}, err
+			}
+			if account != events[i].Account() {
+				result.Outcomes[i] = RecordOutcome{ID: events[i].ID, Status: Refused, Reason: IDTaken(events[i].ID)}
+			}
+		case errors.Is(o.Err, domain.ErrStreamDeleted):
+			// recorded and deleted since: not again (whose it was is gone with it)
 		default:
 			return RecordEventsResult{}, fmt.Errorf("append event %s: %w", events[i].ID, o.Err)
 		}
 	}
 	return result, nil
+}
+
+// accountOf reads whose the recorded event with this id is.
+func (h RecordEventsHandler) accountOf(ctx context.Context, id string) (string, error) {
+	records, err := h.store.ReadStream(ctx, domain.LogEventStream(id))
+	if err != nil {
+		return "", fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
+	}
+	for _, r := range records {
+		if r.Type == domain.EventRecordedType {
+			e, err := domain.DecodeEventRecordedHeader(r.Data)
+			if err != nil {
+				return "", fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
+			}
+			return e.Account(), nil
+		}
+	}
+	return "", fmt.Errorf("read event %s, already in the log under this id: its stream holds no EventRecorded fact", id)
 }

@@ -162,14 +162,17 @@ func (r *Resolver) record(ctx context.Context, events []domain.LogEvent, arg str
 		return nil, inputPath(err, "events", arg)
 	}
 	r.waitForViews(ctx, res.LastPosition)
-	recorded, duplicates := res.Counts()
-	out := &model.RecordEventsPayload{Recorded: recorded, Duplicates: duplicates, Results: make([]model.RecordEventResult, len(res.Outcomes))}
+	c := res.Counts()
+	out := &model.RecordEventsPayload{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: c.Refused, Results: make([]model.RecordEventResult, len(res.Outcomes))}
 	for i, o := range res.Outcomes {
-		status := model.RecordStatusRecorded
-		if o.Status == commands.Duplicate {
-			status = model.RecordStatusDuplicate
+		out.Results[i] = model.RecordEventResult{ID: o.ID, Status: model.RecordStatusRecorded}
+		switch o.Status {
+		case commands.Duplicate:
+			out.Results[i].Status = model.RecordStatusDuplicate
+		case commands.Refused:
+			out.Results[i].Status = model.RecordStatusRefused
+			out.Results[i].Reason = &o.Reason
 		}
-		out.Results[i] = model.RecordEventResult{ID: o.ID, Status: status}
 	}
 	return out, nil
 }

@@ -20,17 +20,17 @@ type crashingRecorder struct {
 	crash   func()
 }
 
-func (c *crashingRecorder) Record(ctx context.Context, events []domain.LogEvent) (int, int, error) {
+func (c *crashingRecorder) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
 	if c.calls.Add(1) != c.crashAt {
 		return c.next.Record(ctx, events)
 	}
 	if c.partial && len(events) > 1 {
-		if _, _, err := c.next.Record(ctx, events[:len(events)/2]); err != nil {
-			return 0, 0, err
+		if _, err := c.next.Record(ctx, events[:len(events)/2]); err != nil {
+			return Recorded{}, err
 		}
 	}
 	c.crash()
-	return 0, 0, context.Canceled
+	return Recorded{}, context.Canceled
 }
 
 // The ingester is stopped abruptly at random points, again and again, while events are being

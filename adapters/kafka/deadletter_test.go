@@ -10,11 +10,14 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+
+	"herald/domain"
 )
 
-// Messages that are no valid events (malformed JSON, a bad level, too large, empty) land in
-// the dead-letter topic with the reason and their origin in headers, and ingest goes on: the
-// valid messages around them are recorded and every offset is committed.
+// Messages that are no valid events (malformed JSON, a bad level, too large, empty), or that
+// the log refuses (an id another account's event has), land in the dead-letter topic with the
+// reason and their origin in headers, and ingest goes on: the valid messages around them are
+// recorded and every offset is committed.
 func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 	c := newCluster(t, "events")
 	addrs := c.ListenAddrs()
@@ -30,6 +33,7 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 		{"bad-level", string(bytes.Replace(eventJSON("x", 1, ""), []byte(`"level":"error"`), []byte(`"level":"warn"`), 1)), `level: "warn" is not a level`, "level"},
 		{"oversize", string(eventJSON(strings.Repeat("x", 5000), 2, "")), "message is", "$"},
 		{"empty", "", "empty input", "$"},
+		{"taken", strings.Replace(string(eventJSON("taken", 3, "producer-taken")), `"user_id":"admin"`, `"user_id":"bob"`, 1), "is taken by an event of another account", "id"},
 	}
 	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", Balancer: &kafkago.Hash{}, BatchTimeout: time.Millisecond}
 	for _, b := range bad {
@@ -46,6 +50,14 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 	}
 
 	log := newTestLog(t)
+	first, err := domain.DecodeLogEvent(eventJSON("taken-first", 3, "producer-taken")) // the admin's, with the id bob's message takes
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Record(context.Background(), []domain.LogEvent{first}); err != nil {
+		t.Fatal(err)
+	}
+	want.keys["taken-first"] = true
 	m := &totals{}
 	cfg := testConfig(addrs, "events")
 	cfg.MaxMessageBytes = 4096

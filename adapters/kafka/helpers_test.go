@@ -60,13 +60,13 @@ func newTestLog(t testing.TB) *testLog {
 	return &testLog{store: store, record: record}
 }
 
-func (l *testLog) Record(ctx context.Context, events []domain.LogEvent) (int, int, error) {
+func (l *testLog) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
 	res, err := l.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
-		return 0, 0, err
+		return Recorded{}, err
 	}
-	recorded, dups := res.Counts()
-	return recorded, dups, nil
+	c := res.Counts()
+	return Recorded{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: res.Refusals()}, nil
 }
 
 // events returns every event recorded in the log, and how many EventRecorded facts each id has.

@@ -23,10 +23,10 @@ type flakyStore struct {
 	calls atomic.Int32
 }
 
-func (f *flakyStore) Record(ctx context.Context, events []domain.LogEvent) (int, int, error) {
+func (f *flakyStore) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
 	f.calls.Add(1)
 	if f.down.Load() {
-		return 0, 0, errors.New("store unavailable")
+		return Recorded{}, errors.New("store unavailable")
 	}
 	return f.next.Record(ctx, events)
 }

@@ -17,7 +17,16 @@ import (
 // once the batch is durable; an error means nothing of the batch may be taken as stored.
 // cmd/herald wires the RecordEvents command to it.
 type Recorder interface {
-	Record(ctx context.Context, events []domain.LogEvent) (recorded, duplicates int, err error)
+	Record(ctx context.Context, events []domain.LogEvent) (Recorded, error)
+}
+
+// Recorded is what became of a batch a Recorder took.
+type Recorded struct {
+	Recorded   int // stored now
+	Duplicates int // already in the log
+	// Refused says why the log would not store some valid events, by their index in the
+	// batch: an id another account's event has. They are dead-lettered with that reason.
+	Refused map[int]string
 }
 
 // Metrics receives what the ingester does, once per committed batch; cmd/herald wires

@@ -46,25 +46,33 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 	}
 }
 
-// record records the events of a batch in one call. Should the store refuse the batch as
-// invalid although every event passed validation here (its clock may differ), the events are
-// recorded one by one and those it refuses are returned to be dead-lettered.
+// record records the events of a batch in one call, and returns the events the log refused
+// to be dead-lettered. Should the store refuse the batch as invalid although every event
+// passed validation here (its clock may differ), the events are recorded one by one and those
+// it refuses are returned as well.
 func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEvent, from []int) ([]deadLetter, error) {
-	var recorded, dups int
+	var res Recorded
 	err := in.retry(ctx, StateRetryingStore, "record events", func() (err error) {
-		recorded, dups, err = in.recorder.Record(ctx, events)
+		res, err = in.recorder.Record(ctx, events)
 		return err
 	})
 	var invalid *domain.ValidationError
 	if !errors.As(err, &invalid) {
-		b.stats.Recorded, b.stats.Duplicates = recorded, dups
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		b.stats.Recorded, b.stats.Duplicates = res.Recorded, res.Duplicates
+		var refused []deadLetter
+		for i, reason := range res.Refused {
+			refused = append(refused, deadLetter{msg: &b.msgs[from[i]], err: refusal(reason)})
+		}
+		return refused, nil
 	}
 	in.logger.Warn("the store refused a batch as invalid; recording its events one by one", "error", err, "events", len(events))
 	var rejected []deadLetter
 	for i := range events {
 		err := in.retry(ctx, StateRetryingStore, "record event", func() (err error) {
-			recorded, dups, err = in.recorder.Record(ctx, events[i:i+1])
+			res, err = in.recorder.Record(ctx, events[i:i+1])
 			return err
 		})
 		switch {
@@ -72,12 +80,20 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: err})
 		case err != nil:
 			return nil, err
+		case len(res.Refused) > 0:
+			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: refusal(res.Refused[0])})
 		default:
-			b.stats.Recorded += recorded
-			b.stats.Duplicates += dups
+			b.stats.Recorded += res.Recorded
+			b.stats.Duplicates += res.Duplicates
 		}
 	}
 	return rejected, nil
+}
+
+// refusal is the error a refused event is dead-lettered with: the log refuses an event for
+// its id only.
+func refusal(reason string) error {
+	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: reason}}}
 }
 
 // retry calls do until it succeeds, fails with a validation error (which no retry mends), or

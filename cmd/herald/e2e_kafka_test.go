@@ -220,7 +220,8 @@ func (s *server) waitForMetric(name string, timeout time.Duration) {
 }
 
 // `herald event send` records NDJSON and JSON arrays through GraphQL, reports bad lines with
-// their number, and counts duplicates.
+// their number, counts duplicates, and reports events refused for an id another account's
+// event has.
 func TestE2E_eventSend(t *testing.T) {
 	s := startServer(t, t.TempDir(), freePort(t))
 	lines := strings.Split(strings.TrimSpace(kafkaEvents("send", 2500)), "\n")
@@ -243,6 +244,20 @@ func TestE2E_eventSend(t *testing.T) {
 	out, errOut, err = s.cli(array, "event", "send", "-")
 	if err != nil || strings.TrimSpace(out) != "Sent 2500 events: 1666 recorded, 834 duplicates" {
 		t.Fatalf("event send of an array: %v\nstdout: %s\nstderr: %s", err, out, errOut)
+	}
+
+	// bob's events with ids of the admin's events: refused, with their lines; bob's others recorded
+	bobs := strings.ReplaceAll(kafkaEvents("send", 4), `"user_id":"admin"`, `"user_id":"bob"`)
+	bobs = strings.ReplaceAll(bobs, `"id":"send-0"`, `"id":"bob-0"`)
+	out, errOut, err = s.cli(bobs, "event", "send")
+	if err == nil || !strings.Contains(err.Error()+errOut, "1 events of stdin were refused") ||
+		strings.TrimSpace(out) != "Sent 4 events: 3 recorded, 0 duplicates, 1 refused" ||
+		!strings.Contains(errOut, `stdin:4: refused: event id "send-3" is taken by an event of another account`) {
+		t.Fatalf("event send of ids another account has: %v\nstdout: %s\nstderr: %s", err, out, errOut)
+	}
+	data, errs := s.graphql(`query { event(id: "send-3") { message resource { userId } } }`, nil)
+	if e, _ := data["event"].(map[string]any); len(errs) > 0 || e == nil || e["resource"].(map[string]any)["userId"] != "admin" {
+		t.Errorf("event send-3 after bob's refused copy: %v %v, want the admin's unchanged", data, errs)
 	}
 
 	_, errOut, err = s.cli("[\n{\"level\":\"info\"},\n{\"level\":\"info\",\"type\":\"a.b\",\"message\":\"m\"}\n]", "event", "send")

@@ -41,12 +41,14 @@ func TestReadInputEventsNumbersLines(t *testing.T) {
 // recordingSink keeps what it is sent.
 type recordingSink struct{ batches [][]inputEvent }
 
-func (s *recordingSink) Send(_ context.Context, events []inputEvent) (int, int, error) {
+func (s *recordingSink) Send(_ context.Context, events []inputEvent) (sendResult, error) {
 	s.batches = append(s.batches, append([]inputEvent(nil), events...))
-	return len(events), 0, nil
+	return sendResult{recorded: len(events)}, nil
 }
-func (s *recordingSink) Summary(sent, r, d int) string { return graphqlSink{}.Summary(sent, r, d) }
-func (s *recordingSink) Close() error                  { return nil }
+func (s *recordingSink) Summary(sent int, total sendResult) string {
+	return graphqlSink{}.Summary(sent, total)
+}
+func (s *recordingSink) Close() error { return nil }
 
 func TestSendEventsBatchesAndSkipsBadLines(t *testing.T) {
 	input := kafkaEvents("unit", 5) + "{\"level\":\"info\"}\n" + kafkaEvents("more", 2)

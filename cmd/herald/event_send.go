@@ -15,7 +15,7 @@ import (
 	"herald/domain"
 )
 
-const recordJSONMutation = `mutation($events: String!) { recordEventsJSON(events: $events) { recorded duplicates } }`
+const recordJSONMutation = `mutation($events: String!) { recordEventsJSON(events: $events) { recorded duplicates refused results { status reason } } }`
 
 // sendOptions are the flags of `event send`.
 type sendOptions struct {
@@ -40,7 +40,8 @@ batches of --batch-size; --to kafka produces one message per event to --kafka-to
 by the event's id when it has one, for a herald that ingests from Kafka.
 
 Each event is checked first: a line that is no valid event is reported with its number and
-skipped, and the command then exits with status 1.`,
+skipped, and the command then exits with status 1. So does an event the server refuses (an
+id another account's event has), reported with its line as well.`,
 		Example: `  herald event send events.ndjson
   cat events.json | herald event send --url http://herald:8228
   herald event send --to kafka --kafka-brokers localhost:9092 --compression zstd events.ndjson`,
@@ -83,10 +84,16 @@ func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error)
 
 // eventSink is where `event send` puts batches.
 type eventSink interface {
-	// Send delivers one batch; recorded and duplicates are -1 when the sink cannot tell.
-	Send(ctx context.Context, events []inputEvent) (recorded, duplicates int, err error)
-	Summary(sent, recorded, duplicates int) string
+	// Send delivers one batch.
+	Send(ctx context.Context, events []inputEvent) (sendResult, error)
+	Summary(sent int, total sendResult) string
 	Close() error
+}
+
+// sendResult is what became of the events sent, as far as the sink can tell.
+type sendResult struct {
+	recorded, duplicates, refused int
+	reasons                       map[int]string // why, by index in the batch, each refused event was
 }
 
 func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {
@@ -119,7 +126,7 @@ func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {
 
 type graphqlSink struct{ c *client }
 
-func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (int, int, error) {
+func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult, error) {
 	var lines strings.Builder
 	for _, e := range events {
 		lines.Write(e.raw)
@@ -129,16 +136,35 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (int, int, e
 		RecordEventsJSON struct {
 			Recorded   int `json:"recorded"`
 			Duplicates int `json:"duplicates"`
+			Refused    int `json:"refused"`
+			Results    []struct {
+				Status string  `json:"status"`
+				Reason *string `json:"reason"`
+			} `json:"results"`
 		} `json:"recordEventsJSON"`
 	}
 	if err := s.c.do(ctx, recordJSONMutation, map[string]any{"events": lines.String()}, &data); err != nil {
-		return 0, 0, err
+		return sendResult{}, err
 	}
-	return data.RecordEventsJSON.Recorded, data.RecordEventsJSON.Duplicates, nil
+	r := data.RecordEventsJSON
+	res := sendResult{recorded: r.Recorded, duplicates: r.Duplicates, refused: r.Refused}
+	for i, o := range r.Results {
+		if o.Reason != nil {
+			if res.reasons == nil {
+				res.reasons = map[int]string{}
+			}
+			res.reasons[i] = *o.Reason
+		}
+	}
+	return res, nil
 }
 
-func (graphqlSink) Summary(sent, recorded, duplicates int) string {
-	return fmt.Sprintf("Sent %d events: %d recorded, %d duplicates", sent, recorded, duplicates)
+func (graphqlSink) Summary(sent int, total sendResult) string {
+	out := fmt.Sprintf("Sent %d events: %d recorded, %d duplicates", sent, total.recorded, total.duplicates)
+	if total.refused > 0 {
+		out += fmt.Sprintf(", %d refused", total.refused)
+	}
+	return out
 }
 
 func (graphqlSink) Close() error { return nil }
@@ -148,7 +174,7 @@ type kafkaSink struct {
 	topic string
 }
 
-func (s kafkaSink) Send(ctx context.Context, events []inputEvent) (int, int, error) {
+func (s kafkaSink) Send(ctx context.Context, events []inputEvent) (sendResult, error) {
 	msgs := make([]kafka.Message, len(events))
 	for i, e := range events {
 		msgs[i].Value = e.raw
@@ -156,10 +182,10 @@ func (s kafkaSink) Send(ctx context.Context, events []inputEvent) (int, int, err
 			msgs[i].Key = []byte(e.id)
 		}
 	}
-	return -1, -1, s.p.Send(ctx, msgs)
+	return sendResult{}, s.p.Send(ctx, msgs) // what herald makes of them, Kafka does not say
 }
 
-func (s kafkaSink) Summary(sent, _, _ int) string {
+func (s kafkaSink) Summary(sent int, _ sendResult) string {
 	return fmt.Sprintf("Sent %d events to %s", sent, s.topic)
 }
 
@@ -170,20 +196,27 @@ const progressEvery = 2 * time.Second
 
 // sendEvents reads events from in, checks each, and sends the valid ones in batches.
 func sendEvents(ctx context.Context, in io.Reader, name string, sink eventSink, batchSize int, stdout, stderr io.Writer) error {
-	var sent, recorded, duplicates, bad int
+	var sent, bad int
+	var total sendResult
 	started, lastProgress := time.Now(), time.Now()
 	batch := make([]inputEvent, 0, batchSize)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		r, d, err := sink.Send(ctx, batch)
+		r, err := sink.Send(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("send events from line %d on (%d sent before): %w", batch[0].line, sent, err)
 		}
 		sent += len(batch)
-		recorded += r
-		duplicates += d
+		total.recorded += r.recorded
+		total.duplicates += r.duplicates
+		total.refused += r.refused
+		for i := range batch {
+			if reason, ok := r.reasons[i]; ok {
+				fmt.Fprintf(stderr, "%s:%d: refused: %s\n", name, batch[i].line, reason)
+			}
+		}
 		batch = batch[:0]
 		if time.Since(lastProgress) >= progressEvery {
 			lastProgress = time.Now()
@@ -209,13 +242,15 @@ func sendEvents(ctx context.Context, in io.Reader, name string, sink eventSink, 
 		err = flush()
 	}
 	if sent > 0 || err == nil {
-		fmt.Fprintln(stdout, sink.Summary(sent, recorded, duplicates))
+		fmt.Fprintln(stdout, sink.Summary(sent, total))
 	}
 	switch {
 	case err != nil:
 		return err
 	case bad > 0:
 		return fmt.Errorf("%d events of %s are not valid and were not sent", bad, name)
+	case total.refused > 0:
+		return fmt.Errorf("%d events of %s were refused and not recorded", total.refused, name)
 	case sent == 0:
 		return errors.New("no events in " + name)
 	}

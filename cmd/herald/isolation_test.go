@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +134,23 @@ func TestIsolation_bobNeverReachesAlice(t *testing.T) {
 		}
 		if n := totalCount(t, app, ts.aliceRW, nil); n != len(ts.aliceEvents) {
 			t.Errorf("alice has %d events after bob's attempts, want %d", n, len(ts.aliceEvents))
+		}
+	})
+
+	t.Run("an id of alice's event is refused to bob, not taken for a duplicate", func(t *testing.T) {
+		app := base.in(t)
+		const op = `mutation($in: [EventInput!]!) { recordEvents(input: $in) { recorded duplicates refused results { id status reason } } }`
+		data := app.mustGQL(ts.bobRW, op, map[string]any{"in": []any{tenantEvent(ts.aliceEvents[0], "bob", 70), tenantEvent("bob-own-70", "bob", 70)}})
+		got := data["recordEvents"].(map[string]any)
+		results := got["results"].([]any)
+		refused := results[0].(map[string]any)
+		if got["recorded"] != 1.0 || got["duplicates"] != 0.0 || got["refused"] != 1.0 || refused["status"] != "REFUSED" ||
+			!strings.Contains(fmt.Sprint(refused["reason"]), "is taken by an event of another account") || results[1].(map[string]any)["status"] != "RECORDED" {
+			t.Errorf("bob recording an id of alice's: %v", got)
+		}
+		event := app.mustGQL(ts.aliceRW, `query($id: ID!) { event(id: $id) { resource { userId } } }`, map[string]any{"id": ts.aliceEvents[0]})
+		if fmt.Sprint(event["event"]) != "map[resource:map[userId:alice]]" {
+			t.Errorf("alice's event after bob's refused copy: %v", event)
 		}
 	})
 

@@ -16,13 +16,13 @@ type kafkaRecorder struct {
 	record graph.EventRecorder
 }
 
-func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (recorded, duplicates int, err error) {
+func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (kafka.Recorded, error) {
 	res, err := r.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
-		return 0, 0, err
+		return kafka.Recorded{}, err
 	}
-	recorded, duplicates = res.Counts()
-	return recorded, duplicates, nil
+	c := res.Counts()
+	return kafka.Recorded{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: res.Refusals()}, nil
 }
 
 // newKafkaIngester builds the ingester `herald serve --kafka-brokers` runs.

@@ -17,6 +17,7 @@ import (
 type metrics struct {
 	eventsRecorded   prometheus.Counter
 	eventsDuplicate  prometheus.Counter
+	eventsRefused    prometheus.Counter
 	recordBatch      prometheus.Histogram
 	viewApplied      *prometheus.CounterVec
 	viewCheckpoint   *prometheus.GaugeVec
@@ -41,6 +42,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		eventsDuplicate: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_events_duplicate_total", Help: "Events not stored because their id was already recorded.",
 		}),
+		eventsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_refused_total", Help: "Valid events not stored because another account's event has their id.",
+		}),
 		recordBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "herald_record_batch_seconds", Help: "Time to validate and durably store one batch of events.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -60,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"path", "code"}),
 	}
-	reg.MustRegister(m.eventsRecorded, m.eventsDuplicate, m.recordBatch, m.viewApplied, m.viewCheckpoint, m.viewApplySeconds, m.httpRequests)
+	reg.MustRegister(m.eventsRecorded, m.eventsDuplicate, m.eventsRefused, m.recordBatch, m.viewApplied, m.viewCheckpoint, m.viewApplySeconds, m.httpRequests)
 	m.kafka = kafkaMetrics{
 		consumed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_kafka_messages_consumed_total", Help: "Kafka messages consumed and committed.",
@@ -128,9 +132,10 @@ func (r recordMetrics) Handle(ctx context.Context, cmd commands.RecordEvents) (c
 	res, err := r.next.Handle(ctx, cmd)
 	if err == nil {
 		r.m.recordBatch.Observe(time.Since(start).Seconds())
-		recorded, dup := res.Counts()
-		r.m.eventsRecorded.Add(float64(recorded))
-		r.m.eventsDuplicate.Add(float64(dup))
+		c := res.Counts()
+		r.m.eventsRecorded.Add(float64(c.Recorded))
+		r.m.eventsDuplicate.Add(float64(c.Duplicates))
+		r.m.eventsRefused.Add(float64(c.Refused))
 	}
 	return res, err
 }

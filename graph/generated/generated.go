@@ -273,12 +273,14 @@ type ComplexityRoot struct {
 
 	RecordEventResult struct {
 		ID     func(childComplexity int) int
+		Reason func(childComplexity int) int
 		Status func(childComplexity int) int
 	}
 
 	RecordEventsPayload struct {
 		Duplicates func(childComplexity int) int
 		Recorded   func(childComplexity int) int
+		Refused    func(childComplexity int) int
 		Results    func(childComplexity int) int
 	}
 
@@ -1518,6 +1520,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordEventResult.ID(childComplexity), true
+	case "RecordEventResult.reason":
+		if e.ComplexityRoot.RecordEventResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordEventResult.Reason(childComplexity), true
 	case "RecordEventResult.status":
 		if e.ComplexityRoot.RecordEventResult.Status == nil {
 			break
@@ -1537,6 +1545,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordEventsPayload.Recorded(childComplexity), true
+	case "RecordEventsPayload.refused":
+		if e.ComplexityRoot.RecordEventsPayload.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordEventsPayload.Refused(childComplexity), true
 	case "RecordEventsPayload.results":
 		if e.ComplexityRoot.RecordEventsPayload.Results == nil {
 			break
@@ -2253,16 +2267,23 @@ input SourceInput {
 enum RecordStatus {
   "Stored now."
   RECORDED
-  "An event with this id was already recorded (or recorded and deleted); nothing was stored."
+  "An event of the same account with this id was already recorded (or recorded and deleted); nothing was stored."
   DUPLICATE
+  """
+  Another account's event already has this id; nothing was stored. Event ids are unique across
+  accounts: send the event again with another id, or with none and herald makes one.
+  """
+  REFUSED
 }
 
 "The outcome for one event of a recordEvents batch."
 type RecordEventResult {
   "Id of the event, assigned by herald if the input had none."
   id: ID!
-  "Whether it was stored now or was a duplicate."
+  "Whether it was stored now, was a duplicate, or was refused."
   status: RecordStatus!
+  "Why the event was refused; null unless status is REFUSED."
+  reason: String
 }
 
 "The outcome of recordEvents."
@@ -2271,6 +2292,8 @@ type RecordEventsPayload {
   recorded: Int!
   "How many were duplicates of events already recorded."
   duplicates: Int!
+  "How many were refused (see RecordStatus.REFUSED); their results say why."
+  refused: Int!
   "One result per input event, in input order."
   results: [RecordEventResult!]!
 }
@@ -3021,6 +3044,8 @@ func (ec *executionContext) childFields_RecordEventResult(ctx context.Context, f
 		return ec.fieldContext_RecordEventResult_id(ctx, field)
 	case "status":
 		return ec.fieldContext_RecordEventResult_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_RecordEventResult_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordEventResult", field.Name)
 }
@@ -3031,6 +3056,8 @@ func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context,
 		return ec.fieldContext_RecordEventsPayload_recorded(ctx, field)
 	case "duplicates":
 		return ec.fieldContext_RecordEventsPayload_duplicates(ctx, field)
+	case "refused":
+		return ec.fieldContext_RecordEventsPayload_refused(ctx, field)
 	case "results":
 		return ec.fieldContext_RecordEventsPayload_results(ctx, field)
 	}
@@ -8957,6 +8984,29 @@ func (ec *executionContext) fieldContext_RecordEventResult_status(_ context.Cont
 	return graphql.NewScalarFieldContext("RecordEventResult", field, false, false, errors.New("field of type RecordStatus does not have child fields"))
 }
 
+func (ec *executionContext) _RecordEventResult_reason(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordEventResult_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordEventResult_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordEventResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _RecordEventsPayload_recorded(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9000,6 +9050,29 @@ func (ec *executionContext) _RecordEventsPayload_duplicates(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_RecordEventsPayload_duplicates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordEventsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RecordEventsPayload_refused(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordEventsPayload_refused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordEventsPayload_refused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordEventsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
@@ -13639,6 +13712,11 @@ func (ec *executionContext) _RecordEventResult(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reason":
+			out.Values[i] = ec._RecordEventResult_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13679,6 +13757,11 @@ func (ec *executionContext) _RecordEventsPayload(ctx context.Context, sel ast.Se
 			}
 		case "duplicates":
 			out.Values[i] = ec._RecordEventsPayload_duplicates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refused":
+			out.Values[i] = ec._RecordEventsPayload_refused(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -463,8 +463,10 @@ type QuickSelection struct {
 type RecordEventResult struct {
 	// Id of the event, assigned by herald if the input had none.
 	ID string `json:"id"`
-	// Whether it was stored now or was a duplicate.
+	// Whether it was stored now, was a duplicate, or was refused.
 	Status RecordStatus `json:"status"`
+	// Why the event was refused; null unless status is REFUSED.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // The outcome of recordEvents.
@@ -473,6 +475,8 @@ type RecordEventsPayload struct {
 	Recorded int `json:"recorded"`
 	// How many were duplicates of events already recorded.
 	Duplicates int `json:"duplicates"`
+	// How many were refused (see RecordStatus.REFUSED); their results say why.
+	Refused int `json:"refused"`
 	// One result per input event, in input order.
 	Results []RecordEventResult `json:"results"`
 }
@@ -943,18 +947,22 @@ type RecordStatus string
 const (
 	// Stored now.
 	RecordStatusRecorded RecordStatus = "RECORDED"
-	// An event with this id was already recorded (or recorded and deleted); nothing was stored.
+	// An event of the same account with this id was already recorded (or recorded and deleted); nothing was stored.
 	RecordStatusDuplicate RecordStatus = "DUPLICATE"
+	// Another account's event already has this id; nothing was stored. Event ids are unique across
+	// accounts: send the event again with another id, or with none and herald makes one.
+	RecordStatusRefused RecordStatus = "REFUSED"
 )
 
 var AllRecordStatus = []RecordStatus{
 	RecordStatusRecorded,
 	RecordStatusDuplicate,
+	RecordStatusRefused,
 }
 
 func (e RecordStatus) IsValid() bool {
 	switch e {
-	case RecordStatusRecorded, RecordStatusDuplicate:
+	case RecordStatusRecorded, RecordStatusDuplicate, RecordStatusRefused:
 		return true
 	}
 	return false
