@@ -132,3 +132,35 @@ func TestTokens_whatATokenMayDoToItsUsersCredentials(t *testing.T) {
 		t.Errorf("the admin resetting bo's password with a token: %v", err)
 	}
 }
+
+// The admin account keeps a read-write user: its last one cannot be made read-only, which
+// would leave nobody able to manage accounts, that change included. With another read-write
+// admin, the role changes.
+func TestGrantRole_keepsAReadWriteAdmin(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	boot, _ := commands.NewBootstrapAdminHandler(store, hasher, clock)
+	if _, err := boot.Handle(ctx, commands.BootstrapAdmin{User: "admin", Password: "admin-password"}); err != nil {
+		t.Fatal(err)
+	}
+	grant, _ := commands.NewGrantRoleHandler(store, clock)
+	addUser, _ := commands.NewAddUserHandler(store, hasher, clock)
+	if err := addUser.Handle(ctx, commands.AddUser{Actor: admin, Account: domain.AdminAccount, User: "ops", Role: domain.RoleReadOnly, Password: "ops-password"}); err != nil {
+		t.Fatal(err)
+	}
+	err := grant.Handle(ctx, commands.GrantRole{Actor: admin, Account: domain.AdminAccount, User: "admin", Role: domain.RoleReadOnly})
+	var invalid *domain.ValidationError
+	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "admin is the last read-write user of the admin account") {
+		t.Fatalf("the last read-write admin made read-only: %v", err)
+	}
+	if err := grant.Handle(ctx, commands.GrantRole{Actor: admin, Account: domain.AdminAccount, User: "ops", Role: domain.RoleReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	if err := grant.Handle(ctx, commands.GrantRole{Actor: admin, Account: domain.AdminAccount, User: "admin", Role: domain.RoleReadOnly}); err != nil {
+		t.Fatalf("with ops read-write, admin made read-only: %v", err)
+	}
+	ops := domain.Actor{Account: domain.AdminAccount, User: "ops", Role: domain.RoleReadWrite}
+	if err := grant.Handle(ctx, commands.GrantRole{Actor: ops, Account: domain.AdminAccount, User: "ops", Role: domain.RoleReadOnly}); err == nil {
+		t.Fatal("ops, now the last read-write admin, made read-only")
+	}
+}

@@ -44,5 +44,19 @@ func (h GrantRoleHandler) Handle(ctx context.Context, cmd GrantRole) error {
 	if _, err := account.ActiveUser(cmd.User); err != nil {
 		return err
 	}
+	if account.Name == domain.AdminAccount && cmd.Role != domain.RoleReadWrite && !hasOtherAdmin(account, cmd.User) {
+		return invalid("role", "%s is the last read-write user of the %s account: as %s nobody could manage accounts any more, this change included; give another user of %s the read-write role first",
+			cmd.User, domain.AdminAccount, cmd.Role, domain.AdminAccount)
+	}
 	return appendAccountFacts(ctx, h.store, account, domain.RoleGranted{User: cmd.User, Role: cmd.Role, At: h.now()})
+}
+
+// hasOtherAdmin tells whether the admin account has an active read-write user besides user.
+func hasOtherAdmin(admin domain.Account, user string) bool {
+	for name, u := range admin.Users {
+		if name != user && !u.Removed && u.Role == domain.RoleReadWrite {
+			return true
+		}
+	}
+	return false
 }
