@@ -57,11 +57,11 @@ type DelivererConfig struct {
 	Metrics     DeliveryMetrics // may be nil
 	Now         func() time.Time
 	// Disabled tells which endpoint kinds the admin turned off (may be nil): a backfill's
-	// notification to one of them is not sent. Dispatch leaves them out itself.
+	// notification to one of them is not sent, nor one that waited for a retry or its rate
+	// limit while the kind was turned off. Dispatch leaves them out itself.
 	Disabled DisabledEndpoints
 	// Events tells whether an event was deleted (may be nil): a notification waiting for a
-	// retry, or held back by its rate limit for over a second, is not sent once its event is
-	// deleted.
+	// retry, or held back by its rate limit, is not sent once its event is deleted.
 	Events DeletedEvents
 	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
 	// instance, whose own lock is enough).
@@ -84,7 +84,8 @@ func EventDeletedBeforeDelivery(eventID string) string {
 	return fmt.Sprintf("event %s was deleted before it could be delivered: not sent", eventID)
 }
 
-// KindDisabled says that nothing is sent to kind, for a backfill refused or cut short.
+// KindDisabled says that nothing is sent to kind: a backfill refused or cut short, or a
+// notification that waited while the kind was turned off.
 func KindDisabled(kind domain.EndpointKind) string {
 	return fmt.Sprintf("the admin disabled %s endpoints: nothing is sent to them, backfills included", kind)
 }
@@ -191,7 +192,14 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if settled && (prior.Status == domain.DeliveryDelivered || job.Trigger == domain.TriggerDispatch) {
 		return nil, nil // delivered (or dead-lettered) before a restart or by another instance
 	}
-	if job.Trigger == domain.TriggerBackfill && d.cfg.Disabled != nil {
+	held, err := d.rateLimit(ctx, job)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errTransient, err)
+	}
+	// A retry, or a send the rate limit held back, may come long after the event was
+	// dispatched: the endpoint kind may have been turned off, or the event deleted, since.
+	late := held || attemptOf(msg) > 1
+	if (late || job.Trigger == domain.TriggerBackfill) && d.cfg.Disabled != nil {
 		disabled, err := d.cfg.Disabled.DisabledEndpoints(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%w: read the endpoint kinds' status: %v", errTransient, err)
@@ -200,16 +208,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 			return nil, &SendError{Err: errors.New(KindDisabled(job.Kind))}
 		}
 	}
-	n, err := d.notification(ctx, job)
-	if err != nil {
-		return nil, err
-	}
-	waitStart := time.Now()
-	if err := d.limiter(n.Configuration).Wait(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", errTransient, err)
-	}
-	// a retry, or a send the rate limit held back, may come long after the event was recorded
-	if d.cfg.Events != nil && (attemptOf(msg) > 1 || time.Since(waitStart) > time.Second) {
+	if late && d.cfg.Events != nil {
 		deleted, err := d.cfg.Events.EventDeleted(ctx, job.EventID)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errTransient, err)
@@ -217,6 +216,11 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		if deleted {
 			return nil, &SendError{Err: errors.New(EventDeletedBeforeDelivery(job.EventID))}
 		}
+	}
+	// read after the wait: a configuration removed or edited meanwhile is seen as it is now
+	n, err := d.notification(ctx, job)
+	if err != nil {
+		return nil, err
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
 	if err != nil {
@@ -450,19 +454,40 @@ func (d *Deliverer) configuration(ctx context.Context, id string) (domain.Config
 	return stored, false, nil
 }
 
-// limiter is the configuration's rate limiter.
-func (d *Deliverer) limiter(c domain.Configuration) *rate.Limiter {
+// rateLimit waits for the configuration's rate limit; held tells whether it had to wait.
+func (d *Deliverer) rateLimit(ctx context.Context, job Job) (held bool, err error) {
+	r := d.limiter(job.ConfigurationID, job.Kind).Reserve()
+	if !r.OK() {
+		return false, fmt.Errorf("the rate limit of configuration %s admits no send", job.ConfigurationID)
+	}
+	delay := r.Delay()
+	if delay == 0 {
+		return false, nil
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true, nil
+	case <-ctx.Done():
+		r.Cancel()
+		return true, ctx.Err()
+	}
+}
+
+// limiter is the rate limiter of a configuration (of kind).
+func (d *Deliverer) limiter(id string, kind domain.EndpointKind) *rate.Limiter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l := d.limiters[c.ID]
+	l := d.limiters[id]
 	if l == nil {
-		per := d.cfg.RateLimits[c.Kind]
+		per := d.cfg.RateLimits[kind]
 		if per <= 0 {
 			l = rate.NewLimiter(rate.Inf, 0)
 		} else {
 			l = rate.NewLimiter(rate.Limit(per), max(1, int(per*5)))
 		}
-		d.limiters[c.ID] = l
+		d.limiters[id] = l
 	}
 	return l
 }

@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,4 +278,125 @@ func TestDeliverer_aDeletedEventHeldBackByTheRateLimitIsNotSent(t *testing.T) {
 	if sends := sender.sends.Load(); sends != 2 {
 		t.Errorf("%d sends, want the two of the burst only", sends)
 	}
+}
+
+// A notification the rate limit holds back is sent as things are when its turn comes: to the
+// configuration as edited meanwhile, and not at all once the configuration is removed or its
+// endpoint kind turned off.
+func TestDeliverer_aSendHeldBackByTheRateLimitSeesChangesMadeMeanwhile(t *testing.T) {
+	configs := &changingConfigurations{c: domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Name: "before", Revision: 1,
+		Settings: domain.WebhookSettings{URL: "https://a.example/hook"}}}
+	sender := &urlSender{}
+	disabled := &disabledKinds{}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: configs, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		RateLimits: map[domain.EndpointKind]float64{domain.KindWebhook: 4}, // a burst of 20, then one every 250 ms
+		Disabled:   disabled,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(id string) *message.Message {
+		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
+	}
+	for i := range 20 {
+		if _, err := d.Handle(job(fmt.Sprintf("burst-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// each of these waits 250 ms for its turn; the change comes while it waits
+	handleAfter := func(id string, change func()) error {
+		done := make(chan error, 1)
+		go func() { _, err := d.Handle(job(id)); done <- err }()
+		time.Sleep(50 * time.Millisecond)
+		change()
+		return <-done
+	}
+	if err := handleAfter("edited", func() {
+		configs.set(func(c *domain.Configuration) {
+			c.Revision, c.Settings = 2, domain.WebhookSettings{URL: "https://b.example/hook"}
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sender.last(); got != "https://b.example/hook" {
+		t.Errorf("the send held back while the configuration was edited went to %s, want the new URL", got)
+	}
+	err = handleAfter("kind-off", func() { disabled.set(domain.KindWebhook, true) })
+	if err == nil || !strings.Contains(err.Error(), KindDisabled(domain.KindWebhook)) || IsRetryable(err) {
+		t.Errorf("the send held back while webhooks were turned off: %v, want a final failure saying so", err)
+	}
+	disabled.set(domain.KindWebhook, false)
+	err = handleAfter("removed", func() { configs.set(func(c *domain.Configuration) { c.Deleted = true }) })
+	if err == nil || !strings.Contains(err.Error(), "configuration c1 was removed") || IsRetryable(err) {
+		t.Errorf("the send held back while the configuration was removed: %v, want a final failure saying so", err)
+	}
+	if sends := sender.count(); sends != 21 {
+		t.Errorf("%d sends, want the burst and the edited one", sends)
+	}
+}
+
+type changingConfigurations struct {
+	mu sync.Mutex
+	c  domain.Configuration
+}
+
+func (s *changingConfigurations) Configuration(_ context.Context, id string) (domain.Configuration, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c, id == s.c.ID, nil
+}
+
+func (s *changingConfigurations) set(change func(*domain.Configuration)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change(&s.c)
+}
+
+type disabledKinds struct {
+	mu    sync.Mutex
+	kinds map[domain.EndpointKind]bool
+}
+
+func (d *disabledKinds) DisabledEndpoints(context.Context) (map[domain.EndpointKind]bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.kinds), nil
+}
+
+func (d *disabledKinds) set(kind domain.EndpointKind, off bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.kinds == nil {
+		d.kinds = map[domain.EndpointKind]bool{}
+	}
+	d.kinds[kind] = off
+}
+
+// urlSender keeps the URL of each webhook it sends.
+type urlSender struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (s *urlSender) Send(_ context.Context, n Notification) (Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.urls = append(s.urls, n.Configuration.Settings.(domain.WebhookSettings).URL)
+	return Receipt{Status: 200}, nil
+}
+
+func (s *urlSender) last() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.urls[len(s.urls)-1]
+}
+
+func (s *urlSender) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.urls)
 }
