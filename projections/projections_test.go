@@ -291,3 +291,17 @@ func TestClear_leavesEventsTheViewHadNotApplied(t *testing.T) {
 		t.Errorf("the event the clear did not see is hidden or lost: %+v %v", e, err)
 	}
 }
+
+// Once a view has caught up, the log's new writes are no catching up: the runner does not
+// report progress on them (it used to, with done > total and a negative eta, on every write
+// after a quiet spell).
+func TestRunner_reportsNoCatchingUpOnceLive(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	f.recordAndWait(t, ev("first", 1, domain.LevelInfo, "a.b.c"))
+	time.Sleep(2100 * time.Millisecond) // past the progress interval
+	f.recordAndWait(t, ev("second", 2, domain.LevelInfo, "a.b.c"))
+	f.recordAndWait(t, ev("third", 3, domain.LevelInfo, "a.b.c"))
+	if logs := f.logs.String(); strings.Contains(logs, "catching up view") {
+		t.Errorf("a live view reported catching up:\n%s", logs)
+	}
+}

@@ -240,10 +240,11 @@ func (r *Runner) follow(ctx context.Context) error {
 			r.metrics.Applied(r.projection.Name(), len(records), last, time.Since(t0))
 		}
 		// Log before advancing: whoever WaitFor wakes may read the log (tests do).
-		if r.caughtUpNow(last) {
+		switch justNow, live := r.caughtUpNow(last); {
+		case justNow:
 			took := time.Since(start)
 			r.logger.Info("view caught up", "position", last, "records", last-startFrom, "took", took.Round(time.Millisecond), "records_per_second", int(float64(last-startFrom)/max(took.Seconds(), 1e-6)))
-		} else if time.Since(lastReport) >= progressEvery {
+		case !live && time.Since(lastReport) >= progressEvery:
 			lastReport = time.Now()
 			done, total := last-startFrom, head-startFrom
 			rate := float64(done) / time.Since(start).Seconds()
@@ -256,16 +257,17 @@ func (r *Runner) follow(ctx context.Context) error {
 }
 
 // caughtUpNow marks the runner caught up when it passes the head seen at start, and tells
-// whether this call did so.
-func (r *Runner) caughtUpNow(last uint64) bool {
+// whether this call did so (justNow) and whether the runner is caught up (live): past that,
+// the records are the log's new writes, and there is no catching up to report.
+func (r *Runner) caughtUpNow(last uint64) (justNow, live bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.caughtUp || last < r.head {
-		return false
+		return false, r.caughtUp
 	}
 	r.caughtUp, r.applied = true, last // Progress never says caught up at an older position
 	r.once.Do(func() { close(r.ready) })
-	return true
+	return true, true
 }
 
 // CaughtUp is closed once the view has first caught up with the log.
