@@ -73,13 +73,20 @@ func openSettings(s domain.Settings, sealer SecretSealer) (domain.Settings, erro
 }
 
 // owningAccount is the account a new configuration belongs to: the caller's, or, for the
-// admin account only, the one it names.
-func owningAccount(actor domain.Actor, account string) (string, error) {
+// admin account only, the one it names, which must exist: a configuration of a mistyped
+// account would belong to nobody.
+func owningAccount(ctx context.Context, store EventStore, actor domain.Actor, account string) (string, error) {
 	if account == "" || account == actor.Account {
 		return actor.Account, nil
 	}
 	if !actor.IsAdmin() {
 		return "", fmt.Errorf("%s cannot add configurations to account %s: %w", actor, account, domain.ErrForbidden)
+	}
+	if _, err := loadAccount(ctx, store, account); err != nil {
+		if errors.Is(err, domain.ErrAccountNotFound) {
+			return "", invalid("account", "%q is no account; create it first (herald account create %s), or check the name (herald account list)", account, account)
+		}
+		return "", err
 	}
 	return account, nil
 }

@@ -205,3 +205,27 @@ func TestUpdateConfiguration_credentialsDoNotFollowANewServer(t *testing.T) {
 		t.Fatalf("new server: %+v", s)
 	}
 }
+
+// The admin adds configurations to accounts that exist: one for a mistyped account would
+// belong to nobody, so it is refused with the account field named.
+func TestConfigurations_theAdminAddsToAccountsThatExist(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	create, _ := commands.NewCreateConfigurationHandler(store, sealer(t), commands.NewEventID, clock)
+	createAccount, _ := commands.NewCreateAccountHandler(store, clock)
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	draft := domain.ConfigurationDraft{Name: "ops", Settings: domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/T0/B0/x")}, Selectors: []domain.Selector{sel}}
+
+	_, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: admin, Account: "alcie", Draft: draft})
+	var invalid *domain.ValidationError
+	if !errors.As(err, &invalid) || invalid.Fields[0].Field != "account" || !strings.Contains(err.Error(), `"alcie" is no account`) {
+		t.Fatalf("a configuration for a missing account: %v", err)
+	}
+	if err := createAccount.Handle(ctx, commands.CreateAccount{Actor: admin, Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: admin, Account: "alice", Draft: draft}); err != nil {
+		t.Fatalf("a configuration for alice: %v", err)
+	}
+}

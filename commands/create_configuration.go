@@ -37,7 +37,7 @@ func (h CreateConfigurationHandler) Handle(ctx context.Context, cmd CreateConfig
 	if err := cmd.Actor.Require(domain.CreateNotificationEndpointConfiguration); err != nil {
 		return "", 0, err
 	}
-	account, err := owningAccount(cmd.Actor, cmd.Account)
+	account, err := owningAccount(ctx, h.store, cmd.Actor, cmd.Account)
 	if err != nil {
 		return "", 0, err
 	}

@@ -2641,7 +2641,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Add a configuration of a kind to the caller's account (the admin account may name another)."
+  "Add a configuration of a kind to the caller's account (the admin account may name another, which must exist)."
   createNotificationEndpointConfiguration(kind: EndpointKind!, input: ConfigurationInput!, account: String): NotificationEndpointConfiguration! @hasPermission(action: "createNotificationEndpointConfiguration")
   "Replace a configuration's name, description, settings and selectors. Credentials left out keep their stored values, unless the update changes where they go (another URL; another SMTP host or port) or turns TLS verification off: then every credential must be given again. Selectors left out stay as they are. With expectedRevision, fail if it changed meanwhile."
   updateNotificationEndpointConfiguration(id: ID!, input: ConfigurationInput!, expectedRevision: Int): NotificationEndpointConfiguration! @hasPermission(action: "updateNotificationEndpointConfiguration")
