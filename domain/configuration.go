@@ -80,6 +80,9 @@ func (d ConfigurationDraft) Validate(account string) error {
 			v.Fields = append(v.Fields, tv.Prefixed("templates").Fields...)
 		}
 	}
+	if d.Settings != nil && d.Settings.Kind() == KindWebhook && !d.Templates.IsZero() {
+		v.add("templates", "are not used by webhooks, which post the event itself as JSON; leave them out (empty strings remove stored ones)")
+	}
 	switch {
 	case len(d.Selectors) == 0:
 		v.add("selectors", "need at least one selector; the quick selection \"all\" sends every event of the account")

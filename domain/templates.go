@@ -3,6 +3,8 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
 	"text/template"
 	"unicode/utf8"
@@ -10,11 +12,27 @@ import (
 
 // MessageTemplates override the text of a configuration's notifications: Title is the mail
 // subject, the issue title or the chat message's header; Body the text under it. Both are Go
-// text/template sources over the event (notify.TemplateData); "" keeps herald's default.
+// text/template sources over the event (TemplateData); "" keeps herald's default.
 type MessageTemplates struct {
 	Title string
 	Body  string
 }
+
+// TemplateData is what a message template sees: {{.Type}}, {{.Level}}, {{.Message}},
+// {{.Resource.ID}}, {{.Details.some_key}}, {{.URL}} ...
+type TemplateData struct {
+	ID, Type, Level, Message, Timestamp string
+	Resource                            struct{ AccountName, Type, ID string }
+	Source                              struct{ RequestID, ServiceName, HostID, BaseURL string }
+	Details                             map[string]any // the event's details, decoded
+	URL                                 string         // the event in the UI; "" without ui_url
+	Configuration                       string         // the configuration's name
+	Description                         string         // the catalog's description of the type, when known
+}
+
+// templateFields names what a template may use, for the error of one that uses something else.
+const templateFields = ".ID, .Type, .Level, .Message, .Timestamp, .Resource.AccountName, .Resource.Type, .Resource.ID, " +
+	".Source.RequestID, .Source.ServiceName, .Source.HostID, .Source.BaseURL, .Details.<key>, .URL, .Configuration, .Description"
 
 // Limits of message templates.
 const (
@@ -62,12 +80,47 @@ func (t MessageTemplates) Validate() error {
 			v.add(f.field, "is %d bytes long, the limit is %d", len(f.src), f.limit)
 			continue
 		}
-		if _, err := ParseMessageTemplate(f.field, f.src); err != nil {
+		t, err := ParseMessageTemplate(f.field, f.src)
+		if err != nil {
+			v.add(f.field, "%v", err)
+			continue
+		}
+		if err := tryTemplate(t); err != nil {
 			v.add(f.field, "%v", err)
 		}
 	}
 	return v.errOrNil()
 }
+
+// tryTemplate runs t over a sample event, to find at once what would fail every send: a field
+// TemplateData does not have, a function called with the wrong number of arguments. What
+// depends on the event (a details key it lacks) is left for the send to find.
+func tryTemplate(t *template.Template) error {
+	sample := TemplateData{ID: "0123456789abcdef", Type: "user.image.analysis.failed", Level: "error", Message: "m",
+		Timestamp: "2026-01-01T00:00:00Z", Details: map[string]any{}}
+	err := t.Execute(io.Discard, sample)
+	if err == nil {
+		return nil
+	}
+	m := executionError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil
+	}
+	where, expr, what := m[1], m[2], m[3]
+	switch {
+	case strings.HasPrefix(what, "can't evaluate field "):
+		field, _, _ := strings.Cut(strings.TrimPrefix(what, "can't evaluate field "), " ")
+		return fmt.Errorf("uses a field events do not have, %s, in {{%s}} at %s; a template may use %s", field, expr, where, templateFields)
+	case strings.Contains(what, "wrong number of args"):
+		return fmt.Errorf("calls a function with the wrong number of arguments at %s: %s", where, what)
+	}
+	return nil
+}
+
+// executionError takes text/template's execution errors apart: `template: title:1:2:
+// executing "title" at <.Nope>: can't evaluate field Nope in type ...` gives the line and
+// column, the expression and what went wrong.
+var executionError = regexp.MustCompile(`^template: \w+:(\d+:\d+): executing "\w+" at <(.*?)>: (.*)$`)
 
 // ParseMessageTemplate parses one template source with TemplateFuncs; a parse error names the
 // line, as text/template reports it.

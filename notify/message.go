@@ -13,18 +13,6 @@ import (
 	"herald/domain"
 )
 
-// TemplateData is what a message template sees: {{.Type}}, {{.Level}}, {{.Message}},
-// {{.Resource.ID}}, {{.Details.some_key}}, {{.URL}} ...
-type TemplateData struct {
-	ID, Type, Level, Message, Timestamp string
-	Resource                            struct{ AccountName, Type, ID string }
-	Source                              struct{ RequestID, ServiceName, HostID, BaseURL string }
-	Details                             map[string]any // the event's details, decoded
-	URL                                 string         // the event in the UI; "" without ui_url
-	Configuration                       string         // the configuration's name
-	Description                         string         // the catalog's description of the type, when known
-}
-
 // Default templates: what a notification says when its configuration does not override them.
 const (
 	DefaultTitleTemplate = `[{{.Level | upper}}] {{.Type}}{{with .Resource.ID}} on {{.}}{{end}}`
@@ -91,8 +79,8 @@ func IdempotencyKey(eventID, configurationID string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func templateData(e domain.LogEvent, c domain.Configuration, url string) TemplateData {
-	d := TemplateData{ID: e.ID, Type: e.Type, Level: e.Level.String(), Message: e.Message, Timestamp: domain.FormatTimestamp(e.Timestamp), URL: url, Configuration: c.Name}
+func templateData(e domain.LogEvent, c domain.Configuration, url string) domain.TemplateData {
+	d := domain.TemplateData{ID: e.ID, Type: e.Type, Level: e.Level.String(), Message: e.Message, Timestamp: domain.FormatTimestamp(e.Timestamp), URL: url, Configuration: c.Name}
 	d.Resource.AccountName, d.Resource.Type, d.Resource.ID = e.Resource.UserID, e.Resource.Type, e.Resource.ID
 	d.Source.RequestID, d.Source.ServiceName, d.Source.HostID, d.Source.BaseURL = e.Source.RequestID, e.Source.ServiceName, e.Source.HostID, e.Source.BaseURL
 	if len(e.Details) > 0 {
@@ -131,7 +119,7 @@ func parseTemplate(name, src string) (*template.Template, error) {
 	return t, nil
 }
 
-func render(src string, fallback *template.Template, name string, data TemplateData) (string, error) {
+func render(src string, fallback *template.Template, name string, data domain.TemplateData) (string, error) {
 	t := fallback
 	if src != "" {
 		var err error
