@@ -58,18 +58,8 @@ func (h ApplyRetentionHandler) Handle(ctx context.Context, cmd ApplyRetention) (
 	if err != nil {
 		return res, fmt.Errorf("list the accounts' retention: %w", err)
 	}
-	own := false
-	longest := cmd.Default
-	res.Shortest = cmd.Default
-	for _, a := range accounts {
-		if a.Retention > 0 {
-			own = true
-			longest = max(longest, a.Retention)
-			if res.Shortest == 0 || a.Retention < res.Shortest {
-				res.Shortest = a.Retention
-			}
-		}
-	}
+	own, longest, shortest := retentions(accounts, cmd.Default)
+	res.Shortest = shortest
 	clearOlder := func(account string, age time.Duration) error {
 		if age <= 0 {
 			return nil
@@ -97,4 +87,32 @@ func (h ApplyRetentionHandler) Handle(ctx context.Context, cmd ApplyRetention) (
 		return res, clearOlder("", longest)
 	}
 	return res, nil
+}
+
+// Shortest returns the shortest retention in force (0: none), with def for the accounts that
+// have none of their own: a caller that runs retention now and then asks it often, cheaply,
+// to run at once when it shortens.
+func (h ApplyRetentionHandler) Shortest(ctx context.Context, def time.Duration) (time.Duration, error) {
+	accounts, err := h.accounts.Accounts(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list the accounts' retention: %w", err)
+	}
+	_, _, shortest := retentions(accounts, def)
+	return shortest, nil
+}
+
+// retentions tells whether any account has a retention of its own, and the longest and the
+// shortest retention in force (0: none), def standing for the accounts without one.
+func retentions(accounts []domain.Account, def time.Duration) (own bool, longest, shortest time.Duration) {
+	longest, shortest = def, def
+	for _, a := range accounts {
+		if a.Retention > 0 {
+			own = true
+			longest = max(longest, a.Retention)
+			if shortest == 0 || a.Retention < shortest {
+				shortest = a.Retention
+			}
+		}
+	}
+	return own, longest, shortest
 }

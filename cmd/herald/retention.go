@@ -64,7 +64,7 @@ func (a *app) wireRetention(cfg serveConfig, v views, el eventLogParts, now comm
 				return
 			}
 		}
-		runRetention(ctx, expire, time.Duration(cfg.Retention), cfg.retentionEvery, a.logger)
+		runRetention(ctx, expire, time.Duration(cfg.Retention), cfg.retentionEvery, retentionCheck, a.logger)
 	})
 	if cfg.Retention > 0 {
 		a.logger.Info("retention enabled", "max_age", cfg.Retention.String())
@@ -72,27 +72,47 @@ func (a *app) wireRetention(cfg serveConfig, v views, el eventLogParts, now comm
 	return nil
 }
 
+// retentionJob is what runRetention runs (commands.ApplyRetentionHandler).
+type retentionJob interface {
+	Handle(ctx context.Context, cmd commands.ApplyRetention) (commands.ApplyRetentionResult, error)
+	Shortest(ctx context.Context, def time.Duration) (time.Duration, error)
+}
+
+// retentionCheck is how often runRetention looks at the accounts' retention.
+const retentionCheck = time.Minute
+
 // runRetention clears expired events now and then, until ctx is done: every 1% of the
-// shortest retention in force (between a minute and a day), and every ten minutes while none
-// is, so that an account's new retention is taken up. every, when set, overrides that (tests).
-func runRetention(ctx context.Context, h commands.ApplyRetentionHandler, defaultAge, every time.Duration, logger *slog.Logger) {
+// shortest retention in force (between a minute and a day). It looks at the retentions every
+// check, and runs at once when the shortest one changed, so that an account's new retention
+// is taken up within a check. every, when set, runs it that often instead (tests).
+func runRetention(ctx context.Context, job retentionJob, defaultAge, every, check time.Duration, logger *slog.Logger) {
+	var last time.Time
+	ran := time.Duration(-1) // the shortest retention when it last ran
 	for {
-		res, err := h.Handle(ctx, commands.ApplyRetention{Default: defaultAge})
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("apply retention", "error", err)
-		case res.Cleared > 0:
-			logger.Info("cleared expired events", "count", res.Cleared)
+		shortest, err := job.Shortest(ctx, defaultAge)
+		if err != nil && ctx.Err() == nil {
+			logger.Error("read the accounts' retention", "error", err)
 		}
-		interval := 10 * time.Minute
-		if res.Shortest > 0 {
-			interval = min(max(res.Shortest/100, time.Minute), 24*time.Hour)
-		}
+		interval := min(max(shortest/100, time.Minute), 24*time.Hour)
 		if every > 0 {
 			interval = every
 		}
+		if err == nil && shortest > 0 && (shortest != ran || time.Since(last) >= interval) {
+			res, err := job.Handle(ctx, commands.ApplyRetention{Default: defaultAge})
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.Error("apply retention", "error", err)
+			case res.Cleared > 0:
+				logger.Info("cleared expired events", "count", res.Cleared)
+			}
+			last, ran = time.Now(), shortest
+		}
+		wait := check
+		if every > 0 {
+			wait = min(every, check)
+		}
 		select {
-		case <-time.After(interval):
+		case <-time.After(wait):
 		case <-ctx.Done():
 			return
 		}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"herald/commands"
 )
 
 // TestRetention_perAccount: events older than their account's retention are cleared: an
@@ -59,4 +64,42 @@ func TestRetention_perAccount(t *testing.T) {
 	if res := app.gql(adminAuth(), `mutation { setAccountRetention(account: "nobody", retention: "3d") { name } }`, nil); len(res.Errors) == 0 {
 		t.Errorf("retention of an unknown account: %s, want refused", res.Raw)
 	}
+}
+
+// runRetention runs at once when the shortest retention in force changes (an account was
+// given one), not up to an interval later, and otherwise every 1% of the shortest; with none
+// in force it clears nothing.
+func TestRunRetention_takesUpANewRetentionWithinACheck(t *testing.T) {
+	job := &countingRetention{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runRetention(ctx, job, 0, 0, 10*time.Millisecond, slog.New(slog.DiscardHandler)); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	time.Sleep(100 * time.Millisecond)
+	if n := job.runs.Load(); n != 0 {
+		t.Fatalf("%d runs with no retention in force, want none", n)
+	}
+	job.shortest.Store(int64(time.Hour)) // an account was given 1h
+	waitFor(t, "a run after an account was given a retention", time.Second, func() bool { return job.runs.Load() == 1 })
+	time.Sleep(100 * time.Millisecond)
+	if n := job.runs.Load(); n != 1 {
+		t.Fatalf("%d runs within 100 ms of 1h retention, want 1: the next is due in 36 s", n)
+	}
+	job.shortest.Store(int64(30 * time.Minute))
+	waitFor(t, "a run after the shortest retention changed", time.Second, func() bool { return job.runs.Load() == 2 })
+}
+
+type countingRetention struct {
+	shortest atomic.Int64
+	runs     atomic.Int32
+}
+
+func (c *countingRetention) Handle(context.Context, commands.ApplyRetention) (commands.ApplyRetentionResult, error) {
+	c.runs.Add(1)
+	return commands.ApplyRetentionResult{Shortest: time.Duration(c.shortest.Load())}, nil
+}
+
+func (c *countingRetention) Shortest(context.Context, time.Duration) (time.Duration, error) {
+	return time.Duration(c.shortest.Load()), nil
 }
