@@ -118,14 +118,14 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 		return RecordEventsResult{}, err
 	}
 	if len(cmd.Events) == 0 {
-		return RecordEventsResult{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "events", Message: "is empty; send at least one event"}}}
+		return RecordEventsResult{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "events", Message: "is empty; send at least one event"}}}
 	}
 	if len(cmd.Events) > domain.MaxEventsPerBatch {
-		return RecordEventsResult{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "events", Message: fmt.Sprintf("holds %d events, the limit per batch is %d", len(cmd.Events), domain.MaxEventsPerBatch)}}}
+		return RecordEventsResult{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "events", Message: fmt.Sprintf("holds %d events, the limit per batch is %d", len(cmd.Events), domain.MaxEventsPerBatch)}}}
 	}
 	now := h.now()
 	events := make([]domain.LogEvent, len(cmd.Events))
-	invalid := &domain.ValidationError{}
+	invalid := &domain.ValidationError{Subject: domain.EventSubject}
 	for i, e := range cmd.Events {
 		if e.Resource.UserID == "" && !cmd.Actor.IsAdmin() {
 			e.Resource.UserID = cmd.Actor.Account // an account's events default to that account

@@ -83,8 +83,9 @@ func decodeOne(data []byte) (LogEvent, *ValidationError, *jsonSyntaxError) {
 	return e, d.errs, nil
 }
 
+// fieldError is one thing wrong with the event or batch of events being read.
 func fieldError(field, format string, args ...any) *ValidationError {
-	return &ValidationError{Fields: []FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
+	return &ValidationError{Subject: EventSubject, Fields: []FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
 }
 
 // eventDecoder reads events with r, collecting what is wrong with them in errs. Its methods
@@ -97,7 +98,7 @@ type eventDecoder struct {
 // add records a field error unless maxFieldErrors are recorded already.
 func (d *eventDecoder) add(field, format string, args ...any) {
 	if d.errs == nil {
-		d.errs = &ValidationError{}
+		d.errs = &ValidationError{Subject: EventSubject}
 	}
 	switch n := len(d.errs.Fields); {
 	case n < maxFieldErrors:

@@ -30,6 +30,11 @@ type batchErrors struct {
 	ValidationError
 }
 
+// newBatchErrors reports as "invalid event: ...".
+func newBatchErrors() batchErrors {
+	return batchErrors{ValidationError{Subject: EventSubject}}
+}
+
 // addEvent records the errors of event i and reports whether there is room for more.
 func (b *batchErrors) addEvent(i int, v *ValidationError) bool {
 	if v == nil || len(v.Fields) == 0 {
@@ -51,7 +56,7 @@ func (b *batchErrors) tooManyEvents() {
 
 func decodeEventArray(data []byte) ([]LogEvent, error) {
 	d := eventDecoder{r: jsonReader{data: data}}
-	var batch batchErrors
+	batch := newBatchErrors()
 	var events []LogEvent
 	d.r.peek()
 	more, err := d.r.openArray()
@@ -89,7 +94,7 @@ func decodeEventArray(data []byte) ([]LogEvent, error) {
 }
 
 func decodeEventLines(data []byte) ([]LogEvent, error) {
-	var batch batchErrors
+	batch := newBatchErrors()
 	var events []LogEvent
 	i := 0
 	for line, rest := 1, data; len(rest) > 0; line++ {

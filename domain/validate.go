@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -33,15 +34,27 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 // ValidationError lists every problem found in one input, so a producer fixes them all at
 // once. Nothing is stored when an input has a ValidationError.
 type ValidationError struct {
-	Fields []FieldError
+	// Subject names what was invalid in the message: "invalid event: ..." for EventSubject,
+	// "invalid input: ..." when empty.
+	Subject string
+	Fields  []FieldError
 }
 
+// EventSubject is the Subject of what is wrong with events. Producers, the Kafka dead-letter
+// header herald.error and the README read "invalid event: level: ...".
+const EventSubject = "event"
+
 func (e *ValidationError) Error() string {
+	return "invalid " + cmp.Or(e.Subject, "input") + ": " + e.Problems()
+}
+
+// Problems lists what is wrong, field by field: "level: is required; type: is required".
+func (e *ValidationError) Problems() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
 		parts[i] = f.Error()
 	}
-	return "invalid event: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 func (e *ValidationError) add(field, format string, args ...any) {
@@ -51,7 +64,7 @@ func (e *ValidationError) add(field, format string, args ...any) {
 // Prefixed returns the same error with every field path under prefix ("events[3]"). The
 // whole input, "$", becomes prefix itself.
 func (e *ValidationError) Prefixed(prefix string) *ValidationError {
-	out := &ValidationError{Fields: make([]FieldError, len(e.Fields))}
+	out := &ValidationError{Subject: e.Subject, Fields: make([]FieldError, len(e.Fields))}
 	for i, f := range e.Fields {
 		field := prefix
 		if f.Field != "$" {
@@ -118,7 +131,7 @@ func ValidEventType(s string) bool {
 // Validate checks an event whose defaults (id, timestamp) have been filled. now bounds how far
 // in the future a timestamp may lie, which catches producers sending milliseconds as seconds.
 func (e LogEvent) Validate(now time.Time) error {
-	v := &ValidationError{}
+	v := &ValidationError{Subject: EventSubject}
 	switch {
 	case e.ID == "":
 		v.add("id", "is required")

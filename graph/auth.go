@@ -95,14 +95,15 @@ func AuthMiddleware(auth Authenticator, requireAuth bool, next http.Handler) htt
 // ({"Authorization": "Bearer ..."}). The credentials are checked again before every operation
 // on the socket and every recheck while it is open: a socket whose token was revoked or has
 // expired, whose user was removed or whose role or password changed is closed, and its
-// subscriptions end.
+// subscriptions end. The connection_ack carries no payload: echoing the init payload would
+// send the credentials back.
 func websocketInit(auth Authenticator, requireAuth bool, recheck time.Duration) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		if actor, ok := ActorFrom(ctx); ok {
 			if header, ok := ctx.Value(credentialsKey{}).(string); ok {
-				return watchCredentials(ctx, auth, header, actor, recheck), &payload, nil
+				return watchCredentials(ctx, auth, header, actor, recheck), nil, nil
 			}
-			return ctx, &payload, nil // the local admin (require_auth: false)
+			return ctx, nil, nil // the local admin (require_auth: false)
 		}
 		header := payload.Authorization()
 		if header == "" {
@@ -112,15 +113,15 @@ func websocketInit(auth Authenticator, requireAuth bool, recheck time.Duration) 
 		}
 		if header == "" || auth == nil {
 			if !requireAuth {
-				return WithActor(ctx, LocalAdmin()), &payload, nil
+				return WithActor(ctx, LocalAdmin()), nil, nil
 			}
-			return ctx, &payload, nil
+			return ctx, nil, nil
 		}
 		actor, err := authenticate(ctx, auth, header)
 		if err != nil {
 			return ctx, nil, err
 		}
-		return watchCredentials(WithActor(ctx, actor), auth, header, actor, recheck), &payload, nil
+		return watchCredentials(WithActor(ctx, actor), auth, header, actor, recheck), nil, nil
 	}
 }
 

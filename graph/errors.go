@@ -31,7 +31,7 @@ func inputPath(err error, from, to string) error {
 	if !errors.As(err, &v) {
 		return err
 	}
-	out := &domain.ValidationError{Fields: make([]domain.FieldError, len(v.Fields))}
+	out := &domain.ValidationError{Subject: v.Subject, Fields: make([]domain.FieldError, len(v.Fields))}
 	for i, f := range v.Fields {
 		name := f.Field
 		if from == "" {
@@ -56,7 +56,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		var v *domain.ValidationError
 		switch {
 		case errors.As(err, &v):
-			gerr.Message = "invalid input: " + strings.TrimPrefix(v.Error(), "invalid event: ")
+			gerr.Message = "invalid input: " + v.Problems()
 			gerr.Extensions["code"] = CodeBadUserInput
 			fields := make([]map[string]string, len(v.Fields))
 			for i, f := range v.Fields {

@@ -37,7 +37,7 @@ func DerivedEventID(topic string, partition int, offset int64) string {
 // now bounds how far ahead a timestamp may lie.
 func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, error) {
 	if len(m.Value) > maxBytes {
-		return domain.LogEvent{}, &domain.ValidationError{Fields: []domain.FieldError{{
+		return domain.LogEvent{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{
 			Field: "$", Message: fmt.Sprintf("message is %d bytes, the limit is %d", len(m.Value), maxBytes),
 		}}}
 	}

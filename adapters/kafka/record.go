@@ -93,7 +93,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 // refusal is the error a refused event is dead-lettered with: the log refuses an event for
 // its id only.
 func refusal(reason string) error {
-	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: reason}}}
+	return &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "id", Message: reason}}}
 }
 
 // retry calls do until it succeeds, fails with a validation error (which no retry mends), or

@@ -37,36 +37,57 @@ func (a *authFlags) add(f *pflag.FlagSet) {
 // generated key beside its data; the distributed mode needs the same key on every instance,
 // so it must be given.
 func sealerFor(a authFlags, dataDir string, distributed bool, logger *slog.Logger) (*secrets.Sealer, error) {
-	keyText := a.SecretKey
-	if keyText == "" {
-		if distributed {
-			return nil, errors.New("--secret-key (HERALD_SECRET_KEY) is required when views are shared through Redis: every instance must seal credentials with the same key (make one with: openssl rand -hex 32)")
-		}
-		path := filepath.Join(dataDir, "secret.key")
-		data, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			var key [32]byte
-			_, _ = rand.Read(key[:])
-			keyText = hex.EncodeToString(key[:])
-			if err := os.MkdirAll(dataDir, 0o700); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
-				return nil, fmt.Errorf("write %s: %w", path, err)
-			}
-			logger.Warn("generated the key that seals endpoint credentials; back it up, or set HERALD_SECRET_KEY", "path", path)
-		case err != nil:
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		default:
-			keyText = string(data)
-		}
+	key, err := a.givenSecretKey(distributed)
+	if err == nil && key == nil {
+		key, err = dataDirSecretKey(dataDir, logger)
 	}
-	key, err := secrets.ParseKey(keyText)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.NewSealer(key)
+}
+
+// givenSecretKey reads --secret-key; it is nil when none is given and one may be generated.
+// serve calls it before anything is written, so that a bad key changes nothing.
+func (a authFlags) givenSecretKey(distributed bool) ([]byte, error) {
+	switch {
+	case a.SecretKey == "" && distributed:
+		return nil, errors.New("--secret-key (HERALD_SECRET_KEY) is required when views are shared through Redis: every instance must seal credentials with the same key (make one with: openssl rand -hex 32)")
+	case a.SecretKey == "":
+		return nil, nil
+	}
+	key, err := secrets.ParseKey(a.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("--secret-key: %w", err)
 	}
-	return secrets.NewSealer(key)
+	return key, nil
+}
+
+// dataDirSecretKey reads the key kept in <data-dir>/secret.key, generating it on the first
+// start.
+func dataDirSecretKey(dataDir string, logger *slog.Logger) ([]byte, error) {
+	path := filepath.Join(dataDir, "secret.key")
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		key := make([]byte, secrets.KeySize)
+		_, _ = rand.Read(key)
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		logger.Warn("generated the key that seals endpoint credentials; back it up, or set HERALD_SECRET_KEY", "path", path)
+		return key, nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	key, err := secrets.ParseKey(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return key, nil
 }
 
 // bootstrapAdmin creates the admin account and its first user on the first start. Without a
@@ -82,8 +103,11 @@ func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a aut
 		password, generated = hex.EncodeToString(b[:]), true
 	}
 	created, err := h.Handle(ctx, commands.BootstrapAdmin{User: a.AdminUser, Password: password})
-	if err != nil || !created {
-		return err
+	if err != nil {
+		return fmt.Errorf("create the admin user %q (--admin-user, --admin-password): %w", a.AdminUser, err)
+	}
+	if !created {
+		return nil
 	}
 	if !generated {
 		logger.Info("created the admin account", "user", a.AdminUser)

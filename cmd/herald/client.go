@@ -12,13 +12,18 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"herald/graph"
 )
 
 // client talks to a herald server's GraphQL API.
 type client struct {
 	url  string // base URL of the server
 	auth string // Authorization header, if any
-	http *http.Client
+	// badCredentials is why the credentials given cannot sign in, found before sending
+	// anything (a user without a password).
+	badCredentials error
+	http           *http.Client
 }
 
 // clientConfig is where a client command finds the server and its credentials.
@@ -39,6 +44,8 @@ func newClient(c *clientConfig) *client {
 	switch {
 	case c.Token != "":
 		cl.auth = "Bearer " + c.Token
+	case c.User != "" && c.Password == "":
+		cl.badCredentials = fmt.Errorf("--user %s needs a password: give it with --password or HERALD_PASSWORD, or sign in with --token (HERALD_TOKEN) instead; %s", c.User, adminPasswordHint)
 	case c.User != "":
 		req := http.Request{Header: http.Header{}}
 		req.SetBasicAuth(c.User, c.Password)
@@ -46,6 +53,9 @@ func newClient(c *clientConfig) *client {
 	}
 	return cl
 }
+
+// adminPasswordHint is where a new server's admin password is.
+const adminPasswordHint = "when herald generated the first admin user's password, it is in <data-dir>/admin-password on the server"
 
 // gqlError is an error the server returned, with its code.
 type gqlError struct {
@@ -97,6 +107,9 @@ func (e *serverError) Code() string {
 
 // do runs one operation and decodes its data into out.
 func (c *client) do(ctx context.Context, query string, vars map[string]any, out any) error {
+	if c.badCredentials != nil {
+		return c.badCredentials
+	}
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/graphql", bytes.NewReader(body))
 	if err != nil {
@@ -123,7 +136,11 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 		return fmt.Errorf("%s answered %s, which is not a herald GraphQL response: %.200s", c.url, resp.Status, raw)
 	}
 	if len(envelope.Errors) > 0 {
-		return &serverError{errs: envelope.Errors}
+		err := &serverError{errs: envelope.Errors}
+		if c.auth == "" && err.Code() == graph.CodeUnauthenticated {
+			return fmt.Errorf("%w: sign in with --user and --password (HERALD_USER and HERALD_PASSWORD) or --token (HERALD_TOKEN); %s", err, adminPasswordHint)
+		}
+		return err
 	}
 	if out != nil {
 		if err := json.Unmarshal(envelope.Data, out); err != nil {

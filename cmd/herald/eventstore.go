@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,6 +45,9 @@ func (e *eventStoreFlags) check() error {
 func openEventStore(cfg serveConfig, logger *slog.Logger) (eventStore, error) {
 	if !cfg.EventStore.enabled() {
 		store, err := embedded.Open(cfg.DataDir, embedded.Options{Logger: logger})
+		if errors.Is(err, embedded.ErrLocked) {
+			return nil, fmt.Errorf("--data-dir %s is in use, most likely by a herald already running on it: stop that one first, or give this one another --data-dir: %w", cfg.DataDir, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open event store in %s: %w", cfg.DataDir, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -134,17 +135,25 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 			return err
 		}
 	}
+	if _, err := cfg.Auth.givenSecretKey(cfg.Redis.enabled()); err != nil {
+		return err
+	}
+	// Listen before the store is opened: a taken address stops herald before it writes anything.
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("address %s is in use, perhaps by another herald: stop that one first, or give this one another --port (or --listen): %w", addr, err)
+	case err != nil:
+		return fmt.Errorf("listen on %s (--listen, --port): %w", addr, err)
+	}
+	defer ln.Close()
 	app, err := newApp(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
 
-	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
 	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("herald listening", "address", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/", "data_dir", cfg.DataDir, "pid", os.Getpid())
 

@@ -135,6 +135,41 @@ func TestWebsocket_credentialsAreCheckedForEveryOperation(t *testing.T) {
 	}
 }
 
+// TestWebsocket_ackCarriesNoCredentials: the connection_ack does not echo the
+// connection_init payload, which holds the client's credentials (a page's scripts or a proxy
+// logging frames would read them back).
+func TestWebsocket_ackCarriesNoCredentials(t *testing.T) {
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	admin := basicAuth("admin", testAdminPassword)
+	token := bearer(issueToken(t, app, admin, "admin", "admin"))
+	for name, c := range map[string]struct {
+		header  http.Header
+		payload string
+	}{
+		"token in the payload":      {payload: token},
+		"password in the payload":   {payload: admin},
+		"password in the header":    {header: http.Header{"Authorization": {admin}}, payload: admin},
+		"credentials that fail":     {payload: bearer("hrld_not-a-token")},
+		"credentials of no account": {payload: basicAuth("nobody", "secret")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ws, _, err := dialWS(t, app, c.header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": c.payload}})
+			m, err := ws.read()
+			if err != nil {
+				return // refused and closed: nothing was sent back
+			}
+			secret := strings.Fields(c.payload)[1]
+			if strings.Contains(string(m.Payload), secret) || strings.Contains(string(m.Payload), "Authorization") {
+				t.Errorf("%s carries the client's credentials: %s", m.Type, m.Payload)
+			}
+		})
+	}
+}
+
 // TestWebsocket_onlyAllowedOriginsOpenSockets: a page of another site cannot open a socket
 // (its browser would send the credentials it holds for herald, and with require_auth off it
 // would act as the admin); herald's own pages, allowed sites and clients that are no browser

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -27,6 +29,8 @@ var (
 	ErrInvalidStream = errors.New("invalid stream name")
 	// ErrNoFacts means an append carried no facts.
 	ErrNoFacts = errors.New("no facts to append")
+	// ErrLocked means another process has the store open: one store, one process.
+	ErrLocked = errors.New("the store is open in another process")
 )
 
 // Store is the embedded event store. It is safe for concurrent use.
@@ -66,6 +70,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	po, cache := opts.pebbleOptions(h)
 	db, err := pebble.Open(dir, po)
 	cache.Unref()
+	if errors.Is(err, syscall.EAGAIN) { // pebble's lock file is taken (fcntl)
+		return nil, fmt.Errorf("open event store %s: %w, which holds its lock file %s", dir, ErrLocked, filepath.Join(dir, "LOCK"))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServe_dataDirInUseNamesTheOtherHerald: a second herald on a data directory another one
+// runs on says the directory is in use, names its lock file and what to do.
+func TestServe_dataDirInUseNamesTheOtherHerald(t *testing.T) {
+	dir := t.TempDir()
+	startServer(t, dir, freePort(t)) // another process: the store's lock is per process
+	store, err := openEventStore(testServeConfig(dir, testSecretKey), debugLogger(&syncBuffer{}))
+	if err == nil {
+		store.Close()
+		t.Fatal("opened the store another herald runs on")
+	}
+	for _, want := range []string{"--data-dir " + dir + " is in use", filepath.Join(dir, "LOCK"), "stop that one first"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// TestServe_refusesBadSettingsBeforeWritingAnything: a taken port or a bad --secret-key stops
+// herald at once, naming the setting, before it creates the store, the admin account or a key.
+func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cases := map[string]struct {
+		port      int
+		secretKey string
+		want      []string
+	}{
+		"port in use":    {port: taken.Addr().(*net.TCPAddr).Port, secretKey: testSecretKey, want: []string{taken.Addr().String() + " is in use", "--port"}},
+		"bad secret key": {port: freePort(t), secretKey: "not-a-key", want: []string{"--secret-key", "64 hex digits"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "data")
+			cfg := testServeConfig(dataDir, c.secretKey)
+			cfg.Listen, cfg.Port = "127.0.0.1", c.port
+			logs := &syncBuffer{}
+			err := serve(context.Background(), cfg, debugLogger(logs))
+			if err == nil {
+				t.Fatal("herald started")
+			}
+			for _, want := range c.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if entries, statErr := os.ReadDir(dataDir); !errors.Is(statErr, os.ErrNotExist) {
+				t.Errorf("the data directory was written before the error: %d entries (%v); logs:\n%s", len(entries), statErr, logs)
+			}
+		})
+	}
+}
+
+// TestServe_badAdminUserIsNotCalledAnInvalidEvent: a refused first admin user says which
+// setting is wrong, not "invalid event".
+func TestServe_badAdminUserIsNotCalledAnInvalidEvent(t *testing.T) {
+	cases := map[string]struct {
+		user, password string
+		want           string
+	}{
+		"short password": {user: "admin", password: "abc", want: `invalid input: password: password is 3 characters long`},
+		"bad user name":  {user: "bad user!", password: testAdminPassword, want: `invalid input: user: "bad user!" is not a user name`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := testServeConfig(t.TempDir(), testSecretKey)
+			cfg.Auth.AdminUser, cfg.Auth.AdminPassword = c.user, c.password
+			a, err := newApp(cfg, debugLogger(&syncBuffer{}))
+			if err == nil {
+				a.Close()
+				t.Fatal("herald started")
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--admin-user, --admin-password") || strings.Contains(err.Error(), "invalid event") {
+				t.Errorf("error %q, want %q naming the flags", err, c.want)
+			}
+		})
+	}
+}
