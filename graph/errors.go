@@ -3,10 +3,12 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"herald/domain"
@@ -46,14 +48,20 @@ func inputPath(err error, from, to string) error {
 
 // ErrorPresenter turns resolver errors into GraphQL errors with extensions.code. Errors
 // herald does not expect are logged and shown as a generic internal error, so that no
-// internal detail leaks to clients.
-func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+// internal detail leaks to clients. A variable the schema refuses (a required field left out,
+// an unknown enum value) is a BAD_USER_INPUT with its field, like the errors herald finds
+// itself; schema names the enum values to use.
+func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		if gerr.Extensions == nil {
 			gerr.Extensions = map[string]any{}
 		}
 		var v *domain.ValidationError
+		if field, ok := refusedField(err, gerr); ok {
+			v = &domain.ValidationError{Fields: []domain.FieldError{{Field: field, Message: variableProblem(gerr.Message, schema)}}}
+			err = v
+		}
 		switch {
 		case errors.As(err, &v):
 			gerr.Message = "invalid input: " + v.Problems()
@@ -87,6 +95,50 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gerr
 	}
+}
+
+// refusedField tells whether gerr is the schema's refusal of an input, a variable's
+// (["variable", "in", 1, "level"]) or an argument's read into its Go type (["recordEvents",
+// "input", 1, "level"]), and names the field at fault as the client sent it: in[1].level,
+// input[1].level.
+func refusedField(err error, gerr *gqlerror.Error) (string, bool) {
+	if len(gerr.Path) < 2 || gerr.Rule != "" || (gerr.Path[0] != ast.PathName("variable") && !isInputCoercion(err)) {
+		return "", false
+	}
+	var b strings.Builder
+	for i, el := range gerr.Path[1:] {
+		switch el := el.(type) {
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		case ast.PathName:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(el))
+		}
+	}
+	return b.String(), true
+}
+
+// variableProblem says what gqlparser or gqlgen found wrong with an input in herald's words,
+// naming the values of an enum.
+func variableProblem(msg string, schema *ast.Schema) string {
+	switch msg {
+	case "must be defined", "cannot be null":
+		return "is required"
+	case "unknown field":
+		return "is no field of this input; see the schema for the fields"
+	}
+	if value, enum, ok := strings.Cut(msg, " is not a valid "); ok && schema != nil {
+		if def := schema.Types[enum]; def != nil && def.Kind == ast.Enum {
+			values := make([]string, len(def.EnumValues))
+			for i, v := range def.EnumValues {
+				values[i] = v.Name
+			}
+			return fmt.Sprintf("%s is not a %s; use %s (in capitals)", value, enum, strings.Join(values, ", "))
+		}
+	}
+	return msg
 }
 
 // isInputCoercion tells whether gqlgen failed to read an argument (a bad Timestamp or JSON

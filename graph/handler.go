@@ -42,7 +42,8 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 		}
 		return 1 + child*n
 	}
-	srv := handler.New(generated.NewExecutableSchema(cfg))
+	es := generated.NewExecutableSchema(cfg)
+	srv := handler.New(es)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
 		InitFunc:              websocketInit(r.Auth, r.RequireAuth, cmp.Or(r.WebsocketRecheck, DefaultWebsocketRecheck)),
@@ -61,7 +62,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(DepthLimit{Max: MaxDepth})
-	srv.SetErrorPresenter(ErrorPresenter(r.Logger))
+	srv.SetErrorPresenter(ErrorPresenter(r.Logger, es.Schema()))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		r.Logger.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p))
 		return fmt.Errorf("panic: %v: %w", p, errInternal)

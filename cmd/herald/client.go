@@ -71,29 +71,8 @@ func (e *serverError) Error() string {
 	msgs := make([]string, len(e.errs))
 	for i, g := range e.errs {
 		msgs[i] = g.Message
-		// gqlgen checks variables before herald sees them and puts the offending one in
-		// the path: "must be defined" alone does not say which field.
-		if len(g.Path) > 1 && g.Path[0] == "variable" {
-			msgs[i] = variablePath(g.Path[1:]) + ": " + g.Message
-		}
 	}
 	return strings.Join(msgs, "; ")
-}
-
-// variablePath writes the path of a variable as in.selectors[0].type.
-func variablePath(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		if n, isIndex := p.(float64); isIndex {
-			fmt.Fprintf(&b, "[%d]", int(n))
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		fmt.Fprint(&b, p)
-	}
-	return b.String()
 }
 
 // Code returns the code of the first error.
