@@ -53,8 +53,9 @@ func (h IssueTokenHandler) Handle(ctx context.Context, cmd IssueToken) (IssuedTo
 	}
 	now := h.now()
 	if limit := cmd.Actor.TokenExpires; cmd.Actor.ByToken && !limit.IsZero() && (cmd.TTL == 0 || now.Add(cmd.TTL).After(limit)) {
-		return IssuedToken{}, invalid("ttl", "the API token this request is signed in with expires at %s, and a token it issues may not outlive it: ask for at most %d seconds, or sign in with a password",
-			limit.UTC().Format(time.RFC3339), int(limit.Sub(now).Seconds()))
+		left := limit.Sub(now).Truncate(time.Second)
+		return IssuedToken{}, invalid("ttl", "the API token this request is signed in with expires at %s, and a token it issues may not outlive it: ask for at most %s (%d seconds), or sign in with a password",
+			limit.UTC().Format(time.RFC3339), domain.FormatRetention(left.Truncate(time.Minute)), int(left.Seconds()))
 	}
 	account, err := loadAccount(ctx, h.store, cmd.Account)
 	if err != nil {

@@ -105,7 +105,7 @@ func (r *mutationResolver) IssueAPIToken(ctx context.Context, account *string, u
 	}
 	t, err := r.Access.IssueToken.Handle(ctx, cmd)
 	if err != nil {
-		return nil, inputPath(err, "", "")
+		return nil, inputPath(err, "ttl", "ttlSeconds")
 	}
 	r.waitForHead(ctx)
 	out := &model.IssuedAPIToken{ID: t.ID, Token: t.Token}

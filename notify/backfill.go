@@ -120,6 +120,10 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "before", Message: "must be after since"}}}
 	}
 	now := b.now().UTC()
+	if !since.IsZero() && !since.Before(now) {
+		return BackfillProgress{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "since",
+			Message: fmt.Sprintf("%s lies in the future (it is %s on the server): no event was recorded after it yet", domain.FormatTimestamp(since), domain.FormatTimestamp(now))}}}
+	}
 	if before.IsZero() {
 		before = now
 	}
@@ -171,7 +175,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 
 func stillRunning(p BackfillProgress) error {
 	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
-		Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with backfillJob, or cancel it first", p.ID, p.ConfigurationID)}}}
+		Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with herald notifications backfill status %s (GraphQL: backfillJob), or cancel it first", p.ID, p.ConfigurationID, p.ID)}}}
 }
 
 // claim takes the configuration's turn for backfill id: it appends BackfillClaimed at the

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -188,4 +189,18 @@ func TestBackfill_ofAStoppedInstance(t *testing.T) {
 	}
 	eventually(t, "the new backfill publishes", func() bool { return pub.count() == 3 })
 	_, _, _ = b.Cancel(ctx, started.ID)
+}
+
+// A window that starts in the future is refused up front, naming since: it holds no event,
+// and would otherwise start a job that fails.
+func TestBackfill_refusesAWindowInTheFuture(t *testing.T) {
+	b, err := NewBackfiller(aliceWindow(1), noOutcomes{}, &heldPublisher{}, openBackfillStore(t), 5, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Start(context.Background(), backfillConfiguration(t), time.Now().Add(time.Hour), time.Time{})
+	var v *domain.ValidationError
+	if !errors.As(err, &v) || v.Fields[0].Field != "since" || !strings.Contains(err.Error(), "lies in the future") {
+		t.Fatalf("a backfill since an hour from now: %v", err)
+	}
 }

@@ -286,7 +286,8 @@ func newTokenCommand(url *clientConfig) *cobra.Command {
 		},
 	}
 	issue.Flags().StringVar(&description, "description", "", "what the token is for")
-	issue.Flags().DurationVar(&ttl, "ttl", 0, "lifetime, such as 720h; 0 never expires")
+	// Read as the retention flags are, so that days work here too.
+	issue.Flags().Var((*retention)(&ttl), "ttl", "lifetime: a number of days (30d) or a duration (720h); 0 never expires")
 	revoke := &cobra.Command{
 		Use:   "revoke ID [ACCOUNT USER]",
 		Short: "Revoke one of your API tokens, or (admin) one of USER of ACCOUNT",

@@ -100,20 +100,35 @@ func TestE2E_deliverySurvivesSIGKILLAndTheCLI(t *testing.T) {
 
 	// A backfill of the same history sends nothing again, with a progress bar.
 	stdout, stderr, err := s.cli("", "notifications", "backfill", id)
-	if err != nil || !strings.Contains(stdout, fmt.Sprintf("%d already delivered, 0 delivered, 0 failed", n)) || !strings.Contains(stderr, "100%") {
+	if err != nil || !strings.Contains(stdout, fmt.Sprintf("%d already delivered, 0 sent, 0 delivered, 0 failed", n)) || !strings.Contains(stderr, "100%") {
 		t.Fatalf("backfill: %v\n%s\n%s", err, stdout, stderr)
 	}
 	if strings.Contains(stderr, "\r") {
 		t.Fatalf("the progress redraws in place on a pipe:\n%q", stderr)
 	}
-	// A backfill started detached can be canceled; it says where it stopped.
+	// A backfill started detached says how to follow it, can be canceled, and says where it
+	// stopped; its status reads so afterwards.
 	started := s.mustCLI("notifications", "backfill", id, "--detach")
-	job := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(started), "Backfill "), " started")
-	if out := s.mustCLI("notifications", "backfill", "cancel", job); !strings.HasPrefix(out, "Backfill "+job+" ") || !strings.Contains(out, "events scanned") {
-		t.Fatalf("backfill cancel %s: %s", job, out)
+	job := strings.Fields(started)[1]
+	if !strings.Contains(started, "herald notifications backfill status "+job+" --follow") {
+		t.Fatalf("a detached backfill does not say how to follow it: %s", started)
 	}
-	if _, stderr, err := s.cli("", "notifications", "backfill", "cancel", "bf-unknown"); err == nil || !strings.Contains(stderr, "no backfill bf-unknown on this server") {
-		t.Fatalf("canceling an unknown backfill: %v\n%s", err, stderr)
+	canceled := s.mustCLI("notifications", "backfill", "cancel", job) // canceled, or done if it was quicker
+	if !strings.HasPrefix(canceled, "Backfill "+job+" ") || !strings.Contains(canceled, "events scanned") {
+		t.Fatalf("backfill cancel %s: %s", job, canceled)
+	}
+	for _, args := range [][]string{{job}, {job, "--follow"}} {
+		if out := s.mustCLI(append([]string{"notifications", "backfill", "status"}, args...)...); out != canceled {
+			t.Fatalf("backfill status %v after cancel: %s, want what cancel said: %s", args, out, canceled)
+		}
+	}
+	for _, cmd := range [][]string{{"cancel", "bf-unknown"}, {"status", "bf-unknown"}} {
+		if _, stderr, err := s.cli("", append([]string{"notifications", "backfill"}, cmd...)...); err == nil || !strings.Contains(stderr, "no backfill bf-unknown: check the id") {
+			t.Fatalf("backfill %s of an unknown backfill: %v\n%s", cmd[0], err, stderr)
+		}
+	}
+	if _, stderr, err := s.cli("", "notifications", "backfill", id, "--since", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); err == nil || !strings.Contains(stderr, "lies in the future") {
+		t.Fatalf("a backfill since an hour from now: %v\n%s", err, stderr)
 	}
 	if d, _ := rcv.counts(); d != n+1 {
 		t.Fatalf("the backfill sent again: %d distinct", d)

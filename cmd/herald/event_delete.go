@@ -49,7 +49,10 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
 					Count int `json:"count"`
 				} `json:"deleteEvents"`
 			}
-			if err := c.do(cmd.Context(), deleteManyMutation, map[string]any{"filter": filter}, &data); err != nil {
+			err = withElapsed(cmd.ErrOrStderr(), "deleting events", func() error {
+				return c.do(cmd.Context(), deleteManyMutation, map[string]any{"filter": filter}, &data)
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d events\n", data.DeleteEvents.Count)

@@ -19,9 +19,6 @@ func newEventGetCommand(url *clientConfig) *cobra.Command {
   herald event get d77736ac78a043a9b84b3a1b8171aa44 -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "yaml" && output != "json" {
-				return fmt.Errorf("-o %q: use yaml or json", output)
-			}
 			var data struct {
 				Event *wireEvent `json:"event"`
 			}
@@ -33,14 +30,12 @@ func newEventGetCommand(url *clientConfig) *cobra.Command {
 			}
 			e := producerForm([]wireEvent{*data.Event})[0]
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(e)
+				return printJSON(cmd, e)
 			}
 			return printEventYAML(cmd, *data.Event, e)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	addOutputFlag(cmd, &output, "yaml", "yaml", "json")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -13,8 +14,12 @@ func TestReadInputEventsNumbersLines(t *testing.T) {
 		lines []int
 		raws  []string
 	}{
-		"ndjson": {"\n{\"a\":1}\n\n  {\"b\":2}  \n{\"c\":3}", []int{2, 4, 5}, []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}},
-		"array":  {"  [\n  {\"a\": 1},\n  {\n    \"b\": 2\n  }, {\"c\":3}\n]\n", []int{2, 3, 5}, []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}},
+		"ndjson":                          {"\n{\"a\":1}\n\n  {\"b\":2}  \n{\"c\":3}", []int{2, 4, 5}, []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}},
+		"array":                           {"  [\n  {\"a\": 1},\n  {\n    \"b\": 2\n  }, {\"c\":3}\n]\n", []int{2, 3, 5}, []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}},
+		"byte-order mark":                 {"\uFEFF{\"a\":1}\r\n{\"b\":2}\r\n", []int{1, 2}, []string{`{"a":1}`, `{"b":2}`}},
+		"byte-order mark before an array": {"\uFEFF[{\"a\":1}]", []int{1}, []string{`{"a":1}`}},
+		"one pretty-printed object":       {"\n{\n  \"a\": 1,\n  \"b\": {\"c\": [2]}\n}\n", []int{2}, []string{`{"a":1,"b":{"c":[2]}}`}},
+		"pretty-printed objects as jq prints them": {"{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n", []int{1, 4}, []string{`{"a":1}`, `{"b":2}`}},
 	} {
 		var lines []int
 		var raws []string
@@ -35,6 +40,37 @@ func TestReadInputEventsNumbersLines(t *testing.T) {
 	err := readInputEvents(strings.NewReader("[\n{\"a\":1},\n{\"b\":\n]"), func(inputEvent) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "line") {
 		t.Errorf("malformed array: %v", err)
+	}
+	err = readInputEvents(strings.NewReader("{\n  \"a\": 1,\n  \"b\": 2\n  \"c\": 3\n}\n"), func(inputEvent) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "line 4: malformed JSON") {
+		t.Errorf("malformed pretty-printed object: %v", err)
+	}
+}
+
+// TestSendEvents_takesOnePrettyPrintedEventWithAByteOrderMark: a file as an editor saves it,
+// one event spread over lines after a UTF-8 byte-order mark, is one event; NDJSON whose first
+// line is broken still has that line reported and the others sent.
+func TestSendEvents_takesOnePrettyPrintedEventWithAByteOrderMark(t *testing.T) {
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, []byte(strings.TrimSpace(kafkaEvents("pretty", 1))), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	sink := &recordingSink{}
+	var out, errOut bytes.Buffer
+	if err := sendEvents(context.Background(), strings.NewReader("\uFEFF"+pretty.String()+"\n"), "event.json", sink, 10, &out, &errOut); err != nil {
+		t.Fatalf("pretty-printed event: %v\nstderr: %s", err, errOut.String())
+	}
+	if len(sink.batches) != 1 || len(sink.batches[0]) != 1 || sink.batches[0][0].id != "pretty-0" || sink.batches[0][0].line != 1 {
+		t.Errorf("batches = %+v", sink.batches)
+	}
+
+	sink, errOut = &recordingSink{}, bytes.Buffer{}
+	err := sendEvents(context.Background(), strings.NewReader("{\"level\":\n"+kafkaEvents("more", 2)), "in.ndjson", sink, 10, &out, &errOut)
+	if err == nil || !strings.Contains(errOut.String(), "in.ndjson:1:") {
+		t.Errorf("broken first line: %v, stderr %q", err, errOut.String())
+	}
+	if len(sink.batches) != 1 || len(sink.batches[0]) != 2 || sink.batches[0][0].line != 2 {
+		t.Errorf("batches after a broken first line = %+v", sink.batches)
 	}
 }
 

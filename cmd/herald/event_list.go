@@ -70,9 +70,6 @@ shown.`,
 			if err != nil {
 				return err
 			}
-			if output != "table" && output != "json" {
-				return fmt.Errorf("-o %q: use table or json", output)
-			}
 			fields := summaryFields
 			if output == "json" {
 				fields = eventFields
@@ -82,20 +79,19 @@ shown.`,
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(producerForm(events))
+				err = printJSON(cmd, producerForm(events))
+			} else {
+				printTable(cmd.OutOrStdout(), events)
 			}
-			printTable(cmd.OutOrStdout(), events)
-			if !all && total > len(events) {
+			if !all && total > len(events) { // on stderr, so that stdout stays what -o asked for
 				fmt.Fprintf(cmd.ErrOrStderr(), "Showing the first %d of %d events; use --all to show every one.\n", len(events), total)
 			}
-			return nil
+			return err
 		},
 	}
 	flags.add(cmd, false)
 	cmd.Flags().BoolVar(&all, "all", false, "show every matching event, not only the first 100")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, &output, "table", "table", "json")
 	return cmd
 }
 

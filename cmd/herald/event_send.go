@@ -33,7 +33,8 @@ func newEventSendCommand(url *clientConfig) *cobra.Command {
 		Use:   "send [FILE|-]",
 		Short: "Send events from a file or stdin to herald, or to Kafka",
 		Long: `Send events in the producer form (the JSON Kafka messages carry), one object per line
-(NDJSON) or as a JSON array, from FILE or standard input, for testing a setup.
+(NDJSON), as a JSON array, or as one JSON object (pretty-printed or not), from FILE or
+standard input, for testing a setup.
 
 --to graphql (the default) records them through the server's recordEventsJSON mutation in
 batches of --batch-size; --to kafka produces one message per event to --kafka-topic, keyed

@@ -20,8 +20,12 @@ var settingKeys = map[domain.EndpointKind]map[string]string{
 	domain.KindJira:    {"url": "text", "username": "text", "apiToken": "secret", "projectKey": "text", "issueType": "text", "priority": "text", "assignee": "text", "labels": "list"},
 	domain.KindSlack:   {"webhookUrl": "secret"},
 	domain.KindTeams:   {"webhookUrl": "secret"},
-	domain.KindWebhook: {"url": "text", "username": "text", "password": "secret", "hmacSecret": "secret", "header": "header"},
+	domain.KindWebhook: {"url": "text", "username": "text", "password": "secret", "hmacSecret": "secret", "headers": "header"},
 }
+
+// settingAliases are other names --set takes for a setting: "header", which reads better for
+// one header at a time, was the only name of "headers" once.
+var settingAliases = map[string]string{"header": "headers"}
 
 // configFlags are the flags of `config add` and `config edit`.
 type configFlags struct {
@@ -31,19 +35,37 @@ type configFlags struct {
 	title, body                string // message templates; "@FILE" reads one from a file
 }
 
+// add registers the flags of `config add` (adding) or `config edit`.
 func (f *configFlags) add(cmd *cobra.Command, adding bool) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "name shown in listings")
 	fl.StringVar(&f.description, "description", "", "what the configuration is for")
-	fl.BoolVar(&f.noVerifyTLS, "no-verify-tls", false, "do not verify the receiver's TLS certificate")
-	fl.StringArrayVar(&f.set, "set", nil, "a setting as key=value; key=@FILE reads the value from a file (@- from stdin), which keeps credentials out of shell history")
-	fl.StringArrayVar(&f.selectors, "selector", nil, "a selector: TYPE[,level=info|error|*][,scope=account|global][,resource-type=TYPE|*], e.g. 'user.checks.*,level=*'")
-	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by name: all, policy-and-vulnerability, errors, ... (see `herald notifications config add --help`)")
-	fl.StringVar(&f.title, "title-template", "", "Go template of the notification title (mail subject, issue title); @FILE reads it from a file; \"\" restores the default")
-	fl.StringVar(&f.body, "body-template", "", "Go template of the notification text; @FILE reads it from a file; \"\" restores the default")
+	f.addDelivery(cmd)
+	// Back-quoted words name the flag's value in the help (pflag's UnquoteUsage): use them for that only.
+	fl.StringArrayVar(&f.selectors, "selector", nil, "a `SELECTOR`: TYPE[,level=info|error|*][,scope=account|global][,resource-type=TYPE|*], e.g. 'user.checks.*,level=*'; repeatable")
+	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by `NAME`: "+strings.Join(quickSelectionNames(), ", ")+"; repeatable")
 	if adding {
 		fl.StringVar(&f.account, "account", "", "account to add the configuration to (admin only; default: yours)")
 	}
+}
+
+// addDelivery registers the flags that say how notifications are sent, the ones `config test`
+// takes as well.
+func (f *configFlags) addDelivery(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.noVerifyTLS, "no-verify-tls", false, "do not verify the receiver's TLS certificate")
+	fl.StringArrayVar(&f.set, "set", nil, "a setting as `key=value`; key=@FILE reads the value from a file (@- from stdin), which keeps credentials out of shell history; repeatable")
+	fl.StringVar(&f.title, "title-template", "", "Go template of the notification title (mail subject, issue title); @FILE reads it from a file; \"\" restores the default")
+	fl.StringVar(&f.body, "body-template", "", "Go template of the notification text; @FILE reads it from a file; \"\" restores the default")
+}
+
+// quickSelectionNames are the names --quick-selection takes.
+func quickSelectionNames() []string {
+	var names []string
+	for _, q := range domain.QuickSelections() {
+		names = append(names, q.Name)
+	}
+	return names
 }
 
 // settings reads the --set values of a kind into the GraphQL settings input, on top of base.
@@ -60,7 +82,11 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 		if !ok {
 			return nil, fmt.Errorf("--set %q: want key=value", kv)
 		}
-		typ, known := keys[key]
+		name := key // as the API names it
+		if n, ok := settingAliases[key]; ok && keys[n] != "" {
+			name = n
+		}
+		typ, known := keys[name]
 		if !known {
 			names := make([]string, 0, len(keys))
 			for k := range keys {
@@ -79,20 +105,20 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			if err != nil {
 				return nil, fmt.Errorf("--set %s=%q: want a whole number", key, value)
 			}
-			out[key] = n
+			out[name] = n
 		case "list":
-			out[key] = splitList(value)
+			out[name] = splitList(value)
 		case "tls":
-			out[key] = strings.ToUpper(value)
+			out[name] = strings.ToUpper(value)
 		case "header":
-			name, v, ok := strings.Cut(value, ":")
+			hname, v, ok := strings.Cut(value, ":")
 			if !ok {
-				return nil, fmt.Errorf("--set header=%q: want 'Name: value'", value)
+				return nil, fmt.Errorf("--set %s=%q: want 'Name: value'", key, value)
 			}
-			headers, _ := out["headers"].([]map[string]any)
-			out["headers"] = append(headers, map[string]any{"name": strings.TrimSpace(name), "value": strings.TrimSpace(v)})
+			headers, _ := out[name].([]map[string]any)
+			out[name] = append(headers, map[string]any{"name": strings.TrimSpace(hname), "value": strings.TrimSpace(v)})
 		default:
-			out[key] = value
+			out[name] = value
 		}
 	}
 	return out, nil
@@ -219,7 +245,7 @@ Settings by kind:
   jira:    url, username, apiToken, projectKey, issueType, priority, assignee, labels
   slack:   webhookUrl
   teams:   webhookUrl
-  webhook: url, username, password, hmacSecret, header ('Name: value', repeatable)`,
+  webhook: url, username, password, hmacSecret, headers ('Name: value', repeatable)`,
 		Example: `  herald notifications config add slack --name ops --set webhookUrl=@slack-url.txt --quick-selection errors
   herald notifications config add webhook --name audit --set url=https://hooks.example.com/herald \
       --set hmacSecret=@- --selector 'user.checks.*' --selector 'system.*,level=error'`,

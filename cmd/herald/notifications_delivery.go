@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,12 +48,8 @@ receiver did not accept it.`,
 				if err != nil {
 					return fmt.Errorf("--kind %q: use one of email, github, jira, slack, teams, webhook", kind)
 				}
-				if f.name == "" {
-					f.name = "test"
-				}
-				if len(f.selectors) == 0 && len(f.quick) == 0 {
-					f.quick = []string{"all"}
-				}
+				// What a test sends does not depend on the name or the selectors; the input wants them.
+				f.name, f.quick = "test", []string{"all"}
 				in, err := f.input(cmd, k, nil)
 				if err != nil {
 					return err
@@ -86,7 +83,7 @@ receiver did not accept it.`,
 			return exitError{code: 1}
 		},
 	}
-	f.add(cmd, true)
+	f.addDelivery(cmd)
 	cmd.Flags().StringVar(&kind, "kind", "", "endpoint kind of unsaved settings: email, github, jira, slack, teams, webhook")
 	return cmd
 }
@@ -144,29 +141,16 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
 			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return err
 			}
+			var err error
 			if output == "json" {
-				return printJSON(cmd, data.Page.Deliveries)
+				err = printJSON(cmd, data.Page.Deliveries)
+			} else {
+				err = printDeliveries(cmd.OutOrStdout(), data.Page.Deliveries)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "At\tStatus\tKind\tEvent\tConfiguration\tAttempts\tReceiver\tLatency\tDetail")
-			for _, d := range data.Page.Deliveries {
-				receiver := "-"
-				if d.ReceiverStatus != nil {
-					receiver = fmt.Sprint(*d.ReceiverStatus)
-				}
-				detail := d.Trigger
-				if d.Error != nil {
-					detail = *d.Error
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1fms\t%s\n", d.At, strings.ToLower(d.Status), strings.ToLower(d.Kind), d.EventID, d.ConfigurationID, d.Attempts, receiver, d.LatencyMs, detail)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if data.Page.Next != nil {
+			if data.Page.Next != nil { // on stderr, so that stdout stays what -o asked for
 				fmt.Fprintf(cmd.ErrOrStderr(), "More deliveries match: narrow the filter or raise --limit (at most 1000)\n")
 			}
-			return nil
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -176,8 +160,26 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
 	fl.StringVar(&since, "since", "", "only outcomes at or after this RFC 3339 timestamp")
 	fl.StringVar(&before, "before", "", "only outcomes before this RFC 3339 timestamp")
 	fl.IntVar(&limit, "limit", 100, "how many to show, newest first (at most 1000)")
-	fl.StringVarP(&output, "output", "o", "table", "table or json")
+	addOutputFlag(cmd, &output, "table", "table", "json")
 	return cmd
+}
+
+// printDeliveries prints the delivery history as a table.
+func printDeliveries(w io.Writer, deliveries []wireDelivery) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "At\tStatus\tKind\tEvent\tConfiguration\tAttempts\tReceiver\tLatency\tDetail")
+	for _, d := range deliveries {
+		receiver := "-"
+		if d.ReceiverStatus != nil {
+			receiver = fmt.Sprint(*d.ReceiverStatus)
+		}
+		detail := d.Trigger
+		if d.Error != nil {
+			detail = *d.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1fms\t%s\n", d.At, strings.ToLower(d.Status), strings.ToLower(d.Kind), d.EventID, d.ConfigurationID, d.Attempts, receiver, d.LatencyMs, detail)
+	}
+	return tw.Flush()
 }
 
 type wireBackfill struct {
@@ -220,44 +222,99 @@ progress bar until every notification has an outcome.`,
 				return err
 			}
 			if detach {
-				fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s started\n", started.Job.ID)
+				fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s started; follow it with: herald notifications backfill status %s --follow\n", started.Job.ID, started.Job.ID)
 				return nil
 			}
-			start := time.Now()
-			progress := newProgressLine(cmd.ErrOrStderr())
-			for {
-				var data struct {
-					Job *wireBackfill `json:"backfillJob"`
-				}
-				if err := newClient(url).do(cmd.Context(), `query($id: ID!) { backfillJob(id: $id) { `+backfillFields+` } }`, map[string]any{"id": started.Job.ID}, &data); err != nil {
-					return err
-				}
-				if data.Job == nil {
-					return fmt.Errorf("backfill %s is gone: the server restarted; run it again (what was delivered is skipped)", started.Job.ID)
-				}
-				renderBackfill(progress, *data.Job, time.Since(start))
-				if j := data.Job; j.State != "RUNNING" {
-					fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s %s in %s: %d matched, %d already delivered, %d delivered, %d failed\n",
-						j.ID, strings.ToLower(j.State), time.Since(start).Round(time.Millisecond), j.Matched, j.Skipped, j.Delivered, j.Failed)
-					if j.Error != nil {
-						return fmt.Errorf("backfill %s: %s", j.ID, *j.Error)
-					}
-					if j.Failed > 0 {
-						return exitError{code: 1}
-					}
-					return nil
-				}
-				if !watchPause(cmd, "backfill") {
-					fmt.Fprintf(cmd.ErrOrStderr(), "Stop it with: herald notifications backfill cancel %s\n", started.Job.ID)
-					return nil
-				}
-			}
+			return followBackfill(cmd, url, started.Job.ID)
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "", "first instant of the window (RFC 3339), inclusive")
 	cmd.Flags().StringVar(&before, "before", "", "end of the window (RFC 3339), exclusive; default now")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the backfill and return without waiting")
-	cmd.AddCommand(newBackfillCancelCommand(url))
+	cmd.AddCommand(newBackfillStatusCommand(url), newBackfillCancelCommand(url))
+	return cmd
+}
+
+// backfillJob reads a backfill; nil when the server knows no backfill of that id.
+func backfillJob(cmd *cobra.Command, url *clientConfig, id string) (*wireBackfill, error) {
+	var data struct {
+		Job *wireBackfill `json:"backfillJob"`
+	}
+	if err := newClient(url).do(cmd.Context(), `query($id: ID!) { backfillJob(id: $id) { `+backfillFields+` } }`, map[string]any{"id": id}, &data); err != nil {
+		return nil, err
+	}
+	return data.Job, nil
+}
+
+// noBackfill is the error for an id the server does not know.
+func noBackfill(id string) error {
+	return fmt.Errorf("no backfill %s: check the id (backfillNotifications and herald notifications backfill print it when they start)", id)
+}
+
+// followBackfill draws a backfill's progress until it ends, then prints its outcome.
+func followBackfill(cmd *cobra.Command, url *clientConfig, id string) error {
+	start := time.Now()
+	progress := newProgressLine(cmd.ErrOrStderr())
+	for {
+		j, err := backfillJob(cmd, url, id)
+		if err != nil {
+			return err
+		}
+		if j == nil {
+			return noBackfill(id)
+		}
+		renderBackfill(progress, *j, time.Since(start))
+		if j.State != "RUNNING" {
+			printBackfillOutcome(cmd, *j)
+			if j.Error != nil {
+				return fmt.Errorf("backfill %s: %s", j.ID, *j.Error)
+			}
+			if j.Failed > 0 {
+				return exitError{code: 1}
+			}
+			return nil
+		}
+		if !watchPause(cmd, "backfill") {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Stop it with: herald notifications backfill cancel %s\n", id)
+			return nil
+		}
+	}
+}
+
+func printBackfillOutcome(cmd *cobra.Command, j wireBackfill) {
+	fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s %s: %d of %d events scanned, %d matched, %d already delivered, %d sent, %d delivered, %d failed\n",
+		j.ID, strings.ToLower(j.State), j.Scanned, j.Total, j.Matched, j.Skipped, j.Published, j.Delivered, j.Failed)
+}
+
+func newBackfillStatusCommand(url *clientConfig) *cobra.Command {
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "status BACKFILL-ID",
+		Short: "Show a backfill's progress, or follow it with a progress bar until it ends",
+		Long: `Show where a backfill is: running, done, failed or canceled, with its counts. Any herald
+instance answers, whichever runs the backfill. --follow draws a progress bar until it ends, as
+herald notifications backfill does without --detach.`,
+		Example: `  herald notifications backfill status bf-1f0c9a7d3e5b2a64 --follow`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if follow {
+				return followBackfill(cmd, url, args[0])
+			}
+			j, err := backfillJob(cmd, url, args[0])
+			if err != nil {
+				return err
+			}
+			if j == nil {
+				return noBackfill(args[0])
+			}
+			printBackfillOutcome(cmd, *j)
+			if j.Error != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Error: %s\n", *j.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&follow, "follow", false, "draw a progress bar until the backfill ends")
 	return cmd
 }
 
@@ -277,12 +334,10 @@ the router are still delivered. Waits until it has stopped, then prints where it
 			if err := newClient(url).do(cmd.Context(), q, map[string]any{"id": args[0]}, &data); err != nil {
 				return err
 			}
-			j := data.Job
-			if j == nil {
-				return fmt.Errorf("no backfill %s on this server: it never ran here, or the server restarted since", args[0])
+			if data.Job == nil {
+				return noBackfill(args[0])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s %s: %d of %d events scanned, %d sent, %d delivered, %d failed\n",
-				j.ID, strings.ToLower(j.State), j.Scanned, j.Total, j.Published, j.Delivered, j.Failed)
+			printBackfillOutcome(cmd, *data.Job)
 			return nil
 		},
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"herald/projections"
 )
 
 type wireProjection struct {
@@ -25,13 +27,18 @@ type wireProjection struct {
 
 const projectionFields = `name position target logHead lag caughtUp standby recordsPerSecond etaSeconds`
 
+// viewNames are the views a rebuild takes (--view), as the server names them.
+func viewNames() []string {
+	return []string{projections.EventLogViewName, projections.ConfigurationsViewName, projections.AccountsViewName, projections.DeliveriesViewName}
+}
+
 func newProjectionsCommand() *cobra.Command {
 	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "projections",
 		Short: "Show and rebuild the views of the log (admin only)",
-		Long: `herald answers queries from views (projections) of its event log: eventlog, configurations
-and accounts. Every view can be thrown away and rebuilt from the log.`,
+		Long: `herald answers queries from views (projections) of its event log: ` + strings.Join(viewNames(), ", ") + `.
+Every view can be thrown away and rebuilt from the log.`,
 	}
 	addClientFlags(cmd, &url)
 	cmd.AddCommand(newProjectionsStatusCommand(&url), newProjectionsRebuildCommand(&url))
@@ -129,7 +136,7 @@ shows a progress bar until the views are live again.`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&view, "view", "", "the view to rebuild (eventlog, configurations, accounts); default: every view")
+	cmd.Flags().StringVar(&view, "view", "", "the view to rebuild, by `NAME`: "+strings.Join(viewNames(), ", ")+"; default: every view")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the rebuild and return without waiting")
 	return cmd
 }
@@ -193,6 +200,47 @@ func (p *progressLine) draw(text string, final bool) {
 		fmt.Fprintln(p.w, text)
 		p.last = time.Now()
 	}
+}
+
+// progressAfter is how long a request the server answers only once done may run before the
+// command shows that it is still at work.
+const progressAfter = 2 * time.Second
+
+// withElapsed runs do, a request the server answers only once done, and while it runs longer
+// than progressAfter shows "label… 4s" on w every progressEvery, so that it does not look hung.
+func withElapsed(w io.Writer, label string, do func() error) error {
+	return withElapsedEvery(w, label, progressAfter, progressEvery, do)
+}
+
+// withElapsedEvery is withElapsed with its delays.
+func withElapsedEvery(w io.Writer, label string, after, every time.Duration, do func() error) error {
+	done, shown := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(shown)
+		start, line := time.Now(), newProgressLine(w)
+		text := func() string { return fmt.Sprintf("%s… %s", label, time.Since(start).Round(time.Second)) }
+		tick := time.NewTimer(after)
+		defer tick.Stop()
+		drawn := false
+		for {
+			select {
+			case <-done:
+				if drawn && line.terminal { // end the line, for the result to follow
+					line.draw(text(), true)
+				}
+				return
+			case <-tick.C:
+				// Every tick is due: a terminal redraws one line, elsewhere each is a line.
+				line.draw(text(), !line.terminal)
+				drawn = true
+				tick.Reset(every)
+			}
+		}
+	}()
+	err := do()
+	close(done)
+	<-shown
+	return err
 }
 
 // progressBar draws frac (0 to 1) as a bar of 30 characters.

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/domain"
+	"herald/projections"
+)
+
+// runCLI runs herald with args in this process, with stdin as its standard input.
+func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := newRootCommand()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+// flagLine is the line of help's flag list that describes --name, or "".
+func flagLine(help, name string) string {
+	_, flags, _ := strings.Cut(help, "\nFlags:\n")
+	for _, line := range strings.Split(flags, "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "--"+name+" ") || (strings.HasPrefix(l, "-") && strings.Contains(l, ", --"+name+" ")) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestHelp_configFlagsNameTheirValues(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"add", "edit"} {
+		help, _, err := runCLI(t, "", "notifications", "config", cmd, "--help")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for flag, want := range map[string]string{"quick-selection": "--quick-selection NAME", "selector": "--selector SELECTOR", "set": "--set key=value"} {
+			if line := flagLine(help, flag); !strings.Contains(line, want) {
+				t.Errorf("config %s --help shows %q, want %q", cmd, line, want)
+			}
+		}
+		if line := flagLine(help, "quick-selection"); !strings.Contains(line, "policy-and-vulnerability") || !strings.Contains(line, "global-all") {
+			t.Errorf("config %s --help: --quick-selection does not list the quick selections: %q", cmd, line)
+		}
+	}
+}
+
+func TestHelp_configTestTakesOnlyWhatATestUses(t *testing.T) {
+	t.Parallel()
+	help, _, err := runCLI(t, "", "notifications", "config", "test", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"account", "name", "description", "selector", "quick-selection"} {
+		if line := flagLine(help, flag); line != "" {
+			t.Errorf("config test --help lists --%s: %q", flag, line)
+		}
+	}
+	for _, flag := range []string{"kind", "set", "no-verify-tls", "title-template", "body-template"} {
+		if flagLine(help, flag) == "" {
+			t.Errorf("config test --help does not list --%s", flag)
+		}
+	}
+}
+
+func TestHelp_rebuildListsEveryView(t *testing.T) {
+	t.Parallel()
+	help, _, err := runCLI(t, "", "projections", "rebuild", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := flagLine(help, "view")
+	for _, view := range []string{projections.EventLogViewName, projections.ConfigurationsViewName, projections.AccountsViewName, projections.DeliveriesViewName} {
+		if !strings.Contains(line, view) {
+			t.Errorf("--view does not list the %s view: %q", view, line)
+		}
+	}
+}
+
+func TestConfigSettings_headersIsTheDocumentedNameAndHeaderStillWorks(t *testing.T) {
+	f := configFlags{set: []string{"url=https://hooks.example.com", "headers=X-Team: ops", "header=X-Env: prod"}}
+	got, err := f.settings(domain.KindWebhook, nil, strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{{"name": "X-Team", "value": "ops"}, {"name": "X-Env", "value": "prod"}}
+	if fmt.Sprint(got["headers"]) != fmt.Sprint(want) || len(got) != 2 {
+		t.Errorf("settings = %v, want url and headers %v", got, want)
+	}
+	f = configFlags{set: []string{"headers=no colon"}}
+	if _, err := f.settings(domain.KindWebhook, nil, strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "--set headers=") {
+		t.Errorf("a header without a colon: %v", err)
+	}
+	f = configFlags{set: []string{"nope=1"}}
+	if _, err := f.settings(domain.KindWebhook, nil, strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "headers, hmacSecret, password, url, username") {
+		t.Errorf("an unknown setting: %v", err)
+	}
+}
+
+// TestTokenIssue_ttlInDays: --ttl takes days as the retention flags do, and the refusal of a
+// token that would outlive the one it is issued with names ttlSeconds and says the longest
+// lifetime in a form --ttl takes, and in seconds.
+func TestTokenIssue_ttlInDays(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	admin := []string{"--url", app.url, "--user", "admin", "--password", testAdminPassword}
+	token, errOut, err := runCLI(t, "", append([]string{"account", "token", "issue", "--ttl", "3d"}, admin...)...)
+	if err != nil {
+		t.Fatalf("--ttl 3d: %v\n%s", err, errOut)
+	}
+	_, _, err = runCLI(t, "", "account", "token", "issue", "--ttl", "30d", "--url", app.url, "--token", strings.TrimSpace(token))
+	if err == nil {
+		t.Fatal("a token issued with a 3-day token outlives it")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "invalid input: ttlSeconds: ") || !strings.Contains(msg, "ask for at most 71h59m0s (2591") {
+		t.Errorf("error = %q, want ttlSeconds named and the longest lifetime as 71h59m0s", msg)
+	}
+}
+
+// TestOutputFlag_refusesFormatsACommandDoesNotOffer: every -o names the formats it takes, and
+// refuses others before asking the server anything.
+func TestOutputFlag_refusesFormatsACommandDoesNotOffer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmd          []string
+		bad, formats string
+	}{
+		{[]string{"event", "list"}, "yaml", "table or json"},
+		{[]string{"event", "get", "ID"}, "table", "yaml or json"},
+		{[]string{"notifications", "deliveries"}, "yaml", "table or json"},
+		{[]string{"notifications", "endpoints"}, "yaml", "table or json"},
+		{[]string{"notifications", "config", "list"}, "yaml", "table or json"},
+		{[]string{"notifications", "config", "get", "ID"}, "xml", "yaml or json"},
+		{[]string{"account", "list"}, "yaml", "table or json"},
+		{[]string{"projections", "status"}, "yaml", "table or json"},
+	} {
+		name := strings.Join(tc.cmd, " ")
+		out, _, err := runCLI(t, "", append(tc.cmd, "-o", tc.bad, "--url", "http://127.0.0.1:1")...)
+		if want := fmt.Sprintf("-o %q: use %s", tc.bad, tc.formats); err == nil || err.Error() != want || out != "" {
+			t.Errorf("herald %s -o %s: %v, stdout %q; want the error %q", name, tc.bad, err, out, want)
+		}
+		help, _, _ := runCLI(t, "", append(tc.cmd, "--help")...)
+		if line := flagLine(help, "output"); !strings.Contains(line, "output format: "+tc.formats) {
+			t.Errorf("herald %s --help: -o says %q", name, line)
+		}
+	}
+}
+
+// TestEventList_jsonSaysOnStderrThatMoreEventsMatch: -o json keeps stdout parseable and still
+// says that only the first 100 events are shown.
+func TestEventList_jsonSaysOnStderrThatMoreEventsMatch(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	admin := basicAuth("admin", testAdminPassword)
+	var events []any
+	for i := range 101 {
+		events = append(events, tenantEvent(fmt.Sprintf("many-%d", i), "admin", i))
+	}
+	app.mustGQL(admin, recordEventsOp, map[string]any{"in": events})
+	out, errOut, err := runCLI(t, "", "event", "list", "-o", "json", "--url", app.url, "--user", "admin", "--password", testAdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 100 {
+		t.Errorf("stdout is not a JSON array of 100 events (%v): %.200s", err, out)
+	}
+	if !strings.Contains(errOut, "Showing the first 100 of 101 events; use --all") {
+		t.Errorf("stderr = %q", errOut)
+	}
+}
+
+func TestWithElapsed_showsProgressOnlyWhileALongRequestRuns(t *testing.T) {
+	t.Parallel()
+	var w bytes.Buffer
+	if err := withElapsedEvery(&w, "deleting events", 50*time.Millisecond, 50*time.Millisecond, func() error { return nil }); err != nil || w.Len() != 0 {
+		t.Errorf("a quick request: %v, output %q", err, w.String())
+	}
+	err := withElapsedEvery(&w, "deleting events", 50*time.Millisecond, 50*time.Millisecond, func() error {
+		time.Sleep(180 * time.Millisecond)
+		return io.ErrUnexpectedEOF
+	})
+	if err != io.ErrUnexpectedEOF {
+		t.Errorf("error = %v, want the request's", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+	if len(lines) < 2 || len(lines) > 4 || !strings.HasPrefix(lines[0], "deleting events… ") {
+		t.Errorf("progress = %q, want a line every 50ms from 50ms on", w.String())
+	}
+}
+
+// TestEventDelete_showsProgressWhileTheServerClears: a bulk delete that takes the server more
+// than 2 s says so on stderr while it runs; stdout has the result alone.
+func TestEventDelete_showsProgressWhileTheServerClears(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !bytes.Contains(body, []byte("deleteEvents")) {
+			http.Error(w, "unexpected operation", http.StatusBadRequest)
+			return
+		}
+		time.Sleep(2300 * time.Millisecond) // a clear of many events
+		fmt.Fprint(w, `{"data":{"deleteEvents":{"count":60000}}}`)
+	}))
+	defer srv.Close()
+	out, errOut, err := runCLI(t, "", "event", "delete", "--account", "acme", "--url", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "Deleted 60000 events\n" {
+		t.Errorf("stdout = %q", out)
+	}
+	if errOut != "deleting events… 2s\n" {
+		t.Errorf("stderr = %q, want one progress line", errOut)
+	}
+}
