@@ -107,6 +107,9 @@ func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a aut
 		return fmt.Errorf("create the admin user %q (--admin-user, --admin-password): %w", a.AdminUser, err)
 	}
 	if !created {
+		if !generated {
+			logger.Info("--admin-password (HERALD_ADMIN_PASSWORD) is not used: it sets the first admin's password only, and the admin account exists; change a password with herald account user password", "user", a.AdminUser)
+		}
 		return nil
 	}
 	if !generated {

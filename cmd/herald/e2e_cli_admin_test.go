@@ -85,8 +85,16 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error"); out != "Updated configuration "+id+"\n" {
 		t.Fatalf("edit printed %q", out)
 	}
-	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "name: ops") || !strings.Contains(get, "system.*") || strings.Contains(get, "user.checks") {
+	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "name: ops") || !strings.Contains(get, "system.*") || strings.Contains(get, "user.checks") || strings.Contains(get, "templates") {
 		t.Fatalf("after edit:\n%s", get)
+	}
+	// templates are shown once set, and one that would fail every send is refused
+	ann("notifications", "config", "edit", id, "--title-template", "{{.Level | upper}}: {{.Type}}")
+	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "templates:\n  title: '{{.Level | upper}}: {{.Type}}'") {
+		t.Fatalf("get does not show the title template:\n%s", get)
+	}
+	if _, errOut, err := s.cli("", "notifications", "config", "edit", id, "--title-template", "{{.Nope}}", "--token", token); err == nil || !strings.Contains(errOut, "uses a field events do not have, Nope") {
+		t.Fatalf("a template with a field events lack: %v %s", err, errOut)
 	}
 	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "input.slack.webhookUrl") {
 		t.Fatalf("bad URL: %v %s", err, errOut)

@@ -13,6 +13,7 @@ import (
 
 const configFields = `id account kind name description verifyTls createdAt updatedAt revision
   selectors { scope level type resourceType }
+  templates { title body }
   settings {
     __typename
     ... on EmailSettings { host port username hasPassword useTls from to }
@@ -42,6 +43,13 @@ type wireConfiguration struct {
 	Revision    int            `json:"revision" yaml:"revision"`
 	Selectors   []wireSelector `json:"selectors" yaml:"selectors"`
 	Settings    map[string]any `json:"settings" yaml:"settings"`
+	Templates   wireTemplates  `json:"templates" yaml:"templates,omitempty"`
+}
+
+// wireTemplates are a configuration's message templates; empty ones are herald's defaults.
+type wireTemplates struct {
+	Title string `json:"title" yaml:"title,omitempty"`
+	Body  string `json:"body" yaml:"body,omitempty"`
 }
 
 func newConfigCommand(url *clientConfig) *cobra.Command {
