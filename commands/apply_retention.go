@@ -20,11 +20,9 @@ type ApplyRetention struct {
 	Default time.Duration
 }
 
-// ApplyRetentionResult tells what a run cleared, and the shortest retention in force (0: none),
-// which tells how soon the next run is worth it.
+// ApplyRetentionResult tells what a run cleared.
 type ApplyRetentionResult struct {
-	Cleared  int
-	Shortest time.Duration
+	Cleared int
 }
 
 // ApplyRetentionHandler handles ApplyRetention.
@@ -58,8 +56,7 @@ func (h ApplyRetentionHandler) Handle(ctx context.Context, cmd ApplyRetention) (
 	if err != nil {
 		return res, fmt.Errorf("list the accounts' retention: %w", err)
 	}
-	own, longest, shortest := retentions(accounts, cmd.Default)
-	res.Shortest = shortest
+	own, longest, _ := retentions(accounts, cmd.Default)
 	clearOlder := func(account string, age time.Duration) error {
 		if age <= 0 {
 			return nil

@@ -105,19 +105,7 @@ func refusedField(err error, gerr *gqlerror.Error) (string, bool) {
 	if len(gerr.Path) < 2 || gerr.Rule != "" || (gerr.Path[0] != ast.PathName("variable") && !isInputCoercion(err)) {
 		return "", false
 	}
-	var b strings.Builder
-	for i, el := range gerr.Path[1:] {
-		switch el := el.(type) {
-		case ast.PathIndex:
-			fmt.Fprintf(&b, "[%d]", int(el))
-		case ast.PathName:
-			if i > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(string(el))
-		}
-	}
-	return b.String(), true
+	return gerr.Path[1:].String(), true
 }
 
 // variableProblem says what gqlparser or gqlgen found wrong with an input in herald's words,
