@@ -70,8 +70,11 @@ type DelivererConfig struct {
 
 // PairLocks lock an (event, configuration) pair across instances (pairlock.Locks, on Redis).
 type PairLocks interface {
-	// Hold waits for the pair's lock and takes it; the function returned releases it.
-	Hold(ctx context.Context, eventID, configurationID string) (func(), error)
+	// Hold waits for the pair's lock and takes it. The context returned is ctx for as long as
+	// the lock is surely held, and ends (its cause says why) once that is no longer sure, so
+	// that the holder stops before another one may take over. The function returned releases
+	// the lock.
+	Hold(ctx context.Context, eventID, configurationID string) (context.Context, func(), error)
 }
 
 // DeletedEvents tells whether an event was deleted from the log since it was recorded.
@@ -223,6 +226,12 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
+	if err != nil && ctx.Err() != nil {
+		// herald's side gave up (its pair lock was lost, or it is stopping), not the
+		// receiver: the message is handed over again, and the ledger then says whether it
+		// went out (the send timeout is the receiver's, and does not end ctx)
+		return nil, fmt.Errorf("%w: the send was cut short: %v", errTransient, context.Cause(ctx))
+	}
 	if err != nil {
 		status := "" // this attempt's answer, not an earlier one's
 		var se *SendError
@@ -234,7 +243,14 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	delivery := d.outcome(job, n.Event, n.Configuration, domain.DeliveryDelivered, attemptOf(msg), receipt.Status, "")
-	if _, err := d.cfg.Ledger.Record(ctx, delivery); err != nil {
+	if ctx.Err() != nil {
+		d.cfg.Logger.Warn("the notification went out after its pair lock was lost; another instance may send it too, with the same idempotency key", "event", job.EventID, "configuration", job.ConfigurationID, "cause", context.Cause(ctx))
+	}
+	// it went out: record it even when ctx has ended meanwhile (a lost pair lock, or a
+	// shutdown), or it would be sent again
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SendTimeout)
+	defer cancel()
+	if _, err := d.cfg.Ledger.Record(recordCtx, delivery); err != nil {
 		d.cfg.Logger.Error("the receiver got the notification but the ledger could not record it; it will be sent again with the same idempotency key", "event", job.EventID, "configuration", job.ConfigurationID, "error", err)
 		return nil, fmt.Errorf("%w: %v", errTransient, err)
 	}
@@ -254,16 +270,21 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		event, configuration := msg.Metadata.Get(metaEvent), msg.Metadata.Get(metaConfiguration)
+		outer := msg.Context()
+		ctx := outer
 		for _, locks := range []PairLocks{d.pairs, d.cfg.Pairs} {
 			if locks == nil {
 				continue
 			}
-			release, err := locks.Hold(msg.Context(), event, configuration)
+			held, release, err := locks.Hold(ctx, event, configuration)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %v", errTransient, err)
 			}
 			defer release()
+			ctx = held
 		}
+		msg.SetContext(ctx) // the handler stops if a lock is lost
+		defer msg.SetContext(outer)
 		return h(msg)
 	}
 }
@@ -276,8 +297,8 @@ type localPairs struct {
 
 func newLocalPairs() *localPairs { return &localPairs{held: map[pairKey]chan struct{}{}} }
 
-// Hold implements PairLocks.
-func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) (func(), error) {
+// Hold implements PairLocks. A lock in memory is never lost: the context is ctx.
+func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) (context.Context, func(), error) {
 	key := pairKey{eventID, configurationID}
 	for {
 		l.mu.Lock()
@@ -286,7 +307,7 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 			done := make(chan struct{})
 			l.held[key] = done
 			l.mu.Unlock()
-			return func() {
+			return ctx, func() {
 				l.mu.Lock()
 				delete(l.held, key)
 				l.mu.Unlock()
@@ -297,7 +318,7 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 		select {
 		case <-busy:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 	}
 }

@@ -10,6 +10,11 @@
 // (however long the send takes), and released by a script that deletes it only for its
 // holder. An instance that dies holding locks holds those pairs up for one expiry (5 s by
 // default), less than other instances wait before they take its notifications over.
+//
+// A holder that cannot renew its lock (Redis out of reach, or the instance stalled past the
+// expiry and another one took the lock) must stop before another instance may take over:
+// Hold gives a context that ends, with the cause ErrLost, a margin before the lock could
+// expire unrenewed, or as soon as a renewal finds another holder.
 package pairlock
 
 import (
@@ -35,8 +40,19 @@ type Locks struct {
 	Poll, MaxPoll time.Duration
 
 	mu   sync.Mutex
-	held map[string]string // key -> token, renewed by Run
+	held map[string]*holding // by key, renewed by Run
 }
+
+// holding is one lock held.
+type holding struct {
+	token  string
+	lost   *time.Timer // fires a margin before the lock expires unless a renewal resets it
+	cancel context.CancelCauseFunc
+}
+
+// ErrLost is the cause of a held lock's context ending before its release: the lock could
+// not be renewed in time, or another holder has it.
+var ErrLost = errors.New("the notification's pair lock was lost")
 
 // DefaultTTL is how long a lock outlives its holder.
 const DefaultTTL = 5 * time.Second
@@ -51,8 +67,13 @@ func New(client goredis.UniversalClient, prefix string, ttl time.Duration, logge
 		return nil, fmt.Errorf("pair locks: expiry %v is under 100ms", ttl)
 	}
 	return &Locks{client: client, prefix: prefix, ttl: ttl, logger: logger.With("component", "pairlock"),
-		Poll: 20 * time.Millisecond, MaxPoll: 500 * time.Millisecond, held: map[string]string{}}, nil
+		Poll: 20 * time.Millisecond, MaxPoll: 500 * time.Millisecond, held: map[string]*holding{}}, nil
 }
+
+// valid is how long a lock is trusted after it was taken or renewed: its expiry less a margin
+// for the time a command takes and for the clocks of Redis and of this instance running at
+// slightly different rates.
+func (l *Locks) valid() time.Duration { return l.ttl - l.ttl/5 }
 
 // renew extends a lock only while it still holds the caller's token.
 var renew = goredis.NewScript(`
@@ -71,23 +92,53 @@ func (l *Locks) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		l.mu.Lock()
-		held := make(map[string]string, len(l.held))
-		for k, v := range l.held {
-			held[k] = v
+		l.renewAll(ctx)
+	}
+}
+
+// renewAll renews every lock held: one that is renewed is trusted for valid() from the moment
+// the renewal was sent; one that another holder has is lost at once; one whose renewal failed
+// is lost when its timer fires, unless a later renewal gets through first.
+func (l *Locks) renewAll(ctx context.Context) {
+	l.mu.Lock()
+	held := make(map[string]*holding, len(l.held))
+	for k, h := range l.held {
+		held[k] = h
+	}
+	l.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
+	sent := time.Now()
+	pipe := l.client.Pipeline()
+	renewals := make(map[string]*goredis.Cmd, len(held))
+	for key, h := range held {
+		renewals[key] = renew.Eval(ctx, pipe, []string{key}, h.token, l.ttl.Milliseconds()) // a pipeline cannot fall back from EVALSHA
+	}
+	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
+		l.logger.Warn("could not renew the notification pair locks this instance holds; sends under them stop before the locks expire",
+			"locks", len(held), "error", err)
+	}
+	lost := 0
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key, cmd := range renewals {
+		if l.held[key] != held[key] {
+			continue // released meanwhile
 		}
-		l.mu.Unlock()
-		if len(held) == 0 {
-			continue
+		renewed, err := cmd.Int()
+		switch {
+		case err != nil: // the timer decides
+		case renewed == 1:
+			held[key].lost.Reset(time.Until(sent.Add(l.valid())))
+		default:
+			held[key].cancel(fmt.Errorf("%w: it expired before it was renewed and another instance holds it now", ErrLost))
+			lost++
 		}
-		pipe := l.client.Pipeline()
-		for key, token := range held {
-			renew.Eval(ctx, pipe, []string{key}, token, l.ttl.Milliseconds()) // a pipeline cannot fall back from EVALSHA
-		}
-		if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
-			l.logger.Warn("could not renew the notification pair locks this instance holds; another instance may send those notifications at the same time if this lasts",
-				"locks", len(held), "error", err)
-		}
+	}
+	if lost > 0 {
+		l.logger.Warn("notification pair locks expired before this instance renewed them (was it stalled?); their sends stop, and the ledger tells whether they went out",
+			"locks", lost)
 	}
 }
 
@@ -100,36 +151,51 @@ end
 return 0`)
 
 // Hold waits until the lock of the (event, configuration) pair is free and takes it, or
-// returns ctx's error. The returned function releases it.
-func (l *Locks) Hold(ctx context.Context, eventID, configurationID string) (func(), error) {
+// returns ctx's error. The context returned is ctx for as long as the lock is surely held:
+// it ends with the cause ErrLost when that is no longer sure. The function returned releases
+// the lock and ends that context.
+func (l *Locks) Hold(ctx context.Context, eventID, configurationID string) (context.Context, func(), error) {
 	key := l.prefix + "notifications:pair:" + eventID + ":" + configurationID
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
 	pause := l.Poll
 	for {
+		sent := time.Now()
 		ok, err := l.client.SetNX(ctx, key, token, l.ttl).Result()
 		if err != nil {
-			return nil, fmt.Errorf("lock notification %s to %s: %w", eventID, configurationID, err)
+			return nil, nil, fmt.Errorf("lock notification %s to %s: %w", eventID, configurationID, err)
 		}
 		if ok {
-			l.mu.Lock()
-			l.held[key] = token
-			l.mu.Unlock()
-			return func() {
-				l.mu.Lock()
-				delete(l.held, key)
-				l.mu.Unlock()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = release.Run(ctx, l.client, []string{key}, token).Err() // it expires anyway
-			}, nil
+			return l.taken(ctx, key, token, sent)
 		}
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
-			return nil, fmt.Errorf("lock notification %s to %s: %w", eventID, configurationID, ctx.Err())
+			return nil, nil, fmt.Errorf("lock notification %s to %s: %w", eventID, configurationID, ctx.Err())
 		}
 		pause = min(2*pause, l.MaxPoll)
 	}
+}
+
+// taken keeps a lock taken by a command sent at sent, for Run to renew.
+func (l *Locks) taken(ctx context.Context, key, token string, sent time.Time) (context.Context, func(), error) {
+	held, cancel := context.WithCancelCause(ctx)
+	h := &holding{token: token, cancel: cancel}
+	h.lost = time.AfterFunc(time.Until(sent.Add(l.valid())), func() {
+		cancel(fmt.Errorf("%w: it could not be renewed before it expires", ErrLost))
+	})
+	l.mu.Lock()
+	l.held[key] = h
+	l.mu.Unlock()
+	return held, func() {
+		l.mu.Lock()
+		delete(l.held, key)
+		l.mu.Unlock()
+		h.lost.Stop()
+		cancel(context.Canceled)
+		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		_ = release.Run(ctx, l.client, []string{key}, token).Err() // it expires anyway
+	}, nil
 }
