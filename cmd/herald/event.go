@@ -26,7 +26,7 @@ func (f *eventFlags) add(cmd *cobra.Command, withResource bool) {
 	fl.StringVar(&f.resourceType, "resource-type", "", "only events about this kind of resource, such as image_tag")
 	fl.StringVar(&f.account, "account", "", "only events of this account (admin only)")
 	if withResource {
-		fl.StringVar(&f.resource, "resource", "", "only events about this resource: a tag, image digest or repository name")
+		fl.StringVar(&f.resource, "resource", "", "only events about this resource (its id, exactly): a tag, image digest or repository name")
 	}
 }
 

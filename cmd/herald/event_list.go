@@ -55,8 +55,9 @@ func newEventListCommand(url *clientConfig) *cobra.Command {
 		Use:   "list [RESOURCE]",
 		Short: "List events, newest first",
 		Long: `List events, newest first. RESOURCE, if given, is a tag, an image digest or a repository
-name, and shows only the events about it. Without --all, only the first 100 matching events are
-shown.`,
+name, and shows only the events about it: their resource id is RESOURCE exactly, so a
+repository name shows the repository's own events (such as list_tags_fail), not those of its
+tags. Without --all, only the first 100 matching events are shown.`,
 		Example: `  herald event list
   herald event list docker.io/library/nginx:latest
   herald event list --level error --since 2018-06-28T00:00:00Z
