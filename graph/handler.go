@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	coderws "github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -61,7 +60,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	srv.AroundOperations(checkSocketCredentials)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
-	srv.Use(DepthLimit{Max: MaxDepth})
+	srv.Use(DepthLimit{Max: MaxDepth, MaxIntrospection: MaxIntrospectionDepth})
 	srv.SetErrorPresenter(ErrorPresenter(r.Logger, es.Schema()))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		r.Logger.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p))
@@ -70,13 +69,14 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	return AuthMiddleware(r.Auth, r.RequireAuth, http.MaxBytesHandler(srv, maxBodyBytes)), nil
 }
 
-// NewPlayground returns the GraphiQL page, which queries endpoint.
-func NewPlayground(endpoint string) http.Handler {
-	return playground.Handler("herald", endpoint)
-}
+// DepthLimit refuses operations nested deeper than Max fields. Introspection (`__schema`,
+// `__type`) is measured on its own against MaxIntrospection: the schema bounds what it
+// returns, and the query GraphiQL and code generators send nests 13 fields deep to unwrap
+// lists of non-null types.
+type DepthLimit struct{ Max, MaxIntrospection int }
 
-// DepthLimit refuses operations nested deeper than Max fields.
-type DepthLimit struct{ Max int }
+// MaxIntrospectionDepth bounds the nesting of an introspection query.
+const MaxIntrospectionDepth = 24
 
 var _ interface {
 	graphql.HandlerExtension
@@ -94,34 +94,52 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, op *graphql.Operat
 	if op.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(op.Operation.SelectionSet, 0, map[string]bool{}); depth > d.Max {
-		err := gqlerror.Errorf("operation is nested %d fields deep, which exceeds the limit of %d", depth, d.Max)
+	m := depthMeter{visiting: map[string]bool{}}
+	depth := m.depth(op.Operation.SelectionSet, 0)
+	refuse := func(what string, depth, limit int) *gqlerror.Error {
+		err := gqlerror.Errorf("%s is nested %d fields deep, which exceeds the limit of %d", what, depth, limit)
 		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
 		return err
+	}
+	if depth > d.Max {
+		return refuse("operation", depth, d.Max)
+	}
+	if m.introspection > d.MaxIntrospection {
+		return refuse("introspection", m.introspection, d.MaxIntrospection)
 	}
 	return nil
 }
 
-func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+// depthMeter measures how deep selections nest, introspection apart.
+type depthMeter struct {
+	visiting      map[string]bool // fragments being measured, against cycles
+	introspection int             // the deepest __schema or __type selection
+}
+
+func (m *depthMeter) depth(set ast.SelectionSet, depth int) int {
 	deepest := depth
 	for _, sel := range set {
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			switch {
+			case s.Name == "__schema" || s.Name == "__type":
+				m.introspection = max(m.introspection, m.depth(s.SelectionSet, 1))
 				d = depth + 1
-			} else {
-				d = selectionDepth(s.SelectionSet, depth+1, visiting)
+			case len(s.SelectionSet) == 0:
+				d = depth + 1
+			default:
+				d = m.depth(s.SelectionSet, depth+1)
 			}
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, depth, visiting)
+			d = m.depth(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
-			if s.Definition == nil || visiting[s.Name] {
+			if s.Definition == nil || m.visiting[s.Name] {
 				continue
 			}
-			visiting[s.Name] = true
-			d = selectionDepth(s.Definition.SelectionSet, depth, visiting)
-			delete(visiting, s.Name)
+			m.visiting[s.Name] = true
+			d = m.depth(s.Definition.SelectionSet, depth)
+			delete(m.visiting, s.Name)
 		}
 		deepest = max(deepest, d)
 	}

@@ -101,7 +101,9 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", graph.NewPlayground("/graphql"))
+	playground := graph.NewPlayground("/graphql")
+	mux.Handle("GET /{$}", playground)
+	mux.Handle("GET "+graph.GraphiQLStatic, playground)
 	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
