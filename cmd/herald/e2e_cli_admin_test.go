@@ -76,8 +76,12 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 		t.Fatalf("list:\n%s", list)
 	}
 	get := ann("notifications", "config", "get", id)
-	if !strings.Contains(get, "haswebhookurl: true") && !strings.Contains(get, "hasWebhookUrl: true") {
+	if !strings.Contains(get, "hasWebhookUrl: true") {
 		t.Fatalf("get does not show the webhook URL as set:\n%s", get)
+	}
+	// the keys are the API's and --set's, as in the settings: no snake_case beside camelCase
+	if !strings.Contains(get, "verifyTls: true") || !strings.Contains(get, "resourceType:") || !strings.Contains(get, "createdAt:") || strings.Contains(get, "verify_tls") {
+		t.Fatalf("get's keys:\n%s", get)
 	}
 	if strings.Contains(get+list, "SECRETPART") {
 		t.Fatal("the webhook URL was printed")

@@ -28,7 +28,7 @@ type wireSelector struct {
 	Scope        string `json:"scope" yaml:"scope"`
 	Level        string `json:"level" yaml:"level"`
 	Type         string `json:"type" yaml:"type"`
-	ResourceType string `json:"resourceType" yaml:"resource_type"`
+	ResourceType string `json:"resourceType" yaml:"resourceType"`
 }
 
 type wireConfiguration struct {
@@ -37,9 +37,9 @@ type wireConfiguration struct {
 	Kind        string         `json:"kind" yaml:"kind"`
 	Name        string         `json:"name" yaml:"name"`
 	Description string         `json:"description" yaml:"description"`
-	VerifyTLS   bool           `json:"verifyTls" yaml:"verify_tls"`
-	CreatedAt   string         `json:"createdAt" yaml:"created_at"`
-	UpdatedAt   string         `json:"updatedAt" yaml:"updated_at"`
+	VerifyTLS   bool           `json:"verifyTls" yaml:"verifyTls"`
+	CreatedAt   string         `json:"createdAt" yaml:"createdAt"`
+	UpdatedAt   string         `json:"updatedAt" yaml:"updatedAt"`
 	Revision    int            `json:"revision" yaml:"revision"`
 	Selectors   []wireSelector `json:"selectors" yaml:"selectors"`
 	Settings    map[string]any `json:"settings" yaml:"settings"`
