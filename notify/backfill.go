@@ -54,6 +54,7 @@ type BackfillProgress struct {
 type BackfillLog interface {
 	Log
 	Append(ctx context.Context, stream string, expected domain.ExpectedRevision, facts ...domain.Fact) (domain.AppendResult, error)
+	DeleteStream(ctx context.Context, stream string, expected domain.ExpectedRevision) error
 }
 
 // How a running backfill shows that it is alive.
@@ -64,6 +65,10 @@ const (
 	backfillFactWait   = 10 * time.Second // how long recording one of its facts may take
 	backfillKeptLocal  = time.Hour        // finished runs are answered from memory this long, then from the log
 )
+
+// BackfillKept is how long a finished backfill's facts are kept: the next backfill of its
+// configuration deletes those of the ones that ended longer ago.
+const BackfillKept = 7 * 24 * time.Hour
 
 // Backfiller replays windows of history through one configuration: every event of the window
 // its selectors choose and the ledger does not show as delivered goes through the router, as
@@ -79,6 +84,7 @@ type Backfiller struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	staleAfter time.Duration
+	kept       time.Duration // BackfillKept
 
 	mu   sync.Mutex
 	runs map[string]*backfillRun
@@ -109,7 +115,7 @@ func NewBackfiller(events EventFinder, ledger LedgerReader, publisher JobPublish
 		window = 500
 	}
 	return &Backfiller{events: events, ledger: ledger, publisher: publisher, log: log, window: window,
-		logger: logger.With("component", "backfill"), now: time.Now, staleAfter: backfillStaleAfter, runs: map[string]*backfillRun{}}, nil
+		logger: logger.With("component", "backfill"), now: time.Now, staleAfter: backfillStaleAfter, kept: BackfillKept, runs: map[string]*backfillRun{}}, nil
 }
 
 // Start begins a backfill of c over [since, before) and returns at once; Progress follows it.
@@ -208,10 +214,41 @@ func (b *Backfiller) claim(ctx context.Context, configurationID, id string, at t
 			}
 		}
 		err = b.record(ctx, stream, expected, domain.BackfillClaimed{ID: id, At: at})
+		if err == nil {
+			b.prune(ctx, configurationID, records)
+		}
 		if !errors.Is(err, domain.ErrConcurrency) || attempt > 0 {
 			return err
 		}
 		// another instance claimed it between our read and our append: read its claim
+	}
+}
+
+// prune deletes the facts of a configuration's backfills (its claims) that ended more than
+// b.kept ago. It is housekeeping: a failure is logged, and the next backfill tries again.
+func (b *Backfiller) prune(ctx context.Context, configurationID string, claims []domain.Record) {
+	pruned := 0
+	for _, r := range claims {
+		f, err := domain.DecodeBackfillFact(r.Type, r.Data)
+		claimed, ok := f.(domain.BackfillClaimed)
+		if err != nil || !ok || b.now().Sub(claimed.At) < b.kept {
+			continue // started within b.kept: it cannot have ended before
+		}
+		p, found, err := b.stored(ctx, claimed.ID)
+		if err == nil && (!found || p.State == BackfillRunning || b.now().Sub(p.FinishedAt) < b.kept) {
+			continue // gone already, or still to keep
+		}
+		if err == nil {
+			err = b.log.DeleteStream(ctx, domain.BackfillStream(claimed.ID), domain.StreamExists())
+		}
+		if err != nil && !errors.Is(err, domain.ErrStreamDeleted) {
+			b.logger.Warn("could not delete an old backfill's facts; the next backfill of the configuration tries again", "backfill", claimed.ID, "configuration", configurationID, "error", err)
+			return
+		}
+		pruned++
+	}
+	if pruned > 0 {
+		b.logger.Info("deleted the facts of old backfills", "configuration", configurationID, "backfills", pruned, "ended_before", b.now().Add(-b.kept).UTC().Format(time.RFC3339))
 	}
 }
 
@@ -287,8 +324,8 @@ func (b *Backfiller) stored(ctx context.Context, id string) (BackfillProgress, b
 		return BackfillProgress{}, false, nil
 	}
 	records, err := b.log.ReadStream(ctx, domain.BackfillStream(id))
-	if errors.Is(err, domain.ErrStreamNotFound) {
-		return BackfillProgress{}, false, nil
+	if errors.Is(err, domain.ErrStreamNotFound) || errors.Is(err, domain.ErrStreamDeleted) {
+		return BackfillProgress{}, false, nil // unknown, or ended more than b.kept ago
 	}
 	if err != nil {
 		return BackfillProgress{}, false, fmt.Errorf("read backfill %s: %w", id, err)

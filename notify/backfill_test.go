@@ -204,3 +204,55 @@ func TestBackfill_refusesAWindowInTheFuture(t *testing.T) {
 		t.Fatalf("a backfill since an hour from now: %v", err)
 	}
 }
+
+// TestBackfill_prunesTheFactsOfLongFinishedBackfills: a configuration's next backfill
+// deletes the facts of its backfills that ended more than BackfillKept ago (they read as
+// unknown from then on) and keeps those that ended since, or still run.
+func TestBackfill_prunesTheFactsOfLongFinishedBackfills(t *testing.T) {
+	ctx := context.Background()
+	store := openBackfillStore(t)
+	now := time.Now()
+	old, recent := now.Add(-BackfillKept-time.Hour), now.Add(-BackfillKept+time.Hour)
+	record := func(stream string, facts ...any) {
+		t.Helper()
+		for _, fact := range facts {
+			f, err := domain.EncodeBackfillFact(fact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Append(ctx, stream, domain.Any(), f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	finished := func(id string, started, ended time.Time) {
+		record(domain.BackfillClaimStream("c1"), domain.BackfillClaimed{ID: id, At: started})
+		record(domain.BackfillStream(id),
+			domain.BackfillStarted{ID: id, ConfigurationID: "c1", Account: "alice", At: started},
+			domain.BackfillFinished{State: string(BackfillDone), At: ended})
+	}
+	finished("bf-00000000000000a1", old.Add(-time.Hour), old)      // ended long ago: goes
+	finished("bf-00000000000000a2", old.Add(-time.Hour), recent)   // started long ago, ended lately: stays
+	finished("bf-00000000000000a3", recent, recent.Add(time.Hour)) // stays
+	record(domain.BackfillStream("bf-00000000000000b1"),           // another configuration's: not looked at
+		domain.BackfillStarted{ID: "bf-00000000000000b1", ConfigurationID: "c2", Account: "alice", At: old.Add(-time.Hour)},
+		domain.BackfillFinished{State: string(BackfillDone), At: old})
+
+	b, err := NewBackfiller(aliceWindow(1), noOutcomes{}, &heldPublisher{}, store, 5, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := b.Start(ctx, backfillConfiguration(t), time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _, _ = b.Cancel(ctx, started.ID) }()
+	for id, kept := range map[string]bool{"bf-00000000000000a1": false, "bf-00000000000000a2": true, "bf-00000000000000a3": true, "bf-00000000000000b1": true, started.ID: true} {
+		if _, found, err := b.Progress(ctx, id); err != nil || found != kept {
+			t.Errorf("backfill %s: found %v (%v), want %v", id, found, err, kept)
+		}
+	}
+	if _, err := store.ReadStream(ctx, domain.BackfillStream("bf-00000000000000a1")); !errors.Is(err, domain.ErrStreamDeleted) {
+		t.Errorf("the old backfill's stream: %v, want deleted", err)
+	}
+}

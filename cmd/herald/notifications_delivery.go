@@ -248,7 +248,7 @@ func backfillJob(cmd *cobra.Command, url *clientConfig, id string) (*wireBackfil
 
 // noBackfill is the error for an id the server does not know.
 func noBackfill(id string) error {
-	return fmt.Errorf("no backfill %s: check the id (backfillNotifications and herald notifications backfill print it when they start)", id)
+	return fmt.Errorf("no backfill %s: check the id (backfillNotifications and herald notifications backfill print it when they start); a backfill that ended more than 7 days ago is deleted by the next backfill of its configuration", id)
 }
 
 // followBackfill draws a backfill's progress until it ends, then prints its outcome.

@@ -2081,7 +2081,8 @@ extend type Query {
   """
   A backfill's progress, from whichever instance runs it (counts read on another instance may
   be up to a few seconds old); null for an unknown id. A backfill whose instance stopped reads
-  FAILED once it has been silent for 45 seconds.
+  FAILED once it has been silent for 45 seconds. A backfill that ended more than 7 days ago may
+  be gone: the next backfill of its configuration deletes it.
   """
   backfillJob(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
 }
