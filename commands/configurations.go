@@ -2,8 +2,14 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode"
 
 	"herald/domain"
 )
@@ -17,11 +23,24 @@ type SecretSealer interface {
 // loadConfiguration replays a configuration's stream. A configuration the actor may not see
 // is reported as not found, so that ids cannot be probed across accounts.
 func loadConfiguration(ctx context.Context, store EventStore, actor domain.Actor, id string) (domain.Configuration, error) {
-	records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
+	c, err := replayConfiguration(ctx, store, id)
 	switch {
 	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
 		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
 	case err != nil:
+		return domain.Configuration{}, err
+	}
+	if c.Deleted || !actor.Sees(c.Account) {
+		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
+	}
+	return c, nil
+}
+
+// replayConfiguration replays a configuration's stream as it is, deleted or not; a stream
+// that was never written or was deleted is the store's error.
+func replayConfiguration(ctx context.Context, store EventStore, id string) (domain.Configuration, error) {
+	records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
+	if err != nil {
 		return domain.Configuration{}, fmt.Errorf("read configuration %s: %w", id, err)
 	}
 	var c domain.Configuration
@@ -32,10 +51,120 @@ func loadConfiguration(ctx context.Context, store EventStore, actor domain.Actor
 		}
 		c.Apply(fact, r.Revision)
 	}
-	if c.Deleted || !actor.Sees(c.Account) {
-		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
-	}
 	return c, nil
+}
+
+// Configuration names are unique within an account, compared as configurationNameKey does,
+// so that people, the CLI and dashboards can tell an account's configurations apart by name.
+// The configurations view lags the log and two writers may choose one name at once, so the
+// check reads no view: as a user name is (user_names.go), a name is reserved in a stream of
+// its own by appending ConfigurationNameClaimed at the revision read. A claim is never
+// released: it holds while the configuration it names has that name, so deleting or renaming
+// a configuration frees its name without another write. Configurations stored by versions
+// before this check claimed nothing; they keep their names, duplicates included, and only
+// new names (on create and rename) are checked.
+
+const configurationNameClaimedType = "ConfigurationNameClaimed"
+
+// configurationNameClaimV1 is the data of ConfigurationNameClaimed.
+type configurationNameClaimV1 struct {
+	V             int    `json:"v"`
+	Account       string `json:"account"`
+	Name          string `json:"name"`
+	Configuration string `json:"configuration"`
+	// Revision is the configuration's revision once the write the claim is for is stored;
+	// until then the claim is in flight.
+	Revision uint64    `json:"revision"`
+	At       time.Time `json:"at"`
+}
+
+// nameClaimInFlight is how long a claim whose write has not been stored holds all the same:
+// the write follows the claim within milliseconds, unless it failed, and then the name is
+// free again after this long.
+const nameClaimInFlight = time.Minute
+
+// configurationNameKey is what two configurations of an account must not share: the name
+// without surrounding white space, every run of white space inside as one space, in one case.
+// Names are read in tables and menus, where "ops slack", "Ops Slack" and "ops  slack " cannot
+// be told apart at a glance.
+func configurationNameKey(name string) string {
+	return strings.Map(foldCase, strings.Join(strings.Fields(name), " "))
+}
+
+// foldCase maps a letter to the smallest letter of its case class (unicode.SimpleFold), so
+// that names equal under strings.EqualFold have one key.
+func foldCase(r rune) rune {
+	lowest := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		lowest = min(lowest, f)
+	}
+	return lowest
+}
+
+// configurationNameStream names the stream that reserves a name key in an account; a digest
+// keeps stream names short whatever characters the name holds.
+func configurationNameStream(account, key string) string {
+	sum := sha256.Sum256([]byte(account + "\x00" + key))
+	return domain.HeraldStreamPrefix + "configname-" + hex.EncodeToString(sum[:])
+}
+
+// claimConfigurationName reserves name in account for configuration id, which will be at
+// revision once its write is stored. A name another configuration holds is a validation error
+// on "name" that names that configuration.
+func claimConfigurationName(ctx context.Context, store EventStore, now time.Time, account, name, id string, revision uint64) error {
+	key := configurationNameKey(name)
+	stream := configurationNameStream(account, key)
+	for attempt := 1; ; attempt++ {
+		expected := domain.NoStream()
+		records, err := store.ReadStream(ctx, stream)
+		switch {
+		case errors.Is(err, domain.ErrStreamNotFound):
+		case err != nil:
+			return fmt.Errorf("read the claim on configuration name %q: %w", name, err)
+		default:
+			last := records[len(records)-1]
+			expected = domain.Exact(last.Revision)
+			var held configurationNameClaimV1
+			if err := json.Unmarshal(last.Data, &held); err != nil {
+				return fmt.Errorf("read the claim on configuration name %q: %w", name, err)
+			}
+			if held.Configuration != id {
+				if err := checkNameFree(ctx, store, now, held, key); err != nil {
+					return err
+				}
+			}
+		}
+		data, _ := json.Marshal(configurationNameClaimV1{V: 1, Account: account, Name: name, Configuration: id, Revision: revision, At: now})
+		_, err = store.Append(ctx, stream, expected, domain.Fact{Type: configurationNameClaimedType, Data: data})
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, domain.ErrConcurrency) || attempt == 3:
+			return fmt.Errorf("claim configuration name %q: %w", name, err)
+		}
+		// Another writer claimed the name meanwhile: see whose it is now.
+	}
+}
+
+// checkNameFree returns the error for a claim that still holds: its configuration has the
+// name, or the write the claim is for may still be on its way.
+func checkNameFree(ctx context.Context, store EventStore, now time.Time, held configurationNameClaimV1, key string) error {
+	c, err := replayConfiguration(ctx, store, held.Configuration)
+	switch {
+	case errors.Is(err, domain.ErrStreamDeleted):
+		return nil
+	case err != nil && !errors.Is(err, domain.ErrStreamNotFound):
+		return err
+	case err != nil || c.Revision < held.Revision:
+		if now.Sub(held.At) >= nameClaimInFlight {
+			return nil // the write never came
+		}
+		return invalid("name", "account %q is saving a configuration named %q at this moment (id %s); choose another name, or try again in a minute",
+			held.Account, held.Name, held.Configuration)
+	case c.Deleted || configurationNameKey(c.Name) != key:
+		return nil
+	}
+	return invalid("name", "account %q already has a configuration named %q (id %s); choose another name or edit that one", c.Account, c.Name, c.ID)
 }
 
 func appendConfigurationFact(ctx context.Context, store EventStore, id string, expected domain.ExpectedRevision, fact any) (uint64, error) {

@@ -31,8 +31,8 @@ func NewCreateConfigurationHandler(store EventStore, sealer SecretSealer, newID 
 	return CreateConfigurationHandler{store: store, sealer: sealer, newID: newID, now: now}, nil
 }
 
-// Handle checks the draft and appends ConfigurationCreated; it returns the new configuration's
-// id and the position of the fact.
+// Handle checks the draft, claims its name in the account and appends ConfigurationCreated;
+// it returns the new configuration's id and the position of the fact.
 func (h CreateConfigurationHandler) Handle(ctx context.Context, cmd CreateConfiguration) (string, uint64, error) {
 	if err := cmd.Actor.Require(domain.CreateNotificationEndpointConfiguration); err != nil {
 		return "", 0, err
@@ -49,6 +49,9 @@ func (h CreateConfigurationHandler) Handle(ctx context.Context, cmd CreateConfig
 		return "", 0, err
 	}
 	id := h.newID()
+	if err := claimConfigurationName(ctx, h.store, h.now(), account, draft.Name, id, 0); err != nil {
+		return "", 0, err
+	}
 	fact := domain.ConfigurationCreated{ID: id, Account: account, Kind: draft.Settings.Kind(), Draft: draft, At: h.now()}
 	pos, err := appendConfigurationFact(ctx, h.store, id, domain.NoStream(), fact)
 	if err != nil {

@@ -32,7 +32,8 @@ func NewUpdateConfigurationHandler(store EventStore, sealer SecretSealer, now Cl
 	return UpdateConfigurationHandler{store: store, sealer: sealer, now: now}, nil
 }
 
-// Handle appends ConfigurationUpdated and returns the position of the fact.
+// Handle appends ConfigurationUpdated and returns the position of the fact. A new name is
+// claimed in the account first.
 func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfiguration) (uint64, error) {
 	if err := cmd.Actor.Require(domain.UpdateNotificationEndpointConfiguration); err != nil {
 		return 0, err
@@ -69,6 +70,13 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	}
 	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
 		return 0, err
+	}
+	// A name kept (whatever its case or spacing) is not checked again: configurations stored
+	// with one name before names were unique keep working.
+	if configurationNameKey(draft.Name) != configurationNameKey(current.Name) {
+		if err := claimConfigurationName(ctx, h.store, h.now(), current.Account, draft.Name, cmd.ID, current.Revision+1); err != nil {
+			return 0, err
+		}
 	}
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
 }

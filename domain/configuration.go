@@ -56,15 +56,12 @@ type ConfigurationDraft struct {
 // "settings." and selector errors under "selectors[i].".
 func (d ConfigurationDraft) Validate(account string) error {
 	v := &ValidationError{}
-	switch name := strings.TrimSpace(d.Name); {
-	case name == "":
+	if name := strings.TrimSpace(d.Name); name == "" {
 		v.add("name", "is required")
-	case len(name) > MaxConfigurationName:
-		v.add("name", "is %d characters long, the limit is %d", len(name), MaxConfigurationName)
+	} else {
+		tooLong(v, "name", name, MaxConfigurationName)
 	}
-	if len(d.Description) > MaxDescription {
-		v.add("description", "is %d characters long, the limit is %d", len(d.Description), MaxDescription)
-	}
+	tooLong(v, "description", d.Description, MaxDescription)
 	if d.Settings == nil {
 		v.add("settings", "are required")
 	} else if err := d.Settings.Validate(); err != nil {

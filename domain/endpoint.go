@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // EndpointKind is a kind of external tool herald sends notifications to.
@@ -82,12 +83,70 @@ func (s Secret) String() string {
 // GoString keeps %#v from printing the value.
 func (s Secret) GoString() string { return `domain.Secret{"` + s.String() + `"}` }
 
+// Limits of endpoint settings. Each lies well above what the services themselves accept, so
+// that no working configuration meets one; they keep a single configuration from swelling
+// the log, every view that holds it and every notification sent through it. URLs share
+// MaxURLLength with events: 2,048 characters is the longest URL that common receivers all
+// take (IIS refuses a query string over 2,048 characters and a URL over 4,096 by default;
+// nginx and Apache a request line over 8 KiB), while the webhook URLs services hand out are
+// a few hundred characters.
+const (
+	// MaxSettingText bounds host names, user names, owners, repositories, project keys,
+	// issue types, priorities, assignees, labels, header names and email addresses: the
+	// longest of these any service allows is 255 characters (a Jira label; a DNS name has at
+	// most 253, an email address 254).
+	MaxSettingText = 256
+	// MaxCredentialLength bounds passwords, tokens, HMAC secrets and header values. Header
+	// values go out in a request header, which servers and proxies commonly limit to 8 KiB
+	// (nginx, Apache); a JSON Web Token fits several times over.
+	MaxCredentialLength = 8 * 1024
+	// MaxSettingList bounds the lists: recipients, labels, assignees, headers.
+	MaxSettingList = 50
+)
+
+// tooLong reports s when it is longer than limit characters and tells whether it did. The
+// value is never quoted: it may be a credential, and a long one would only swell the error.
+func tooLong(v *ValidationError, field, s string, limit int) bool {
+	if len(s) <= limit { // a string holds at least as many bytes as characters
+		return false
+	}
+	n := utf8.RuneCountInString(s)
+	if n <= limit {
+		return false
+	}
+	v.add(field, "is %d characters long, the limit is %d", n, limit)
+	return true
+}
+
+// tooMany reports a list of n items (what they are) over limit and tells whether it did.
+func tooMany(v *ValidationError, field string, n, limit int, what string) bool {
+	if n <= limit {
+		return false
+	}
+	v.add(field, "hold %d %s, the limit is %d", n, what, limit)
+	return true
+}
+
+// shortTexts checks a list of short texts (GitHub labels, assignees): how many, and how long
+// each is.
+func shortTexts(v *ValidationError, field string, list []string, what string) {
+	if tooMany(v, field, len(list), MaxSettingList, what) {
+		return
+	}
+	for i, s := range list {
+		tooLong(v, fmt.Sprintf("%s[%d]", field, i), s, MaxSettingText)
+	}
+}
+
 // validHTTPURL checks an http(s) URL with a host.
 func validHTTPURL(v *ValidationError, field, raw string, required bool) {
 	if raw == "" {
 		if required {
 			v.add(field, "is required")
 		}
+		return
+	}
+	if tooLong(v, field, raw, MaxURLLength) {
 		return
 	}
 	u, err := url.Parse(raw)
@@ -113,6 +172,9 @@ func validHTTPURL(v *ValidationError, field, raw string, required bool) {
 func validSecretURL(v *ValidationError, field string, s Secret) {
 	if !s.IsSet() {
 		v.add(field, "is required")
+		return
+	}
+	if tooLong(v, field, s.Reveal(), MaxURLLength) {
 		return
 	}
 	u, err := url.Parse(s.Reveal())

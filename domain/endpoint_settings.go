@@ -2,11 +2,14 @@ package domain
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Settings are the connection settings of one endpoint kind. Each kind has its own type.
@@ -87,6 +90,7 @@ func (EmailSettings) Kind() EndpointKind { return KindEmail }
 func (s EmailSettings) Validate() error {
 	v := &ValidationError{}
 	required(v, "host", s.Host)
+	tooLong(v, "host", s.Host, MaxSettingText)
 	if s.Port < 1 || s.Port > 65535 {
 		v.add("port", "%d is not a port; use 1 to 65535 (587 for STARTTLS, 465 for TLS)", s.Port)
 	}
@@ -98,16 +102,22 @@ func (s EmailSettings) Validate() error {
 	if s.Password.IsSet() && s.Username == "" {
 		v.add("username", "is required when a password is set")
 	}
+	tooLong(v, "username", s.Username, MaxSettingText)
+	tooLong(v, "password", s.Password.Reveal(), MaxCredentialLength)
 	if s.From == "" {
 		v.add("from", "is required")
-	} else {
+	} else if !tooLong(v, "from", s.From, MaxSettingText) {
 		validAddress(v, "from", s.From)
 	}
 	if len(s.To) == 0 {
 		v.add("to", "needs at least one address")
 	}
-	for i, to := range s.To {
-		validAddress(v, fmt.Sprintf("to[%d]", i), to)
+	if !tooMany(v, "to", len(s.To), MaxSettingList, "addresses") {
+		for i, to := range s.To {
+			if field := fmt.Sprintf("to[%d]", i); !tooLong(v, field, to, MaxSettingText) {
+				validAddress(v, field, to)
+			}
+		}
 	}
 	return v.errOrNil()
 }
@@ -141,16 +151,20 @@ func (s GitHubSettings) Validate() error {
 	v := &ValidationError{}
 	validHTTPURL(v, "apiUrl", s.APIURL, true)
 	required(v, "owner", s.Owner)
+	tooLong(v, "owner", s.Owner, MaxSettingText)
 	required(v, "repository", s.Repository)
-	if strings.Contains(s.Repository, "/") {
+	if !tooLong(v, "repository", s.Repository, MaxSettingText) && strings.Contains(s.Repository, "/") {
 		v.add("repository", "%q: give the repository name alone; the owner has its own setting", s.Repository)
 	}
 	if !s.AccessToken.IsSet() {
 		v.add("accessToken", "is required")
 	}
+	tooLong(v, "accessToken", s.AccessToken.Reveal(), MaxCredentialLength)
 	if s.Milestone < 0 {
 		v.add("milestone", "must be a milestone number")
 	}
+	shortTexts(v, "labels", s.Labels, "labels")
+	shortTexts(v, "assignees", s.Assignees, "assignees")
 	return v.errOrNil()
 }
 
@@ -181,14 +195,23 @@ func (s JiraSettings) Validate() error {
 	v := &ValidationError{}
 	validHTTPURL(v, "url", s.URL, true)
 	required(v, "username", s.Username)
+	tooLong(v, "username", s.Username, MaxSettingText)
 	if !s.APIToken.IsSet() {
 		v.add("apiToken", "is required")
 	}
+	tooLong(v, "apiToken", s.APIToken.Reveal(), MaxCredentialLength)
 	required(v, "projectKey", s.ProjectKey)
+	tooLong(v, "projectKey", s.ProjectKey, MaxSettingText)
 	required(v, "issueType", s.IssueType)
-	for i, l := range s.Labels {
-		if strings.ContainsAny(l, " \t") {
-			v.add(fmt.Sprintf("labels[%d]", i), "%q: Jira labels cannot contain spaces", l)
+	tooLong(v, "issueType", s.IssueType, MaxSettingText)
+	tooLong(v, "priority", s.Priority, MaxSettingText)
+	tooLong(v, "assignee", s.Assignee, MaxSettingText)
+	if !tooMany(v, "labels", len(s.Labels), MaxSettingList, "labels") {
+		for i, l := range s.Labels {
+			field := fmt.Sprintf("labels[%d]", i)
+			if !tooLong(v, field, l, MaxSettingText) && strings.ContainsAny(l, " \t") {
+				v.add(field, "%q: Jira labels cannot contain spaces", l)
+			}
 		}
 	}
 	return v.errOrNil()
@@ -268,13 +291,25 @@ func (s WebhookSettings) Validate() error {
 	if s.Password.IsSet() && s.Username == "" {
 		v.add("username", "is required when a password is set")
 	}
-	for name := range s.Headers {
+	tooLong(v, "username", s.Username, MaxSettingText)
+	tooLong(v, "password", s.Password.Reveal(), MaxCredentialLength)
+	tooLong(v, "hmacSecret", s.HMACSecret.Reveal(), MaxCredentialLength)
+	if tooMany(v, "headers", len(s.Headers), MaxSettingList, "headers") {
+		return v.errOrNil()
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
 		canonical := http.CanonicalHeaderKey(name)
-		switch {
+		switch n := utf8.RuneCountInString(name); {
+		case n > MaxSettingText:
+			v.add("headers", "a header name is %d characters long, the limit is %d", n, MaxSettingText)
 		case name == "" || strings.ContainsAny(name, " :\r\n\t"):
 			v.add("headers", "%q is not a header name", name)
 		case containsFold(reservedHeaders, canonical):
 			v.add("headers", "%s is set by herald and cannot be overridden", canonical)
+		case tooLong(v, "headers."+name, s.Headers[name].Reveal(), MaxCredentialLength):
+		case strings.ContainsFunc(s.Headers[name].Reveal(), func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }):
+			// Go's HTTP client would refuse every send; the value is not quoted (a credential)
+			v.add("headers."+name, "holds a line break or another control character, which no HTTP header may")
 		}
 	}
 	return v.errOrNil()
