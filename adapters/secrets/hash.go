@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,8 +31,8 @@ const MinPasswordLength = 8
 
 // Hash hashes a password.
 func (p Passwords) Hash(password string) (string, error) {
-	if len(password) < MinPasswordLength {
-		return "", fmt.Errorf("password is %d characters long; use at least %d", len(password), MinPasswordLength)
+	if n := utf8.RuneCountInString(password); n < MinPasswordLength {
+		return "", fmt.Errorf("password is %d characters long; use at least %d", n, MinPasswordLength)
 	}
 	if len(password) > 72 {
 		return "", errors.New("password is longer than 72 bytes, which bcrypt cannot hash")

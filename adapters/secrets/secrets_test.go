@@ -47,6 +47,10 @@ func TestPasswordsAndTokens(t *testing.T) {
 	if _, err := p.Hash("short"); err == nil {
 		t.Fatal("a 5-character password was accepted")
 	}
+	// the minimum counts characters, not bytes: four two-byte letters are four characters
+	if _, err := p.Hash("éééé"); err == nil || !strings.Contains(err.Error(), "password is 4 characters long") {
+		t.Errorf("a 4-character, 8-byte password: %v", err)
+	}
 	token, id, digest, err := secrets.NewToken()
 	if err != nil {
 		t.Fatal(err)
