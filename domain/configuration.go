@@ -80,12 +80,10 @@ func (d ConfigurationDraft) Validate(account string) error {
 	if d.Settings != nil && d.Settings.Kind() == KindWebhook && !d.Templates.IsZero() {
 		v.add("templates", "are not used by webhooks, which post the event itself as JSON; leave them out (empty strings remove stored ones)")
 	}
-	switch {
-	case len(d.Selectors) == 0:
+	if len(d.Selectors) == 0 {
 		v.add("selectors", "need at least one selector; the quick selection \"all\" sends every event of the account")
-	case len(d.Selectors) > MaxSelectors:
-		v.add("selectors", "hold %d selectors, the limit is %d", len(d.Selectors), MaxSelectors)
 	}
+	tooMany(v, "selectors", len(d.Selectors), MaxSelectors, "selectors")
 	for i, s := range d.Selectors {
 		if s.Scope == ScopeGlobal && account != AdminAccount {
 			v.add(fmt.Sprintf("selectors[%d].scope", i), "global scope is reserved to the admin account; use account")

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -221,5 +222,27 @@ func TestWebhookSettings_aHeaderValueWithALineBreakIsRefused(t *testing.T) {
 	ok := domain.WebhookSettings{URL: "https://hooks.example/x", Headers: map[string]domain.Secret{"X-Token": domain.NewSecret("Bearer a\tb é")}}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("a value with a tab and non-ASCII letters: %v", err)
+	}
+}
+
+// TestConfigurationDraft_selectorLimits: a configuration needs one selector and takes at most
+// MaxSelectors.
+func TestConfigurationDraft_selectorLimits(t *testing.T) {
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	draft := func(n int) domain.ConfigurationDraft {
+		return domain.ConfigurationDraft{Name: "ops", Selectors: slices.Repeat([]domain.Selector{sel}, n),
+			Settings: domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/T0/B0/x")}}
+	}
+	if err := draft(domain.MaxSelectors).Validate("alice"); err != nil {
+		t.Errorf("%d selectors: %v", domain.MaxSelectors, err)
+	}
+	for n, want := range map[int]string{
+		0:                       `need at least one selector; the quick selection "all" sends every event of the account`,
+		domain.MaxSelectors + 1: "hold 51 selectors, the limit is 50",
+	} {
+		if got := fieldMessage(t, draft(n).Validate("alice"), "selectors"); got != want {
+			t.Errorf("%d selectors: %q, want %q", n, got, want)
+		}
 	}
 }
