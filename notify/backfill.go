@@ -88,6 +88,7 @@ type Backfiller struct {
 
 	mu   sync.Mutex
 	runs map[string]*backfillRun
+	busy sync.WaitGroup // the goroutines of every run started here
 }
 
 type backfillRun struct {
@@ -173,10 +174,17 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		b.finish(ctx, run, err)
 		return fail(err)
 	}
-	go b.followOutcomes(ctx, run, head)
-	go b.heartbeat(run)
-	go b.run(ctx, run, c)
+	b.busy.Add(3)
+	go func() { defer b.busy.Done(); b.followOutcomes(ctx, run, head) }()
+	go func() { defer b.busy.Done(); b.heartbeat(run) }()
+	go func() { defer b.busy.Done(); b.run(ctx, run, c) }()
 	return run.snapshot(), nil
+}
+
+// Wait returns once every run started here has stopped and recorded how it ended. Runs stop
+// when the context given to Start ends: cancel that first.
+func (b *Backfiller) Wait() {
+	b.busy.Wait()
 }
 
 func stillRunning(p BackfillProgress) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +26,8 @@ type app struct {
 	dispatch *projections.Runner // nil when notifications are off
 	handler  http.Handler
 	registry *prometheus.Registry
-	jobs     []func(context.Context) // background work beside the runners
+	jobs     []func(context.Context) // background work beside the runners; Run waits for them
+	drains   []func()                // wait for work started through background to end
 	closers  []func()
 	ingester *kafka.Ingester // nil unless Kafka ingest is enabled
 	// background lives as long as the server (Run): for work a request starts and does not
@@ -133,8 +135,12 @@ func (a *app) Handler() http.Handler { return a.handler }
 // Run keeps the views up to date, ingests from Kafka when enabled, and runs the background
 // jobs, until ctx is done.
 func (a *app) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var jobs sync.WaitGroup
+	defer jobs.Wait() // a job may still write (the dispatcher's checkpoint) after ctx ends
+	defer cancel()    // the jobs end with the runners, also when those fail
 	for _, job := range a.jobs {
-		go job(ctx)
+		jobs.Go(func() { job(ctx) })
 	}
 	errs := make(chan error, len(a.runners)+1)
 	for _, r := range a.runners {
@@ -160,9 +166,13 @@ func (a *app) Run(ctx context.Context) error {
 	return first
 }
 
-// Close closes the views' connections and the store.
+// Close stops the work requests started (backfills), waits for it to record how it ended,
+// and closes the views' connections and the store.
 func (a *app) Close() {
 	a.stop()
+	for _, wait := range a.drains {
+		wait()
+	}
 	for _, c := range a.closers {
 		c()
 	}

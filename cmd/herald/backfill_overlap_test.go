@@ -53,6 +53,25 @@ func waitBackfill(t *testing.T, app *testApp, job string) map[string]any {
 	return p
 }
 
+// startBackfillOfOld records n events while webhooks are disabled (so dispatch sends none of
+// them), creates a webhook configuration named name for rcv, starts its backfill and waits
+// for the first notification to arrive. It returns the configuration and backfill ids.
+func startBackfillOfOld(t *testing.T, app *testApp, rcv *countingReceiver, name string, n int) (configuration, job string) {
+	t.Helper()
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+	recordAliceEvents(app, name, n)
+	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
+	configuration = createWebhook(app, adminAuth(), name, rcv.srv.URL+"/x")
+	started := backfillAll(app, configuration)
+	if len(started.Errors) > 0 {
+		t.Fatal(started.Raw)
+	}
+	job = started.Data["backfillNotifications"].(map[string]any)["id"].(string)
+	waitFor(t, "the first notification received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n > 0 })
+	return configuration, job
+}
+
 // TestBackfill_overlapsSendNothingTwice: a backfill started while dispatch still sends the
 // same events, or while another backfill of the configuration runs, sends each event once (a
 // Slack message, a GitHub issue or a Jira ticket cannot be taken back).
@@ -124,17 +143,7 @@ func TestBackfill_cancel(t *testing.T) {
 	cfg := deliveryServeConfig(t.TempDir())
 	cfg.Notify.Window = 20 // notifications a backfill keeps in flight
 	app := startTestAppConfig(t, cfg)
-	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
-	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
-	recordAliceEvents(app, "cx", 200)
-	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
-	id := createWebhook(app, adminAuth(), "slow", rcv.srv.URL+"/x")
-	started := backfillAll(app, id)
-	if len(started.Errors) > 0 {
-		t.Fatal(started.Raw)
-	}
-	job := started.Data["backfillNotifications"].(map[string]any)["id"].(string)
-	waitFor(t, "the first notification received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n > 0 })
+	id, job := startBackfillOfOld(t, app, rcv, "slow", 200)
 
 	canceled := app.mustGQL(adminAuth(), `mutation($id: ID!) { cancelBackfill(id: $id) { state published matched error } }`, map[string]any{"id": job})["cancelBackfill"].(map[string]any)
 	published := int(canceled["published"].(float64))
@@ -165,17 +174,7 @@ func TestBackfill_stopsWhenItsConfigurationIsRemoved(t *testing.T) {
 	cfg := deliveryServeConfig(t.TempDir())
 	cfg.Notify.Window = 20
 	app := startTestAppConfig(t, cfg)
-	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
-	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
-	recordAliceEvents(app, "rm", 200)
-	app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
-	id := createWebhook(app, adminAuth(), "doomed", rcv.srv.URL+"/x")
-	started := backfillAll(app, id)
-	if len(started.Errors) > 0 {
-		t.Fatal(started.Raw)
-	}
-	job := started.Data["backfillNotifications"].(map[string]any)["id"].(string)
-	waitFor(t, "the first notification received", 10*time.Second, func() bool { n, _ := rcv.counts(); return n > 0 })
+	id, job := startBackfillOfOld(t, app, rcv, "doomed", 200)
 	app.mustGQL(adminAuth(), `mutation($id: ID!) { deleteNotificationEndpointConfiguration(id: $id) }`, map[string]any{"id": id})
 
 	var p map[string]any
@@ -190,5 +189,25 @@ func TestBackfill_stopsWhenItsConfigurationIsRemoved(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if _, requests := rcv.counts(); requests > published {
 		t.Errorf("the receiver got %d requests, more than the %d the backfill published before the removal", requests, published)
+	}
+}
+
+// TestBackfill_aServerStoppingMidwayRecordsItCanceled: stopping the server ends a running
+// backfill, and the server waits until that end is recorded before it closes the store, so
+// the next start reports the backfill canceled, with its counts, rather than still running
+// or lost with a crashed instance.
+func TestBackfill_aServerStoppingMidwayRecordsItCanceled(t *testing.T) {
+	rcv := newCountingReceiver(t, 100*time.Millisecond)
+	dir := t.TempDir()
+	cfg := deliveryServeConfig(dir)
+	cfg.Notify.Window = 5
+	app := startTestAppConfig(t, cfg)
+	_, job := startBackfillOfOld(t, app, rcv, "slow", 100)
+	app.stop()
+
+	app = startTestAppConfig(t, cfg)
+	p := app.mustGQL(adminAuth(), `query($id: ID!) { backfillJob(id: $id) { state published error } }`, map[string]any{"id": job})["backfillJob"].(map[string]any)
+	if p["state"] != "CANCELED" || p["error"] != "canceled" || p["published"].(float64) == 0 {
+		t.Fatalf("after a stop mid-backfill the restarted server reports %v, want CANCELED with the notifications it published", p)
 	}
 }

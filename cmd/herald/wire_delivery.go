@@ -108,6 +108,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if out.backfiller, err = notify.NewBackfiller(eventFinder{queries: el.queries, store: a.store}, ledger, router, a.store, cfg.Notify.Window, a.logger); err != nil {
 		return out, err
 	}
+	a.drains = append(a.drains, out.backfiller.Wait)
 	if !cfg.NotificationsEnabled {
 		a.logger.Warn("notifications are off (--notifications-enabled=false): events are recorded but not sent; tests and backfills still send")
 		return out, nil
@@ -141,10 +142,12 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		case <-ctx.Done():
 			return
 		}
-		go func() { _ = dispatcher.Run(ctx) }()
+		swept := make(chan struct{})
+		go func() { defer close(swept); _ = dispatcher.Run(ctx) }()
 		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Error("dispatcher stopped", "error", err)
 		}
+		<-swept
 		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = dispatcher.Flush(fctx)
