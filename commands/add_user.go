@@ -41,9 +41,17 @@ func (h AddUserHandler) Handle(ctx context.Context, cmd AddUser) error {
 	return addUser(ctx, h.store, h.hasher, cmd, h.now())
 }
 
+// checkUserName refuses what cannot be a user name.
+func checkUserName(user string) error {
+	if !domain.ValidAccountName(user) {
+		return invalid("user", "%q is not a user name: 1 to 64 letters, digits, . _ @ -", user)
+	}
+	return nil
+}
+
 func addUser(ctx context.Context, store EventStore, hasher PasswordHasher, cmd AddUser, now time.Time) error {
-	if !domain.ValidAccountName(cmd.User) {
-		return invalid("user", "%q is not a user name: 1 to 64 letters, digits, . _ @ -", cmd.User)
+	if err := checkUserName(cmd.User); err != nil {
+		return err
 	}
 	if _, err := domain.ParseRole(string(cmd.Role)); err != nil {
 		return invalid("role", "%s", err.Error())

@@ -69,8 +69,8 @@ func (h BootstrapAdminHandler) checkFirstUser(cmd BootstrapAdmin) error {
 	if cmd.Password == "" {
 		return invalid("admin_password", "the admin account has no user yet: set HERALD_ADMIN_PASSWORD (or auth.admin_password in herald.yaml) for the first start")
 	}
-	if !domain.ValidAccountName(cmd.User) {
-		return invalid("user", "%q is not a user name: 1 to 64 letters, digits, . _ @ -", cmd.User)
+	if err := checkUserName(cmd.User); err != nil {
+		return err
 	}
 	if _, err := h.hasher.Hash(cmd.Password); err != nil {
 		return invalid("password", "%s", err.Error())

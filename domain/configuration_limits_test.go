@@ -225,6 +225,23 @@ func TestWebhookSettings_aHeaderValueWithALineBreakIsRefused(t *testing.T) {
 	}
 }
 
+// TestWebhookSettings_headerNamesAreTokens: a header name is an HTTP token (RFC 9110); any
+// other character (a control character, a quote, a slash, non-ASCII) would fail every send.
+func TestWebhookSettings_headerNamesAreTokens(t *testing.T) {
+	for _, name := range []string{"", "X Token", "X-Token:", "X\x00Token", "X\x7fToken", "X\"Token", "X/Token", "X-Tökén", "X(1)"} {
+		s := domain.WebhookSettings{URL: "https://hooks.example/x", Headers: map[string]domain.Secret{name: domain.NewSecret("v")}}
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "is not a header name") {
+			t.Errorf("header name %q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"X-Token", "x_team.id", "X-A!#$%&'*+^`|~1"} {
+		s := domain.WebhookSettings{URL: "https://hooks.example/x", Headers: map[string]domain.Secret{name: domain.NewSecret("v")}}
+		if err := s.Validate(); err != nil {
+			t.Errorf("header name %q: %v", name, err)
+		}
+	}
+}
+
 // TestConfigurationDraft_selectorLimits: a configuration needs one selector and takes at most
 // MaxSelectors.
 func TestConfigurationDraft_selectorLimits(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Settings are the connection settings of one endpoint kind. Each kind has its own type.
@@ -302,8 +304,8 @@ func (s WebhookSettings) Validate() error {
 		switch n := utf8.RuneCountInString(name); {
 		case n > MaxSettingText:
 			v.add("headers", "a header name is %d characters long, the limit is %d", n, MaxSettingText)
-		case name == "" || strings.ContainsAny(name, " :\r\n\t"):
-			v.add("headers", "%q is not a header name", name)
+		case !httpguts.ValidHeaderFieldName(name):
+			v.add("headers", "%q is not a header name: letters, digits and ! # $ %% & ' * + - . ^ _ ` | ~ only", name)
 		case containsFold(reservedHeaders, canonical):
 			v.add("headers", "%s is set by herald and cannot be overridden", canonical)
 		case tooLong(v, "headers."+name, s.Headers[name].Reveal(), MaxCredentialLength):
