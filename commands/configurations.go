@@ -61,8 +61,8 @@ func replayConfiguration(ctx context.Context, store EventStore, id string) (doma
 // its own by appending ConfigurationNameClaimed at the revision read. A claim is never
 // released: it holds while the configuration it names has that name, so deleting or renaming
 // a configuration frees its name without another write. Configurations stored by versions
-// before this check claimed nothing; they keep their names, duplicates included, and only
-// new names (on create and rename) are checked.
+// before this check claimed nothing: each start claims their names, oldest first
+// (claim_configuration_names.go), and a later duplicate keeps its name without a claim.
 
 const configurationNameClaimedType = "ConfigurationNameClaimed"
 
@@ -115,24 +115,20 @@ func claimConfigurationName(ctx context.Context, store EventStore, now time.Time
 	key := configurationNameKey(name)
 	stream := configurationNameStream(account, key)
 	for attempt := 1; ; attempt++ {
-		expected := domain.NoStream()
-		records, err := store.ReadStream(ctx, stream)
-		switch {
-		case errors.Is(err, domain.ErrStreamNotFound):
-		case err != nil:
+		held, expected, err := lastNameClaim(ctx, store, stream)
+		if err != nil {
 			return fmt.Errorf("read the claim on configuration name %q: %w", name, err)
-		default:
-			last := records[len(records)-1]
-			expected = domain.Exact(last.Revision)
-			var held configurationNameClaimV1
-			if err := json.Unmarshal(last.Data, &held); err != nil {
-				return fmt.Errorf("read the claim on configuration name %q: %w", name, err)
+		}
+		switch {
+		case held.Configuration == "":
+		case held.Configuration != id:
+			if err := checkNameFree(ctx, store, now, held, key); err != nil {
+				return err
 			}
-			if held.Configuration != id {
-				if err := checkNameFree(ctx, store, now, held, key); err != nil {
-					return err
-				}
-			}
+		case attempt > 1 && held.Revision == revision:
+			// Another writer made this very claim meanwhile (instances claiming the names of
+			// older configurations at once): it is as fresh as ours would be.
+			return nil
 		}
 		data, _ := json.Marshal(configurationNameClaimV1{V: 1, Account: account, Name: name, Configuration: id, Revision: revision, At: now})
 		_, err = store.Append(ctx, stream, expected, domain.Fact{Type: configurationNameClaimedType, Data: data})
@@ -144,6 +140,24 @@ func claimConfigurationName(ctx context.Context, store EventStore, now time.Time
 		}
 		// Another writer claimed the name meanwhile: see whose it is now.
 	}
+}
+
+// lastNameClaim reads the claim appended last to a name's stream, the zero claim when the name
+// was never claimed, and the revision the next claim is appended at.
+func lastNameClaim(ctx context.Context, store EventStore, stream string) (configurationNameClaimV1, domain.ExpectedRevision, error) {
+	records, err := store.ReadStream(ctx, stream)
+	switch {
+	case errors.Is(err, domain.ErrStreamNotFound):
+		return configurationNameClaimV1{}, domain.NoStream(), nil
+	case err != nil:
+		return configurationNameClaimV1{}, domain.ExpectedRevision{}, err
+	}
+	last := records[len(records)-1]
+	var held configurationNameClaimV1
+	if err := json.Unmarshal(last.Data, &held); err != nil {
+		return configurationNameClaimV1{}, domain.ExpectedRevision{}, err
+	}
+	return held, domain.Exact(last.Revision), nil
 }
 
 // checkNameFree returns the error for a claim that still holds: its configuration has the

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"herald/adapters/eventstore/embedded"
+	"herald/domain"
 )
 
 // TestConfigurationNames_aTakenNameIsBadUserInputOnTheName: through GraphQL, a name another
@@ -51,5 +57,67 @@ func TestConfigurationLimits_aHugeURLIsBadUserInputWithItsLength(t *testing.T) {
 	const want = "invalid input: input.webhook.url: is 102400 characters long, the limit is 2048"
 	if res.code() != badUserInput || res.field() != "input.webhook.url" || len(res.Errors) != 1 || res.Errors[0].Message != want {
 		t.Fatalf("want BAD_USER_INPUT on input.webhook.url, got %.500s", res.Raw)
+	}
+}
+
+// TestConfigurationNames_namesStoredBeforeAreClaimedAtStart: configurations an older version
+// stored without claiming their names (two with one name) have them claimed at the next start,
+// the oldest first: a new configuration with that name is then BAD_USER_INPUT naming the
+// oldest, and both old ones are listed and edited as before.
+func TestConfigurationNames_namesStoredBeforeAreClaimedAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := testServeConfig(dir, testSecretKey)
+	startTestAppConfig(t, cfg).stop() // the data dir of a herald that ran before
+
+	sealer, err := sealerFor(cfg.Auth, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhook, err := sealer.Seal("https://hooks.slack.com/services/T0/B0/old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	store, err := embedded.Open(dir, embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, old := range []struct {
+		id, name string
+		at       time.Time
+	}{
+		{"old-newer", "ops alerts", time.Now().Add(-time.Hour)},
+		{"old-oldest", "Ops Alerts", time.Now().Add(-48 * time.Hour)},
+	} {
+		draft := domain.ConfigurationDraft{Name: old.name, VerifyTLS: true, Settings: domain.SlackSettings{WebhookURL: domain.NewSecret(webhook)}, Selectors: []domain.Selector{sel}}
+		fact, err := domain.EncodeConfigurationFact(domain.ConfigurationCreated{ID: old.id, Account: domain.AdminAccount, Kind: domain.KindSlack, Draft: draft, At: old.at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(context.Background(), domain.ConfigurationStream(old.id), domain.NoStream(), fact); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+
+	app := startTestAppConfig(t, cfg)
+	waitFor(t, "the names claimed at start", 10*time.Second, func() bool {
+		return strings.Contains(app.logs.String(), "claimed the names of configurations stored before names were unique")
+	})
+	slack := map[string]any{"webhookUrl": "https://hooks.slack.com/services/T0/B0/old"}
+	res := app.gql(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: SLACK, input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"name": " OPS  alerts", "slack": slack, "quickSelections": []string{"all"}}})
+	taken := `account "admin" already has a configuration named "Ops Alerts" (id old-oldest); choose another name or edit that one`
+	if res.code() != badUserInput || res.field() != "input.name" || len(res.Errors) != 1 || res.Errors[0].Message != "invalid input: input.name: "+taken {
+		t.Fatalf("want BAD_USER_INPUT on input.name saying %q, got %s", taken, res.Raw)
+	}
+	for _, id := range []string{"old-newer", "old-oldest"} {
+		data := app.mustGQL(adminAuth(), `mutation($id: ID!, $in: ConfigurationInput!) { updateNotificationEndpointConfiguration(id: $id, input: $in) { name } }`,
+			map[string]any{"id": id, "in": map[string]any{"name": "ops alerts", "description": "edited", "slack": slack, "quickSelections": []string{"all"}}})
+		if got := data["updateNotificationEndpointConfiguration"].(map[string]any)["name"]; got != "ops alerts" {
+			t.Errorf("%s edited keeping its name is named %q", id, got)
+		}
 	}
 }

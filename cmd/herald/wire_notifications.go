@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -45,5 +48,56 @@ func (a *app) wireNotifications(ctx context.Context, cfg serveConfig, v views, m
 	deps.Update, errs[2] = commands.NewUpdateConfigurationHandler(a.store, sealer, now)
 	deps.Delete, errs[3] = commands.NewDeleteConfigurationHandler(a.store, now)
 	deps.Status, errs[4] = commands.NewSetEndpointStatusHandler(a.store, now)
-	return deps, firstError(errs[:]...)
+	if err := firstError(errs[:]...); err != nil {
+		return graph.NotificationDeps{}, err
+	}
+	claimNames, err := commands.NewClaimConfigurationNamesHandler(a.store, deps.Queries, now, a.logger)
+	if err != nil {
+		return graph.NotificationDeps{}, err
+	}
+	caughtUp := func(ctx context.Context) error { // with what the log held at start
+		head, err := a.store.LastPosition(ctx)
+		if err != nil {
+			return fmt.Errorf("read the log head: %w", err)
+		}
+		return configRunner.WaitFor(ctx, head)
+	}
+	a.jobs = append(a.jobs, func(ctx context.Context) { claimConfigurationNames(ctx, claimNames, caughtUp, a.logger) })
+	return deps, nil
+}
+
+// claimConfigurationNames claims, once at start, the names of the configurations older
+// versions stored without a claim, once the configurations view holds every configuration
+// stored before the start. It tries a few times before it gives up until the next start.
+func claimConfigurationNames(ctx context.Context, h commands.ClaimConfigurationNamesHandler, caughtUp func(context.Context) error, logger *slog.Logger) {
+	const attempts = 5
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		var res commands.ClaimConfigurationNamesResult
+		err := caughtUp(ctx)
+		if err == nil {
+			res, err = h.Handle(ctx, commands.ClaimConfigurationNames{})
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			if res.Claimed > 0 || res.Duplicates > 0 {
+				logger.Info("claimed the names of configurations stored before names were unique",
+					"configurations", res.Configurations, "claimed", res.Claimed, "duplicates", res.Duplicates)
+			}
+			return
+		case attempt == attempts:
+			logger.Error("claim the names of configurations stored before names were unique; until the next start, a new configuration may take one of their names",
+				"error", err)
+			return
+		}
+		logger.Warn("claim the names of configurations stored before names were unique; retrying", "error", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff *= 2
+	}
 }
