@@ -2,15 +2,11 @@ package graph
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 )
@@ -70,18 +66,17 @@ func NewPlayground(endpoint string) http.Handler {
 	if err != nil {
 		return brokenPlayground(err)
 	}
-	return &graphiqlPlayground{page: page, static: static, assets: assets}
+	csp, err := graphiqlCSP(page, endpoint)
+	if err != nil {
+		return brokenPlayground(err)
+	}
+	return &graphiqlPlayground{page: page, csp: csp, assets: assets}
 }
 
 type graphiqlPlayground struct {
 	page   []byte
-	static fs.FS
-	assets map[string]graphiqlAsset // by path under GraphiQLStatic
-}
-
-type graphiqlAsset struct {
-	contentType string
-	etag        string
+	csp    string                    // the page's Content-Security-Policy
+	assets map[string]*graphiqlAsset // by path under GraphiQLStatic
 }
 
 func (p *graphiqlPlayground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +92,9 @@ func (p *graphiqlPlayground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache") // after an upgrade, the page names the new assets
+	h.Set("Content-Security-Policy", p.csp)
+	h.Set("X-Frame-Options", "DENY") // frame-ancestors 'none' for browsers without CSP 2
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(p.page))
 }
@@ -107,64 +105,21 @@ func (p *graphiqlPlayground) serveAsset(w http.ResponseWriter, r *http.Request, 
 		http.NotFound(w, r)
 		return
 	}
-	f, err := p.static.Open(name)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	defer f.Close()
-	content, ok := f.(io.ReadSeeker)
-	if !ok {
-		http.Error(w, "embedded file "+name+" cannot seek", http.StatusInternalServerError)
-		return
-	}
+	content, etag := a.content, a.etag
 	h := w.Header()
+	if acceptsGzip(r.Header) {
+		if gz := a.gzipped(); gz.content != nil {
+			content, etag = gz.content, gz.etag
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
 	h.Set("Content-Type", a.contentType)
 	h.Set("Cache-Control", staticCacheControl)
-	h.Set("ETag", a.etag)
+	h.Set("ETag", etag)
+	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", time.Time{}, content)
-}
-
-// graphiqlAssets lists the files under static with their content type and ETag.
-func graphiqlAssets(static fs.FS) (map[string]graphiqlAsset, error) {
-	assets := map[string]graphiqlAsset{}
-	err := fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		f, err := static.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sum := sha256.New()
-		if _, err := io.Copy(sum, f); err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-		assets[name] = graphiqlAsset{
-			contentType: contentType(name),
-			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum.Sum(nil)) + `"`,
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list graphiql assets: %w", err)
-	}
-	return assets, nil
-}
-
-// contentType is set here rather than by mime.TypeByExtension, which reads the host's
-// mime.types and may call a script something else.
-func contentType(name string) string {
-	switch path.Ext(name) {
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	default: // the LICENSE files
-		return "text/plain; charset=utf-8"
-	}
+	// ServeContent sends no Content-Length with a Content-Encoding: gzip goes out chunked.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content))
 }
 
 func graphiqlPage(endpoint string) ([]byte, error) {

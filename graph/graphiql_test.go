@@ -1,6 +1,10 @@
 package graph
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -180,6 +184,226 @@ func TestPlayground_refusesMethodsOtherThanGetAndHead(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
 		if rec.Code != tc.want {
 			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, rec.Code, tc.want)
+		}
+	}
+}
+
+// The page runs only herald's own scripts: its one inline script and style are allowed by
+// their hashes, which must be those of the page as served, or GraphiQL stays on "Loading…".
+func TestPlayground_pageHasAContentSecurityPolicy(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(NewPlayground("/graphql"))
+	t.Cleanup(srv.Close)
+	res, page := getPlayground(t, srv.URL+"/", nil)
+	for header, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := res.Header.Get(header); got != want {
+			t.Errorf("%s = %q, want %q", header, got, want)
+		}
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	directives := map[string]string{}
+	for d := range strings.SplitSeq(csp, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		directives[name] = value
+	}
+	inline := func(tag string) string {
+		m := regexp.MustCompile(`(?s)<`+tag+`>(.*?)</`+tag+`>`).FindAllStringSubmatch(page, -1)
+		if len(m) != 1 {
+			t.Fatalf("page has %d inline <%s> elements, want 1", len(m), tag)
+		}
+		sum := sha256.Sum256([]byte(m[0][1]))
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	for name, want := range map[string]string{
+		"default-src":     "'none'",
+		"script-src":      "'self' " + inline("script"),
+		"style-src":       "'self' " + inline("style"),
+		"img-src":         "'self' data:", // GraphiQL's stylesheet has data: images and fonts
+		"font-src":        "'self' data:",
+		"connect-src":     "'self'",
+		"base-uri":        "'none'",
+		"form-action":     "'none'",
+		"frame-ancestors": "'none'",
+	} {
+		if got, ok := directives[name]; !ok || got != want {
+			t.Errorf("Content-Security-Policy %s = %q, want %q\n%s", name, got, want, csp)
+		}
+	}
+	if len(directives) != 9 {
+		t.Errorf("Content-Security-Policy has %d directives, want 9: %s", len(directives), csp)
+	}
+}
+
+// An absolute endpoint is another origin: the page may query it and open its websocket.
+func TestPlayground_policyLetsThePageReachAnAbsoluteEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ endpoint, connect string }{
+		{"https://herald.example.com/graphql", "connect-src 'self' https://herald.example.com wss://herald.example.com;"},
+		{"http://127.0.0.1:8228/graphql", "connect-src 'self' http://127.0.0.1:8228 ws://127.0.0.1:8228;"},
+	} {
+		rec := httptest.NewRecorder()
+		NewPlayground(tc.endpoint).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, tc.connect) {
+			t.Errorf("endpoint %s: Content-Security-Policy lacks %q: %s", tc.endpoint, tc.connect, csp)
+		}
+	}
+	for _, endpoint := range []string{"https://a.example;script-src *", "ftp://herald.example.com/graphql"} {
+		rec := httptest.NewRecorder()
+		NewPlayground(endpoint).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusInternalServerError {
+			t.Errorf("endpoint %q: GET / = %d, want 500 (no policy could name it)", endpoint, rec.Code)
+		}
+	}
+}
+
+// Headers may hold a token or a password: GraphiQL persists them only if the person turns
+// Persist headers on, and its history is given a storage that leaves them out until then.
+// (That the page behaves so was checked in Chromium; here the page's configuration is pinned.)
+func TestPlayground_headersAreNotPersistedUnlessChosen(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	NewPlayground("/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	page := rec.Body.String()
+	for _, want := range []string{
+		"shouldPersistHeaders: persistHeaders(),",
+		"showPersistHeadersSettings: true,",
+		"storage: storage,",
+		"const persistHeaders = () => localStorage.getItem(persistKey) === 'true';",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "shouldPersistHeaders: true") {
+		t.Error("page persists headers for everyone")
+	}
+}
+
+// serveGet serves one request with the handler, as a client sending acceptEncoding (none if "").
+func serveGet(h http.Handler, target, acceptEncoding string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestPlayground_assetsGoGzippedToClientsThatAcceptIt(t *testing.T) {
+	t.Parallel()
+	h := NewPlayground("/graphql")
+	for _, asset := range []string{graphiqlJS, graphiqlCSS, reactJS, reactDOMJS, "graphiql-4.1.2/LICENSE"} {
+		t.Run(path.Base(asset), func(t *testing.T) {
+			t.Parallel()
+			embedded, err := graphiqlFS.ReadFile(graphiqlStaticDir + "/" + asset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			identity := serveGet(h, GraphiQLStatic+asset, "", nil)
+			if identity.Code != http.StatusOK || !bytes.Equal(identity.Body.Bytes(), embedded) {
+				t.Fatalf("GET without Accept-Encoding = %d with %d bytes, want 200 and the %d bytes of the file", identity.Code, identity.Body.Len(), len(embedded))
+			}
+			if ce := identity.Header().Get("Content-Encoding"); ce != "" {
+				t.Errorf("GET without Accept-Encoding: Content-Encoding = %q, want none", ce)
+			}
+			gz := serveGet(h, GraphiQLStatic+asset, "gzip, deflate, br", nil)
+			if gz.Code != http.StatusOK || gz.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("GET with gzip = %d, Content-Encoding %q; want 200 and gzip", gz.Code, gz.Header().Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(gz.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(decoded, embedded) {
+				t.Errorf("gzip variant decodes to %d bytes that differ from the file's %d", len(decoded), len(embedded))
+			}
+			if gz.Body.Len() >= len(embedded) {
+				t.Errorf("gzip variant has %d bytes, the file %d", gz.Body.Len(), len(embedded))
+			}
+			for _, rec := range []*httptest.ResponseRecorder{identity, gz} {
+				if vary := rec.Header().Get("Vary"); vary != "Accept-Encoding" {
+					t.Errorf("Vary = %q, want Accept-Encoding", vary)
+				}
+				if ct := rec.Header().Get("Content-Type"); ct != contentType(asset) {
+					t.Errorf("Content-Type = %q, want %q", ct, contentType(asset))
+				}
+			}
+			idTag, gzTag := identity.Header().Get("ETag"), gz.Header().Get("ETag")
+			if idTag == "" || gzTag == "" || idTag == gzTag {
+				t.Errorf("ETags %q (identity) and %q (gzip), want two different ones", idTag, gzTag)
+			}
+		})
+	}
+}
+
+// A cache revalidates each variant with its own ETag; the other variant's ETag does not match.
+func TestPlayground_eachVariantRevalidatesWithItsETag(t *testing.T) {
+	t.Parallel()
+	h := NewPlayground("/graphql")
+	asset := GraphiQLStatic + graphiqlJS
+	idTag := serveGet(h, asset, "", nil).Header().Get("ETag")
+	gzTag := serveGet(h, asset, "gzip", nil).Header().Get("ETag")
+	for _, tc := range []struct {
+		acceptEncoding, ifNoneMatch string
+		want                        int
+	}{
+		{"", idTag, http.StatusNotModified},
+		{"identity", idTag, http.StatusNotModified},
+		{"gzip", gzTag, http.StatusNotModified},
+		{"gzip", idTag + ", " + gzTag, http.StatusNotModified},
+		{"gzip", idTag, http.StatusOK},
+		{"", gzTag, http.StatusOK},
+	} {
+		rec := serveGet(h, asset, tc.acceptEncoding, http.Header{"If-None-Match": {tc.ifNoneMatch}})
+		if rec.Code != tc.want {
+			t.Errorf("Accept-Encoding %q, If-None-Match %s: %d, want %d", tc.acceptEncoding, tc.ifNoneMatch, rec.Code, tc.want)
+		}
+		if rec.Code == http.StatusNotModified && (rec.Body.Len() != 0 || rec.Header().Get("Vary") != "Accept-Encoding") {
+			t.Errorf("Accept-Encoding %q: 304 with %d bytes and Vary %q, want none and Accept-Encoding", tc.acceptEncoding, rec.Body.Len(), rec.Header().Get("Vary"))
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		acceptEncoding string
+		want           bool
+	}{
+		{"gzip", true},
+		{"gzip, deflate, br, zstd", true},
+		{"GZip", true},
+		{"x-gzip", true},
+		{"br;q=1.0, gzip;q=0.8", true},
+		{"*", true},
+		{"deflate, *;q=0.1", true},
+		{"", false},
+		{"identity", false},
+		{"deflate, br", false},
+		{"gzip;q=0", false},
+		{"gzip;q=0.000", false},
+		{"gzip;q=zero", false},
+		{"*;q=0", false},
+		{"*, gzip;q=0", false},
+	} {
+		h := http.Header{}
+		if tc.acceptEncoding != "" {
+			h.Set("Accept-Encoding", tc.acceptEncoding)
+		}
+		if got := acceptsGzip(h); got != tc.want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.acceptEncoding, got, tc.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -147,8 +148,10 @@ func (m *metrics) http(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		path := r.URL.Path
-		switch path {
-		case "/", "/graphql", "/healthz", "/readyz", "/metrics":
+		switch {
+		case path == "/", path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics":
+		case strings.HasPrefix(path, graph.GraphiQLStatic): // one label for all of GraphiQL's files
+			path = graph.GraphiQLStatic
 		default:
 			path = "other"
 		}
