@@ -217,7 +217,7 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 	if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := commands.NewDeleteEventsHandler(store, fixedMatches{[]string{"p", "q"}, 3}, clock, slog.New(slog.DiscardHandler))
+	h, err := commands.NewDeleteEventsHandler(context.Background(), store, fixedMatches{[]string{"p", "q"}, 3}, clock, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestConstructors_refuseNilDependencies(t *testing.T) {
 	if _, err := commands.NewDeleteEventHandler(nil, clock); err == nil {
 		t.Error("NewDeleteEventHandler accepted a nil store")
 	}
-	if _, err := commands.NewDeleteEventsHandler(openStore(t), nil, clock, slog.Default()); err == nil {
+	if _, err := commands.NewDeleteEventsHandler(context.Background(), openStore(t), nil, clock, slog.Default()); err == nil {
 		t.Error("NewDeleteEventsHandler accepted nil matches")
 	}
 }
@@ -272,6 +272,66 @@ func (s failingDeletes) DeleteStream(ctx context.Context, stream string, expecte
 		return errors.New("disk on fire")
 	}
 	return s.Store.DeleteStream(ctx, stream, expected)
+}
+
+// stuckDeletes is a store whose stream deletions hang until their context ends.
+type stuckDeletes struct {
+	*embedded.Store
+	started chan struct{} // receives at each deletion begun
+}
+
+func (s stuckDeletes) DeleteStream(ctx context.Context, _ string, _ domain.ExpectedRevision) error {
+	select {
+	case s.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestDeleteEvents_thePurgeStopsWithTheServer: the purge after a clear outlives its request
+// but not the server, so a shutdown is not held up by a long purge; the clear stands, and the
+// purge is left scheduled for the next start.
+func TestDeleteEvents_thePurgeStopsWithTheServer(t *testing.T) {
+	store := openStore(t)
+	recordEvents(t, store, event("p"), event("q"))
+	lifetime, stop := context.WithCancel(context.Background())
+	logs := &strings.Builder{} // read once Handle returned
+	stuck := stuckDeletes{store, make(chan struct{}, 1)}
+	h, _ := commands.NewDeleteEventsHandler(lifetime, stuck, fixedMatches{[]string{"p", "q"}, 2}, clock, slog.New(slog.NewTextHandler(logs, nil)))
+	request, cancelRequest := context.WithCancel(context.Background())
+	type outcome struct {
+		res commands.DeleteEventsResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := h.Handle(request, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Account: "alice"}})
+		done <- outcome{res, err}
+	}()
+	<-stuck.started
+	cancelRequest() // the caller going away does not stop the purge
+	select {
+	case o := <-done:
+		t.Fatalf("the purge stopped with its request: %+v", o)
+	case <-time.After(100 * time.Millisecond):
+	}
+	stop()
+	select {
+	case o := <-done:
+		if o.err != nil || o.res.Count != 2 {
+			t.Fatalf("clear: %+v %v, want 2 cleared (an unfinished purge is not the caller's failure)", o.res, o.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the purge went on after the server stopped")
+	}
+	if !strings.Contains(logs.String(), "next start purges them") {
+		t.Errorf("the stopped purge was not logged:\n%s", logs)
+	}
+	purges, _ := store.ReadStream(context.Background(), domain.PurgesStream)
+	if len(purges) != 1 || purges[0].Type != domain.PurgeScheduledType {
+		t.Errorf("the purges stream holds %d facts, want the PurgeScheduled alone, for the next start", len(purges))
+	}
 }
 
 func recordEvents(t *testing.T, store commands.EventStore, events ...domain.LogEvent) uint64 {
@@ -295,7 +355,7 @@ func TestResumePurges_finishesWhatAClearLeft(t *testing.T) {
 
 	broken := failingDeletes{store, map[string]bool{domain.LogEventStream("q"): true}}
 	logs := &strings.Builder{}
-	h, _ := commands.NewDeleteEventsHandler(broken, fixedMatches{[]string{"p", "q"}, upTo}, clock, slog.New(slog.NewTextHandler(logs, nil)))
+	h, _ := commands.NewDeleteEventsHandler(context.Background(), broken, fixedMatches{[]string{"p", "q"}, upTo}, clock, slog.New(slog.NewTextHandler(logs, nil)))
 	res, err := h.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Account: "alice", Level: domain.LevelError}})
 	if err != nil || res.Count != 2 {
 		t.Fatalf("clear: %+v %v (a failed purge is not the caller's failure)", res, err)

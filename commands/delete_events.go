@@ -33,18 +33,20 @@ type DeleteEventsResult struct {
 
 // DeleteEventsHandler handles DeleteEvents.
 type DeleteEventsHandler struct {
-	store   EventStore
-	matches MatchingEvents
-	now     Clock
-	logger  *slog.Logger
+	store    EventStore
+	matches  MatchingEvents
+	now      Clock
+	logger   *slog.Logger
+	lifetime context.Context // the server's: a purge outlives its request, not the server
 }
 
-// NewDeleteEventsHandler builds the handler.
-func NewDeleteEventsHandler(store EventStore, matches MatchingEvents, now Clock, logger *slog.Logger) (DeleteEventsHandler, error) {
-	if store == nil || matches == nil || now == nil || logger == nil {
+// NewDeleteEventsHandler builds the handler. A purge stops when lifetime ends (the server
+// stopping), and the next start finishes it.
+func NewDeleteEventsHandler(lifetime context.Context, store EventStore, matches MatchingEvents, now Clock, logger *slog.Logger) (DeleteEventsHandler, error) {
+	if lifetime == nil || store == nil || matches == nil || now == nil || logger == nil {
 		return DeleteEventsHandler{}, fmt.Errorf("new delete events handler: %w", errNilDependency)
 	}
-	return DeleteEventsHandler{store: store, matches: matches, now: now, logger: logger}, nil
+	return DeleteEventsHandler{store: store, matches: matches, now: now, logger: logger, lifetime: lifetime}, nil
 }
 
 // purgeWorkers is how many stream deletions run at once; the store commits them in groups.
@@ -91,8 +93,12 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 		return DeleteEventsResult{}, fmt.Errorf("append %s: %w", domain.EventsClearedType, err)
 	}
 	// The clear has happened once its fact is stored; the purge only frees space, so it
-	// finishes even if the caller goes away, and a failure is logged rather than reported.
-	ctx = context.WithoutCancel(ctx)
+	// finishes even if the caller goes away, and a failure is logged rather than reported. It
+	// stops when the server does (a retention clear of a large log could hold a shutdown for
+	// minutes): the next start finishes it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(h.lifetime, cancel)()
 	deleted, err := purgeEvents(ctx, h.store, h.logger, ids)
 	if err != nil {
 		h.logger.Warn("cleared events are hidden but some payloads stay in the store until herald's next start purges them",

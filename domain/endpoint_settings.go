@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // Settings are the connection settings of one endpoint kind. Each kind has its own type.
@@ -304,7 +302,7 @@ func (s WebhookSettings) Validate() error {
 		switch n := utf8.RuneCountInString(name); {
 		case n > MaxSettingText:
 			v.add("headers", "a header name is %d characters long, the limit is %d", n, MaxSettingText)
-		case !httpguts.ValidHeaderFieldName(name):
+		case !headerToken(name):
 			v.add("headers", "%q is not a header name: letters, digits and ! # $ %% & ' * + - . ^ _ ` | ~ only", name)
 		case containsFold(reservedHeaders, canonical):
 			v.add("headers", "%s is set by herald and cannot be overridden", canonical)
@@ -315,6 +313,13 @@ func (s WebhookSettings) Validate() error {
 		}
 	}
 	return v.errOrNil()
+}
+
+// headerToken tells whether name is an HTTP token (RFC 9110, 5.6.2), as a header name must be.
+func headerToken(name string) bool {
+	return name != "" && !strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+	})
 }
 
 // MapSecrets implements Settings.

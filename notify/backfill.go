@@ -86,9 +86,10 @@ type Backfiller struct {
 	staleAfter time.Duration
 	kept       time.Duration // BackfillKept
 
-	mu   sync.Mutex
-	runs map[string]*backfillRun
-	busy sync.WaitGroup // the goroutines of every run started here
+	mu     sync.Mutex
+	runs   map[string]*backfillRun
+	closed bool           // Wait began: no new run starts
+	busy   sync.WaitGroup // one per run started here, until it and its helpers stopped
 }
 
 type backfillRun struct {
@@ -152,7 +153,13 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 			delete(b.runs, other) // its facts answer for it from now on
 		}
 	}
+	if b.closed {
+		b.mu.Unlock()
+		cancel(nil)
+		return BackfillProgress{}, errors.New("herald is stopping: start the backfill again once it is back")
+	}
 	b.runs[id] = run
+	b.busy.Add(1) // before Wait can begin: done once the run and its helpers have stopped
 	b.mu.Unlock()
 	fail := func(err error) (BackfillProgress, error) {
 		cancel(err)
@@ -160,6 +167,7 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		delete(b.runs, id)
 		b.mu.Unlock()
 		close(run.ended)
+		b.busy.Done()
 		return BackfillProgress{}, err
 	}
 	if err := b.claim(ctx, c.ID, id, now); err != nil {
@@ -174,16 +182,23 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 		b.finish(ctx, run, err)
 		return fail(err)
 	}
-	b.busy.Add(3)
-	go func() { defer b.busy.Done(); b.followOutcomes(ctx, run, head) }()
-	go func() { defer b.busy.Done(); b.heartbeat(run) }()
-	go func() { defer b.busy.Done(); b.run(ctx, run, c) }()
+	go func() {
+		defer b.busy.Done()
+		var parts sync.WaitGroup
+		parts.Go(func() { b.followOutcomes(ctx, run, head) })
+		parts.Go(func() { b.heartbeat(run) })
+		b.run(ctx, run, c)
+		parts.Wait()
+	}()
 	return run.snapshot(), nil
 }
 
-// Wait returns once every run started here has stopped and recorded how it ended. Runs stop
-// when the context given to Start ends: cancel that first.
+// Wait returns once every run started here has stopped and recorded how it ended; runs stop
+// when the context given to Start ends: cancel that first. No run starts after Wait began.
 func (b *Backfiller) Wait() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 	b.busy.Wait()
 }
 

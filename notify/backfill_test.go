@@ -191,6 +191,36 @@ func TestBackfill_ofAStoppedInstance(t *testing.T) {
 	_, _, _ = b.Cancel(ctx, started.ID)
 }
 
+// TestBackfill_waitStopsRunsAndRefusesNewOnes: Wait returns once the runs whose context
+// ended have recorded their end, and a Start after Wait began is refused rather than left
+// running against a store about to close.
+func TestBackfill_waitStopsRunsAndRefusesNewOnes(t *testing.T) {
+	store := openBackfillStore(t)
+	pub := &heldPublisher{} // never settles: the run waits for outcomes until its context ends
+	b, err := NewBackfiller(aliceWindow(3), noOutcomes{}, pub, store, 5, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	started, err := b.Start(ctx, backfillConfiguration(t), time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the backfill publishes", func() bool { return pub.count() == 3 })
+	stop()
+	b.Wait()
+	records, err := store.ReadStream(context.Background(), domain.BackfillStream(started.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := records[len(records)-1].Type; last != domain.BackfillFinishedType {
+		t.Fatalf("after Wait the backfill's stream ends with %s, want %s", last, domain.BackfillFinishedType)
+	}
+	if _, err := b.Start(context.Background(), backfillConfiguration(t), time.Time{}, time.Time{}); err == nil || !strings.Contains(err.Error(), "herald is stopping") {
+		t.Fatalf("a backfill started after Wait: %v, want refused because herald is stopping", err)
+	}
+}
+
 // A window that starts in the future is refused up front, naming since: it holds no event,
 // and would otherwise start a job that fails.
 func TestBackfill_refusesAWindowInTheFuture(t *testing.T) {

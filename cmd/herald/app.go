@@ -31,7 +31,7 @@ type app struct {
 	closers  []func()
 	ingester *kafka.Ingester // nil unless Kafka ingest is enabled
 	// background lives as long as the server (Run): for work a request starts and does not
-	// wait for (backfills).
+	// wait for (backfills, purges).
 	background context.Context
 	stop       context.CancelFunc
 }
@@ -139,6 +139,7 @@ func (a *app) Run(ctx context.Context) error {
 	var jobs sync.WaitGroup
 	defer jobs.Wait() // a job may still write (the dispatcher's checkpoint) after ctx ends
 	defer cancel()    // the jobs end with the runners, also when those fail
+	defer a.stop()    // and so does the work requests started (backfills, purges)
 	for _, job := range a.jobs {
 		jobs.Go(func() { job(ctx) })
 	}

@@ -40,7 +40,7 @@ func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now comma
 	if err != nil {
 		return eventLogParts{}, err
 	}
-	deleteMany, err := commands.NewDeleteEventsHandler(a.store, queries, now, a.logger)
+	deleteMany, err := commands.NewDeleteEventsHandler(a.background, a.store, queries, now, a.logger)
 	if err != nil {
 		return eventLogParts{}, err
 	}
