@@ -22,8 +22,9 @@ build:
 run: build
 	./$(BIN) serve
 
-# Tools some tests drive as real, independent peers. Installed with apt-get when missing.
-TEST_TOOLS := redis-server kcat
+# Tools some tests drive as real, independent peers, and node, which runs GraphiQL's page
+# script. Installed with apt-get when missing.
+TEST_TOOLS := redis-server kcat node
 
 test-deps:
 	@./scripts/test-deps.sh $(TEST_TOOLS)

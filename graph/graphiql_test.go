@@ -260,29 +260,6 @@ func TestPlayground_policyLetsThePageReachAnAbsoluteEndpoint(t *testing.T) {
 	}
 }
 
-// Headers may hold a token or a password: GraphiQL persists them only if the person turns
-// Persist headers on, and its history is given a storage that leaves them out until then.
-// (That the page behaves so was checked in Chromium; here the page's configuration is pinned.)
-func TestPlayground_headersAreNotPersistedUnlessChosen(t *testing.T) {
-	t.Parallel()
-	rec := httptest.NewRecorder()
-	NewPlayground("/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	page := rec.Body.String()
-	for _, want := range []string{
-		"shouldPersistHeaders: persistHeaders(),",
-		"showPersistHeadersSettings: true,",
-		"storage: storage,",
-		"const persistHeaders = () => localStorage.getItem(persistKey) === 'true';",
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page lacks %q", want)
-		}
-	}
-	if strings.Contains(page, "shouldPersistHeaders: true") {
-		t.Error("page persists headers for everyone")
-	}
-}
-
 // serveGet serves one request with the handler, as a client sending acceptEncoding (none if "").
 func serveGet(h http.Handler, target, acceptEncoding string, header http.Header) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, target, nil)

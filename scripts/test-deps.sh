@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the tools some tests drive as real, independent peers (redis-server, kcat) when they
-# are missing: with apt-get on Debian or Ubuntu, otherwise it says what to install. Tests that
-# need a missing tool skip, or fail when CI=true.
+# Installs the tools some tests drive as real, independent peers (redis-server, kcat), and node,
+# which runs GraphiQL's page script, when they are missing: with apt-get on Debian or Ubuntu,
+# otherwise it says what to install. Tests that need a missing tool skip, or fail when CI=true.
 set -u
 missing=()
 for tool in "$@"; do
@@ -14,6 +14,7 @@ for tool in "${missing[@]}"; do
   case "$tool" in
     redis-server) packages+=(redis-server) ;;
     kcat) packages+=(kcat) ;;
+    node) packages+=(nodejs) ;;
     *) packages+=("$tool") ;;
   esac
 done
@@ -27,6 +28,6 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 echo "The tests need ${missing[*]}. Install them (Debian/Ubuntu: apt-get install ${packages[*]};" >&2
-echo "macOS: brew install redis kcat); tests that need them are skipped, or fail when CI=true." >&2
+echo "macOS: brew install redis kcat node); tests that need them are skipped, or fail when CI=true." >&2
 [ "${CI:-}" = "true" ] && exit 1
 exit 0

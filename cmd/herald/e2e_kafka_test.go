@@ -14,26 +14,13 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"herald/internal/testtool"
 )
 
 // The Kafka end-to-end tests run an in-process Kafka-protocol broker (kfake), the real herald
 // binary consuming from it, and kcat (librdkafka, an independent client) or `herald event
 // send` as producers.
-
-// needTool skips the test when tool is not installed, or fails it under CI, where `make
-// test` installs it.
-func needTool(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (make test-deps installs it)", tool)
-	}
-	t.Skipf("%s is not installed (make test-deps installs it); skipping", tool)
-	return ""
-}
 
 func newKafkaCluster(t *testing.T) string {
 	t.Helper()
@@ -103,7 +90,7 @@ func tail(s string, n int) string {
 // Events that kcat produces become queryable through GraphQL; a message that is no event
 // goes to the dead-letter topic with its reason; /readyz and /metrics tell about the ingester.
 func TestE2E_kafkaIngestFromKcat(t *testing.T) {
-	kcat := needTool(t, "kcat")
+	kcat := testtool.Need(t, "kcat", "")
 	broker := newKafkaCluster(t)
 	s := startServer(t, t.TempDir(), freePort(t), "--kafka-brokers", broker, "--kafka-group", "e2e")
 

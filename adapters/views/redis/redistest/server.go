@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"herald/internal/testtool"
 )
 
 // Binary is the server the harness runs.
@@ -76,13 +78,7 @@ func Start(tb testing.TB, opts Options) *Server {
 // RequireBinary skips tb when redis-server is missing, or fails it when CI is "true".
 func RequireBinary(tb testing.TB) {
 	tb.Helper()
-	if _, err := exec.LookPath(Binary); err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(installHint)
-	}
-	tb.Skip(installHint)
+	testtool.Need(tb, Binary, installHint)
 }
 
 func start(dir string, opts Options) (*Server, error) {

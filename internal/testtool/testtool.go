@@ -1,0 +1,28 @@
+// Package testtool lets tests use programs `make test` installs (redis-server, kcat, node):
+// a test needing one that is missing skips on a developer's machine, and fails under CI
+// (CI=true), where a skip would let it pass without checking anything.
+package testtool
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Need returns the path of tool, or skips tb (fails it when CI is "true") saying hint, or
+// how to install it when hint is empty.
+func Need(tb testing.TB, tool, hint string) string {
+	tb.Helper()
+	path, err := exec.LookPath(tool)
+	if err == nil {
+		return path
+	}
+	if hint == "" {
+		hint = tool + " is not installed: run `make test-deps`, or install it yourself"
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(hint)
+	}
+	tb.Skip(hint + "; skipping")
+	return ""
+}
