@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -19,7 +18,13 @@ type ConfigurationLister interface {
 
 // ClaimConfigurationNames claims the names of configurations that versions before names were
 // unique stored without a claim, so that no new configuration can take them.
-type ClaimConfigurationNames struct{}
+type ClaimConfigurationNames struct {
+	// Progress, when set, is told how far the run is, every 2 s.
+	Progress func(done, total, claimed int)
+	// Duplicate, when set, is told of each configuration that keeps a name another
+	// configuration of its account holds, and why.
+	Duplicate func(c domain.Configuration, reason string)
+}
 
 // ClaimConfigurationNamesResult tells what a ClaimConfigurationNames run did.
 type ClaimConfigurationNamesResult struct {
@@ -33,15 +38,14 @@ type ClaimConfigurationNamesHandler struct {
 	store          EventStore
 	configurations ConfigurationLister
 	now            Clock
-	logger         *slog.Logger
 }
 
 // NewClaimConfigurationNamesHandler builds the handler.
-func NewClaimConfigurationNamesHandler(store EventStore, configurations ConfigurationLister, now Clock, logger *slog.Logger) (ClaimConfigurationNamesHandler, error) {
-	if store == nil || configurations == nil || now == nil || logger == nil {
+func NewClaimConfigurationNamesHandler(store EventStore, configurations ConfigurationLister, now Clock) (ClaimConfigurationNamesHandler, error) {
+	if store == nil || configurations == nil || now == nil {
 		return ClaimConfigurationNamesHandler{}, fmt.Errorf("new claim configuration names handler: %w", errNilDependency)
 	}
-	return ClaimConfigurationNamesHandler{store: store, configurations: configurations, now: now, logger: logger}, nil
+	return ClaimConfigurationNamesHandler{store: store, configurations: configurations, now: now}, nil
 }
 
 // Handle claims the name of every configuration that does not hold it, oldest configuration
@@ -49,7 +53,7 @@ func NewClaimConfigurationNamesHandler(store EventStore, configurations Configur
 // whose name another holds keeps its name all the same: it is never renamed or refused, and
 // an edit keeping its name passes. A configuration already holding its name is not written
 // to, so running it again, or on several instances at once, changes nothing.
-func (h ClaimConfigurationNamesHandler) Handle(ctx context.Context, _ ClaimConfigurationNames) (ClaimConfigurationNamesResult, error) {
+func (h ClaimConfigurationNamesHandler) Handle(ctx context.Context, cmd ClaimConfigurationNames) (ClaimConfigurationNamesResult, error) {
 	all, err := h.configurations.All(ctx)
 	if err != nil {
 		return ClaimConfigurationNamesResult{}, fmt.Errorf("list configurations: %w", err)
@@ -66,16 +70,16 @@ func (h ClaimConfigurationNamesHandler) Handle(ctx context.Context, _ ClaimConfi
 		switch {
 		case errors.As(err, &taken):
 			res.Duplicates++
-			h.logger.Info("a configuration stored before names were unique keeps its name, which another configuration of its account holds",
-				"configuration", c.ID, "account", c.Account, "name", c.Name, "reason", taken.Fields[0].Message)
+			if cmd.Duplicate != nil {
+				cmd.Duplicate(c, taken.Fields[0].Message)
+			}
 		case err != nil:
 			return res, err
 		case claimed:
 			res.Claimed++
 		}
-		if time.Since(last) > 2*time.Second {
-			h.logger.Info("claiming the names of configurations stored before names were unique",
-				"done", i+1, "total", len(all), "claimed", res.Claimed)
+		if cmd.Progress != nil && time.Since(last) > 2*time.Second {
+			cmd.Progress(i+1, len(all), res.Claimed)
 			last = time.Now()
 		}
 	}

@@ -2,7 +2,8 @@ package commands_test
 
 import (
 	"context"
-	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,15 +63,30 @@ func (s storedConfigurations) All(ctx context.Context) ([]domain.Configuration, 
 
 func claimNames(t *testing.T, store commands.EventStore, ids ...string) commands.ClaimConfigurationNamesResult {
 	t.Helper()
-	h, err := commands.NewClaimConfigurationNamesHandler(store, storedConfigurations{store: store, ids: ids}, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := h.Handle(context.Background(), commands.ClaimConfigurationNames{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := claimNamesTelling(t, store, ids...)
 	return res
+}
+
+// claimNamesTelling is claimNames, also returning the ids of the duplicates the run told of.
+func claimNamesTelling(t *testing.T, store commands.EventStore, ids ...string) (commands.ClaimConfigurationNamesResult, []string) {
+	t.Helper()
+	h, err := commands.NewClaimConfigurationNamesHandler(store, storedConfigurations{store: store, ids: ids}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var duplicates []string
+	res, err := h.Handle(context.Background(), commands.ClaimConfigurationNames{
+		Duplicate: func(c domain.Configuration, reason string) {
+			if !strings.Contains(reason, "already has a configuration named") {
+				t.Errorf("duplicate %s told with reason %q", c.ID, reason)
+			}
+			duplicates = append(duplicates, c.ID)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, duplicates
 }
 
 func takenBy(name, id string) string {
@@ -118,9 +134,9 @@ func TestClaimConfigurationNames_theOldestOfDuplicatesHoldsTheName(t *testing.T)
 	storeUnclaimed(t, store, "a-newer", "alice", "ops", now.Add(-time.Hour))
 	storeUnclaimed(t, store, "z-oldest", "alice", "Ops", now.Add(-72*time.Hour))
 	storeUnclaimed(t, store, "b-newest", "alice", " OPS", now.Add(-time.Minute))
-	res := claimNames(t, store, "a-newer", "b-newest", "z-oldest")
-	if res != (commands.ClaimConfigurationNamesResult{Configurations: 3, Claimed: 1, Duplicates: 2}) {
-		t.Fatalf("result %+v, want the name claimed once and two duplicates", res)
+	res, duplicates := claimNamesTelling(t, store, "a-newer", "b-newest", "z-oldest")
+	if res != (commands.ClaimConfigurationNamesResult{Configurations: 3, Claimed: 1, Duplicates: 2}) || !slices.Equal(duplicates, []string{"a-newer", "b-newest"}) {
+		t.Fatalf("result %+v, duplicates told %v, want the name claimed once and the two newer told as duplicates", res, duplicates)
 	}
 	e := newNameEnv(t, store)
 	_, err := e.add(alice, "ops")
@@ -176,7 +192,7 @@ func TestClaimConfigurationNames_instancesStartingAtOnceAgree(t *testing.T) {
 		for i, id := range ids {
 			storeUnclaimed(t, store, id, "alice", "ops", now.Add(time.Duration(i-10)*time.Hour))
 		}
-		h, err := commands.NewClaimConfigurationNamesHandler(store, storedConfigurations{store: store, ids: ids}, clock, slog.New(slog.DiscardHandler))
+		h, err := commands.NewClaimConfigurationNamesHandler(store, storedConfigurations{store: store, ids: ids}, clock)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ func (a *app) wireNotifications(ctx context.Context, cfg serveConfig, v views, m
 	if err := firstError(errs[:]...); err != nil {
 		return graph.NotificationDeps{}, err
 	}
-	claimNames, err := commands.NewClaimConfigurationNamesHandler(a.store, deps.Queries, now, a.logger)
+	claimNames, err := commands.NewClaimConfigurationNamesHandler(a.store, deps.Queries, now)
 	if err != nil {
 		return graph.NotificationDeps{}, err
 	}
@@ -76,7 +76,15 @@ func claimConfigurationNames(ctx context.Context, h commands.ClaimConfigurationN
 		var res commands.ClaimConfigurationNamesResult
 		err := caughtUp(ctx)
 		if err == nil {
-			res, err = h.Handle(ctx, commands.ClaimConfigurationNames{})
+			res, err = h.Handle(ctx, commands.ClaimConfigurationNames{
+				Progress: func(done, total, claimed int) {
+					logger.Info("claiming the names of configurations stored before names were unique", "done", done, "total", total, "claimed", claimed)
+				},
+				Duplicate: func(c domain.Configuration, reason string) {
+					logger.Info("a configuration stored before names were unique keeps its name, which another configuration of its account holds",
+						"configuration", c.ID, "account", c.Account, "name", c.Name, "reason", reason)
+				},
+			})
 		}
 		switch {
 		case ctx.Err() != nil:
