@@ -75,7 +75,7 @@ func NewPlayground(endpoint string) http.Handler {
 
 type graphiqlPlayground struct {
 	page   []byte
-	csp    string                    // the page's Content-Security-Policy
+	csp    graphiqlPolicy            // the page's Content-Security-Policy
 	assets map[string]*graphiqlAsset // by path under GraphiQLStatic
 }
 
@@ -92,7 +92,7 @@ func (p *graphiqlPlayground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache") // after an upgrade, the page names the new assets
-	h.Set("Content-Security-Policy", p.csp)
+	h.Set("Content-Security-Policy", p.csp.forHost(r.Host))
 	h.Set("X-Frame-Options", "DENY") // frame-ancestors 'none' for browsers without CSP 2
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -6,36 +6,53 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
-// graphiqlCSP is the page's Content-Security-Policy: nothing but herald's own files and the
-// page's inline script and style as rendered, named by their hashes, so markup that slips
+// graphiqlPolicy is the page's Content-Security-Policy: nothing but herald's own files and
+// the page's inline script and style as rendered, named by their hashes, so markup that slips
 // into the page cannot run a script or send what it reads elsewhere. The vendored GraphiQL
 // needs no eval and no workers; its fonts and a few images are data: URLs in its stylesheet.
 // Its dialogs add a <style> that hides the scroll bar while they are open: the policy
 // refuses it (the browser's console says so), which changes nothing on a page that does not
 // scroll, where allowing it would take 'unsafe-inline' for every style.
-func graphiqlCSP(page []byte, endpoint string) (string, error) {
+type graphiqlPolicy struct {
+	before, after string   // the directives before and after connect-src
+	connect       []string // connect-src's sources, without the page's own websocket origin
+}
+
+func graphiqlCSP(page []byte, endpoint string) (graphiqlPolicy, error) {
 	connect, err := connectSources(endpoint)
 	if err != nil {
-		return "", err
+		return graphiqlPolicy{}, err
 	}
 	scripts, styles := inlineHashes(page, "script"), inlineHashes(page, "style")
 	if len(scripts) != 1 || len(styles) != 1 {
-		return "", fmt.Errorf("graphiql page has %d inline scripts and %d inline styles, want 1 of each", len(scripts), len(styles))
+		return graphiqlPolicy{}, fmt.Errorf("graphiql page has %d inline scripts and %d inline styles, want 1 of each", len(scripts), len(styles))
 	}
-	return strings.Join([]string{
-		"default-src 'none'",
-		"script-src 'self' " + scripts[0],
-		"style-src 'self' " + styles[0],
-		"img-src 'self' data:",
-		"font-src 'self' data:",
-		"connect-src " + strings.Join(connect, " "),
-		"base-uri 'none'",
-		"form-action 'none'",
-		"frame-ancestors 'none'",
-	}, "; "), nil
+	return graphiqlPolicy{
+		before: strings.Join([]string{
+			"default-src 'none'",
+			"script-src 'self' " + scripts[0],
+			"style-src 'self' " + styles[0],
+			"img-src 'self' data:",
+			"font-src 'self' data:",
+		}, "; "),
+		connect: connect,
+		after:   strings.Join([]string{"base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"}, "; "),
+	}, nil
+}
+
+// forHost is the policy of the page served as host (the request's Host): subscriptions open
+// a websocket to the page's own origin, which 'self' covers in CSP 3 but not in browsers that
+// follow CSP 2, so that origin is named as well, as ws: and wss: (a proxy may end TLS).
+func (p graphiqlPolicy) forHost(host string) string {
+	connect := p.connect
+	if host != "" && !strings.ContainsFunc(host, func(r rune) bool { return !isHostChar(r) }) {
+		connect = append(slices.Clip(connect), "ws://"+host, "wss://"+host)
+	}
+	return p.before + "; connect-src " + strings.Join(connect, " ") + "; " + p.after
 }
 
 // connectSources are where the page's queries and subscriptions go: herald itself, and

@@ -224,7 +224,7 @@ func TestPlayground_pageHasAContentSecurityPolicy(t *testing.T) {
 		"style-src":       "'self' " + inline("style"),
 		"img-src":         "'self' data:", // GraphiQL's stylesheet has data: images and fonts
 		"font-src":        "'self' data:",
-		"connect-src":     "'self'",
+		"connect-src":     "'self' ws://" + res.Request.Host + " wss://" + res.Request.Host, // 'self' covers ws: in CSP 3 only
 		"base-uri":        "'none'",
 		"form-action":     "'none'",
 		"frame-ancestors": "'none'",
@@ -238,15 +238,35 @@ func TestPlayground_pageHasAContentSecurityPolicy(t *testing.T) {
 	}
 }
 
+// The page's own websocket origin is named from the request's Host, and only a Host that is
+// a host name or address with a port: anything else could add sources or directives.
+func TestPlayground_policyNamesThePagesOwnWebsocketOrigin(t *testing.T) {
+	t.Parallel()
+	for host, connect := range map[string]string{
+		"herald.example.com:8228":    "connect-src 'self' ws://herald.example.com:8228 wss://herald.example.com:8228;",
+		"[::1]:8228":                 "connect-src 'self' ws://[::1]:8228 wss://[::1]:8228;",
+		"evil.example; script-src *": "connect-src 'self';",
+		"a.example *":                "connect-src 'self';",
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		NewPlayground("/graphql").ServeHTTP(rec, req)
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, connect) || strings.Count(csp, "script-src") != 1 {
+			t.Errorf("Host %q: Content-Security-Policy lacks %q: %s", host, connect, csp)
+		}
+	}
+}
+
 // An absolute endpoint is another origin: the page may query it and open its websocket.
 func TestPlayground_policyLetsThePageReachAnAbsoluteEndpoint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ endpoint, connect string }{
-		{"https://herald.example.com/graphql", "connect-src 'self' https://herald.example.com wss://herald.example.com;"},
-		{"http://127.0.0.1:8228/graphql", "connect-src 'self' http://127.0.0.1:8228 ws://127.0.0.1:8228;"},
+		{"https://herald.example.com/graphql", "connect-src 'self' https://herald.example.com wss://herald.example.com ws://ui.example wss://ui.example;"},
+		{"http://127.0.0.1:8228/graphql", "connect-src 'self' http://127.0.0.1:8228 ws://127.0.0.1:8228 ws://ui.example wss://ui.example;"},
 	} {
 		rec := httptest.NewRecorder()
-		NewPlayground(tc.endpoint).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		NewPlayground(tc.endpoint).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://ui.example/", nil))
 		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, tc.connect) {
 			t.Errorf("endpoint %s: Content-Security-Policy lacks %q: %s", tc.endpoint, tc.connect, csp)
 		}
