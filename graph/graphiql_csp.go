@@ -49,7 +49,7 @@ func graphiqlCSP(page []byte, endpoint string) (graphiqlPolicy, error) {
 // follow CSP 2, so that origin is named as well, as ws: and wss: (a proxy may end TLS).
 func (p graphiqlPolicy) forHost(host string) string {
 	connect := p.connect
-	if host != "" && !strings.ContainsFunc(host, func(r rune) bool { return !isHostChar(r) }) {
+	if validHost(host) {
 		connect = append(slices.Clip(connect), "ws://"+host, "wss://"+host)
 	}
 	return p.before + "; connect-src " + strings.Join(connect, " ") + "; " + p.after
@@ -67,7 +67,7 @@ func connectSources(endpoint string) ([]string, error) {
 	if u.Host == "" {
 		return sources, nil
 	}
-	if strings.ContainsFunc(u.Host, func(r rune) bool { return !isHostChar(r) }) {
+	if !validHost(u.Host) {
 		return nil, fmt.Errorf("graphiql endpoint %q: host cannot go in a Content-Security-Policy", endpoint)
 	}
 	switch u.Scheme {
@@ -81,11 +81,12 @@ func connectSources(endpoint string) ([]string, error) {
 	return sources, nil
 }
 
-// isHostChar admits what a host name, an IP address (v6 in brackets) and a port are
-// written with, and nothing that could end a source or a directive.
-func isHostChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-		strings.ContainsRune(".-:[]", r)
+// validHost tells whether host is written only with what a host name, an IP address (v6 in
+// brackets) and a port are written with, and nothing that could end a source or a directive.
+func validHost(host string) bool {
+	return host != "" && !strings.ContainsFunc(host, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r))
+	})
 }
 
 // inlineHashes are the CSP hash sources of the page's inline elements of tag (written

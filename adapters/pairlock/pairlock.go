@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -101,10 +102,7 @@ func (l *Locks) Run(ctx context.Context) {
 // is lost when its timer fires, unless a later renewal gets through first.
 func (l *Locks) renewAll(ctx context.Context) {
 	l.mu.Lock()
-	held := make(map[string]*holding, len(l.held))
-	for k, h := range l.held {
-		held[k] = h
-	}
+	held := maps.Clone(l.held)
 	l.mu.Unlock()
 	if len(held) == 0 {
 		return

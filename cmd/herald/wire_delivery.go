@@ -155,9 +155,6 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	return out, nil
 }
 
-// pubSub is the router's transport: the in-process pub/sub, or Redis Streams shared by every
-// instance when views are in Redis, with the retry queue that keeps notifications waiting for
-// their next attempt out of the streams.
 // routerTransport is what the router's messages travel on.
 type routerTransport struct {
 	pub     message.Publisher
@@ -167,6 +164,9 @@ type routerTransport struct {
 	pairs   notify.PairLocks      // nil: one instance
 }
 
+// transport is the router's transport: the in-process pub/sub, or Redis Streams shared by
+// every instance when views are in Redis, with the retry queue that keeps notifications
+// waiting for their next attempt out of the streams, and the pair locks across instances.
 func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 	logger := notify.WatermillLogger(a.logger.With("component", "pubsub"))
 	if v.streams != nil {
