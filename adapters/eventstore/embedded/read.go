@@ -29,34 +29,48 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]domain.Record,
 	if !s.streams.mayContain(stream) {
 		// Never written (the writer adds a name before the append that creates the stream
 		// commits), as most of the delivery ledger's streams asked about are.
-		return nil, fmt.Errorf("read stream %s: %w", stream, domain.ErrStreamNotFound)
+		return nil, readError(stream, domain.ErrStreamNotFound)
 	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	v, closer, err := snap.Get(headKey(stream))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("read stream %s: %w", stream, domain.ErrStreamNotFound)
+		return nil, readError(stream, domain.ErrStreamNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		return nil, readError(stream, err)
 	}
 	h, err := decodeHead(v)
 	_ = closer.Close()
 	if err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		return nil, readError(stream, err)
 	}
 	if err := s.waitDurable(ctx, h.lastPos); err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		return nil, readError(stream, err)
 	}
 	if h.deleted {
-		return nil, fmt.Errorf("read stream %s: %w", stream, domain.ErrStreamDeleted)
+		return nil, readError(stream, domain.ErrStreamDeleted)
 	}
 	records, err := readStreamRecords(snap, stream, h)
 	if err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		return nil, readError(stream, err)
 	}
 	return records, nil
 }
+
+// readStreamError is a failed read of one stream. Its text is built only when someone asks for
+// it: most of the delivery ledger's streams a dispatch asks about do not exist, and that
+// answer is checked with errors.Is, never printed.
+type readStreamError struct {
+	stream string
+	err    error
+}
+
+func readError(stream string, err error) error { return &readStreamError{stream: stream, err: err} }
+
+func (e *readStreamError) Error() string { return "read stream " + e.stream + ": " + e.err.Error() }
+
+func (e *readStreamError) Unwrap() error { return e.err }
 
 func readStreamRecords(snap *pebble.Snapshot, stream string, h head) ([]domain.Record, error) {
 	positions := make([]uint64, 1, min(h.lastRev+1, 1<<12))
