@@ -25,6 +25,7 @@ import (
 func BenchmarkDelivery(b *testing.B) {
 	b.Run("latency", benchmarkDeliveryLatency)
 	b.Run("fanout", benchmarkDeliveryFanout)
+	b.Run("fanout-apart", benchmarkDeliveryFanoutApart)
 }
 
 func benchmarkDeliveryLatency(b *testing.B) {
@@ -62,39 +63,73 @@ func benchmarkDeliveryLatency(b *testing.B) {
 }
 
 func benchmarkDeliveryFanout(b *testing.B) {
-	const configurations, events, batch = 100, 1_000, 100
 	var elapsed time.Duration
 	for range b.N {
-		app, sink := startDeliveryBench(b, configurations)
+		app, sink := startDeliveryBench(b, fanoutConfigurations)
 		start := time.Now()
-		for i := 0; i < events; i += batch {
-			var in []any
-			for j := i; j < i+batch; j++ {
-				in = append(in, tenantEvent(fmt.Sprintf("fan-%06d", j), "alice", j))
-			}
-			app.mustGQL(adminAuth(), recordEventsOp, map[string]any{"in": in})
-		}
-		sink.wait(b, configurations*events, 2*time.Minute)
+		recordFanoutEvents(app)
+		sink.wait(b, fanoutConfigurations*fanoutEvents, 2*time.Minute)
 		elapsed += sink.last().Sub(start)
 		app.stop()
 	}
-	b.ReportMetric(float64(configurations*events*b.N)/elapsed.Seconds(), "notifications/s")
+	b.ReportMetric(float64(fanoutConfigurations*fanoutEvents*b.N)/elapsed.Seconds(), "notifications/s")
+}
+
+// benchmarkDeliveryFanoutApart is fanout with the sink in a process of its own, as a
+// receiver on another machine would be (it still shares this machine's cores): the rate,
+// and the CPU time herald's process spends per notification, the receiver's share left out.
+func benchmarkDeliveryFanoutApart(b *testing.B) {
+	var elapsed, cpu time.Duration
+	for range b.N {
+		sink := startSinkProcess(b, fanoutConfigurations*fanoutEvents)
+		app := startDeliveryBenchTo(b, sink.url, fanoutConfigurations)
+		cpu0 := processCPU(b)
+		start := time.Now()
+		recordFanoutEvents(app)
+		sink.wait(b, 2*time.Minute)
+		elapsed += time.Since(start)
+		cpu += processCPU(b) - cpu0
+		app.stop()
+	}
+	n := float64(fanoutConfigurations * fanoutEvents * b.N)
+	b.ReportMetric(n/elapsed.Seconds(), "apart-notifications/s")
+	b.ReportMetric(float64(cpu.Microseconds())/n, "herald-cpu-us/notification")
+}
+
+// The fan-out benchmarks' load: fanoutConfigurations webhook configurations matching every
+// event, fanoutEvents events recorded in GraphQL batches of fanoutBatch.
+const fanoutConfigurations, fanoutEvents, fanoutBatch = 100, 1_000, 100
+
+func recordFanoutEvents(app *testApp) {
+	for i := 0; i < fanoutEvents; i += fanoutBatch {
+		var in []any
+		for j := i; j < i+fanoutBatch; j++ {
+			in = append(in, tenantEvent(fmt.Sprintf("fan-%06d", j), "alice", j))
+		}
+		app.mustGQL(adminAuth(), recordEventsOp, map[string]any{"in": in})
+	}
 }
 
 // startDeliveryBench starts herald with notifications on, account alice, and n webhook
 // configurations of hers matching every event, all posting to one sink.
 func startDeliveryBench(b *testing.B, n int) (*testApp, *benchSink) {
 	b.Helper()
+	sink := newBenchSink(b)
+	return startDeliveryBenchTo(b, sink.srv.URL, n), sink
+}
+
+// startDeliveryBenchTo is startDeliveryBench posting to the sink at url.
+func startDeliveryBenchTo(b *testing.B, url string, n int) *testApp {
+	b.Helper()
 	b.StopTimer()
 	defer b.StartTimer()
-	sink := newBenchSink(b)
 	cfg := deliveryServeConfig(b.TempDir())
 	app := startTestAppLogging(b, cfg, slog.LevelWarn) // per-notification debug lines would be measured too
 	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
 	for i := range n {
-		createWebhook(app, adminAuth(), fmt.Sprintf("sink-%03d", i), fmt.Sprintf("%s/c/%03d", sink.srv.URL, i))
+		createWebhook(app, adminAuth(), fmt.Sprintf("sink-%03d", i), fmt.Sprintf("%s/c/%03d", url, i))
 	}
-	return app, sink
+	return app
 }
 
 func recordOneBody(event map[string]any) []byte {

@@ -50,6 +50,8 @@ var targets = []target{
 	{"./cmd/herald", "BenchmarkDelivery", "p50-ms", "event sent to GraphQL -> webhook received, p50 at 1,000 events/s (bounds recorded -> received)", 5, false, "1x"},
 	{"./cmd/herald", "BenchmarkDelivery", "p99-ms", "event sent to GraphQL -> webhook received, p99 at 1,000 events/s (bounds recorded -> received)", 25, false, "1x"},
 	{"./cmd/herald", "BenchmarkDelivery", "notifications/s", "fan-out to a local webhook sink: 100 configurations x 1,000 events, embedded", 20_000, true, "1x"},
+	{"./cmd/herald", "BenchmarkDelivery", "apart-notifications/s", "the same fan-out, the sink in a process of its own (for comparison)", 0, true, "1x"},
+	{"./cmd/herald", "BenchmarkDelivery", "herald-cpu-us/notification", "herald's own CPU time per notification in that run, the sink's left out (20,000/s on 2 cores needs at most 100)", 0, false, "1x"},
 	{"./notify", "BenchmarkDispatch", "cost-ratio", "dispatch cost per event with 10,000 configurations / with 10", 2, false, "1x"},
 	{"./notify", "BenchmarkDispatch", "ns/event@10", "dispatch cost per event, 10 configurations (for comparison)", 0, true, "1x"},
 	{"./notify", "BenchmarkDispatch", "ns/event@10000", "dispatch cost per event, 10,000 configurations (for comparison)", 0, true, "1x"},
