@@ -41,7 +41,7 @@ func (h *health) fail(err error) {
 	}
 	h.failure = err
 	close(h.broken)
-	h.log.Error("event store failed; reopen it to write again", "err", err)
+	h.log.Error("event store failed; reopen it to write again", "error", err)
 }
 
 func (h *health) failed() error {
@@ -73,7 +73,7 @@ func (h *health) listener() *pebble.EventListener {
 				h.fail(fmt.Errorf("the disk is full or failing; free space or fix the disk, then restart herald: %w", err))
 				return
 			}
-			h.log.Warn("pebble background error", "err", err)
+			h.log.Warn("pebble background error", "error", err)
 		},
 		DiskSlow: func(info pebble.DiskSlowInfo) {
 			h.log.Warn("pebble disk slow", "path", info.Path, "duration", info.Duration)
