@@ -217,7 +217,10 @@ func TestDeleteEvents_recordsTheClearAndPurges(t *testing.T) {
 	if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: []domain.LogEvent{event("p"), event("q"), event("r")}}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := commands.NewDeleteEventsHandler(context.Background(), store, fixedMatches{[]string{"p", "q"}, 3}, clock, slog.New(slog.DiscardHandler))
+	h, err := commands.NewDeleteEventsHandler(context.Background(), store, fixedMatches{[]string{"p", "q"}, 3}, clock, commands.PurgeHooks{
+		Unpurged:   func(id string, err error) { t.Errorf("a purge that went well told as unpurged: %s %v", id, err) },
+		Unrecorded: func(id string, err error) { t.Errorf("a purge that went well told as unrecorded: %s %v", id, err) },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +259,7 @@ func TestConstructors_refuseNilDependencies(t *testing.T) {
 	if _, err := commands.NewDeleteEventHandler(nil, clock); err == nil {
 		t.Error("NewDeleteEventHandler accepted a nil store")
 	}
-	if _, err := commands.NewDeleteEventsHandler(context.Background(), openStore(t), nil, clock, slog.Default()); err == nil {
+	if _, err := commands.NewDeleteEventsHandler(context.Background(), openStore(t), nil, clock, commands.PurgeHooks{}); err == nil {
 		t.Error("NewDeleteEventsHandler accepted nil matches")
 	}
 }
@@ -296,9 +299,11 @@ func TestDeleteEvents_thePurgeStopsWithTheServer(t *testing.T) {
 	store := openStore(t)
 	recordEvents(t, store, event("p"), event("q"))
 	lifetime, stop := context.WithCancel(context.Background())
-	logs := &strings.Builder{} // read once Handle returned
+	var unpurged []told // read once Handle returned
 	stuck := stuckDeletes{store, make(chan struct{}, 1)}
-	h, _ := commands.NewDeleteEventsHandler(lifetime, stuck, fixedMatches{[]string{"p", "q"}, 2}, clock, slog.New(slog.NewTextHandler(logs, nil)))
+	h, _ := commands.NewDeleteEventsHandler(lifetime, stuck, fixedMatches{[]string{"p", "q"}, 2}, clock, commands.PurgeHooks{
+		Unpurged: func(id string, err error) { unpurged = append(unpurged, told{id, err}) },
+	})
 	request, cancelRequest := context.WithCancel(context.Background())
 	type outcome struct {
 		res commands.DeleteEventsResult
@@ -325,12 +330,13 @@ func TestDeleteEvents_thePurgeStopsWithTheServer(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the purge went on after the server stopped")
 	}
-	if !strings.Contains(logs.String(), "next start purges them") {
-		t.Errorf("the stopped purge was not logged:\n%s", logs)
-	}
 	purges, _ := store.ReadStream(context.Background(), domain.PurgesStream)
 	if len(purges) != 1 || purges[0].Type != domain.PurgeScheduledType {
-		t.Errorf("the purges stream holds %d facts, want the PurgeScheduled alone, for the next start", len(purges))
+		t.Fatalf("the purges stream holds %d facts, want the PurgeScheduled alone, for the next start", len(purges))
+	}
+	scheduled, _ := domain.DecodePurgeScheduled(purges[0].Data)
+	if len(unpurged) != 1 || unpurged[0].clearID != scheduled.ClearID || !errors.Is(unpurged[0].err, context.Canceled) {
+		t.Errorf("told of unpurged clears %v, want clear %s stopped (context canceled)", unpurged, scheduled.ClearID)
 	}
 }
 
@@ -354,26 +360,33 @@ func TestResumePurges_finishesWhatAClearLeft(t *testing.T) {
 	recordEvents(t, store, event("s"))
 
 	broken := failingDeletes{store, map[string]bool{domain.LogEventStream("q"): true}}
-	logs := &strings.Builder{}
-	h, _ := commands.NewDeleteEventsHandler(context.Background(), broken, fixedMatches{[]string{"p", "q"}, upTo}, clock, slog.New(slog.NewTextHandler(logs, nil)))
+	var unpurged []told
+	h, _ := commands.NewDeleteEventsHandler(context.Background(), broken, fixedMatches{[]string{"p", "q"}, upTo}, clock, commands.PurgeHooks{
+		Unpurged: func(id string, err error) { unpurged = append(unpurged, told{id, err}) },
+	})
 	res, err := h.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Account: "alice", Level: domain.LevelError}})
 	if err != nil || res.Count != 2 {
 		t.Fatalf("clear: %+v %v (a failed purge is not the caller's failure)", res, err)
 	}
-	if !strings.Contains(logs.String(), "next start purges them") {
-		t.Fatalf("the failed purge was not logged:\n%s", logs)
+	clearID := lastClear(t, store, "alice").ClearID
+	if len(unpurged) != 1 || unpurged[0].clearID != clearID || unpurged[0].err == nil || !strings.Contains(unpurged[0].err.Error(), "disk on fire") {
+		t.Fatalf("told of unpurged clears %v, want clear %s with the store's error", unpurged, clearID)
 	}
 	if _, err := store.ReadStream(ctx, domain.LogEventStream("q")); err != nil {
 		t.Fatalf("the stream of q is gone already: %v", err)
 	}
 
-	resume, err := commands.NewResumePurgesHandler(store, store, clock, slog.New(slog.DiscardHandler))
+	resume, err := commands.NewResumePurgesHandler(store, store, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := resume.Handle(ctx, commands.ResumePurges{})
+	var resuming []domain.PurgeScheduled
+	got, err := resume.Handle(ctx, commands.ResumePurges{Resuming: func(p domain.PurgeScheduled) { resuming = append(resuming, p) }})
 	if err != nil || got != (commands.ResumePurgesResult{Finished: 1, Deleted: 1}) {
 		t.Fatalf("resume: %+v %v, want one purge finished and q deleted", got, err)
+	}
+	if len(resuming) != 1 || resuming[0].ClearID != clearID || resuming[0].Account != "alice" || resuming[0].UpTo != upTo {
+		t.Fatalf("told of resumed purges %+v, want clear %s of alice up to %d", resuming, clearID, upTo)
 	}
 	for id, gone := range map[string]bool{"p": true, "q": true, "r": false, "s": false, "t": false} {
 		_, err := store.ReadStream(ctx, domain.LogEventStream(id))
@@ -396,8 +409,12 @@ func TestResumePurges_dropsAPurgeWhoseClearWasNeverRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resume, _ := commands.NewResumePurgesHandler(store, store, clock, slog.New(slog.DiscardHandler))
-	got, err := resume.Handle(ctx, commands.ResumePurges{})
+	resume, _ := commands.NewResumePurgesHandler(store, store, clock)
+	got, err := resume.Handle(ctx, commands.ResumePurges{
+		Resuming: func(p domain.PurgeScheduled) {
+			t.Errorf("told of resuming the purge of clear %s, which was never recorded", p.ClearID)
+		},
+	})
 	if err != nil || got != (commands.ResumePurgesResult{Dropped: 1, Left: 1}) {
 		t.Fatalf("resume: %+v %v, want the hour-old purge dropped and the minute-old one left", got, err)
 	}

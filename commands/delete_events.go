@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,22 +30,39 @@ type DeleteEventsResult struct {
 	Position uint64
 }
 
+// PurgeHooks tell the caller how the purges after clears go; a nil hook is told nothing. They
+// are the handler's, not a command's, because a purge is no concern of whoever asks for the
+// clear (a resolver, retention). Every Handle shares them, clears may run at once, and a purge
+// goes on after the request that began it has gone: they must be safe for concurrent use.
+type PurgeHooks struct {
+	// Progress, when set, is told every 2 s how far a purge is: done of total event streams,
+	// elapsed since it began.
+	Progress func(done, total int, elapsed time.Duration)
+	// Unpurged, when set, is told of a clear whose purge stopped (a store error, the server
+	// stopping), and why: its events are hidden, but some payloads stay in the store until
+	// ResumePurges at the next start purges them.
+	Unpurged func(clearID string, err error)
+	// Unrecorded, when set, is told of a clear whose purge is done but whose PurgeFinished fact
+	// was not appended, and why: ResumePurges at the next start checks it again.
+	Unrecorded func(clearID string, err error)
+}
+
 // DeleteEventsHandler handles DeleteEvents.
 type DeleteEventsHandler struct {
 	store    EventStore
 	matches  MatchingEvents
 	now      Clock
-	logger   *slog.Logger
+	hooks    PurgeHooks
 	lifetime context.Context // the server's: a purge outlives its request, not the server
 }
 
 // NewDeleteEventsHandler builds the handler. A purge stops when lifetime ends (the server
-// stopping), and the next start finishes it.
-func NewDeleteEventsHandler(lifetime context.Context, store EventStore, matches MatchingEvents, now Clock, logger *slog.Logger) (DeleteEventsHandler, error) {
-	if lifetime == nil || store == nil || matches == nil || now == nil || logger == nil {
+// stopping), and the next start finishes it. hooks are told how each purge goes.
+func NewDeleteEventsHandler(lifetime context.Context, store EventStore, matches MatchingEvents, now Clock, hooks PurgeHooks) (DeleteEventsHandler, error) {
+	if lifetime == nil || store == nil || matches == nil || now == nil {
 		return DeleteEventsHandler{}, fmt.Errorf("new delete events handler: %w", errNilDependency)
 	}
-	return DeleteEventsHandler{store: store, matches: matches, now: now, logger: logger, lifetime: lifetime}, nil
+	return DeleteEventsHandler{store: store, matches: matches, now: now, hooks: hooks, lifetime: lifetime}, nil
 }
 
 // purgeWorkers is how many stream deletions run at once; the store commits them in groups.
@@ -93,30 +109,31 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 		return DeleteEventsResult{}, fmt.Errorf("append %s: %w", domain.EventsClearedType, err)
 	}
 	// The clear has happened once its fact is stored; the purge only frees space, so it
-	// finishes even if the caller goes away, and a failure is logged rather than reported. It
-	// stops when the server does (a retention clear of a large log could hold a shutdown for
-	// minutes): the next start finishes it.
+	// finishes even if the caller goes away, and a failure is told to the hooks rather than
+	// returned. It stops when the server does (a retention clear of a large log could hold a
+	// shutdown for minutes): the next start finishes it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	defer context.AfterFunc(h.lifetime, cancel)()
-	deleted, err := purgeEvents(ctx, h.store, h.logger, ids)
+	deleted, err := purgeEvents(ctx, h.store, h.hooks.Progress, ids)
 	if err != nil {
-		h.logger.Warn("cleared events are hidden but some payloads stay in the store until herald's next start purges them",
-			"clear_id", clearID, "error", err)
+		if h.hooks.Unpurged != nil {
+			h.hooks.Unpurged(clearID, err)
+		}
 		return DeleteEventsResult{Count: len(ids), Position: res.Position}, nil
 	}
 	finished := domain.PurgeFinished{ClearID: clearID, Cleared: true, Deleted: deleted, FinishedAt: h.now()}
-	if _, err := h.store.Append(ctx, domain.PurgesStream, domain.Any(), finished.Encode()); err != nil {
-		h.logger.Warn("the purge of cleared events is done but not recorded; herald's next start checks it again",
-			"clear_id", clearID, "error", err)
+	if _, err := h.store.Append(ctx, domain.PurgesStream, domain.Any(), finished.Encode()); err != nil && h.hooks.Unrecorded != nil {
+		h.hooks.Unrecorded(clearID, err)
 	}
 	return DeleteEventsResult{Count: len(ids), Position: res.Position}, nil
 }
 
-// purgeEvents deletes the streams of cleared events, logging progress for large clears, and
-// returns how many it deleted (streams already gone are not counted). A deletion that fails is
-// tried three times in all. Clears and ResumePurges both purge through it.
-func purgeEvents(ctx context.Context, store EventStore, logger *slog.Logger, ids []string) (int, error) {
+// purgeEvents deletes the streams of cleared events, telling progress (when set) every 2 s for
+// large clears, and returns how many it deleted (streams already gone are not counted). A
+// deletion that fails is tried three times in all. Clears and ResumePurges both purge through
+// it.
+func purgeEvents(ctx context.Context, store EventStore, progress func(done, total int, elapsed time.Duration), ids []string) (int, error) {
 	var done, deleted atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -144,7 +161,9 @@ feed:
 		select {
 		case work <- id:
 		case <-ticker.C:
-			logger.Info("purging cleared events", "done", done.Load(), "total", len(ids), "elapsed", time.Since(start).Round(time.Second))
+			if progress != nil {
+				progress(int(done.Load()), len(ids), time.Since(start))
+			}
 			work <- id
 		case <-ctx.Done():
 			break feed

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -19,7 +18,17 @@ type LogReader interface {
 
 // ResumePurges finishes the purges of bulk clears that an earlier run left unfinished: herald
 // stopped mid-purge, or the store refused some deletions.
-type ResumePurges struct{}
+type ResumePurges struct {
+	// Resuming, when set, is told of each purge whose clear was recorded, before its events
+	// are looked for.
+	Resuming func(p domain.PurgeScheduled)
+	// Finding, when set, is told every 2 s how far the search for a clear's events is: the log
+	// read to position readTo of the clear's upTo, found events matching so far.
+	Finding func(clearID string, readTo, upTo uint64, found int)
+	// Progress, when set, is told every 2 s how far the deletion of a clear's events is: done
+	// of total event streams, elapsed since it began.
+	Progress func(done, total int, elapsed time.Duration)
+}
 
 // ResumePurgesResult tells what a ResumePurges run did.
 type ResumePurgesResult struct {
@@ -31,18 +40,17 @@ type ResumePurgesResult struct {
 
 // ResumePurgesHandler handles ResumePurges.
 type ResumePurgesHandler struct {
-	store  EventStore
-	log    LogReader
-	now    Clock
-	logger *slog.Logger
+	store EventStore
+	log   LogReader
+	now   Clock
 }
 
 // NewResumePurgesHandler builds the handler.
-func NewResumePurgesHandler(store EventStore, log LogReader, now Clock, logger *slog.Logger) (ResumePurgesHandler, error) {
-	if store == nil || log == nil || now == nil || logger == nil {
+func NewResumePurgesHandler(store EventStore, log LogReader, now Clock) (ResumePurgesHandler, error) {
+	if store == nil || log == nil || now == nil {
 		return ResumePurgesHandler{}, fmt.Errorf("new resume purges handler: %w", errNilDependency)
 	}
-	return ResumePurgesHandler{store: store, log: log, now: now, logger: logger}, nil
+	return ResumePurgesHandler{store: store, log: log, now: now}, nil
 }
 
 // unrecordedClearGrace is how long a scheduled purge whose EventsCleared fact is missing is
@@ -58,7 +66,7 @@ const scanPage = 10_000
 // clear's UpTo whose stream still exists), found by reading the log up to UpTo, and records
 // PurgeFinished. Purging twice is harmless, so a purge another instance is still running may
 // be finished here as well.
-func (h ResumePurgesHandler) Handle(ctx context.Context, _ ResumePurges) (ResumePurgesResult, error) {
+func (h ResumePurgesHandler) Handle(ctx context.Context, cmd ResumePurges) (ResumePurgesResult, error) {
 	var res ResumePurgesResult
 	pending, err := h.pending(ctx)
 	if err != nil {
@@ -80,7 +88,7 @@ func (h ResumePurgesHandler) Handle(ctx context.Context, _ ResumePurges) (Resume
 			res.Dropped++
 			continue
 		}
-		deleted, err := h.purge(ctx, p)
+		deleted, err := h.purge(ctx, cmd, p)
 		res.Deleted += deleted
 		if err != nil {
 			return res, err
@@ -155,13 +163,15 @@ func (h ResumePurgesHandler) clearRecorded(ctx context.Context, p domain.PurgeSc
 }
 
 // purge deletes the stream of every event the clear hides that is still in the log.
-func (h ResumePurgesHandler) purge(ctx context.Context, p domain.PurgeScheduled) (int, error) {
-	h.logger.Info("finishing the purge of a clear", "clear_id", p.ClearID, "account", p.Account, "up_to", p.UpTo)
-	ids, err := h.hiddenEvents(ctx, p)
+func (h ResumePurgesHandler) purge(ctx context.Context, cmd ResumePurges, p domain.PurgeScheduled) (int, error) {
+	if cmd.Resuming != nil {
+		cmd.Resuming(p)
+	}
+	ids, err := h.hiddenEvents(ctx, cmd, p)
 	if err != nil {
 		return 0, err
 	}
-	deleted, err := purgeEvents(ctx, h.store, h.logger, ids)
+	deleted, err := purgeEvents(ctx, h.store, cmd.Progress, ids)
 	if err != nil {
 		return deleted, fmt.Errorf("purge clear %s: %w", p.ClearID, err)
 	}
@@ -169,8 +179,8 @@ func (h ResumePurgesHandler) purge(ctx context.Context, p domain.PurgeScheduled)
 }
 
 // hiddenEvents reads the log up to the clear's UpTo and returns the ids of the matching events
-// still there, logging progress every few seconds.
-func (h ResumePurgesHandler) hiddenEvents(ctx context.Context, p domain.PurgeScheduled) ([]string, error) {
+// still there, telling cmd.Finding how far it is every 2 s.
+func (h ResumePurgesHandler) hiddenEvents(ctx context.Context, cmd ResumePurges, p domain.PurgeScheduled) ([]string, error) {
 	var ids []string
 	last := time.Now()
 	for from := uint64(0); from < p.UpTo; {
@@ -197,8 +207,8 @@ func (h ResumePurgesHandler) hiddenEvents(ctx context.Context, p domain.PurgeSch
 			}
 		}
 		from = records[len(records)-1].Position
-		if time.Since(last) > 2*time.Second {
-			h.logger.Info("finding the events of a clear", "clear_id", p.ClearID, "read_to", from, "up_to", p.UpTo, "found", len(ids))
+		if cmd.Finding != nil && time.Since(last) > 2*time.Second {
+			cmd.Finding(p.ClearID, from, p.UpTo, len(ids))
 			last = time.Now()
 		}
 	}

@@ -107,7 +107,7 @@ func TestRunner_rebuildsFromTheLogAfterRestart(t *testing.T) {
 	if _, err := del.Handle(ctx, commands.DeleteEvent{Actor: domain.SystemActor(), ID: "gone"}); err != nil {
 		t.Fatal(err)
 	}
-	clear, _ := commands.NewDeleteEventsHandler(context.Background(), f.store, f.queries, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	clear, _ := commands.NewDeleteEventsHandler(context.Background(), f.store, f.queries, func() time.Time { return now }, commands.PurgeHooks{})
 	res, err := clear.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Level: domain.LevelError}})
 	if err != nil || res.Count != 1 {
 		t.Fatalf("clear errors: %+v %v", res, err)
@@ -266,7 +266,7 @@ func TestClear_leavesEventsTheViewHadNotApplied(t *testing.T) {
 		t.Fatalf("MatchingIDs = %v up to %d (%v), want [seen] up to %d", ids, upTo, err, positions[0])
 	}
 
-	clear, _ := commands.NewDeleteEventsHandler(context.Background(), store, queries, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	clear, _ := commands.NewDeleteEventsHandler(context.Background(), store, queries, func() time.Time { return now }, commands.PurgeHooks{})
 	if res, err := clear.Handle(ctx, commands.DeleteEvents{Actor: domain.SystemActor(), Filter: domain.EventFilter{Level: domain.LevelError}}); err != nil || res.Count != 1 {
 		t.Fatalf("clear: %+v %v", res, err)
 	}

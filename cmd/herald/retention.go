@@ -27,9 +27,40 @@ func (r *retention) Set(s string) error {
 
 func (r *retention) Type() string { return "duration" }
 
+// purgeHooks log how the purges after bulk clears go. slog loggers are safe for concurrent use,
+// as the hooks must be.
+func purgeHooks(logger *slog.Logger) commands.PurgeHooks {
+	return commands.PurgeHooks{
+		Progress: purgeProgress(logger),
+		Unpurged: func(clearID string, err error) {
+			logger.Warn("cleared events are hidden but some payloads stay in the store until herald's next start purges them",
+				"clear_id", clearID, "error", err)
+		},
+		Unrecorded: func(clearID string, err error) {
+			logger.Warn("the purge of cleared events is done but not recorded; herald's next start checks it again",
+				"clear_id", clearID, "error", err)
+		},
+	}
+}
+
+// purgeProgress logs how far a purge is, for clears and for resumed purges alike.
+func purgeProgress(logger *slog.Logger) func(done, total int, elapsed time.Duration) {
+	return func(done, total int, elapsed time.Duration) {
+		logger.Info("purging cleared events", "done", done, "total", total, "elapsed", elapsed.Round(time.Second))
+	}
+}
+
 // resumePurges finishes, once at start, the purges of bulk clears an earlier run left unfinished.
 func resumePurges(ctx context.Context, h commands.ResumePurgesHandler, logger *slog.Logger) {
-	res, err := h.Handle(ctx, commands.ResumePurges{})
+	res, err := h.Handle(ctx, commands.ResumePurges{
+		Resuming: func(p domain.PurgeScheduled) {
+			logger.Info("finishing the purge of a clear", "clear_id", p.ClearID, "account", p.Account, "up_to", p.UpTo)
+		},
+		Finding: func(clearID string, readTo, upTo uint64, found int) {
+			logger.Info("finding the events of a clear", "clear_id", clearID, "read_to", readTo, "up_to", upTo, "found", found)
+		},
+		Progress: purgeProgress(logger),
+	})
 	switch {
 	case err != nil && ctx.Err() == nil:
 		logger.Error("finish the purges of earlier clears; the cleared events stay hidden and their payloads stay in the store until the next start",

@@ -40,11 +40,11 @@ func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now comma
 	if err != nil {
 		return eventLogParts{}, err
 	}
-	deleteMany, err := commands.NewDeleteEventsHandler(a.background, a.store, queries, now, a.logger)
+	deleteMany, err := commands.NewDeleteEventsHandler(a.background, a.store, queries, now, purgeHooks(a.logger))
 	if err != nil {
 		return eventLogParts{}, err
 	}
-	resume, err := commands.NewResumePurgesHandler(a.store, a.store, now, a.logger)
+	resume, err := commands.NewResumePurgesHandler(a.store, a.store, now)
 	if err != nil {
 		return eventLogParts{}, err
 	}
