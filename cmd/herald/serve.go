@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,8 +19,11 @@ import (
 
 // serveConfig is what `herald serve` is told through flags and HERALD_* variables.
 type serveConfig struct {
-	Listen    string
-	Port      int
+	Listen string
+	Port   int
+	// portGiven tells that --port was set (by flag, HERALD_PORT or the config file), not left
+	// at its default.
+	portGiven bool
 	DataDir   string
 	LogFormat string
 	LogLevel  string
@@ -62,6 +66,7 @@ applies each view and dispatches notifications, and the notifications' Redis Str
 README's "Running distributed" and docker-compose.yml.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.portGiven = cmd.Flags().Changed("port")
 			logger, err := newLogger(cfg.LogFormat, cfg.LogLevel, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -74,7 +79,7 @@ README's "Running distributed" and docker-compose.yml.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Listen, "listen", "", "address to listen on; empty for every interface")
+	f.StringVar(&cfg.Listen, "listen", "", "address to listen on, a host or host:port (127.0.0.1, 127.0.0.1:9000, [::1]:9000); empty for every interface")
 	f.IntVar(&cfg.Port, "port", 8228, "port of the API, health endpoints and metrics")
 	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the embedded event store")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
@@ -118,12 +123,40 @@ func newLogger(format, level string, w interface{ Write([]byte) (int, error) }) 
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
+// listenAddress is the address serve listens on. listen is a host (an IPv6 address with or
+// without brackets) or a host:port; a port in it wins over --port's default, and one that
+// differs from a --port also given is refused rather than guessed between.
+func listenAddress(listen string, port int, portGiven bool) (string, error) {
+	if strings.ContainsAny(listen, "/@ ") { // a URL, not an address
+		return "", fmt.Errorf("--listen %q: give a host name or an IP address, with a :port or without", listen)
+	}
+	if host, p, err := net.SplitHostPort(listen); err == nil {
+		n, err := strconv.Atoi(p)
+		switch {
+		case err != nil || n < 1 || n > 65535:
+			return "", fmt.Errorf("--listen %q: the port must be a number between 1 and 65535", listen)
+		case portGiven && n != port:
+			return "", fmt.Errorf("--listen %q names port %d but --port is %d: give the port in one of them", listen, n, port)
+		}
+		return net.JoinHostPort(host, p), nil
+	}
+	if port <= 0 || port > 65535 {
+		return "", fmt.Errorf("--port %d: must lie between 1 and 65535", port)
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(listen, "["), "]")
+	if strings.ContainsAny(host, "[]") {
+		return "", fmt.Errorf("--listen %q: give a host name or an IP address, with a :port or without", listen)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
 const shutdownGrace = 10 * time.Second
 
 func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
-	if cfg.Port <= 0 || cfg.Port > 65535 {
-		return fmt.Errorf("--port %d: must lie between 1 and 65535", cfg.Port)
+	addr, err := listenAddress(cfg.Listen, cfg.Port, cfg.portGiven)
+	if err != nil {
+		return err
 	}
 	if cfg.Kafka.enabled() {
 		if _, err := cfg.Kafka.config(); err != nil {
@@ -139,7 +172,6 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 		return err
 	}
 	// Listen before the store is opened: a taken address stops herald before it writes anything.
-	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):

@@ -36,18 +36,24 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 	}
 	defer taken.Close()
 	cases := map[string]struct {
+		listen    string
 		port      int
+		portGiven bool
 		secretKey string
 		want      []string
 	}{
 		"port in use":    {port: taken.Addr().(*net.TCPAddr).Port, secretKey: testSecretKey, want: []string{taken.Addr().String() + " is in use", "--port"}},
 		"bad secret key": {port: freePort(t), secretKey: "not-a-key", want: []string{"--secret-key", "64 hex digits"}},
+		"two ports":      {listen: "127.0.0.1:9", port: freePort(t), portGiven: true, secretKey: testSecretKey, want: []string{`--listen "127.0.0.1:9" names port 9 but --port is`}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			dataDir := filepath.Join(t.TempDir(), "data")
 			cfg := testServeConfig(dataDir, c.secretKey)
-			cfg.Listen, cfg.Port = "127.0.0.1", c.port
+			cfg.Listen, cfg.Port, cfg.portGiven = "127.0.0.1", c.port, c.portGiven
+			if c.listen != "" {
+				cfg.Listen = c.listen
+			}
 			logs := &syncBuffer{}
 			err := serve(context.Background(), cfg, debugLogger(logs))
 			if err == nil {
@@ -62,6 +68,41 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 				t.Errorf("the data directory was written before the error: %d entries (%v); logs:\n%s", len(entries), statErr, logs)
 			}
 		})
+	}
+}
+
+// TestListenAddress: --listen takes a host or a host:port, the way servers usually do; a port
+// given twice differently, or a host that is no host, is refused with what to write.
+func TestListenAddress(t *testing.T) {
+	cases := []struct {
+		listen    string
+		port      int
+		portGiven bool
+		want      string // address, or the error's text
+	}{
+		{"", 8228, false, ":8228"},
+		{"127.0.0.1", 9000, true, "127.0.0.1:9000"},
+		{"127.0.0.1:9100", 8228, false, "127.0.0.1:9100"},
+		{"127.0.0.1:9100", 9100, true, "127.0.0.1:9100"},
+		{":9100", 8228, false, ":9100"},
+		{"::1", 8228, false, "[::1]:8228"},
+		{"[::1]", 8228, false, "[::1]:8228"},
+		{"[::1]:9100", 8228, false, "[::1]:9100"},
+		{"localhost", 8228, false, "localhost:8228"},
+		{"127.0.0.1:9100", 9200, true, `--listen "127.0.0.1:9100" names port 9100 but --port is 9200: give the port in one of them`},
+		{"127.0.0.1:http", 8228, false, `--listen "127.0.0.1:http": the port must be a number between 1 and 65535`},
+		{"127.0.0.1:70000", 8228, false, `--listen "127.0.0.1:70000": the port must be a number between 1 and 65535`},
+		{"127.0.0.1", 0, true, "--port 0: must lie between 1 and 65535"},
+		{"http://127.0.0.1", 8228, false, `--listen "http://127.0.0.1": give a host name or an IP address, with a :port or without`},
+	}
+	for _, c := range cases {
+		got, err := listenAddress(c.listen, c.port, c.portGiven)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("listenAddress(%q, %d, %v) = %q, want %q", c.listen, c.port, c.portGiven, got, c.want)
+		}
 	}
 }
 
