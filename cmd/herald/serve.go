@@ -127,27 +127,28 @@ func newLogger(format, level string, w interface{ Write([]byte) (int, error) }) 
 // without brackets) or a host:port; a port in it wins over --port's default, and one that
 // differs from a --port also given is refused rather than guessed between.
 func listenAddress(listen string, port int, portGiven bool) (string, error) {
-	if strings.ContainsAny(listen, "/@ ") { // a URL, not an address
+	host, p, err := net.SplitHostPort(listen)
+	hasPort := err == nil
+	if !hasPort {
+		host = strings.TrimSuffix(strings.TrimPrefix(listen, "["), "]")
+	}
+	if strings.ContainsAny(listen, "/@ ") || strings.ContainsAny(host, "[]") { // a URL, or no host
 		return "", fmt.Errorf("--listen %q: give a host name or an IP address, with a :port or without", listen)
 	}
-	if host, p, err := net.SplitHostPort(listen); err == nil {
-		n, err := strconv.Atoi(p)
-		switch {
-		case err != nil || n < 1 || n > 65535:
-			return "", fmt.Errorf("--listen %q: the port must be a number between 1 and 65535", listen)
-		case portGiven && n != port:
-			return "", fmt.Errorf("--listen %q names port %d but --port is %d: give the port in one of them", listen, n, port)
+	if !hasPort {
+		if port <= 0 || port > 65535 {
+			return "", fmt.Errorf("--port %d: must lie between 1 and 65535", port)
 		}
-		return net.JoinHostPort(host, p), nil
+		return net.JoinHostPort(host, strconv.Itoa(port)), nil
 	}
-	if port <= 0 || port > 65535 {
-		return "", fmt.Errorf("--port %d: must lie between 1 and 65535", port)
+	n, err := strconv.Atoi(p)
+	switch {
+	case err != nil || n < 1 || n > 65535:
+		return "", fmt.Errorf("--listen %q: the port must be a number between 1 and 65535", listen)
+	case portGiven && n != port:
+		return "", fmt.Errorf("--listen %q names port %d but --port is %d: give the port in one of them", listen, n, port)
 	}
-	host := strings.TrimSuffix(strings.TrimPrefix(listen, "["), "]")
-	if strings.ContainsAny(host, "[]") {
-		return "", fmt.Errorf("--listen %q: give a host name or an IP address, with a :port or without", listen)
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+	return net.JoinHostPort(host, p), nil
 }
 
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
