@@ -66,6 +66,20 @@ type DelivererConfig struct {
 	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
 	// instance, whose own lock is enough).
 	Pairs PairLocks
+	// StepAside, when set, is told that a handler waits (for a retry, its rate limit, a pair
+	// another message holds, herald's own store) with the message's context, so that a
+	// transport bounding the messages handled at once hands out others meanwhile
+	// (localpubsub.StepAside). The handler calls back when its wait is over; back returns
+	// once the handler may go on.
+	StepAside func(ctx context.Context) (back func())
+}
+
+// aside steps the handler of ctx's message aside for a wait (DelivererConfig.StepAside).
+func (d *Deliverer) aside(ctx context.Context) (back func()) {
+	if d.cfg.StepAside == nil {
+		return func() {}
+	}
+	return d.cfg.StepAside(ctx)
 }
 
 // PairLocks lock an (event, configuration) pair across instances (pairlock.Locks, on Redis).
@@ -156,7 +170,7 @@ func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	}
 	d := &Deliverer{
 		cfg: cfg, system: map[string]domain.Configuration{}, turns: make(chan struct{}, cfg.Concurrency),
-		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}, pairs: newLocalPairs(),
+		opened: map[string]domain.Configuration{}, limiters: map[string]*rate.Limiter{}, pairs: newLocalPairs(cfg.StepAside),
 	}
 	for _, c := range cfg.System {
 		d.system[c.ID] = c
@@ -291,11 +305,14 @@ func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 
 // localPairs are pair locks in memory, for the pairs one process handles.
 type localPairs struct {
-	mu   sync.Mutex
-	held map[pairKey]chan struct{} // closed when released
+	aside func(ctx context.Context) (back func()) // may be nil (DelivererConfig.StepAside)
+	mu    sync.Mutex
+	held  map[pairKey]chan struct{} // closed when released
 }
 
-func newLocalPairs() *localPairs { return &localPairs{held: map[pairKey]chan struct{}{}} }
+func newLocalPairs(aside func(ctx context.Context) (back func())) *localPairs {
+	return &localPairs{aside: aside, held: map[pairKey]chan struct{}{}}
+}
 
 // Hold implements PairLocks. A lock in memory is never lost: the context is ctx.
 func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) (context.Context, func(), error) {
@@ -315,11 +332,22 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 			}, nil
 		}
 		l.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+		if err := l.wait(ctx, busy); err != nil {
+			return nil, nil, err
 		}
+	}
+}
+
+// wait waits for busy to close, stepped aside.
+func (l *localPairs) wait(ctx context.Context, busy <-chan struct{}) error {
+	if l.aside != nil {
+		defer l.aside(ctx)()
+	}
+	select {
+	case <-busy:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -487,6 +515,8 @@ func (d *Deliverer) rateLimit(ctx context.Context, job Job) (held bool, err erro
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
+	back := d.aside(ctx)
+	defer back()
 	select {
 	case <-t.C:
 		return true, nil

@@ -74,7 +74,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		}
 		cfg.Logger.Info("notification will be sent again", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "kind", kind, "attempt", attemptOf(msg), "in", wait.Round(time.Millisecond), "error", err)
 	}
-	wr.AddMiddleware(middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
+	wr.AddMiddleware(middleware.CorrelationID, pauseOnTransient(cfg.Logger, d.aside), middleware.Recoverer)
 	for _, kind := range d.Kinds() {
 		for shard := range cfg.Shards {
 			topic := kindTopic(kind, shard, cfg.Shards)
@@ -82,7 +82,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 				_, err := d.Handle(msg)
 				return err
 			})
-			retry := cfg.Retry.middleware(retried)
+			retry := cfg.Retry.middleware(retried, d.aside)
 			if cfg.Scheduler != nil {
 				retry = cfg.Retry.deferred(cfg.Scheduler, topic, retried)
 			}
@@ -93,18 +93,15 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	return &Router{cfg: cfg, router: wr}, nil
 }
 
-// pauseOnTransient holds a failure of herald's own side for a moment before the message is
-// handed over again, so that an unavailable store is not hammered.
-func pauseOnTransient(logger *slog.Logger) message.HandlerMiddleware {
+// pauseOnTransient holds a failure of herald's own side for a moment, stepped aside, before
+// the message is handed over again, so that an unavailable store is not hammered.
+func pauseOnTransient(logger *slog.Logger, aside func(ctx context.Context) (back func())) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
 			if err != nil && errors.Is(err, errTransient) {
 				logger.Warn("notification held back: herald could not read or write its ledger; trying again shortly", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "error", err)
-				select {
-				case <-time.After(time.Second):
-				case <-msg.Context().Done():
-				}
+				_ = waitAside(msg.Context(), time.Second, aside) // ended early only when the subscription ends
 			}
 			return out, err
 		}

@@ -60,17 +60,34 @@ func (s *unavailableSender) Send(context.Context, Notification) (Receipt, error)
 // millisecond apart, records outcomes in ledger and knows only the system configurations.
 func startRouter(t *testing.T, ledger *flakyLedger, sender Sender, events DeletedEvents, system ...domain.Configuration) *Router {
 	t.Helper()
+	return startRouterWith(t, routerSetup{ledger: ledger, sender: sender, events: events, system: system,
+		retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+}
+
+// routerSetup is what startRouterWith builds a router from.
+type routerSetup struct {
+	ledger     *flakyLedger
+	sender     Sender
+	events     DeletedEvents
+	system     []domain.Configuration
+	retry      RetryPolicy
+	rateLimit  float64 // per configuration, notifications per second; 0: none
+	handledMax int     // the in-process pub/sub's bound, its handlers stepping aside; 0: none
+}
+
+func startRouterWith(t *testing.T, s routerSetup) *Router {
+	t.Helper()
 	d, err := NewDeliverer(DelivererConfig{
-		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: s.sender},
 		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
-		System: system, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Events: events,
+		System: s.system, Ledger: s.ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Events: s.events,
+		RateLimits: map[domain.EndpointKind]float64{domain.KindWebhook: s.rateLimit}, StepAside: localpubsub.StepAside,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps := localpubsub.New(nil)
-	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler),
-		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+	ps := localpubsub.New(nil, s.handledMax)
+	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.DiscardHandler), Retry: s.retry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +121,80 @@ func TestRouter_heraldsOwnFailuresDoNotUseUpAttempts(t *testing.T) {
 	if sends := sender.sends.Load(); sends != 3 || got[0].Attempts != 3 {
 		t.Errorf("sent %d times, the failure records %d attempts; want 3 and 3", sends, got[0].Attempts)
 	}
+}
+
+// downOrUp answers 503 for configuration "down" and 200 for the others.
+type downOrUp struct {
+	mu   sync.Mutex
+	sent map[string]int // sends by configuration
+}
+
+func (s *downOrUp) Send(_ context.Context, n Notification) (Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[n.Configuration.ID]++
+	if n.Configuration.ID == "down" {
+		return Receipt{}, &SendError{Retryable: true, Status: 503, Err: errors.New("unavailable")}
+	}
+	return Receipt{Status: 200}, nil
+}
+
+// TestRouter_aHandlerThatWaitsStepsAside: with the in-process pub/sub handing out one
+// notification at a time, one that waits (a minute for its retry, ten seconds for its
+// configuration's rate limit, the lock of its pair) does not hold back a notification to
+// another configuration.
+func TestRouter_aHandlerThatWaitsStepsAside(t *testing.T) {
+	system := []domain.Configuration{{ID: "down", Kind: domain.KindWebhook}, {ID: "slow", Kind: domain.KindWebhook}, {ID: "up", Kind: domain.KindWebhook}}
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	job := func(event, configuration string) Job {
+		e := e
+		e.ID = event
+		return Job{EventID: event, ConfigurationID: configuration, Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}
+	}
+	for _, c := range []struct {
+		name  string
+		first []Job // the one that waits comes last
+	}{
+		{"a retry", []Job{job("e1", "down")}},
+		{"a rate limit", []Job{job("e1", "slow"), job("e2", "slow")}},
+		{"the pair's lock", []Job{job("e1", "down"), job("e1", "down")}}, // the second waits for the first, in its retry
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ledger, sender := &flakyLedger{}, &downOrUp{sent: map[string]int{}}
+			r := startRouterWith(t, routerSetup{ledger: ledger, sender: sender, system: system, rateLimit: 0.1, handledMax: 1,
+				retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Minute, MaxInterval: time.Minute, MaxElapsed: time.Hour}})
+			for _, j := range c.first {
+				if err := r.Publish(context.Background(), j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(100 * time.Millisecond) // the last one of them is waiting now
+			if err := r.Publish(context.Background(), job("e1", "up")); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for !delivered(ledger, "up") && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !delivered(ledger, "up") {
+				t.Fatalf("the notification to up was not delivered within 3s while another waited; outcomes %+v", ledger.outcomes())
+			}
+			sender.mu.Lock()
+			defer sender.mu.Unlock()
+			if want := map[string]int{c.first[0].ConfigurationID: 1, "up": 1}; !maps.Equal(sender.sent, want) {
+				t.Errorf("sends %v, want %v (the waiting one not sent yet)", sender.sent, want)
+			}
+		})
+	}
+}
+
+func delivered(l *flakyLedger, configuration string) bool {
+	for _, d := range l.outcomes() {
+		if d.ConfigurationID == configuration && d.Status == domain.DeliveryDelivered {
+			return true
+		}
+	}
+	return false
 }
 
 // TestRouter_failureOfARemovedConfigurationKeepsItsAccount: a notification whose configuration
@@ -197,7 +288,7 @@ func TestDeliverer_onePairAcrossInstances(t *testing.T) {
 		name  string
 		locks PairLocks
 		sends int32
-	}{{"shared locks", newLocalPairs(), 1}, {"no shared locks", nil, 2}} { // one process's locks stand for Redis's
+	}{{"shared locks", newLocalPairs(nil), 1}, {"no shared locks", nil, 2}} { // one process's locks stand for Redis's
 		t.Run(tc.name, func(t *testing.T) {
 			ledger := &settlingLedger{done: map[pairKey]domain.Delivery{}}
 			sender := &slowSender{}

@@ -19,24 +19,28 @@ import (
 // persistent mode, which keeps every message forever); TestMessageCtx expects each message's
 // context to end at its ack, where here it ends with the subscription (herald's handlers are
 // done with a message when they ack it, and a context per message cost ~2 µs each).
+//
+// It runs with subscriptions unbounded and bounded to two messages at once.
 func TestWatermillAcceptance(t *testing.T) {
 	features := tests.Features{ExactlyOnceDelivery: true, RequireSingleInstance: true}
-	pubsub := func(t *testing.T) (message.Publisher, message.Subscriber) {
-		p := New(nil)
-		return p, p
-	}
-	for name, run := range map[string]func(*testing.T, tests.TestContext, tests.PubSubConstructor){
-		"PublishSubscribe":                  tests.TestPublishSubscribe,
-		"ConcurrentSubscribe":               tests.TestConcurrentSubscribe,
-		"ConcurrentSubscribeMultipleTopics": tests.TestConcurrentSubscribeMultipleTopics,
-		"ResendOnError":                     tests.TestResendOnError,
-		"PublisherClose":                    tests.TestPublisherClose,
-		"Topic":                             tests.TestTopic,
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			run(t, tests.TestContext{TestID: tests.NewTestID(), Features: features}, pubsub)
-		})
+	for _, limit := range []int{0, 2} {
+		pubsub := func(t *testing.T) (message.Publisher, message.Subscriber) {
+			p := New(nil, limit)
+			return p, p
+		}
+		for name, run := range map[string]func(*testing.T, tests.TestContext, tests.PubSubConstructor){
+			"PublishSubscribe":                  tests.TestPublishSubscribe,
+			"ConcurrentSubscribe":               tests.TestConcurrentSubscribe,
+			"ConcurrentSubscribeMultipleTopics": tests.TestConcurrentSubscribeMultipleTopics,
+			"ResendOnError":                     tests.TestResendOnError,
+			"PublisherClose":                    tests.TestPublisherClose,
+			"Topic":                             tests.TestTopic,
+		} {
+			t.Run(fmt.Sprintf("%s/limit=%d", name, limit), func(t *testing.T) {
+				t.Parallel()
+				run(t, tests.TestContext{TestID: tests.NewTestID(), Features: features}, pubsub)
+			})
+		}
 	}
 }
 
@@ -85,7 +89,7 @@ func next(ch <-chan *message.Message, d time.Duration) (*message.Message, bool) 
 }
 
 func TestNackHandsAFreshCopyOutAgain(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	defer p.Close()
 	ch, err := p.Subscribe(context.Background(), "webhook")
 	if err != nil {
@@ -115,7 +119,7 @@ func TestNackHandsAFreshCopyOutAgain(t *testing.T) {
 }
 
 func TestEverySubscriptionOfATopicGetsEachMessage(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	defer p.Close()
 	a, _ := p.Subscribe(context.Background(), "email")
 	b, _ := p.Subscribe(context.Background(), "email")
@@ -135,7 +139,7 @@ func TestEverySubscriptionOfATopicGetsEachMessage(t *testing.T) {
 }
 
 func TestMessagesWaitForTheTopicsFirstSubscription(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	defer p.Close()
 	for i := range 3 {
 		if err := p.Publish("teams", message.NewMessage(fmt.Sprint("m", i), nil)); err != nil {
@@ -157,7 +161,7 @@ func TestMessagesWaitForTheTopicsFirstSubscription(t *testing.T) {
 }
 
 func TestASubscriptionEndsWithItsContext(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, _ := p.Subscribe(ctx, "jira")
@@ -179,7 +183,7 @@ func TestASubscriptionEndsWithItsContext(t *testing.T) {
 }
 
 func TestASubscriptionEndedAtOnceLeavesWaitingMessagesForTheNext(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	defer p.Close()
 	_ = p.Publish("slack", message.NewMessage("m1", nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -193,7 +197,7 @@ func TestASubscriptionEndedAtOnceLeavesWaitingMessagesForTheNext(t *testing.T) {
 }
 
 func TestCloseEndsEverySubscriptionAndRefusesMore(t *testing.T) {
-	p := New(nil)
+	p := New(nil, 0)
 	a, _ := p.Subscribe(context.Background(), "github")
 	b, _ := p.Subscribe(context.Background(), "webhook")
 	_ = p.Publish("github", message.NewMessage("unacked", nil))
@@ -215,10 +219,17 @@ func TestCloseEndsEverySubscriptionAndRefusesMore(t *testing.T) {
 }
 
 // TestConcurrentPublishersAndNacks has eight publishers and a handler that nacks every third
-// message once: each message is acked exactly once in the end.
+// message once: each message is acked exactly once in the end, with subscriptions unbounded
+// or bounded.
 func TestConcurrentPublishersAndNacks(t *testing.T) {
+	for _, limit := range []int{0, 1, 4} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) { concurrentPublishersAndNacks(t, limit) })
+	}
+}
+
+func concurrentPublishersAndNacks(t *testing.T, limit int) {
 	const publishers, each = 8, 1000
-	p := New(nil)
+	p := New(nil, limit)
 	defer p.Close()
 	ch, _ := p.Subscribe(context.Background(), "webhook")
 	var wg sync.WaitGroup
@@ -262,7 +273,7 @@ func TestConcurrentPublishersAndNacks(t *testing.T) {
 // subscription's channel is closed.
 func TestConcurrentCloseReturnsOnceEverythingEnded(t *testing.T) {
 	for range 50 {
-		p := New(nil)
+		p := New(nil, 0)
 		var chs []<-chan *message.Message
 		for j := range 20 {
 			ch, _ := p.Subscribe(context.Background(), fmt.Sprint("t", j))
@@ -293,10 +304,11 @@ func TestConcurrentCloseReturnsOnceEverythingEnded(t *testing.T) {
 }
 
 // TestPublishSubscribeEndAndCloseAtOnce: publishers, subscriptions ending (after nacks and
-// acks) and Close all at once, under -race: nothing panics, races or hangs.
+// acks, handlers stepping aside or not) and Close all at once, under -race: nothing panics,
+// races or hangs.
 func TestPublishSubscribeEndAndCloseAtOnce(t *testing.T) {
-	for range 10 {
-		p := New(nil)
+	for i := range 10 {
+		p := New(nil, i%3)
 		var wg sync.WaitGroup
 		for s := range 4 {
 			wg.Go(func() {
@@ -309,6 +321,11 @@ func TestPublishSubscribeEndAndCloseAtOnce(t *testing.T) {
 					}
 					time.AfterFunc(time.Millisecond, cancel)
 					for m := range ch {
+						if k%3 == 0 {
+							back := StepAside(m.Context())
+							go func() { back(); m.Ack() }()
+							continue
+						}
 						if k%2 == 0 {
 							m.Nack()
 						} else {
@@ -337,4 +354,120 @@ func TestPublishSubscribeEndAndCloseAtOnce(t *testing.T) {
 		}
 		wg.Wait()
 	}
+}
+
+// TestABoundedSubscriptionQueuesInOrder: a subscription bounded to two hands out two messages
+// at once, the others in the order they were published as turns come back at acks; a nacked
+// message keeps its turn.
+func TestABoundedSubscriptionQueuesInOrder(t *testing.T) {
+	p := New(nil, 2)
+	defer p.Close()
+	ch, _ := p.Subscribe(context.Background(), "webhook")
+	for _, id := range []string{"m1", "m2", "m3", "m4", "m5"} {
+		if err := p.Publish("webhook", message.NewMessage(id, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]*message.Message{}
+	for range 2 {
+		m := receive(t, ch)
+		got[m.UUID] = m
+	}
+	if got["m1"] == nil || got["m2"] == nil {
+		t.Fatalf("handed out first: %v, want m1 and m2", keys(got))
+	}
+	nothingMore(t, ch)
+	got["m1"].Ack()
+	if m := receive(t, ch); m.UUID != "m3" {
+		t.Fatalf("after m1's ack got %s, want m3", m.UUID)
+	} else {
+		got["m3"] = m
+	}
+	got["m2"].Nack()
+	if m := receive(t, ch); m.UUID != "m2" {
+		t.Fatalf("after m2's nack got %s, want m2 again on its own turn", m.UUID)
+	} else {
+		got["m2"] = m
+	}
+	nothingMore(t, ch)
+	got["m3"].Ack()
+	if m := receive(t, ch); m.UUID != "m4" {
+		t.Fatalf("after m3's ack got %s, want m4", m.UUID)
+	}
+	got["m2"].Ack()
+	if m := receive(t, ch); m.UUID != "m5" {
+		t.Fatalf("after m2's ack got %s, want m5", m.UUID)
+	}
+}
+
+func keys(m map[string]*message.Message) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestStepAsideServesTheQueueAndComesBackFirst: a handler that steps aside lets the next
+// message out; coming back it waits for a turn and gets it before the queue.
+func TestStepAsideServesTheQueueAndComesBackFirst(t *testing.T) {
+	p := New(nil, 1)
+	defer p.Close()
+	ch, _ := p.Subscribe(context.Background(), "webhook")
+	for _, id := range []string{"a", "b", "c"} {
+		if err := p.Publish("webhook", message.NewMessage(id, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := receive(t, ch)
+	nothingMore(t, ch)
+	ctx, cancel := context.WithCancel(a.Context()) // as the handlers derive theirs
+	defer cancel()
+	back := StepAside(ctx)
+	b := receive(t, ch)
+	if a.UUID != "a" || b.UUID != "b" {
+		t.Fatalf("handed out %s then %s, want a then b", a.UUID, b.UUID)
+	}
+	StepAside(a.Context())() // already aside: neither frees another turn nor takes one
+	nothingMore(t, ch)
+	returned := make(chan struct{})
+	go func() { back(); close(returned) }()
+	select {
+	case <-returned:
+		t.Fatal("back returned while b held the only turn")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.Ack()
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("back did not return within 5s of b's ack")
+	}
+	nothingMore(t, ch) // c waits: a came back first
+	a.Ack()
+	if c := receive(t, ch); c.UUID != "c" {
+		t.Fatalf("after a's ack got %s, want c", c.UUID)
+	}
+	StepAside(context.Background())() // not a message's context: nothing happens
+}
+
+// TestANackAfterSteppingAsideWaitsForATurn: a handler that stepped aside and nacks without
+// coming back (its wait was cut short) gets its message handed out again only on a free turn.
+func TestANackAfterSteppingAsideWaitsForATurn(t *testing.T) {
+	p := New(nil, 1)
+	defer p.Close()
+	ch, _ := p.Subscribe(context.Background(), "webhook")
+	_ = p.Publish("webhook", message.NewMessage("a", nil), message.NewMessage("b", nil))
+	a := receive(t, ch)
+	StepAside(a.Context())
+	b := receive(t, ch)
+	a.Nack()
+	nothingMore(t, ch)
+	b.Ack()
+	if again := receive(t, ch); again.UUID != "a" {
+		t.Fatalf("after b's ack got %s, want a again", again.UUID)
+	} else {
+		again.Ack()
+	}
+	nothingMore(t, ch)
 }

@@ -90,7 +90,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
 		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Concurrency: cfg.Notify.Concurrency,
 		Logger: a.logger, Metrics: metrics, Now: now, Disabled: v.configurations, Events: eventFinder{store: a.store},
-		Pairs: t.pairs,
+		Pairs: t.pairs, StepAside: t.aside,
 	})
 	if err != nil {
 		return out, err
@@ -160,8 +160,9 @@ type routerTransport struct {
 	pub     message.Publisher
 	sub     message.Subscriber
 	shards  int
-	retries notify.RetryScheduler // nil: retries wait in the handler
-	pairs   notify.PairLocks      // nil: one instance
+	retries notify.RetryScheduler                   // nil: retries wait in the handler
+	pairs   notify.PairLocks                        // nil: one instance
+	aside   func(ctx context.Context) (back func()) // nil: handlers that wait hold nothing
 }
 
 // transport is the router's transport: the in-process pub/sub, or Redis Streams shared by
@@ -195,7 +196,16 @@ func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 		a.jobs = append(a.jobs, pairs.Run)
 		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs}, nil
 	}
-	ch := localpubsub.New(logger)
+	// A kind's handler holds at most four times the sends under way at once: enough to keep
+	// every turn to send busy, few enough that the notifications waiting for one cost a queue
+	// entry each rather than a goroutine parked deep in the router (~12% of the CPU of a
+	// fan-out with 10,000 in flight). Handlers that wait for a retry or a rate limit step
+	// aside.
+	sends := cfg.Notify.Concurrency
+	if sends == 0 {
+		sends = notify.DefaultConcurrency
+	}
+	ch := localpubsub.New(logger, 4*sends)
 	a.closers = append(a.closers, func() { _ = ch.Close() })
-	return routerTransport{pub: ch, sub: ch, shards: 1}, nil
+	return routerTransport{pub: ch, sub: ch, shards: 1, aside: localpubsub.StepAside}, nil
 }
