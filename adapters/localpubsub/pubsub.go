@@ -317,6 +317,21 @@ func (p *PubSub) remove(topic string, s *subscription) {
 	p.topics[topic] = subs
 }
 
+// Queued is how many messages wait for a turn, over every subscription.
+func (p *PubSub) Queued() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	n := 0
+	for _, subs := range p.topics {
+		for _, s := range subs {
+			s.mu.Lock()
+			n += len(s.queue) - s.head
+			s.mu.Unlock()
+		}
+	}
+	return n
+}
+
 // Close ends every subscription and refuses further use; it returns once every subscription's
 // channel is closed.
 func (p *PubSub) Close() error {

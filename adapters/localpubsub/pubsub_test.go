@@ -368,6 +368,9 @@ func TestABoundedSubscriptionQueuesInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if n := p.Queued(); n != 3 {
+		t.Errorf("Queued() = %d with five published and two handed out, want 3", n)
+	}
 	got := map[string]*message.Message{}
 	for range 2 {
 		m := receive(t, ch)
@@ -397,6 +400,9 @@ func TestABoundedSubscriptionQueuesInOrder(t *testing.T) {
 	got["m2"].Ack()
 	if m := receive(t, ch); m.UUID != "m5" {
 		t.Fatalf("after m2's ack got %s, want m5", m.UUID)
+	}
+	if n := p.Queued(); n != 0 {
+		t.Errorf("Queued() = %d with everything handed out, want 0", n)
 	}
 }
 

@@ -196,6 +196,9 @@ func checkSlowReceivers(t *testing.T, cfg serveConfig, says string) {
 			t.Errorf("the logs do not say %q", want)
 		}
 	}
+	if waiting, err := metricValue(app.url, "herald_notifications_waiting_turn"); err != nil || waiting != 0 {
+		t.Errorf("herald_notifications_waiting_turn is %v (%v) once everything was delivered, want 0", waiting, err)
+	}
 }
 
 func TestDelivery_retriesPoisonRetryAfterLedgerAndRestart(t *testing.T) {

@@ -354,7 +354,8 @@ func totalCount(t *testing.T, app *testApp, auth string, filter map[string]any) 
 	return int(data["events"].(map[string]any)["totalCount"].(float64))
 }
 
-// metricValue adds up every series of a metric on a herald's /metrics (baseURL + /metrics).
+// metricValue adds up every series of a metric on a herald's /metrics (baseURL + /metrics);
+// a metric the page does not have is an error.
 func metricValue(baseURL, name string) (float64, error) {
 	resp, err := http.Get(baseURL + "/metrics")
 	if err != nil {
@@ -366,6 +367,7 @@ func metricValue(baseURL, name string) (float64, error) {
 		return 0, err
 	}
 	var sum float64
+	found := false
 	for _, line := range strings.Split(string(body), "\n") {
 		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
 			continue
@@ -376,6 +378,10 @@ func metricValue(baseURL, name string) (float64, error) {
 			return 0, fmt.Errorf("%s: %w", line, err)
 		}
 		sum += v
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("/metrics has no %s", name)
 	}
 	return sum, nil
 }

@@ -207,5 +207,9 @@ func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 	}
 	ch := localpubsub.New(logger, 4*sends)
 	a.closers = append(a.closers, func() { _ = ch.Close() })
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_notifications_waiting_turn",
+		Help: "Notifications in memory waiting for one of their kind's turns to be handled (a single herald).",
+	}, func() float64 { return float64(ch.Queued()) }))
 	return routerTransport{pub: ch, sub: ch, shards: 1, aside: localpubsub.StepAside}, nil
 }
