@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -135,11 +136,13 @@ func FuzzSelectorPattern(f *testing.F) {
 		}
 		got := sel.MatchesType(typ)
 		if pattern := sel.Type; strings.Contains(pattern, "*") && !strings.HasPrefix(pattern, domain.RegexPrefix) {
-			re, err := domain.NewSelector(domain.ScopeAccount, "*", "regex:"+globToRegex(pattern), "*", false)
+			// compiled as a regex selector is (whole type, RE2), not through NewSelector: the
+			// twin of a glob near the length limit is longer than the limit ("." becomes "\.")
+			re, err := regexp.Compile(`^(?:` + globToRegex(pattern) + `)$`)
 			if err != nil {
 				t.Fatalf("glob %q has no regex twin: %v", pattern, err)
 			}
-			if want := re.MatchesType(typ); got != want {
+			if want := re.MatchString(typ); got != want {
 				t.Fatalf("glob %q on %q = %v, regex reading says %v", pattern, typ, got, want)
 			}
 		}
