@@ -67,7 +67,7 @@ type DelivererConfig struct {
 	// instance, whose own lock is enough).
 	Pairs PairLocks
 	// StepAside, when set, is told that a handler waits (for a retry, its rate limit, a pair
-	// another message holds, herald's own store) with the message's context, so that a
+	// another message holds) with the message's context, so that a
 	// transport bounding the messages handled at once hands out others meanwhile
 	// (localpubsub.StepAside). The handler calls back when its wait is over; back returns
 	// once the handler may go on.

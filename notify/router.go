@@ -74,7 +74,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		}
 		cfg.Logger.Info("notification will be sent again", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "kind", kind, "attempt", attemptOf(msg), "in", wait.Round(time.Millisecond), "error", err)
 	}
-	wr.AddMiddleware(middleware.CorrelationID, pauseOnTransient(cfg.Logger, d.aside), middleware.Recoverer)
+	wr.AddMiddleware(middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
 	for _, kind := range d.Kinds() {
 		for shard := range cfg.Shards {
 			topic := kindTopic(kind, shard, cfg.Shards)
@@ -93,15 +93,20 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	return &Router{cfg: cfg, router: wr}, nil
 }
 
-// pauseOnTransient holds a failure of herald's own side for a moment, stepped aside, before
-// the message is handed over again, so that an unavailable store is not hammered.
-func pauseOnTransient(logger *slog.Logger, aside func(ctx context.Context) (back func())) message.HandlerMiddleware {
+// pauseOnTransient holds a failure of herald's own side for a moment before the message is
+// handed over again, so that an unavailable store is not hammered. The handler keeps its turn
+// meanwhile: stepping aside would let every queued notification fail against the store and
+// pause in turn, each in a goroutine of its own.
+func pauseOnTransient(logger *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
 			if err != nil && errors.Is(err, errTransient) {
 				logger.Warn("notification held back: herald could not read or write its ledger; trying again shortly", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "error", err)
-				_ = waitAside(msg.Context(), time.Second, aside) // ended early only when the subscription ends
+				select {
+				case <-time.After(time.Second):
+				case <-msg.Context().Done():
+				}
 			}
 			return out, err
 		}

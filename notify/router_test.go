@@ -142,7 +142,7 @@ func (s *downOrUp) Send(_ context.Context, n Notification) (Receipt, error) {
 // TestRouter_aHandlerThatWaitsStepsAside: with the in-process pub/sub handing out one
 // notification at a time, one that waits (a minute for its retry, ten seconds for its
 // configuration's rate limit, the lock of its pair) does not hold back a notification to
-// another configuration.
+// another configuration; its wait over, it takes a turn again and is sent.
 func TestRouter_aHandlerThatWaitsStepsAside(t *testing.T) {
 	system := []domain.Configuration{{ID: "down", Kind: domain.KindWebhook}, {ID: "slow", Kind: domain.KindWebhook}, {ID: "up", Kind: domain.KindWebhook}}
 	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
@@ -154,14 +154,16 @@ func TestRouter_aHandlerThatWaitsStepsAside(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		first []Job // the one that waits comes last
+		// then, the one that waited comes back for a turn and is delivered
+		then bool
 	}{
-		{"a retry", []Job{job("e1", "down")}},
-		{"a rate limit", []Job{job("e1", "slow"), job("e2", "slow")}},
-		{"the pair's lock", []Job{job("e1", "down"), job("e1", "down")}}, // the second waits for the first, in its retry
+		{"a retry", []Job{job("e1", "down")}, false},
+		{"a rate limit", []Job{job("e1", "slow"), job("e2", "slow")}, true},
+		{"the pair's lock", []Job{job("e1", "down"), job("e1", "down")}, false}, // the second waits for the first, in its retry
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ledger, sender := &flakyLedger{}, &downOrUp{sent: map[string]int{}}
-			r := startRouterWith(t, routerSetup{ledger: ledger, sender: sender, system: system, rateLimit: 0.1, handledMax: 1,
+			r := startRouterWith(t, routerSetup{ledger: ledger, sender: sender, system: system, rateLimit: 0.25, handledMax: 1,
 				retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Minute, MaxInterval: time.Minute, MaxElapsed: time.Hour}})
 			for _, j := range c.first {
 				if err := r.Publish(context.Background(), j); err != nil {
@@ -180,17 +182,31 @@ func TestRouter_aHandlerThatWaitsStepsAside(t *testing.T) {
 				t.Fatalf("the notification to up was not delivered within 3s while another waited; outcomes %+v", ledger.outcomes())
 			}
 			sender.mu.Lock()
-			defer sender.mu.Unlock()
 			if want := map[string]int{c.first[0].ConfigurationID: 1, "up": 1}; !maps.Equal(sender.sent, want) {
 				t.Errorf("sends %v, want %v (the waiting one not sent yet)", sender.sent, want)
+			}
+			sender.mu.Unlock()
+			if !c.then {
+				return
+			}
+			waiting := c.first[len(c.first)-1]
+			deadline = time.Now().Add(10 * time.Second)
+			for !deliveredPair(ledger, waiting.EventID, waiting.ConfigurationID) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !deliveredPair(ledger, waiting.EventID, waiting.ConfigurationID) {
+				t.Fatalf("the notification that waited (%s to %s) was not delivered within 10s; outcomes %+v", waiting.EventID, waiting.ConfigurationID, ledger.outcomes())
 			}
 		})
 	}
 }
 
-func delivered(l *flakyLedger, configuration string) bool {
+func delivered(l *flakyLedger, configuration string) bool { return deliveredPair(l, "", configuration) }
+
+// deliveredPair tells whether l holds a delivery to configuration, of event ("" for any).
+func deliveredPair(l *flakyLedger, event, configuration string) bool {
 	for _, d := range l.outcomes() {
-		if d.ConfigurationID == configuration && d.Status == domain.DeliveryDelivered {
+		if d.ConfigurationID == configuration && (event == "" || d.EventID == event) && d.Status == domain.DeliveryDelivered {
 			return true
 		}
 	}

@@ -16,7 +16,8 @@
 // memory, in the order they were published, each costing a queue entry rather than a
 // goroutine. A handler that waits (for a retry, a rate limit) steps aside (StepAside), so that
 // its turn serves the queue meanwhile; coming back, it takes the next free turn before any
-// queued message.
+// queued message. Handlers that stepped aside are not bounded: each is still a goroutine, and
+// Queued does not count them.
 //
 // Nothing survives the process: herald's dispatcher, not the transport, makes delivery
 // durable (after a restart it dispatches again from its checkpoint, and the ledger skips what
@@ -148,10 +149,15 @@ func (s *subscription) release() {
 		m := s.queue[s.head]
 		s.queue[s.head] = nil
 		s.head++
-		if s.head == len(s.queue) {
+		switch {
+		case s.head == len(s.queue) && cap(s.queue) > 4096:
+			s.queue, s.head = nil, 0 // a burst's array is not kept
+		case s.head == len(s.queue):
 			s.queue, s.head = s.queue[:0], 0
-		} else if s.head > 1024 && s.head > len(s.queue)/2 {
-			s.queue, s.head = append(s.queue[:0], s.queue[s.head:]...), 0
+		case s.head > 1024 && s.head > len(s.queue)/2:
+			n := copy(s.queue, s.queue[s.head:])
+			clear(s.queue[n:]) // what moved to the front is not kept twice
+			s.queue, s.head = s.queue[:n], 0
 		}
 		s.start(m)
 	default:
@@ -291,8 +297,8 @@ func (p *PubSub) Subscribe(ctx context.Context, topic string) (<-chan *message.M
 		s.ending = true // what is queued is dropped
 		s.queue, s.back = nil, nil
 		s.mu.Unlock()
+		cancel() // first: a handler coming back without a turn finds its context ended
 		close(s.done)
-		cancel()
 		s.inFlight.Wait()
 		close(s.out)
 	}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
@@ -476,4 +477,78 @@ func TestANackAfterSteppingAsideWaitsForATurn(t *testing.T) {
 		again.Ack()
 	}
 	nothingMore(t, ch)
+}
+
+// TestStepAsideChurnLeavesNoTurnTaken: handlers in goroutines of their own, as the router
+// runs them, step aside and come back, nack and ack at random; every message is acked once,
+// and in the end no turn is taken and nothing waits.
+func TestStepAsideChurnLeavesNoTurnTaken(t *testing.T) {
+	const messages, limit = 500, 3
+	p := New(nil, limit)
+	defer p.Close()
+	ch, _ := p.Subscribe(context.Background(), "webhook")
+	for i := range messages {
+		_ = p.Publish("webhook", message.NewMessage(fmt.Sprint(i), nil))
+	}
+	var mu sync.Mutex
+	acked, nacked := map[string]int{}, map[string]bool{}
+	allAcked := make(chan struct{})
+	for done := false; !done; {
+		var m *message.Message
+		select {
+		case m = <-ch:
+		case <-allAcked:
+			done = true
+			continue
+		case <-time.After(5 * time.Second):
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("nothing handed out within 5s with %d of %d acked", len(acked), messages)
+		}
+		go func() {
+			n := rand.IntN(4)
+			if n < 2 {
+				back := StepAside(m.Context())
+				time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)
+				if n == 0 {
+					back()
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !nacked[m.UUID] && rand.IntN(3) == 0 {
+				nacked[m.UUID] = true
+				m.Nack()
+				return
+			}
+			acked[m.UUID]++
+			m.Ack()
+			if len(acked) == messages && acked[m.UUID] == 1 {
+				close(allAcked)
+			}
+		}()
+	}
+	nothingMore(t, ch)
+	mu.Lock()
+	for id, n := range acked {
+		if n != 1 {
+			t.Errorf("%s acked %d times", id, n)
+		}
+	}
+	mu.Unlock()
+	p.mu.RLock()
+	s := p.topics["webhook"][0]
+	p.mu.RUnlock()
+	left := func() (busy, queued, back int) { // the last acks give their turns back a moment later
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.busy, len(s.queue) - s.head, len(s.back)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if busy, queued, back := left(); busy+queued+back == 0 {
+			return
+		}
+	}
+	busy, queued, back := left()
+	t.Errorf("in the end %d turns taken, %d queued, %d coming back; want none", busy, queued, back)
 }
