@@ -66,20 +66,35 @@ type DelivererConfig struct {
 	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
 	// instance, whose own lock is enough).
 	Pairs PairLocks
-	// StepAside, when set, is told that a handler waits (for a retry, its rate limit, a pair
-	// another message holds) with the message's context, so that a
-	// transport bounding the messages handled at once hands out others meanwhile
-	// (localpubsub.StepAside). The handler calls back when its wait is over; back returns
-	// once the handler may go on.
-	StepAside func(ctx context.Context) (back func())
+	// StepAside is told when a handler waits (nil: the transport does not bound what its
+	// handlers hold).
+	StepAside StepAside
 }
 
-// aside steps the handler of ctx's message aside for a wait (DelivererConfig.StepAside).
-func (d *Deliverer) aside(ctx context.Context) (back func()) {
-	if d.cfg.StepAside == nil {
-		return func() {}
+// StepAside is told that a handler waits (for a retry, its rate limit, a pair another
+// message holds) with the message's context, so that a transport bounding the messages
+// handled at once hands out others meanwhile (localpubsub.StepAside). The handler calls back
+// when its wait is over; back returns once the handler may go on.
+type StepAside func(ctx context.Context) (back func())
+
+// wait waits for done or until ctx ends, stepped aside by s (nil: nothing steps aside).
+func wait[T any](ctx context.Context, s StepAside, done <-chan T) error {
+	if s != nil {
+		defer s(ctx)()
 	}
-	return d.cfg.StepAside(ctx)
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sleep waits for d or until ctx ends, stepped aside.
+func (s StepAside) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	return wait(ctx, s, t.C)
 }
 
 // PairLocks lock an (event, configuration) pair across instances (pairlock.Locks, on Redis).
@@ -305,12 +320,12 @@ func (d *Deliverer) onePerPair(h message.HandlerFunc) message.HandlerFunc {
 
 // localPairs are pair locks in memory, for the pairs one process handles.
 type localPairs struct {
-	aside func(ctx context.Context) (back func()) // may be nil (DelivererConfig.StepAside)
+	aside StepAside // may be nil
 	mu    sync.Mutex
 	held  map[pairKey]chan struct{} // closed when released
 }
 
-func newLocalPairs(aside func(ctx context.Context) (back func())) *localPairs {
+func newLocalPairs(aside StepAside) *localPairs {
 	return &localPairs{aside: aside, held: map[pairKey]chan struct{}{}}
 }
 
@@ -332,22 +347,9 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 			}, nil
 		}
 		l.mu.Unlock()
-		if err := l.wait(ctx, busy); err != nil {
+		if err := wait(ctx, l.aside, busy); err != nil {
 			return nil, nil, err
 		}
-	}
-}
-
-// wait waits for busy to close, stepped aside.
-func (l *localPairs) wait(ctx context.Context, busy <-chan struct{}) error {
-	if l.aside != nil {
-		defer l.aside(ctx)()
-	}
-	select {
-	case <-busy:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -513,17 +515,11 @@ func (d *Deliverer) rateLimit(ctx context.Context, job Job) (held bool, err erro
 	if delay == 0 {
 		return false, nil
 	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	back := d.aside(ctx)
-	defer back()
-	select {
-	case <-t.C:
-		return true, nil
-	case <-ctx.Done():
+	if err := d.cfg.StepAside.sleep(ctx, delay); err != nil {
 		r.Cancel()
-		return true, ctx.Err()
+		return true, err
 	}
+	return true, nil
 }
 
 // limiter is the rate limiter of a configuration (of kind).

@@ -62,7 +62,7 @@ func (p RetryPolicy) wait(attempt int, err error) time.Duration {
 
 // middleware retries the handler while its error is retryable and the policy allows; the
 // handler steps aside (DelivererConfig.StepAside) while it waits.
-func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Duration, err error), aside func(ctx context.Context) (back func())) message.HandlerMiddleware {
+func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Duration, err error), aside StepAside) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			start := time.Now()
@@ -83,24 +83,11 @@ func (p RetryPolicy) middleware(retried func(msg *message.Message, wait time.Dur
 					return out, final
 				}
 				retried(msg, wait, err)
-				if err := waitAside(msg.Context(), wait, aside); err != nil {
+				if err := aside.sleep(msg.Context(), wait); err != nil {
 					return nil, err
 				}
 			}
 		}
-	}
-}
-
-// waitAside waits for d or until ctx ends, stepped aside.
-func waitAside(ctx context.Context, d time.Duration, aside func(ctx context.Context) (back func())) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	defer aside(ctx)()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -82,7 +82,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 				_, err := d.Handle(msg)
 				return err
 			})
-			retry := cfg.Retry.middleware(retried, d.aside)
+			retry := cfg.Retry.middleware(retried, d.cfg.StepAside)
 			if cfg.Scheduler != nil {
 				retry = cfg.Retry.deferred(cfg.Scheduler, topic, retried)
 			}

@@ -72,6 +72,9 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if cfg.Notify.SendTimeout <= 0 {
 		cfg.Notify.SendTimeout = 30 * time.Second
 	}
+	if cfg.Notify.Concurrency <= 0 {
+		cfg.Notify.Concurrency = notify.DefaultConcurrency
+	}
 	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.SendTimeout, cfg.Notify.Concurrency)
 	senders := map[domain.EndpointKind]notify.Sender{
 		domain.KindWebhook: webhook.New(clients),
@@ -160,9 +163,9 @@ type routerTransport struct {
 	pub     message.Publisher
 	sub     message.Subscriber
 	shards  int
-	retries notify.RetryScheduler                   // nil: retries wait in the handler
-	pairs   notify.PairLocks                        // nil: one instance
-	aside   func(ctx context.Context) (back func()) // nil: handlers that wait hold nothing
+	retries notify.RetryScheduler // nil: retries wait in the handler
+	pairs   notify.PairLocks      // nil: one instance
+	aside   notify.StepAside      // nil: the transport does not bound what its handlers hold
 }
 
 // transport is the router's transport: the in-process pub/sub, or Redis Streams shared by
@@ -201,11 +204,7 @@ func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 	// entry each rather than a goroutine parked deep in the router (~12% of the CPU of a
 	// fan-out with 10,000 in flight). Handlers that wait for a retry or a rate limit step
 	// aside.
-	sends := cfg.Notify.Concurrency
-	if sends == 0 {
-		sends = notify.DefaultConcurrency
-	}
-	ch := localpubsub.New(logger, 4*sends)
+	ch := localpubsub.New(logger, 4*cfg.Notify.Concurrency) // wireDelivery set the default
 	a.closers = append(a.closers, func() { _ = ch.Close() })
 	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_notifications_waiting_turn",
