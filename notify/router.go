@@ -74,7 +74,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		}
 		cfg.Logger.Info("notification will be sent again", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "kind", kind, "attempt", attemptOf(msg), "in", wait.Round(time.Millisecond), "error", err)
 	}
-	wr.AddMiddleware(middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
+	wr.AddMiddleware(roomyStack, middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
 	for _, kind := range d.Kinds() {
 		for shard := range cfg.Shards {
 			topic := kindTopic(kind, shard, cfg.Shards)
@@ -92,6 +92,33 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	wr.AddConsumerHandler("record-failures", FailedTopic, cfg.Subscriber, d.RecordFailure)
 	return &Router{cfg: cfg, router: wr}, nil
 }
+
+// roomyStack grows the stack of a message's goroutine once, while it is still shallow, to
+// the size a notification's delivery needs. Watermill hands each message a new goroutine with
+// a small stack, and a delivery (configuration, rendering, the HTTP client) grew it three or
+// four times in its deepest frames, each growth copying the whole stack: 6% of herald's CPU
+// in the fan-out benchmark, against under 2% for this one early growth. (CockroachDB's
+// growstack package does the same for its hot goroutines.)
+func roomyStack(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		growStack(0)
+		return h(msg)
+	}
+}
+
+// growStack needs a frame of stackRoom bytes, which makes the runtime grow the stack to hold
+// it; the room is free again when it returns. It must not be inlined, or its frame would be
+// its caller's.
+//
+//go:noinline
+func growStack(i int) byte {
+	var room [stackRoom]byte
+	room[i] = 1
+	return room[i/2]
+}
+
+// stackRoom is what a delivery's stack was seen to need past the handler's first frames.
+const stackRoom = 8 << 10
 
 // pauseOnTransient holds a failure of herald's own side for a moment before the message is
 // handed over again, so that an unavailable store is not hammered. The handler keeps its turn
