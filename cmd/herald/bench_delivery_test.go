@@ -23,6 +23,7 @@ import (
 //   - fanout: 100 webhook configurations matching every event, 1,000 events recorded in
 //     batches of 100; notifications received per second, first request to last receipt.
 func BenchmarkDelivery(b *testing.B) {
+	asServe(b)
 	b.Run("latency", benchmarkDeliveryLatency)
 	b.Run("fanout", benchmarkDeliveryFanout)
 	b.Run("fanout-apart", benchmarkDeliveryFanoutApart)

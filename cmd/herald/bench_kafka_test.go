@@ -20,8 +20,10 @@ import (
 // topic of an in-process broker, consumed by `herald serve`'s wiring (embedded store, memory
 // views) until the view holds them all. In the same run and from the same broker it measures
 // how fast kafka-go alone consumes the same messages (a consumer group reader that only
-// counts them), and reports the ratio of the two.
+// counts them), and reports the ratio of the two. Both run with the GOMAXPROCS `herald serve`
+// chooses (asServe).
 func BenchmarkIngestKafka(b *testing.B) {
+	asServe(b)
 	const total = 200_000
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "herald.events"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -482,5 +483,20 @@ func TestE2E_recordEventsJSONTakesTheProducerForm(t *testing.T) {
 	}
 	if n := s.count(nil); n != 3 {
 		t.Fatalf("the log holds %d events, want 3 (nothing of the bad batch)", n)
+	}
+}
+
+func TestE2E_serveRunsOneGoProcessorMoreForTheEmbeddedStore(t *testing.T) {
+	s := startServer(t, t.TempDir(), freePort(t))
+	s.kill() // the logs are read once the process is gone
+	line := fmt.Sprintf("gomaxprocs=%d cpus=%d", runtime.GOMAXPROCS(0)+1, runtime.GOMAXPROCS(0))
+	if os.Getenv("GOMAXPROCS") != "" {
+		if strings.Contains(s.logs.String(), "gomaxprocs=") {
+			t.Fatalf("GOMAXPROCS is set, yet herald changed it; logs:\n%s", s.logs)
+		}
+		return
+	}
+	if !strings.Contains(s.logs.String(), line) {
+		t.Fatalf("no %q in the logs:\n%s", line, s.logs)
 	}
 }

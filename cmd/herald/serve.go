@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,6 +71,11 @@ README's "Running distributed" and docker-compose.yml.`,
 			logger, err := newLogger(cfg.LogFormat, cfg.LogLevel, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			// Here rather than in serve, which tests call in their own process.
+			if procs, to := runtime.GOMAXPROCS(0), serveProcs(runtime.GOMAXPROCS(0), !cfg.EventStore.enabled(), os.Getenv); to != procs {
+				runtime.GOMAXPROCS(to)
+				logger.Info("running with one Go processor more than the CPUs: a thread waiting on the embedded store's disk syncs holds one; set GOMAXPROCS to choose", "gomaxprocs", to, "cpus", procs)
 			}
 			if err := serve(cmd.Context(), cfg, logger); err != nil {
 				logger.Error("herald stopped", "error", err)
