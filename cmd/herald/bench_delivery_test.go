@@ -23,13 +23,13 @@ import (
 //   - fanout: 100 webhook configurations matching every event, 1,000 events recorded in
 //     batches of 100; notifications received per second, first request to last receipt.
 func BenchmarkDelivery(b *testing.B) {
-	asServe(b)
 	b.Run("latency", benchmarkDeliveryLatency)
 	b.Run("fanout", benchmarkDeliveryFanout)
 	b.Run("fanout-apart", benchmarkDeliveryFanoutApart)
 }
 
 func benchmarkDeliveryLatency(b *testing.B) {
+	defer asServe(serveConfig{})()
 	const warmup, events, perSecond = 500, 5_000, 1_000
 	var all []time.Duration
 	for range b.N {
@@ -64,6 +64,7 @@ func benchmarkDeliveryLatency(b *testing.B) {
 }
 
 func benchmarkDeliveryFanout(b *testing.B) {
+	defer asServe(serveConfig{})()
 	var elapsed time.Duration
 	for range b.N {
 		app, sink := startDeliveryBench(b, fanoutConfigurations)
@@ -80,6 +81,7 @@ func benchmarkDeliveryFanout(b *testing.B) {
 // receiver on another machine would be (it still shares this machine's cores): the rate,
 // and the CPU time herald's process spends per notification, the receiver's share left out.
 func benchmarkDeliveryFanoutApart(b *testing.B) {
+	defer asServe(serveConfig{})()
 	var elapsed, cpu time.Duration
 	for range b.N {
 		sink := startSinkProcess(b, fanoutConfigurations*fanoutEvents)

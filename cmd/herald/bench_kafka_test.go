@@ -23,7 +23,7 @@ import (
 // counts them), and reports the ratio of the two. Both run with the GOMAXPROCS `herald serve`
 // chooses (asServe).
 func BenchmarkIngestKafka(b *testing.B) {
-	asServe(b)
+	defer asServe(serveConfig{})()
 	const total = 200_000
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "herald.events"))
 	if err != nil {

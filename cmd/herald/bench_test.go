@@ -90,16 +90,16 @@ func producerBatch(events []domain.LogEvent) []byte {
 // with recordEventsJSON (the producer form, as one string); "typed" with recordEvents (one
 // GraphQL input object per event, which gqlgen decodes and validates field by field).
 func BenchmarkIngestGraphQL(b *testing.B) {
-	asServe(b)
 	b.Run("JSON", func(b *testing.B) { benchmarkIngest(b, producerBatch, 200_000, embeddedStore) })
 	b.Run("typed", func(b *testing.B) { benchmarkIngest(b, graphqlBatch, 200_000, embeddedStore) })
 }
 
-// asServe runs the rest of a benchmark with the GOMAXPROCS `herald serve` chooses for the
-// embedded store (serveProcs), and puts back the one it had after.
-func asServe(b *testing.B) {
-	prev := runtime.GOMAXPROCS(serveProcs(runtime.GOMAXPROCS(0), true, os.Getenv))
-	b.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+// asServe sets the GOMAXPROCS `herald serve` chooses for cfg (serveProcs) and returns what
+// puts the previous one back. Each benchmark function that runs serve's wiring calls it: the
+// testing package sets GOMAXPROCS again before every run of a benchmark.
+func asServe(cfg serveConfig) (restore func()) {
+	prev := runtime.GOMAXPROCS(serveProcs(runtime.GOMAXPROCS(0), !cfg.EventStore.enabled(), os.Getenv))
+	return func() { runtime.GOMAXPROCS(prev) }
 }
 
 // BenchmarkIngestKurrentDB is BenchmarkIngestGraphQL/JSON with the event log in KurrentDB: the
@@ -138,6 +138,7 @@ func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte, total 
 		b.StopTimer()
 		cfg := serveConfig{DataDir: b.TempDir()}
 		store(b, &cfg)
+		restore := asServe(cfg)
 		a, err := newApp(cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			b.Fatal(err)
@@ -166,6 +167,7 @@ func benchmarkIngest(b *testing.B, encode func([]domain.LogEvent) []byte, total 
 		srv.Close()
 		cancel()
 		a.Close()
+		restore()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(total*b.N)/elapsed.Seconds(), "events/s")
@@ -194,7 +196,7 @@ func postRecorded(b *testing.B, url, auth string, body []byte, n int) {
 // BenchmarkRebuild measures how fast the views are rebuilt from a log of 1M events, and the
 // resident memory the process needs per event once they are (embedded store + memory views).
 func BenchmarkRebuild(b *testing.B) {
-	asServe(b)
+	defer asServe(serveConfig{})()
 	const total = 1_000_000
 	dir := b.TempDir()
 	fillStore(b, dir, total)

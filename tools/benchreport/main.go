@@ -199,7 +199,9 @@ func document(table string, count int) string {
 
 Recorded by `+"`make bench`"+` on %s.
 
-Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s, %s/%s.
+Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s, %s/%s. The benchmarks of
+`+"`herald serve`"+`'s wiring (in cmd/herald) run with the GOMAXPROCS it chooses: with the embedded
+store, one more (README, "Configuration").
 
 Each figure is the median of %d runs. Rerun with `+"`make bench`"+` (or `+"`make bench BENCHCOUNT=5`"+`);
 the raw benchmarks are ordinary Go benchmarks, e.g.
