@@ -12,7 +12,7 @@ func TestServeProcs_oneMoreForTheEmbeddedStoreUnlessGOMAXPROCSIsSet(t *testing.T
 		{"embedded store", true, "", 3},
 		{"embedded store, GOMAXPROCS set", true, "2", 2},
 		{"KurrentDB: no local syncs", false, "", 2},
-		{"KurrentDB, GOMAXPROCS set", false, "4", 2},
+		{"KurrentDB, GOMAXPROCS set", false, "2", 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			getenv := func(name string) string {

@@ -87,11 +87,13 @@ func (o *Options) pebbleOptions(h *health) (*pebble.Options, *pebble.Cache) {
 		L0CompactionThreshold:       8,
 		L0StopWritesThreshold:       32,
 		LBaseMaxBytes:               256 << 20,
-		MaxConcurrentCompactions:    func() int { return max(1, runtime.GOMAXPROCS(0)-1) },
-		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      logger,
-		EventListener:               h.listener(),
-		FS:                          o.fs,
+		// Compactions are CPU work: the cores, not herald serve's extra P (cmd/herald/procs.go),
+		// bound them: two at once on two cores slowed a rebuild by ~3%.
+		MaxConcurrentCompactions: func() int { return max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0))-1) },
+		FormatMajorVersion:       pebble.FormatNewest,
+		Logger:                   logger,
+		EventListener:            h.listener(),
+		FS:                       o.fs,
 	}
 	po.Levels = make([]pebble.LevelOptions, 7)
 	for i := range po.Levels {
