@@ -94,12 +94,12 @@ func BenchmarkIngestGraphQL(b *testing.B) {
 	b.Run("typed", func(b *testing.B) { benchmarkIngest(b, graphqlBatch, 200_000, embeddedStore) })
 }
 
-// asServe sets the GOMAXPROCS `herald serve` chooses for cfg (serveProcs) and returns what
+// asServe sets the GOMAXPROCS `herald serve` chooses for cfg (setServeProcs) and returns what
 // puts the previous one back. Each benchmark function that runs serve's wiring calls it: the
 // testing package sets GOMAXPROCS again before every run of a benchmark.
 func asServe(cfg serveConfig) (restore func()) {
-	prev := runtime.GOMAXPROCS(serveProcs(runtime.GOMAXPROCS(0), !cfg.EventStore.enabled(), os.Getenv))
-	return func() { runtime.GOMAXPROCS(prev) }
+	before, _ := setServeProcs(cfg)
+	return func() { runtime.GOMAXPROCS(before) }
 }
 
 // BenchmarkIngestKurrentDB is BenchmarkIngestGraphQL/JSON with the event log in KurrentDB: the

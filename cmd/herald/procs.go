@@ -1,5 +1,10 @@
 package main
 
+import (
+	"os"
+	"runtime"
+)
+
 // serveProcs is the GOMAXPROCS `herald serve` runs with, given the one Go chose (procs): one
 // more when the log is the embedded store, unless the GOMAXPROCS variable was set, which is
 // then left as it is.
@@ -18,4 +23,16 @@ func serveProcs(procs int, embedded bool, getenv func(string) string) int {
 		return procs
 	}
 	return procs + 1
+}
+
+// setServeProcs sets the GOMAXPROCS herald serve runs with for cfg, and returns the one before
+// and the one now. It leaves GOMAXPROCS alone when nothing changes: setting it, even to the
+// same value, would stop Go following the container's CPU limit.
+func setServeProcs(cfg serveConfig) (before, now int) {
+	before = runtime.GOMAXPROCS(0)
+	now = serveProcs(before, !cfg.EventStore.enabled(), os.Getenv)
+	if now != before {
+		runtime.GOMAXPROCS(now)
+	}
+	return before, now
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,9 +72,8 @@ README's "Running distributed" and docker-compose.yml.`,
 				return err
 			}
 			// Here rather than in serve, which tests call in their own process.
-			if procs, to := runtime.GOMAXPROCS(0), serveProcs(runtime.GOMAXPROCS(0), !cfg.EventStore.enabled(), os.Getenv); to != procs {
-				runtime.GOMAXPROCS(to)
-				logger.Info("running with one Go processor more than the CPUs: a thread waiting on the embedded store's disk syncs holds one; set GOMAXPROCS to choose", "gomaxprocs", to, "cpus", procs)
+			if before, now := setServeProcs(cfg); now != before {
+				logger.Info("running with one Go processor more than the CPUs: a thread waiting on the embedded store's disk syncs holds one; set GOMAXPROCS to choose", "gomaxprocs", now, "cpus", before)
 			}
 			if err := serve(cmd.Context(), cfg, logger); err != nil {
 				logger.Error("herald stopped", "error", err)
