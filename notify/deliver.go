@@ -286,7 +286,9 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if d.cfg.Metrics != nil {
 		d.cfg.Metrics.Settled(job.Kind, domain.DeliveryDelivered, delivery.Latency)
 	}
-	d.cfg.Logger.Debug("delivered", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "status", receipt.Status, "took", took, "correlation_id", middleware.MessageCorrelationID(msg))
+	if d.cfg.Logger.Enabled(ctx, slog.LevelDebug) { // its arguments cost five allocations per notification
+		d.cfg.Logger.Debug("delivered", "event", job.EventID, "configuration", job.ConfigurationID, "kind", job.Kind, "status", receipt.Status, "took", took, "correlation_id", middleware.MessageCorrelationID(msg))
+	}
 	return nil, nil
 }
 

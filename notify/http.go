@@ -66,17 +66,18 @@ func (c HTTPClients) For(verifyTLS bool) *http.Client {
 }
 
 // PostJSON posts body to url and classifies the answer (ClassifyHTTP). The URL never appears
-// in errors, since for Slack and Teams it is itself the credential.
+// in errors, since for Slack and Teams it is itself the credential. header, when not nil,
+// becomes the request's header: PostJSON adds Content-Type and User-Agent to it.
 func PostJSON(ctx context.Context, client *http.Client, url string, body []byte, header http.Header) (Receipt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return Receipt{}, &SendError{Err: errors.New("the configured URL cannot be used for a request")}
 	}
-	for name, values := range header {
-		req.Header[name] = values
+	if header != nil {
+		req.Header = header
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "herald")
+	req.Header["Content-Type"] = jsonContentType
+	req.Header["User-Agent"] = heraldUserAgent
 	resp, err := client.Do(req)
 	if err != nil {
 		return Receipt{}, noAnswer(err)
@@ -85,6 +86,10 @@ func PostJSON(ctx context.Context, client *http.Client, url string, body []byte,
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return Receipt{Status: resp.StatusCode, Body: string(answer)}, ClassifyHTTP(resp, string(answer), time.Now())
 }
+
+// The values of the headers every post carries, shared by all requests: http.Header's methods
+// replace or append to a value, and never write into it.
+var jsonContentType, heraldUserAgent = []string{"application/json"}, []string{"herald"}
 
 // noAnswer classifies a request that got no answer. A destination the outbound policy refuses
 // stays refused, so that is final and says how to allow it; anything else (a refused
