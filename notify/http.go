@@ -83,8 +83,25 @@ func PostJSON(ctx context.Context, client *http.Client, url string, body []byte,
 		return Receipt{}, noAnswer(err)
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return Receipt{Status: resp.StatusCode, Body: string(answer)}, ClassifyHTTP(resp, string(answer), time.Now())
+	answer := readAnswer(resp)
+	return Receipt{Status: resp.StatusCode, Body: answer}, ClassifyHTTP(resp, answer, time.Now())
+}
+
+// readAnswer reads the first 4 KiB of a response's body. Most receivers answer with an empty
+// body, or one whose length they announce; neither costs io.ReadAll's 512-byte buffer.
+func readAnswer(resp *http.Response) string {
+	const most = 4096
+	switch n := resp.ContentLength; {
+	case n == 0:
+		return ""
+	case n > 0:
+		buf := make([]byte, min(n, most))
+		got, _ := io.ReadFull(resp.Body, buf)
+		return string(buf[:got])
+	default: // not announced (chunked)
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, most))
+		return string(answer)
+	}
 }
 
 // The values of the headers every post carries, shared by all requests: http.Header's methods

@@ -193,3 +193,45 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 		t.Errorf("the other server was reached %d times", n)
 	}
 }
+
+// TestPostJSON_readsTheFirst4KiBOfTheAnswer: the receipt holds the answer's first 4 KiB,
+// whether its length is announced or not, and a short answer read whole leaves the
+// connection to the next send.
+func TestPostJSON_readsTheFirst4KiBOfTheAnswer(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 10_000)
+	var opened atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer := map[string]string{"/empty": "", "/short": "ok", "/long": long, "/chunked-short": "ok", "/chunked-long": long}[r.URL.Path]
+		if strings.HasPrefix(r.URL.Path, "/chunked") {
+			w.(http.Flusher).Flush() // the length is not announced
+		}
+		_, _ = io.WriteString(w, answer)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	clients := notify.NewHTTPClients(nil, 5*time.Second, 1)
+	for _, tc := range []struct{ path, want string }{
+		{"/empty", ""}, {"/short", "ok"}, {"/long", long[:4096]}, {"/chunked-short", "ok"}, {"/chunked-long", long[:4096]},
+	} {
+		receipt, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+tc.path, []byte(`{}`), nil)
+		if err != nil || receipt.Status != http.StatusOK || receipt.Body != tc.want {
+			t.Errorf("%s: got status %d, a body of %d bytes, %v; want 200 and %d bytes", tc.path, receipt.Status, len(receipt.Body), err, len(tc.want))
+		}
+	}
+	for range 3 {
+		if _, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/short", []byte(`{}`), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// the long answers are left unread past 4 KiB, so their connections are closed; the
+	// others, and the three short ones after them, share connections
+	if got := opened.Load(); got > 3 {
+		t.Errorf("the receiver saw %d connections for 8 sends, want at most 3 (one, and one after each long answer)", got)
+	}
+}
