@@ -25,9 +25,10 @@
 //
 // It replaces GoChannel, which cost two goroutines, two copies and a cancellable context per
 // message; here a message handed out costs a goroutine per subscription and a copy per handing
-// out (the message published is not copied again: Publish takes it over). On the notification fan-out that was ~5% of herald's CPU; bounding the subscriptions
-// was ~12% more (10,000 notifications in flight were as many goroutines, parked deep in the
-// router's handler, whose stacks the garbage collector scanned).
+// out (Publish takes the published message over rather than copying it). On the notification
+// fan-out that was ~5% of herald's CPU; bounding the subscriptions was ~12% more (10,000
+// notifications in flight were as many goroutines, parked deep in the router's handler, whose
+// stacks the garbage collector scanned).
 package localpubsub
 
 import (

@@ -199,7 +199,7 @@ func yesNo(b bool) string {
 // Dockerfile) is built without cgo, unless the caller's environment says otherwise. It
 // matters for memory: with cgo, Pebble takes its block cache and memtables from C's malloc,
 // which keeps what Pebble frees, so the resident memory of a process climbs from run to run
-// and its first run reads 50-100 bytes/event more than the same run without cgo.
+// and its first run reads ~100 bytes/event more than the same run without cgo.
 func cgoEnabled() string {
 	if v, ok := os.LookupEnv("CGO_ENABLED"); ok {
 		return v
@@ -214,9 +214,9 @@ Recorded by `+"`make bench`"+` on %s.
 
 Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s, %s/%s. The benchmarks of
 `+"`herald serve`"+`'s wiring (in cmd/herald) run with the GOMAXPROCS it chooses: with the embedded
-store, one more (README, "Configuration"). They are built with CGO_ENABLED=%s (herald as the
-Dockerfile builds it is 0: without cgo, Pebble's memory is Go's, and the resident-memory
-figure does not depend on what C's malloc kept from earlier runs).
+store, one more (README, "Configuration"). They are built with CGO_ENABLED=%s; the Dockerfile
+and `+"`make build`"+` build herald with 0. Without cgo Pebble's memory is Go's, and the
+resident-memory figure does not depend on what C's malloc kept from earlier runs.
 
 Each figure is the median of %d runs. Rerun with `+"`make bench`"+` (or `+"`make bench BENCHCOUNT=5`"+`);
 the raw benchmarks are ordinary Go benchmarks, e.g.
