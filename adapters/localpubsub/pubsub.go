@@ -101,9 +101,7 @@ func (p *PubSub) Publish(topic string, messages ...*message.Message) error {
 		if len(p.waiting[topic]) == 0 {
 			p.logger.Info("No subscription yet; messages are kept for the first one", watermill.LogFields{"topic": topic})
 		}
-		for _, m := range messages {
-			p.waiting[topic] = append(p.waiting[topic], m)
-		}
+		p.waiting[topic] = append(p.waiting[topic], messages...)
 		p.waitMu.Unlock()
 		return nil
 	}
