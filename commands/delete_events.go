@@ -35,9 +35,8 @@ type DeleteEventsResult struct {
 // clear (a resolver, retention). Every Handle shares them, clears may run at once, and a purge
 // goes on after the request that began it has gone: they must be safe for concurrent use.
 type PurgeHooks struct {
-	// Progress, when set, is told every 2 s how far a purge is: done of total event streams,
-	// elapsed since it began.
-	Progress func(done, total int, elapsed time.Duration)
+	// Progress, when set, is told how far each purge is.
+	Progress PurgeProgress
 	// Unpurged, when set, is told of a clear whose purge stopped (a store error, the server
 	// stopping), and why: its events are hidden, but some payloads stay in the store until
 	// ResumePurges at the next start purges them.
@@ -46,6 +45,10 @@ type PurgeHooks struct {
 	// was not appended, and why: ResumePurges at the next start checks it again.
 	Unrecorded func(clearID string, err error)
 }
+
+// PurgeProgress is told every 2 s how far the deletion of a clear's events is: done of total
+// event streams, elapsed since it began. Clears (PurgeHooks) and ResumePurges both tell it.
+type PurgeProgress func(done, total int, elapsed time.Duration)
 
 // DeleteEventsHandler handles DeleteEvents.
 type DeleteEventsHandler struct {
@@ -133,7 +136,7 @@ func (h DeleteEventsHandler) Handle(ctx context.Context, cmd DeleteEvents) (Dele
 // large clears, and returns how many it deleted (streams already gone are not counted). A
 // deletion that fails is tried three times in all. Clears and ResumePurges both purge through
 // it.
-func purgeEvents(ctx context.Context, store EventStore, progress func(done, total int, elapsed time.Duration), ids []string) (int, error) {
+func purgeEvents(ctx context.Context, store EventStore, progress PurgeProgress, ids []string) (int, error) {
 	var done, deleted atomic.Int64
 	var firstErr error
 	var once sync.Once

@@ -33,7 +33,7 @@ type progressRecorder struct {
 }
 
 // hook returns a Progress hook recording each call, then running then.
-func (r *progressRecorder) hook(then func()) func(done, total int, elapsed time.Duration) {
+func (r *progressRecorder) hook(then func()) commands.PurgeProgress {
 	return func(done, total int, elapsed time.Duration) {
 		r.mu.Lock()
 		r.calls = append(r.calls, progressTold{done, total, elapsed})

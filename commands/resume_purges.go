@@ -25,9 +25,8 @@ type ResumePurges struct {
 	// Finding, when set, is told every 2 s how far the search for a clear's events is: the log
 	// read to position readTo of the clear's upTo, found events matching so far.
 	Finding func(clearID string, readTo, upTo uint64, found int)
-	// Progress, when set, is told every 2 s how far the deletion of a clear's events is: done
-	// of total event streams, elapsed since it began.
-	Progress func(done, total int, elapsed time.Duration)
+	// Progress, when set, is told how far the deletion of a clear's events is.
+	Progress PurgeProgress
 }
 
 // ResumePurgesResult tells what a ResumePurges run did.

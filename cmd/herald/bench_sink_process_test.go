@@ -70,9 +70,8 @@ func runSinkProcess(expect string) int {
 
 // sinkProcess is a webhook sink running in a child process (runSinkProcess).
 type sinkProcess struct {
-	url  string
-	out  *bufio.Reader
-	stop func()
+	url string
+	out *bufio.Reader
 }
 
 // startSinkProcess starts a sink that tells when it received expect notifications.
@@ -92,8 +91,8 @@ func startSinkProcess(b *testing.B, expect int) *sinkProcess {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	s := &sinkProcess{out: bufio.NewReader(stdout), stop: func() { _ = stdin.Close(); _ = cmd.Wait() }}
-	b.Cleanup(s.stop)
+	b.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() }) // closing its input stops it
+	s := &sinkProcess{out: bufio.NewReader(stdout)}
 	line, err := s.out.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "http://") {
 		b.Fatalf("the sink process did not tell its address: %q, %v", line, err)

@@ -44,7 +44,7 @@ func purgeHooks(logger *slog.Logger) commands.PurgeHooks {
 }
 
 // purgeProgress logs how far a purge is, for clears and for resumed purges alike.
-func purgeProgress(logger *slog.Logger) func(done, total int, elapsed time.Duration) {
+func purgeProgress(logger *slog.Logger) commands.PurgeProgress {
 	return func(done, total int, elapsed time.Duration) {
 		logger.Info("purging cleared events", "done", done, "total", total, "elapsed", elapsed.Round(time.Second))
 	}
