@@ -23,7 +23,11 @@ type HTTPClients struct {
 // deliverer's Concurrency; 0 is DefaultConcurrency): as many idle connections to one receiver
 // are kept, so that a busy receiver (one webhook sink for many configurations) keeps its
 // connections between notifications instead of opening and closing one per send (Go keeps 2).
-func NewHTTPClients(transport *http.Transport, timeout time.Duration, concurrency int) HTTPClients {
+//
+// The clients have no timeout of their own: a send is bounded by its context, which the
+// deliverer gives the send timeout (and a caller outside it must bound too). A client
+// timeout as well would cost every send a second timer and a copy of its request.
+func NewHTTPClients(transport *http.Transport, concurrency int) HTTPClients {
 	if transport == nil {
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
@@ -37,8 +41,8 @@ func NewHTTPClients(transport *http.Transport, timeout time.Duration, concurrenc
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
 	return HTTPClients{
-		Verify:   &http.Client{Transport: transport, Timeout: timeout, CheckRedirect: sameServerRedirects},
-		Insecure: &http.Client{Transport: insecure, Timeout: timeout, CheckRedirect: sameServerRedirects},
+		Verify:   &http.Client{Transport: transport, CheckRedirect: sameServerRedirects},
+		Insecure: &http.Client{Transport: insecure, CheckRedirect: sameServerRedirects},
 	}
 }
 

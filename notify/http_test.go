@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"herald/notify"
 )
@@ -31,7 +30,7 @@ func TestPostJSON_aDestinationTheDefaultPolicyRefusesIsAFinalFailure(t *testing.
 	t.Parallel()
 	srv, hits := receiver(t)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 0)
 	for _, url := range []string{srv.URL + "/hook/s3cr3t-value", "http://localhost:" + port + "/hook/s3cr3t-value"} {
 		for _, client := range []*http.Client{clients.Verify, clients.Insecure} {
 			_, err := notify.PostJSON(context.Background(), client, url, []byte(`{}`), nil)
@@ -59,7 +58,7 @@ func TestPostJSON_anAllowedDestinationIsReached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 0)
 	receipt, err := notify.PostJSON(context.Background(), clients.For(true), srv.URL+"/hook", []byte(`{}`), nil)
 	if err != nil || receipt.Status != http.StatusOK || receipt.Body != "ok" || hits.Load() != 1 {
 		t.Fatalf("got %+v %v after %d requests", receipt, err, hits.Load())
@@ -77,7 +76,7 @@ func TestPostJSON_anUnreachablePermittedDestinationIsRetryable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 0)
 	_, err = notify.PostJSON(context.Background(), clients.For(true), url, []byte(`{}`), nil)
 	if !notify.IsRetryable(err) || errors.Is(err, notify.ErrDestinationRefused) {
 		t.Fatalf("got %v, want a retryable failure", err)
@@ -99,7 +98,7 @@ func TestPostJSON_aRedirectToARefusedDestinationIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0)
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 0)
 	_, err = notify.PostJSON(context.Background(), clients.For(true), redirecting.URL, []byte(`{}`), nil)
 	if notify.IsRetryable(err) || !strings.Contains(err.Error(), "redirected to another server (127.0.0.2:") {
 		t.Fatalf("got %v, want a final refusal of 127.0.0.2", err)
@@ -131,7 +130,7 @@ func TestNewHTTPClients_keepsAConnectionPerSendUnderWay(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	clients := notify.NewHTTPClients(nil, 10*time.Second, concurrency)
+	clients := notify.NewHTTPClients(nil, concurrency)
 	for round := range 2 {
 		errs := make(chan error, concurrency)
 		for range concurrency {
@@ -176,7 +175,7 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	clients := notify.NewHTTPClients(nil, 5*time.Second, 0)
+	clients := notify.NewHTTPClients(nil, 0)
 	header := http.Header{"X-Api-Key": {"TOPSECRET"}}
 	if _, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/moved", []byte(`{"a":1}`), header); err != nil {
 		t.Fatalf("redirect within the server: %v", err)
@@ -215,7 +214,7 @@ func TestPostJSON_readsTheFirst4KiBOfTheAnswer(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	clients := notify.NewHTTPClients(nil, 5*time.Second, 1)
+	clients := notify.NewHTTPClients(nil, 1)
 	for _, tc := range []struct{ path, want string }{
 		{"/empty", ""}, {"/short", "ok"}, {"/long", long[:4096]}, {"/chunked-short", "ok"}, {"/chunked-long", long[:4096]},
 	} {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -506,4 +508,37 @@ func (s *urlSender) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.urls)
+}
+
+// postSender posts each notification with PostJSON to its webhook's URL.
+type postSender struct{ clients HTTPClients }
+
+func (s postSender) Send(ctx context.Context, n Notification) (Receipt, error) {
+	return PostJSON(ctx, s.clients.Verify, n.Configuration.Settings.(domain.WebhookSettings).URL, []byte(`{}`), nil)
+}
+
+// TestDeliverer_aReceiverThatDoesNotAnswerIsCutOffAtTheSendTimeout: the HTTP clients have no
+// timeout of their own; the send timeout bounds a send to a receiver that takes the request
+// and never answers, and that failure is worth retrying.
+func TestDeliverer_aReceiverThatDoesNotAnswerIsCutOffAtTheSendTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	hook := domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Settings: domain.WebhookSettings{URL: srv.URL}}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: postSender{NewHTTPClients(nil, 0)}},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: []domain.Configuration{hook}, Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}},
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now, SendTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = d.send(context.Background(), Notification{Configuration: hook})
+	if took := time.Since(start); err == nil || !IsRetryable(err) || took < 300*time.Millisecond || took > 5*time.Second {
+		t.Errorf("send to a receiver that never answers: %v after %v; want a retryable failure after the 300ms send timeout", err, took)
+	}
 }

@@ -19,7 +19,23 @@ type notifyMetrics struct {
 	retried    *prometheus.CounterVec
 	settled    *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
+	// byKind holds each kind's send and outcome series, made once: looking a series up by
+	// its labels hashes them, and a fan-out does four of those per notification. Making
+	// them up front also shows them at 0 before the first notification, so that rate()
+	// and alerts on them work from the start.
+	byKind map[domain.EndpointKind]kindSeries
 }
+
+// kindSeries are one endpoint kind's series.
+type kindSeries struct {
+	sends    map[string]prometheus.Counter // by send outcome
+	sendTime prometheus.Observer
+	settled  map[domain.DeliveryStatus]prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// sendOutcomes are the outcome label values of herald_notification_sends_total.
+var sendOutcomes = []string{"delivered", "retryable", "final"}
 
 func newNotifyMetrics(reg prometheus.Registerer) notifyMetrics {
 	m := notifyMetrics{
@@ -38,6 +54,21 @@ func newNotifyMetrics(reg prometheus.Registerer) notifyMetrics {
 		}, []string{"kind"}),
 	}
 	reg.MustRegister(m.dispatched, m.pending, m.lagging, m.checkpoint, m.sends, m.sendTime, m.retried, m.settled, m.latency)
+	m.byKind = make(map[domain.EndpointKind]kindSeries)
+	for _, kind := range domain.EndpointKinds() {
+		k := string(kind)
+		series := kindSeries{
+			sends: make(map[string]prometheus.Counter, len(sendOutcomes)), sendTime: m.sendTime.WithLabelValues(k),
+			settled: make(map[domain.DeliveryStatus]prometheus.Counter, 2), latency: m.latency.WithLabelValues(k),
+		}
+		for _, outcome := range sendOutcomes {
+			series.sends[outcome] = m.sends.WithLabelValues(k, outcome)
+		}
+		for _, status := range []domain.DeliveryStatus{domain.DeliveryDelivered, domain.DeliveryFailed} {
+			series.settled[status] = m.settled.WithLabelValues(k, string(status))
+		}
+		m.byKind[kind] = series
+	}
 	return m
 }
 
@@ -55,8 +86,15 @@ func (m *metrics) DispatchState(pending, lagging int, checkpoint uint64) {
 
 // Sent implements notify.DeliveryMetrics.
 func (m *metrics) Sent(kind domain.EndpointKind, outcome string, took time.Duration) {
-	m.notify.sends.WithLabelValues(string(kind), outcome).Inc()
-	m.notify.sendTime.WithLabelValues(string(kind)).Observe(took.Seconds())
+	series, ok := m.notify.byKind[kind]
+	sends, known := series.sends[outcome]
+	if !ok || !known {
+		m.notify.sends.WithLabelValues(string(kind), outcome).Inc()
+		m.notify.sendTime.WithLabelValues(string(kind)).Observe(took.Seconds())
+		return
+	}
+	sends.Inc()
+	series.sendTime.Observe(took.Seconds())
 }
 
 // Retried implements notify.DeliveryMetrics.
@@ -66,6 +104,13 @@ func (m *metrics) Retried(kind domain.EndpointKind) {
 
 // Settled implements notify.DeliveryMetrics.
 func (m *metrics) Settled(kind domain.EndpointKind, status domain.DeliveryStatus, latency time.Duration) {
-	m.notify.settled.WithLabelValues(string(kind), string(status)).Inc()
-	m.notify.latency.WithLabelValues(string(kind)).Observe(latency.Seconds())
+	series, ok := m.notify.byKind[kind]
+	settled, known := series.settled[status]
+	if !ok || !known {
+		m.notify.settled.WithLabelValues(string(kind), string(status)).Inc()
+		m.notify.latency.WithLabelValues(string(kind)).Observe(latency.Seconds())
+		return
+	}
+	settled.Inc()
+	series.latency.Observe(latency.Seconds())
 }

@@ -75,7 +75,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if cfg.Notify.Concurrency <= 0 {
 		cfg.Notify.Concurrency = notify.DefaultConcurrency
 	}
-	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.SendTimeout, cfg.Notify.Concurrency)
+	clients := notify.NewHTTPClients(policy.Transport(), cfg.Notify.Concurrency)
 	senders := map[domain.EndpointKind]notify.Sender{
 		domain.KindWebhook: webhook.New(clients),
 		domain.KindSlack:   slack.New(clients),

@@ -43,7 +43,7 @@ func clientsTo(srv *httptest.Server) notify.HTTPClients {
 	transport := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}
-	return notify.NewHTTPClients(transport, 5*time.Second, 0)
+	return notify.NewHTTPClients(transport, 0)
 }
 
 // createdRequest is what a test server saw.
@@ -144,7 +144,7 @@ func TestSend_githubEnterpriseURLs(t *testing.T) {
 		var got createdRequest
 		srv := httptest.NewServer(issuesAPI(t, &got))
 		defer srv.Close()
-		if _, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, settings(srv.URL), true)); err != nil {
+		if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, settings(srv.URL), true)); err != nil {
 			t.Fatal(err)
 		}
 		if got.path != "/api/v3/repos/acme/platform/issues" {
@@ -159,7 +159,7 @@ func TestSend_testNotificationsSayTheyAreTests(t *testing.T) {
 	defer srv.Close()
 	n := notification(t, settings(srv.URL), true)
 	n.Test = true
-	if _, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), n); err != nil {
+	if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 	if got.body["title"] != "[test] [ERROR] user.image.analysis.failed on sha256:abc" {
@@ -174,7 +174,7 @@ func TestSend_leavesOutWhatIsNotConfigured(t *testing.T) {
 	s := domain.GitHubSettings{APIURL: srv.URL, Owner: "acme", Repository: "platform", AccessToken: domain.NewSecret("t")}
 	n := notification(t, s, true)
 	n.EventURL = ""
-	if _, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), n); err != nil {
+	if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 	for _, field := range []string{"milestone", "labels", "assignees"} {
@@ -220,7 +220,7 @@ func TestSend_rateLimitsAreWaitedFor(t *testing.T) {
 				_, _ = io.WriteString(w, c.body)
 			}))
 			defer srv.Close()
-			_, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
+			_, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
 			var se *notify.SendError
 			if !errors.As(err, &se) || !se.Retryable || se.Status != c.status {
 				t.Fatalf("got %v, want a retryable failure with status %d", err, c.status)
@@ -244,7 +244,7 @@ func TestSend_validationFailureIsFinalAndNamesTheField(t *testing.T) {
 			`"documentation_url":"https://docs.github.com/rest/issues/issues#create-an-issue","status":"422"}`)
 	}))
 	defer srv.Close()
-	receipt, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
+	receipt, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Retryable || se.Status != http.StatusUnprocessableEntity || receipt.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("got %+v %v, want a final 422", receipt, err)
@@ -260,7 +260,7 @@ func TestSend_errorsQuoteNeitherTokenNorURL(t *testing.T) {
 		_, _ = io.WriteString(w, `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}`)
 	}))
 	defer srv.Close()
-	_, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
+	_, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
 	if err == nil || notify.IsRetryable(err) || !strings.Contains(err.Error(), "Bad credentials") {
 		t.Fatalf("bad credentials: %v", err)
 	}
@@ -276,7 +276,7 @@ func TestSend_anAnswerThatIsNotAnIssueIsFinal(t *testing.T) {
 		_, _ = io.WriteString(w, "<html>Sign in to the proxy</html>")
 	}))
 	defer srv.Close()
-	_, err := github.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
+	_, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, settings(srv.URL), true))
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Retryable || se.Status != http.StatusOK {
 		t.Fatalf("got %v, want a final failure: trying again could open the issue twice", err)

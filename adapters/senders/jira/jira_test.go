@@ -37,7 +37,7 @@ func notification(t *testing.T, s domain.JiraSettings) notify.Notification {
 
 func send(t *testing.T, n notify.Notification) (notify.Receipt, error) {
 	t.Helper()
-	return jira.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), n)
+	return jira.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n)
 }
 
 // createdRequest is what a test server saw.

@@ -27,7 +27,7 @@ type Features struct {
 
 // TestSender runs the contract against senders that newSender builds on the clients given.
 func TestSender(t *testing.T, newSender func(notify.HTTPClients) notify.Sender, f Features) {
-	sender := newSender(notify.NewHTTPClients(nil, 5*time.Second, 0))
+	sender := newSender(notify.NewHTTPClients(nil, 0))
 	t.Run("receiver failures are classified", func(t *testing.T) {
 		for status, retryable := range map[int]bool{500: true, 502: true, 503: true, 429: true, 408: true, 400: false, 401: false, 403: false, 404: false, 422: false} {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
@@ -62,7 +62,7 @@ func TestSender(t *testing.T, newSender func(notify.HTTPClients) notify.Sender, 
 		var reached atomic.Bool
 		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Store(true) }))
 		defer srv.Close()
-		refusing := newSender(notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 5*time.Second, 0))
+		refusing := newSender(notify.NewHTTPClients(notify.OutboundPolicy{Deny: notify.DefaultDeny()}.Transport(), 0))
 		_, err := refusing.Send(context.Background(), f.Notification(srv.URL+"/hook", "x")) // loopback
 		if !errors.Is(err, notify.ErrDestinationRefused) || notify.IsRetryable(err) {
 			t.Fatalf("got %v, want a final refusal", err)

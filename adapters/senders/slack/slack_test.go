@@ -79,7 +79,7 @@ func TestSend_postsBlockKitToTheIncomingWebhook(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	receipt, err := slack.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, srv.URL+"/services/T0/B0/XYZ", domain.MessageTemplates{}))
+	receipt, err := slack.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, srv.URL+"/services/T0/B0/XYZ", domain.MessageTemplates{}))
 	if err != nil || receipt.Status != 200 || receipt.Body != "ok" {
 		t.Fatalf("send: %+v %v", receipt, err)
 	}
@@ -170,7 +170,7 @@ func TestSend_slackErrorsAreClassified(t *testing.T) {
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, "invalid_token")
 		}))
-		_, err := slack.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, srv.URL, domain.MessageTemplates{}))
+		_, err := slack.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, srv.URL, domain.MessageTemplates{}))
 		srv.Close()
 		var se *notify.SendError
 		if !errors.As(err, &se) || se.Retryable != retryable || se.Status != status {

@@ -69,7 +69,7 @@ func TestSend_postsAnAdaptiveCard(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	receipt, err := teams.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, srv.URL+"/workflows/x", domain.MessageTemplates{}))
+	receipt, err := teams.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, srv.URL+"/workflows/x", domain.MessageTemplates{}))
 	if err != nil || receipt.Status != http.StatusAccepted {
 		t.Fatalf("send: %+v %v", receipt, err)
 	}
@@ -148,7 +148,7 @@ func TestMessage_emptyTemplates(t *testing.T) {
 func TestSend_legacyConnectorAnswer(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "1") }))
 	defer srv.Close()
-	if r, err := teams.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(t, srv.URL, domain.MessageTemplates{})); err != nil || r.Body != "1" {
+	if r, err := teams.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(t, srv.URL, domain.MessageTemplates{})); err != nil || r.Body != "1" {
 		t.Fatalf("%+v %v", r, err)
 	}
 }

@@ -87,8 +87,9 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	for name, value := range settings.Headers {
 		header.Set(name, value.Reveal())
 	}
-	header.Set(HeaderIdempotencyKey, n.IdempotencyKey)
-	header.Set(HeaderEventID, n.Event.ID)
+	// herald's own names are canonical already (a test checks): set without canonicalising
+	header[HeaderIdempotencyKey] = []string{n.IdempotencyKey}
+	header[HeaderEventID] = []string{n.Event.ID}
 	if settings.Username != "" {
 		r := http.Request{Header: header}
 		r.SetBasicAuth(settings.Username, settings.Password.Reveal())
@@ -96,7 +97,7 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	if settings.HMACSecret.IsSet() {
 		mac := hmac.New(sha256.New, []byte(settings.HMACSecret.Reveal()))
 		mac.Write(body)
-		header.Set(HeaderSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		header[HeaderSignature] = []string{"sha256=" + hex.EncodeToString(mac.Sum(nil))}
 	}
 	return notify.PostJSON(ctx, s.clients.For(n.Configuration.VerifyTLS), settings.URL, body, header)
 }

@@ -49,7 +49,7 @@ func TestSend_postsTheEventWithAuthSignatureAndIdempotencyKey(t *testing.T) {
 	defer srv.Close()
 	settings := domain.WebhookSettings{Username: "herald", Password: domain.NewSecret("pw"), HMACSecret: domain.NewSecret("s3cr3t"),
 		Headers: map[string]domain.Secret{"X-Team": domain.NewSecret("platform")}}
-	receipt, err := webhook.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(srv.URL+"/hooks/herald", settings))
+	receipt, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(srv.URL+"/hooks/herald", settings))
 	if err != nil || receipt.Status != http.StatusAccepted || receipt.Body != "queued" {
 		t.Fatalf("send: %+v %v", receipt, err)
 	}
@@ -101,7 +101,7 @@ func TestSend_classifiesFailures(t *testing.T) {
 			}
 			w.WriteHeader(c.status)
 		}))
-		_, err := webhook.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), notification(srv.URL, domain.WebhookSettings{}))
+		_, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(srv.URL, domain.WebhookSettings{}))
 		srv.Close()
 		var se *notify.SendError
 		if !errors.As(err, &se) || se.Retryable != c.retryable || se.Status != c.status || se.RetryAfter != c.wait {
@@ -112,7 +112,7 @@ func TestSend_classifiesFailures(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	if _, err := webhook.New(notify.NewHTTPClients(nil, time.Second, 0)).Send(context.Background(), notification(url, domain.WebhookSettings{})); !notify.IsRetryable(err) {
+	if _, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(url, domain.WebhookSettings{})); !notify.IsRetryable(err) {
 		t.Fatalf("unreachable receiver: %v", err)
 	}
 }
@@ -121,11 +121,11 @@ func TestSend_verifyTLS(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	defer srv.Close()
 	n := notification(srv.URL, domain.WebhookSettings{})
-	if _, err := webhook.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), n); err == nil {
+	if _, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err == nil {
 		t.Fatal("a self-signed certificate was accepted with verify_tls on")
 	}
 	n.Configuration.VerifyTLS = false
-	if _, err := webhook.New(notify.NewHTTPClients(nil, 5*time.Second, 0)).Send(context.Background(), n); err != nil {
+	if _, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
 		t.Fatalf("verify_tls off: %v", err)
 	}
 }
@@ -144,4 +144,13 @@ func TestSender_contract(t *testing.T) {
 		},
 		WrongKind: domain.SlackSettings{},
 	})
+}
+
+// TestHeaderNamesAreCanonical: Send sets herald's own headers without canonicalising them.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, name := range []string{webhook.HeaderSignature, webhook.HeaderIdempotencyKey, webhook.HeaderEventID} {
+		if c := http.CanonicalHeaderKey(name); c != name {
+			t.Errorf("%q is not canonical; Go spells it %q", name, c)
+		}
+	}
 }
