@@ -228,3 +228,26 @@ func TestEventDelete_showsProgressWhileTheServerClears(t *testing.T) {
 		t.Errorf("stderr = %q, want one progress line", errOut)
 	}
 }
+
+// TestCLI_aMistypedSubcommandFails: a word that is not a command of its group fails with a
+// suggestion, where cobra alone would print the group's help and exit 0; the group alone
+// still prints its help.
+func TestCLI_aMistypedSubcommandFails(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"notifications", "endpoint", "disabl", "slack"}, `unknown command "disabl" for "herald notifications endpoint"; did you mean disable?`},
+		{[]string{"event", "lst"}, `unknown command "lst" for "herald event"; did you mean get or list?`},
+		{[]string{"projections", "xyzzy"}, `unknown command "xyzzy" for "herald projections" (see 'herald projections --help')`},
+	} {
+		if _, _, err := runCLI(t, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("herald %s: %v, want an error saying %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+	}
+	out, _, err := runCLI(t, "", "notifications", "endpoint")
+	if err != nil || !strings.Contains(out, "Available Commands:") {
+		t.Errorf("herald notifications endpoint: %v, %q; want its help", err, out)
+	}
+}

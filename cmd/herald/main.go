@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -54,7 +55,34 @@ upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
 	}
 	root.AddCommand(newServeCommand(), newEventCommand(), newNotificationsCommand(), newAccountCommand(), newProjectionsCommand(), newHealthCommand(), newVersionCommand())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every group of commands below the root (herald event,
+// herald notifications endpoint, ...) fail on a word that is not one of its commands. Cobra
+// checks that at the root only; below it, `herald notifications endpoint disabl slack` would
+// print help and exit 0, and a script would believe Slack was disabled. A group given no
+// word still prints its help.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if !cmd.HasParent() || !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // as cobra's own at the root
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return fmt.Errorf("%s (see '%s --help')", msg, cmd.CommandPath())
+	}
 }
 
 func newVersionCommand() *cobra.Command {
