@@ -26,12 +26,12 @@ func loadConfiguration(ctx context.Context, store EventStore, actor domain.Actor
 	c, err := replayConfiguration(ctx, store, id)
 	switch {
 	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
-		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
+		return domain.Configuration{}, domain.ConfigurationNotFound(id)
 	case err != nil:
 		return domain.Configuration{}, err
 	}
 	if c.Deleted || !actor.Sees(c.Account) {
-		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
+		return domain.Configuration{}, domain.ConfigurationNotFound(id)
 	}
 	return c, nil
 }

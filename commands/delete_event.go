@@ -43,7 +43,7 @@ func (h DeleteEventHandler) Handle(ctx context.Context, cmd DeleteEvent) (uint64
 		return 0, err
 	}
 	if !cmd.Actor.Sees(event.Account()) {
-		return 0, fmt.Errorf("event %s: %w", cmd.ID, domain.ErrEventNotFound) // not found, not forbidden: ids are not probed
+		return 0, domain.EventNotFound(cmd.ID) // not found, not forbidden: ids are not probed
 	}
 	fact := domain.EventDeleted{ID: cmd.ID, Account: event.Account(), DeletedAt: h.now()}
 	res, err := h.store.Append(ctx, domain.EventLogStream(event.Account()), domain.Any(), fact.Encode())

@@ -35,6 +35,11 @@ const ConfigurationStreamPrefix = "endpointconfig-"
 // ErrConfigurationNotFound means no configuration with that id is visible to the caller.
 var ErrConfigurationNotFound = errors.New("endpoint configuration not found")
 
+// ConfigurationNotFound is ErrConfigurationNotFound for one id, in the words its reader sees.
+func ConfigurationNotFound(id string) error {
+	return notFound{fmt.Sprintf("no endpoint configuration with id %s (never created, removed, or in an account you cannot see)", id), ErrConfigurationNotFound}
+}
+
 // Limits of a configuration.
 const (
 	MaxConfigurationName = 200

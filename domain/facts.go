@@ -186,7 +186,7 @@ func DecodeEventsCleared(data []byte) (EventsCleared, error) {
 func EventOfStream(id string, records []Record, readErr error) (LogEvent, error) {
 	switch {
 	case errors.Is(readErr, ErrStreamNotFound), errors.Is(readErr, ErrStreamDeleted):
-		return LogEvent{}, fmt.Errorf("event %s: %w", id, ErrEventNotFound)
+		return LogEvent{}, EventNotFound(id)
 	case readErr != nil:
 		return LogEvent{}, fmt.Errorf("read event %s: %w", id, readErr)
 	}
@@ -199,5 +199,5 @@ func EventOfStream(id string, records []Record, readErr error) (LogEvent, error)
 			return f.Event, nil
 		}
 	}
-	return LogEvent{}, fmt.Errorf("event %s: %w", id, ErrEventNotFound)
+	return LogEvent{}, EventNotFound(id)
 }

@@ -23,6 +23,21 @@ var (
 	ErrEventNotFound = errors.New("event not found")
 )
 
+// EventNotFound is ErrEventNotFound for one id, in the words its reader sees.
+func EventNotFound(id string) error {
+	return notFound{fmt.Sprintf("no event with id %s (never recorded, deleted, or in an account you cannot see)", id), ErrEventNotFound}
+}
+
+// notFound is a not-found error for one id: its own message, matching its sentinel with
+// errors.Is.
+type notFound struct {
+	msg      string
+	sentinel error
+}
+
+func (e notFound) Error() string { return e.msg }
+func (e notFound) Unwrap() error { return e.sentinel }
+
 // StreamPrefixes are the prefixes of every stream herald writes. A store shared with other
 // applications (KurrentDB) follows only these.
 func StreamPrefixes() []string {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -135,4 +136,31 @@ func modelBackfill(p notify.BackfillProgress) *model.BackfillJob {
 		out.FinishedAt = &p.FinishedAt
 	}
 	return out
+}
+
+// unknownDeliveryFilter tells a history filter that found nothing because its configuration
+// or event id is unknown (a typo) from one that matched nothing. A configuration removed, or
+// an event deleted, keeps its history: an id is unknown only when nothing of the kind is
+// visible and no history names it either. Nil when the ids are known, or were left out.
+func (r *Resolver) unknownDeliveryFilter(ctx context.Context, actor domain.Actor, configurationID, eventID *string) error {
+	if configurationID != nil {
+		if _, err := r.Notifications.Queries.Configuration(ctx, actor, *configurationID); errors.Is(err, domain.ErrConfigurationNotFound) &&
+			!r.hasHistory(ctx, actor, projections.DeliveryFilter{ConfigurationID: *configurationID}) {
+			return err
+		}
+	}
+	if eventID != nil {
+		if _, err := r.EventLog.Event(ctx, actor, *eventID); errors.Is(err, domain.ErrEventNotFound) &&
+			!r.hasHistory(ctx, actor, projections.DeliveryFilter{EventID: *eventID}) {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasHistory tells whether the caller sees a delivery matching f; a failure to read counts
+// as yes, so that the caller gets the empty page rather than a wrong "unknown id".
+func (r *Resolver) hasHistory(ctx context.Context, actor domain.Actor, f projections.DeliveryFilter) bool {
+	page, err := r.Notifications.Deliveries.Deliveries(ctx, actor, f, 0, 1)
+	return err != nil || len(page.Deliveries) > 0
 }

@@ -77,6 +77,11 @@ func (r *queryResolver) NotificationDeliveries(ctx context.Context, configuratio
 	if err != nil {
 		return nil, err
 	}
+	if len(page.Deliveries) == 0 && after == nil {
+		if err := r.unknownDeliveryFilter(ctx, actor, configurationID, eventID); err != nil {
+			return nil, err
+		}
+	}
 	out := &model.NotificationDeliveryPage{Deliveries: make([]model.NotificationDelivery, len(page.Deliveries))}
 	for i, d := range page.Deliveries {
 		out.Deliveries[i] = modelDelivery(d)

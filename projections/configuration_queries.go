@@ -86,7 +86,7 @@ func (q ConfigurationQueries) Configuration(ctx context.Context, actor domain.Ac
 		return domain.Configuration{}, fmt.Errorf("get configuration %s: %w", id, err)
 	}
 	if !ok || !actor.Sees(c.Account) {
-		return domain.Configuration{}, fmt.Errorf("configuration %s: %w", id, domain.ErrConfigurationNotFound)
+		return domain.Configuration{}, domain.ConfigurationNotFound(id)
 	}
 	return c, nil
 }

@@ -116,7 +116,7 @@ func (q EventLogQueries) Event(ctx context.Context, actor domain.Actor, id strin
 		return domain.LogEvent{}, fmt.Errorf("get event %s: %w", id, err)
 	}
 	if !ok || !actor.Sees(entry.Account) {
-		return domain.LogEvent{}, fmt.Errorf("event %s: %w", id, domain.ErrEventNotFound)
+		return domain.LogEvent{}, domain.EventNotFound(id)
 	}
 	records, err := q.store.ReadStream(ctx, domain.LogEventStream(id))
 	return domain.EventOfStream(id, records, err)

@@ -347,3 +347,47 @@ func TestDelivery_aDeletedEventIsNotSentOnRetry(t *testing.T) {
 		t.Errorf("delivery %v after %d requests; want FAILED because the event was deleted, after the one request before", got, requests.Load())
 	}
 }
+
+// TestDeliveries_anUnknownIdIsNotFound: the delivery history refuses a configuration or event
+// id that is unknown (a typo would otherwise read as "nothing was sent"), lists nothing
+// without an error for a known id without matching history, and keeps listing the history of
+// a removed configuration and of a deleted event.
+func TestDeliveries_anUnknownIdIsNotFound(t *testing.T) {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(rcv.Close)
+	app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	config := createWebhook(app, adminAuth(), "hook", rcv.URL+"/x")
+	event := recordAliceEvents(app, "hist", 1)[0]
+	waitFor(t, "the delivery", 10*time.Second, func() bool { return deliveriesOf(app, config)["DELIVERED"] == 1 })
+
+	const byConfig = `query($c: ID, $s: DeliveryStatus) { notificationDeliveries(configurationId: $c, status: $s) { deliveries { status } } }`
+	const byEvent = `query($e: ID) { notificationDeliveries(eventId: $e) { deliveries { status } } }`
+	for _, tc := range []struct {
+		query string
+		vars  map[string]any
+		want  string
+	}{
+		{byConfig, map[string]any{"c": "nosuch"}, "no endpoint configuration with id nosuch"},
+		{byEvent, map[string]any{"e": "nosuch"}, "no event with id nosuch"},
+	} {
+		res := app.gql(adminAuth(), tc.query, tc.vars)
+		if res.code() != "NOT_FOUND" || !strings.Contains(res.Raw, tc.want) {
+			t.Errorf("%v: %s; want NOT_FOUND saying %q", tc.vars, res.Raw, tc.want)
+		}
+	}
+	count := func(query string, vars map[string]any) int {
+		return len(app.mustGQL(adminAuth(), query, vars)["notificationDeliveries"].(map[string]any)["deliveries"].([]any))
+	}
+	if n := count(byConfig, map[string]any{"c": config, "s": "FAILED"}); n != 0 {
+		t.Errorf("%d failed deliveries of a configuration that has none", n)
+	}
+	app.mustGQL(adminAuth(), `mutation($id: ID!) { deleteEvent(id: $id) { id } }`, map[string]any{"id": event})
+	app.mustGQL(adminAuth(), `mutation($id: ID!) { deleteNotificationEndpointConfiguration(id: $id) }`, map[string]any{"id": config})
+	if n := count(byConfig, map[string]any{"c": config}); n != 1 {
+		t.Errorf("the removed configuration's history lists %d deliveries, want its 1", n)
+	}
+	if n := count(byEvent, map[string]any{"e": event}); n != 1 {
+		t.Errorf("the deleted event's history lists %d deliveries, want its 1", n)
+	}
+}

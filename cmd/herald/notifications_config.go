@@ -123,7 +123,7 @@ func getConfiguration(cmd *cobra.Command, url *clientConfig, id string) (*wireCo
 		return nil, err
 	}
 	if data.Config == nil {
-		return nil, fmt.Errorf("no configuration with id %s in your account", id)
+		return nil, domain.ConfigurationNotFound(id)
 	}
 	delete(data.Config.Settings, "__typename")
 	return data.Config, nil
