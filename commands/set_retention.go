@@ -40,7 +40,7 @@ func (h SetRetentionHandler) Handle(ctx context.Context, cmd SetRetention) error
 		return err
 	}
 	if cmd.MaxAge != 0 && cmd.MaxAge < MinRetention {
-		return invalid("retention", "%s is shorter than the shortest retention, %s; leave it out to use the server's default", cmd.MaxAge, MinRetention)
+		return invalid("retention", "%s is shorter than the shortest retention, %s; to use the server's default, set none (null in GraphQL, default with the CLI)", cmd.MaxAge, MinRetention)
 	}
 	if cmd.MaxAge%time.Second != 0 {
 		return invalid("retention", "%s is not a whole number of seconds", cmd.MaxAge)

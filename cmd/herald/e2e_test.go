@@ -326,7 +326,7 @@ type: system.repository.list_tags_fail
 		if _, errOut, err := s.cli("", "event", "get", "67946415c113488b8fff8b335272a45b"); err == nil || !strings.Contains(errOut, "no event with id") {
 			t.Fatalf("deleted event still readable: %v %s", err, errOut)
 		}
-		if out := s.mustCLI("event", "delete", "--before", "2018-06-28T22:36:30Z"); out != "Deleted 1 events\n" {
+		if out := s.mustCLI("event", "delete", "--before", "2018-06-28T22:36:30Z"); out != "Deleted 1 event\n" {
 			t.Fatalf("delete --before printed %q", out)
 		}
 		out, _, err := s.cli("n\n", "event", "delete")

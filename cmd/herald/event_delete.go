@@ -55,7 +55,11 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d events\n", data.DeleteEvents.Count)
+			noun := "events"
+			if data.DeleteEvents.Count == 1 {
+				noun = "event"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d %s\n", data.DeleteEvents.Count, noun)
 			return nil
 		},
 	}
