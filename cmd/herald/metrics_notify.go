@@ -86,9 +86,9 @@ func (m *metrics) DispatchState(pending, lagging int, checkpoint uint64) {
 
 // Sent implements notify.DeliveryMetrics.
 func (m *metrics) Sent(kind domain.EndpointKind, outcome string, took time.Duration) {
-	series, ok := m.notify.byKind[kind]
+	series := m.notify.byKind[kind]
 	sends, known := series.sends[outcome]
-	if !ok || !known {
+	if !known { // a kind or outcome made after start-up (none is today): looked up by label
 		m.notify.sends.WithLabelValues(string(kind), outcome).Inc()
 		m.notify.sendTime.WithLabelValues(string(kind)).Observe(took.Seconds())
 		return
@@ -104,9 +104,9 @@ func (m *metrics) Retried(kind domain.EndpointKind) {
 
 // Settled implements notify.DeliveryMetrics.
 func (m *metrics) Settled(kind domain.EndpointKind, status domain.DeliveryStatus, latency time.Duration) {
-	series, ok := m.notify.byKind[kind]
+	series := m.notify.byKind[kind]
 	settled, known := series.settled[status]
-	if !ok || !known {
+	if !known {
 		m.notify.settled.WithLabelValues(string(kind), string(status)).Inc()
 		m.notify.latency.WithLabelValues(string(kind)).Observe(latency.Seconds())
 		return

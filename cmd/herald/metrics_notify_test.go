@@ -25,6 +25,7 @@ func TestNotifyMetrics_everyKindsSeriesFromTheStart(t *testing.T) {
 	m.Sent(domain.KindSlack, "retryable", time.Millisecond)
 	m.Sent(domain.KindSlack, "delivered", time.Millisecond)
 	m.Settled(domain.KindSlack, domain.DeliveryDelivered, time.Second)
+	m.Sent("pager", "delivered", time.Millisecond) // a kind unknown at start-up still counts
 	for _, c := range []struct {
 		counter prometheus.Counter
 		want    float64
@@ -35,6 +36,7 @@ func TestNotifyMetrics_everyKindsSeriesFromTheStart(t *testing.T) {
 		{m.notify.sends.WithLabelValues("webhook", "delivered"), 0},
 		{m.notify.settled.WithLabelValues("slack", "delivered"), 1},
 		{m.notify.settled.WithLabelValues("slack", "failed"), 0},
+		{m.notify.sends.WithLabelValues("pager", "delivered"), 1},
 	} {
 		if got := testutil.ToFloat64(c.counter); got != c.want {
 			t.Errorf("%s = %v, want %v", c.counter.Desc(), got, c.want)
