@@ -177,6 +177,15 @@ var quickSelections = []QuickSelection{
 // QuickSelections lists the presets.
 func QuickSelections() []QuickSelection { return append([]QuickSelection(nil), quickSelections...) }
 
+// QuickSelectionNames lists the presets' names, in order.
+func QuickSelectionNames() []string {
+	names := make([]string, len(quickSelections))
+	for i, q := range quickSelections {
+		names[i] = q.Name
+	}
+	return names
+}
+
 // LookupQuickSelection finds a preset by name.
 func LookupQuickSelection(name string) (QuickSelection, bool) {
 	for _, q := range quickSelections {

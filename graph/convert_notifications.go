@@ -80,7 +80,7 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 	for i, name := range in.QuickSelections {
 		q, ok := domain.LookupQuickSelection(name)
 		if !ok {
-			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%q is not a quick selection; use one of %s", name, quickSelectionNames())}}}
+			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%q is not a quick selection; use one of %s", name, strings.Join(domain.QuickSelectionNames(), ", "))}}}
 		}
 		sel, err := q.Selector(admin)
 		if err != nil {
@@ -212,13 +212,4 @@ func draftPath(err error, kind domain.EndpointKind) error {
 		out.Fields[i] = domain.FieldError{Field: "input." + f.Field, Message: f.Message}
 	}
 	return out
-}
-
-// quickSelectionNames lists the quick selections' names, for errors.
-func quickSelectionNames() string {
-	var names []string
-	for _, q := range domain.QuickSelections() {
-		names = append(names, q.Name)
-	}
-	return strings.Join(names, ", ")
 }

@@ -50,7 +50,7 @@ func TestConfigurationErrors_nameTheInputField(t *testing.T) {
 		{"bad selector level", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "selectors": []any{map[string]any{"type": "*", "level": "warn"}}},
 			"input.selectors[0].level", `"warn"`},
 		{"unknown quick selection", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "quickSelections": []string{"errors", "everything"}},
-			"input.quickSelections[1]", `"everything" is not a quick selection`},
+			"input.quickSelections[1]", `"everything" is not a quick selection; use one of all, policy-and-vulnerability, errors,`},
 		{"global scope by a non-admin", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "selectors": []any{map[string]any{"scope": "GLOBAL", "type": "*"}}},
 			"input.selectors[0].scope", "global scope is reserved to the admin account"},
 		{"global quick selection by a non-admin", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "quickSelections": []string{"global-all"}},

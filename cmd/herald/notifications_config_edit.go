@@ -43,7 +43,7 @@ func (f *configFlags) add(cmd *cobra.Command, adding bool) {
 	f.addDelivery(cmd)
 	// Back-quoted words name the flag's value in the help (pflag's UnquoteUsage): use them for that only.
 	fl.StringArrayVar(&f.selectors, "selector", nil, "a `SELECTOR`: TYPE[,level=info|error|*][,scope=account|global][,resource-type=TYPE|*], e.g. 'user.checks.*,level=*'; repeatable")
-	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by `NAME`: "+strings.Join(quickSelectionNames(), ", ")+"; repeatable")
+	fl.StringArrayVar(&f.quick, "quick-selection", nil, "a quick selection by `NAME`: "+strings.Join(domain.QuickSelectionNames(), ", ")+"; repeatable")
 	if adding {
 		fl.StringVar(&f.account, "account", "", "account to add the configuration to (admin only; default: yours)")
 	}
@@ -57,15 +57,6 @@ func (f *configFlags) addDelivery(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.set, "set", nil, "a setting as `key=value`; key=@FILE reads the value from a file (@- from stdin), which keeps credentials out of shell history; repeatable")
 	fl.StringVar(&f.title, "title-template", "", "Go template of the notification title (mail subject, issue title); @FILE reads it from a file; \"\" restores the default")
 	fl.StringVar(&f.body, "body-template", "", "Go template of the notification text; @FILE reads it from a file; \"\" restores the default")
-}
-
-// quickSelectionNames are the names --quick-selection takes.
-func quickSelectionNames() []string {
-	var names []string
-	for _, q := range domain.QuickSelections() {
-		names = append(names, q.Name)
-	}
-	return names
 }
 
 // settings reads the --set values of a kind into the GraphQL settings input, on top of base.
