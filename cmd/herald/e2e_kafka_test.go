@@ -237,7 +237,7 @@ func TestE2E_eventSend(t *testing.T) {
 	bobs := strings.ReplaceAll(kafkaEvents("send", 4), `"user_id":"admin"`, `"user_id":"bob"`)
 	bobs = strings.ReplaceAll(bobs, `"id":"send-0"`, `"id":"bob-0"`)
 	out, errOut, err = s.cli(bobs, "event", "send")
-	if err == nil || !strings.Contains(err.Error()+errOut, "1 events of stdin were refused") ||
+	if err == nil || !strings.Contains(err.Error()+errOut, "1 event of stdin was refused and not recorded") ||
 		strings.TrimSpace(out) != "Sent 4 events: 3 recorded, 0 duplicates, 1 refused" ||
 		!strings.Contains(errOut, `stdin:4: refused: event id "send-3" is taken by an event of another account`) {
 		t.Fatalf("event send of ids another account has: %v\nstdout: %s\nstderr: %s", err, out, errOut)

@@ -55,11 +55,7 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
 			if err != nil {
 				return err
 			}
-			noun := "events"
-			if data.DeleteEvents.Count == 1 {
-				noun = "event"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d %s\n", data.DeleteEvents.Count, noun)
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s\n", counted(data.DeleteEvents.Count, "event"))
 			return nil
 		},
 	}

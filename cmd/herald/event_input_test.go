@@ -91,16 +91,31 @@ func TestSendEventsBatchesAndSkipsBadLines(t *testing.T) {
 	sink := &recordingSink{}
 	var out, errOut bytes.Buffer
 	err := sendEvents(context.Background(), strings.NewReader(input), "in.ndjson", sink, 3, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "1 events of in.ndjson are not valid") {
+	if err == nil || !strings.Contains(err.Error(), "1 event of in.ndjson is not valid and was not sent") {
 		t.Errorf("error = %v", err)
 	}
 	if got := out.String(); got != "Sent 7 events: 7 recorded, 0 duplicates\n" {
 		t.Errorf("stdout = %q", got)
+	}
+	out.Reset()
+	if err := sendEvents(context.Background(), strings.NewReader(kafkaEvents("one", 1)), "one.ndjson", &recordingSink{}, 3, &out, &errOut); err != nil {
+		t.Fatalf("one event: %v", err)
+	}
+	if got := out.String(); got != "Sent 1 event: 1 recorded, 0 duplicates\n" {
+		t.Errorf("stdout after one event = %q", got)
 	}
 	if !strings.Contains(errOut.String(), "in.ndjson:6: invalid event: type: is required") {
 		t.Errorf("stderr = %q", errOut.String())
 	}
 	if len(sink.batches) != 3 || len(sink.batches[0]) != 3 || sink.batches[0][0].id != "unit-0" || sink.batches[0][1].id != "" {
 		t.Errorf("batches = %+v", sink.batches)
+	}
+}
+
+func TestCounted(t *testing.T) {
+	for n, want := range map[int]string{0: "0 events", 1: "1 event", 2: "2 events", 60000: "60000 events"} {
+		if got := counted(n, "event"); got != want {
+			t.Errorf("counted(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

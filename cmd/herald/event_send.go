@@ -161,7 +161,7 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult,
 }
 
 func (graphqlSink) Summary(sent int, total sendResult) string {
-	out := fmt.Sprintf("Sent %d events: %d recorded, %d duplicates", sent, total.recorded, total.duplicates)
+	out := fmt.Sprintf("Sent %s: %d recorded, %s", counted(sent, "event"), total.recorded, counted(total.duplicates, "duplicate"))
 	if total.refused > 0 {
 		out += fmt.Sprintf(", %d refused", total.refused)
 	}
@@ -187,7 +187,7 @@ func (s kafkaSink) Send(ctx context.Context, events []inputEvent) (sendResult, e
 }
 
 func (s kafkaSink) Summary(sent int, _ sendResult) string {
-	return fmt.Sprintf("Sent %d events to %s", sent, s.topic)
+	return fmt.Sprintf("Sent %s to %s", counted(sent, "event"), s.topic)
 }
 
 func (s kafkaSink) Close() error { return s.p.Close() }
@@ -249,8 +249,14 @@ func sendEvents(ctx context.Context, in io.Reader, name string, sink eventSink, 
 	case err != nil:
 		return err
 	case bad > 0:
+		if bad == 1 {
+			return fmt.Errorf("1 event of %s is not valid and was not sent", name)
+		}
 		return fmt.Errorf("%d events of %s are not valid and were not sent", bad, name)
 	case total.refused > 0:
+		if total.refused == 1 {
+			return fmt.Errorf("1 event of %s was refused and not recorded", name)
+		}
 		return fmt.Errorf("%d events of %s were refused and not recorded", total.refused, name)
 	case sent == 0:
 		return errors.New("no events in " + name)
