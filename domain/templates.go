@@ -1,12 +1,15 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"text/template"
+	"text/template/parse"
+	"time"
 	"unicode/utf8"
 )
 
@@ -34,11 +37,27 @@ type TemplateData struct {
 const templateFields = ".ID, .Type, .Level, .Message, .Timestamp, .Resource.AccountName, .Resource.Type, .Resource.ID, " +
 	".Source.RequestID, .Source.ServiceName, .Source.HostID, .Source.BaseURL, .Details.<key>, .URL, .Configuration, .Description"
 
-// Limits of message templates.
+// Limits of message templates: the length of their source, and what one rendering may take.
+// A template is Go code of sorts, and its author need not be the server's operator: a range
+// over 1e9, or a template that calls itself twice, would otherwise hold a core for hours.
 const (
 	MaxTitleTemplate = 1024
 	MaxBodyTemplate  = 16 * 1024
+
+	// MaxTemplateSteps bounds the range iterations and template calls of one rendering.
+	MaxTemplateSteps = 10_000
+	// MaxTemplateDepth bounds how deep template calls nest.
+	MaxTemplateDepth = 100
+	// MaxTemplateOutput bounds the text of one rendering, more than any sender keeps; what a
+	// template writes beyond it is cut off, and the rendering stops there.
+	MaxTemplateOutput = 256 * 1024
+	// MaxTemplateTime bounds the time of one rendering.
+	MaxTemplateTime = time.Second
 )
+
+// ErrTemplateTooCostly is why a rendering was stopped: it took more than MaxTemplateSteps
+// steps, MaxTemplateDepth nested template calls or MaxTemplateTime.
+var ErrTemplateTooCostly = errors.New("template too costly")
 
 // Truncate keeps s within n characters, ending a shortened text with an ellipsis; n below 1
 // keeps s whole. Message templates and the senders' field limits use it.
@@ -93,14 +112,18 @@ func (t MessageTemplates) Validate() error {
 }
 
 // tryTemplate runs t over a sample event, to find at once what would fail every send: a field
-// TemplateData does not have, a function called with the wrong number of arguments. What
-// depends on the event (a details key it lacks) is left for the send to find.
+// TemplateData does not have, a function called with the wrong number of arguments, a template
+// that is not defined, one that runs past the limits. What depends on the event (a details key
+// it lacks) is left for the send to find.
 func tryTemplate(t *template.Template) error {
 	sample := TemplateData{ID: "0123456789abcdef", Type: "user.image.analysis.failed", Level: "error", Message: "m",
 		Timestamp: "2026-01-01T00:00:00Z", Details: map[string]any{}}
-	err := t.Execute(io.Discard, sample)
+	_, err := RenderMessageTemplate(t, sample)
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, ErrTemplateTooCostly) {
+		return fmt.Errorf("%v, on a sample event", err)
 	}
 	m := executionError.FindStringSubmatch(err.Error())
 	if m == nil {
@@ -113,6 +136,8 @@ func tryTemplate(t *template.Template) error {
 		return fmt.Errorf("uses a field events do not have, %s, in {{%s}} at %s; a template may use %s", field, expr, where, templateFields)
 	case strings.Contains(what, "wrong number of args"):
 		return fmt.Errorf("calls a function with the wrong number of arguments at %s: %s", where, what)
+	case strings.HasPrefix(expr, "{{template ") && strings.HasSuffix(what, " not defined"):
+		return fmt.Errorf("calls a template that is not defined at %s: %s; define it with {{define \"name\"}}...{{end}}", where, what)
 	}
 	return nil
 }
@@ -124,10 +149,129 @@ var executionError = regexp.MustCompile(`^template: \w+:(\d+:\d+): executing "\w
 
 // ParseMessageTemplate parses one template source with TemplateFuncs; a parse error names the
 // line, as text/template reports it.
+//
+// Each range iteration and each template call counts a step: ParseMessageTemplate puts a call
+// of stepFunc at the start of every range body and every template, which RenderMessageTemplate
+// binds to its own count. (A template's source cannot call stepFunc: it is not defined when
+// the source is parsed.)
 func ParseMessageTemplate(name, src string) (*template.Template, error) {
 	t, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=zero").Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("is not a valid Go template: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
+	t.Funcs(template.FuncMap{stepFunc: func(int) string { return "" }})
+	for _, each := range t.Templates() {
+		if each.Tree != nil && each.Tree.Root != nil {
+			countSteps(each.Tree.Root, true)
+		}
+	}
 	return t, nil
+}
+
+// stepFunc is the function the steps of a rendering call, with 0 for a range iteration, 1 on
+// entering a template and -1 on leaving it (a template's body has no way out but its end, or
+// an error that ends the rendering). The nodes below call it so.
+const stepFunc = "heraldStep"
+
+var iterationNode, enterNode, leaveNode = stepCall(0), stepCall(1), stepCall(-1)
+
+func stepCall(delta int) parse.Node {
+	t := template.New("step").Funcs(template.FuncMap{stepFunc: func(int) string { return "" }})
+	return template.Must(t.Parse(fmt.Sprintf("{{%s %d}}", stepFunc, delta))).Tree.Root.Nodes[0]
+}
+
+// countSteps puts iterationNode at the start of every range body within list and, when
+// body is set (list is a template's body), enterNode and leaveNode around list.
+func countSteps(list *parse.ListNode, body bool) {
+	if list == nil {
+		return
+	}
+	for _, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.RangeNode:
+			countSteps(n.List, false)
+			n.List.Nodes = append([]parse.Node{iterationNode}, n.List.Nodes...)
+			countSteps(n.ElseList, false)
+		case *parse.IfNode:
+			countSteps(n.List, false)
+			countSteps(n.ElseList, false)
+		case *parse.WithNode:
+			countSteps(n.List, false)
+			countSteps(n.ElseList, false)
+		case *parse.ListNode:
+			countSteps(n, false)
+		}
+	}
+	if body {
+		list.Nodes = append(append([]parse.Node{enterNode}, list.Nodes...), leaveNode)
+	}
+}
+
+// RenderMessageTemplate runs t (from ParseMessageTemplate) over data within the limits: a
+// rendering that takes more than MaxTemplateSteps steps or MaxTemplateTime fails with
+// ErrTemplateTooCostly, and one that writes more than MaxTemplateOutput is cut off there,
+// ending in an ellipsis.
+func RenderMessageTemplate(t *template.Template, data TemplateData) (string, error) {
+	run, err := t.Clone() // to bind stepFunc to this rendering's count
+	if err != nil {
+		return "", err
+	}
+	b := &renderBudget{until: time.Now().Add(MaxTemplateTime)}
+	run.Funcs(template.FuncMap{stepFunc: b.step})
+	switch err := run.Execute(b, data); {
+	case errors.Is(err, ErrTemplateTooCostly):
+		return "", b.why
+	case errors.Is(err, errOutputFull):
+		out := b.out.Bytes()
+		for len(out) > 0 && !utf8.Valid(out) { // the cut split a character
+			out = out[:len(out)-1]
+		}
+		return string(out) + "…", nil
+	case err != nil:
+		return "", err
+	}
+	return b.out.String(), nil
+}
+
+// renderBudget is what one rendering may still take, and the writer of its text.
+type renderBudget struct {
+	out   bytes.Buffer
+	steps int
+	depth int // of template calls
+	until time.Time
+	why   error // once exceeded
+}
+
+var errOutputFull = errors.New("the rendering's text is full")
+
+func (b *renderBudget) step(delta int) (string, error) {
+	if delta < 0 {
+		b.depth--
+		return "", nil
+	}
+	b.steps++
+	b.depth += delta
+	switch {
+	case b.depth > MaxTemplateDepth:
+		b.why = fmt.Errorf("%w: its template calls nest more than %d deep (a template that calls itself)", ErrTemplateTooCostly, MaxTemplateDepth)
+	case b.steps > MaxTemplateSteps:
+		b.why = fmt.Errorf("%w: it runs more than %d range iterations and template calls (a range over a large number, or a template that calls itself)", ErrTemplateTooCostly, MaxTemplateSteps)
+	case time.Now().After(b.until):
+		b.why = fmt.Errorf("%w: it takes longer than %s to render", ErrTemplateTooCostly, MaxTemplateTime)
+	default:
+		return "", nil
+	}
+	return "", b.why
+}
+
+func (b *renderBudget) Write(p []byte) (int, error) {
+	if time.Now().After(b.until) {
+		b.why = fmt.Errorf("%w: it takes longer than %s to render", ErrTemplateTooCostly, MaxTemplateTime)
+		return 0, b.why
+	}
+	if room := MaxTemplateOutput - b.out.Len(); len(p) > room {
+		b.out.Write(p[:room])
+		return room, errOutputFull
+	}
+	return b.out.Write(p)
 }

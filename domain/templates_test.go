@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"herald/domain"
 )
@@ -66,5 +68,75 @@ func TestMessageTemplates_notOnWebhooks(t *testing.T) {
 	draft.Templates = domain.MessageTemplates{}
 	if err := draft.Validate("alice"); err != nil {
 		t.Errorf("a webhook without templates: %v", err)
+	}
+}
+
+// A template is refused when saved if, over a sample event, it loops or calls templates past
+// the limit, or calls a template it does not define; saving one takes no longer than the limit.
+func TestMessageTemplates_refuseWhatRunsWithoutEnd(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"{{range 1000000000}}x{{end}}", "body: template too costly: it runs more than 10000 range iterations"},
+		{"{{range 1000000000}}{{end}}", "range iterations and template calls"},
+		{`{{define "x"}}{{template "x"}}{{template "x"}}{{end}}{{template "x"}}`, "nest more than 100 deep"},
+		{`{{define "x"}}{{.}}{{end}}{{define "y"}}{{template "x"}}{{template "x"}}{{end}}{{define "z"}}{{range 100}}{{template "y"}}{{end}}{{end}}{{range 100}}{{template "z"}}{{end}}`, "range iterations and template calls"},
+		{`{{define "x"}}{{range 2}}{{template "x"}}{{end}}{{end}}{{template "x"}}`, "nest more than 100 deep"},
+		{`{{range 100}}{{range 100}}{{range 100}}{{end}}{{end}}{{end}}`, "range iterations and template calls"},
+		{`{{template "x"}}`, `body: calls a template that is not defined at 1:11: template "x" not defined`},
+	} {
+		start := time.Now()
+		err := domain.MessageTemplates{Body: tc.body}.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.body, err, tc.want)
+		}
+		if took := time.Since(start); took > domain.MaxTemplateTime+time.Second {
+			t.Errorf("%q: saving took %s", tc.body, took)
+		}
+	}
+	for _, ok := range []string{
+		`{{range 10}}{{.}}{{end}}`,
+		`{{define "line"}}{{.}}{{end}}{{range $k, $v := .Details}}{{template "line" $k}}{{end}}{{if .URL}}{{range 3}}-{{end}}{{else}}{{range 3}}={{end}}{{end}}`,
+		`{{block "b" .}}{{.Type}}{{end}}`,
+	} {
+		if err := (domain.MessageTemplates{Body: ok}).Validate(); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	if err := (domain.MessageTemplates{Body: "{{heraldStep}}"}).Validate(); err == nil || !strings.Contains(err.Error(), "is not a valid Go template") {
+		t.Errorf("a template calling the step function: %v", err)
+	}
+}
+
+// At send time the same limits hold over the real event: a rendering past the steps fails with
+// ErrTemplateTooCostly; one that writes too much is cut off at MaxTemplateOutput, whole
+// characters, with an ellipsis, and stops there.
+func TestRenderMessageTemplate_limits(t *testing.T) {
+	list := make([]any, 200)
+	data := domain.TemplateData{Type: "t", Details: map[string]any{"list": list}}
+	tmpl, err := domain.ParseMessageTemplate("body", `{{range .Details.list}}{{range $.Details.list}}{{end}}{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := domain.RenderMessageTemplate(tmpl, data); !errors.Is(err, domain.ErrTemplateTooCostly) {
+		t.Errorf("200 x 200 iterations: %v, want ErrTemplateTooCostly", err)
+	}
+	data.Details["list"] = list[:50]
+	if out, err := domain.RenderMessageTemplate(tmpl, data); err != nil || out != "" {
+		t.Errorf("50 x 50 iterations: %q, %v", out, err)
+	}
+
+	tmpl, err = domain.ParseMessageTemplate("body", `{{range 5000}}{{printf "%0100d" 0}}é{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := domain.RenderMessageTemplate(tmpl, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > domain.MaxTemplateOutput+len("…") || len(out) < domain.MaxTemplateOutput-2 || !strings.HasSuffix(out, "…") || !utf8.ValidString(out) {
+		t.Errorf("cut off at %d bytes, valid UTF-8 %v, ends %q", len(out), utf8.ValidString(out), out[len(out)-8:])
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("rendering past the output limit took %s", took)
 	}
 }

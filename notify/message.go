@@ -120,16 +120,20 @@ func parseTemplate(name, src string) (*template.Template, error) {
 }
 
 func render(src string, fallback *template.Template, name string, data domain.TemplateData) (string, error) {
-	t := fallback
-	if src != "" {
-		var err error
-		if t, err = parseTemplate(name, src); err != nil {
-			return "", &SendError{Err: fmt.Errorf("the configuration's %s template %w", name, err)}
+	if src == "" { // herald's own: no budget to keep
+		var out bytes.Buffer
+		if err := fallback.Execute(&out, data); err != nil {
+			return "", &SendError{Err: fmt.Errorf("the default %s template failed: %w", name, err)}
 		}
+		return out.String(), nil
 	}
-	var out bytes.Buffer
-	if err := t.Execute(&out, data); err != nil {
+	t, err := parseTemplate(name, src)
+	if err != nil {
+		return "", &SendError{Err: fmt.Errorf("the configuration's %s template %w", name, err)}
+	}
+	out, err := domain.RenderMessageTemplate(t, data)
+	if err != nil {
 		return "", &SendError{Err: fmt.Errorf("the configuration's %s template failed: %w", name, err)}
 	}
-	return out.String(), nil
+	return out, nil
 }

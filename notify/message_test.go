@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -65,5 +67,26 @@ func TestNotificationOf_defaultTextBySender(t *testing.T) {
 	}
 	if got := text(domain.KindSlack, domain.MessageTemplates{Body: "{{.Type}} on {{.Resource.ID}}"}); got != "user.image.analysis.failed on docker.io/library/nginx:latest" {
 		t.Errorf("the configuration's template gave %q", got)
+	}
+}
+
+// A template that passed its check on the sample event can still run past the limits over a
+// real event (a range over a long details list in a range over it): that notification fails
+// for good, saying why, instead of holding a core.
+func TestNewNotification_aTemplateTooCostlyForTheEventFails(t *testing.T) {
+	long := make([]any, 500)
+	for i := range long {
+		long[i] = i
+	}
+	details, _ := json.Marshal(map[string]any{"list": long})
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelInfo, Details: details, Timestamp: time.Now()}
+	c := domain.Configuration{ID: "c1", Kind: domain.KindEmail, Templates: domain.MessageTemplates{Body: `{{range .Details.list}}{{range $.Details.list}}{{end}}{{end}}`}}
+	if err := c.Templates.Validate(); err != nil {
+		t.Fatalf("the template fails on the sample event already: %v", err)
+	}
+	_, err := NewNotification(e, c, "")
+	var final *SendError
+	if !errors.As(err, &final) || !errors.Is(err, domain.ErrTemplateTooCostly) || !strings.Contains(err.Error(), "the configuration's body template failed") {
+		t.Errorf("err = %v, want a final failure for a too costly template", err)
 	}
 }
