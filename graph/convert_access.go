@@ -70,6 +70,17 @@ func (r *Resolver) account(ctx context.Context, name string) (*model.Account, er
 	return &m, nil
 }
 
+// knownAccount answers an empty list filtered by an account that does not exist: NOT_FOUND
+// saying so, rather than an empty list that reads as "none here".
+func (r *Resolver) knownAccount(ctx context.Context, name string) error {
+	if _, err := r.account(ctx, name); errors.Is(err, domain.ErrAccountNotFound) {
+		return fmt.Errorf("no account %q (names match exactly, case included; herald account list shows them): %w", domain.Truncate(name, 64), domain.ErrAccountNotFound)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 func (r *Resolver) user(ctx context.Context, account, name string) (*model.User, error) {
 	a, err := r.account(ctx, account)
 	if err != nil {

@@ -65,6 +65,18 @@ func (r *Resolver) testConfiguration(ctx context.Context, actor domain.Actor, id
 	return domain.Configuration{ID: "unsaved", Account: actor.Account, Kind: k, Name: draft.Name, VerifyTLS: draft.VerifyTLS, Settings: draft.Settings, Templates: draft.Templates}, nil
 }
 
+// pageSize reads a query's first argument: 0 (the queries' default page) when left out, else
+// a size between 1 and most; an explicit 0 is a mistake, not "the default".
+func pageSize(first *int, most int) (int, error) {
+	switch {
+	case first == nil:
+		return 0, nil
+	case *first < 1 || *first > most:
+		return 0, invalid("first", fmt.Sprintf("is %d; it must lie between 1 and %d", *first, most))
+	}
+	return *first, nil
+}
+
 func invalid(field, message string) error {
 	return &domain.ValidationError{Fields: []domain.FieldError{{Field: field, Message: message}}}
 }

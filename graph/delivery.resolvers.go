@@ -10,6 +10,7 @@ import (
 	"herald/domain"
 	"herald/graph/model"
 	"herald/notify"
+	"herald/projections"
 	"strconv"
 	"time"
 )
@@ -73,7 +74,11 @@ func (r *queryResolver) NotificationDeliveries(ctx context.Context, configuratio
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Notifications.Deliveries.Deliveries(ctx, actor, f, cursor, value(first, 100))
+	size, err := pageSize(first, projections.MaxDeliveryPage)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Notifications.Deliveries.Deliveries(ctx, actor, f, cursor, size)
 	if err != nil {
 		return nil, err
 	}

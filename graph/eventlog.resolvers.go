@@ -12,6 +12,7 @@ import (
 	"herald/domain"
 	"herald/graph/generated"
 	"herald/graph/model"
+	"herald/projections"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -68,12 +69,9 @@ func (r *mutationResolver) DeleteEvents(ctx context.Context, filter *model.Event
 
 func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, first *int, after *string) (*model.EventConnection, error) {
 	f := filterOf(filter)
-	size := 0
-	if first != nil {
-		size = *first
-		if size == 0 {
-			size = -1 // an explicit 0 is a mistake, not "the default"
-		}
+	size, err := pageSize(first, projections.MaxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	actor, err := actorOf(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"herald/commands"
 	"herald/domain"
 	"herald/graph/model"
@@ -58,6 +59,9 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 	}
 	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft}
 	if expectedRevision != nil {
+		if *expectedRevision < 0 {
+			return nil, invalid("expectedRevision", fmt.Sprintf("is %d; a revision is 0 or more (the configuration's revision field)", *expectedRevision))
+		}
 		rev := uint64(*expectedRevision)
 		cmd.ExpectedRevision = &rev
 	}
@@ -124,6 +128,11 @@ func (r *queryResolver) ListNotificationEndpointConfigurations(ctx context.Conte
 	list, err := r.Notifications.Queries.Configurations(ctx, actor, k, value(account, ""))
 	if err != nil {
 		return nil, err
+	}
+	if len(list) == 0 && account != nil && *account != "" && actor.IsAdmin() {
+		if err := r.knownAccount(ctx, *account); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]model.NotificationEndpointConfiguration, len(list))
 	for i, c := range list {

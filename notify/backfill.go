@@ -459,6 +459,9 @@ func (b *Backfiller) finish(ctx context.Context, run *backfillRun, err error) {
 			p.State, p.Error = BackfillFailed, fmt.Sprintf("%v: stopped after handing %d of the %d matching events scanned to the router", context.Cause(ctx), p.Published, p.Matched)
 		case ctx.Err() != nil: // canceled, or the server stopping: whatever error that surfaced as
 			p.State, p.Error = BackfillCanceled, "canceled"
+			if pending := len(run.waiting); pending > 0 { // update holds run.mu
+				p.Error = fmt.Sprintf("canceled; %d notifications it had handed to the router had not ended yet: they are still sent, and how they end shows in the delivery history, not in these counts", pending)
+			}
 		default:
 			p.State, p.Error = BackfillFailed, err.Error()
 		}

@@ -121,10 +121,10 @@ func (q DeliveryQueries) Deliveries(ctx context.Context, actor domain.Actor, f D
 		f.Account = actor.Account
 	}
 	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > MaxDeliveryPage:
-		return DeliveryPage{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "limit", Message: fmt.Sprintf("is %d, the limit is %d", limit, MaxDeliveryPage)}}}
+	case limit == 0:
+		limit = DefaultPageSize
+	case limit < 0 || limit > MaxDeliveryPage:
+		return DeliveryPage{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "first", Message: fmt.Sprintf("is %d; it must lie between 1 and %d", limit, MaxDeliveryPage)}}}
 	}
 	if !f.Since.IsZero() && !f.Before.IsZero() && !f.Since.Before(f.Before) {
 		return DeliveryPage{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "before", Message: "must be after since"}}}

@@ -147,8 +147,12 @@ func TestBackfill_cancel(t *testing.T) {
 
 	canceled := app.mustGQL(adminAuth(), `mutation($id: ID!) { cancelBackfill(id: $id) { state published matched error } }`, map[string]any{"id": job})["cancelBackfill"].(map[string]any)
 	published := int(canceled["published"].(float64))
-	if canceled["state"] != "CANCELED" || canceled["error"] != "canceled" || published == 0 || published >= 200 {
+	if canceled["state"] != "CANCELED" || published == 0 || published >= 200 {
 		t.Fatalf("cancelBackfill answered %v, want CANCELED with part of the 200 events sent", canceled)
+	}
+	// The receiver takes 100 ms a request, so some of what was handed off has not ended.
+	if msg, _ := canceled["error"].(string); !strings.HasPrefix(msg, "canceled; ") || !strings.Contains(msg, "notifications it had handed to the router had not ended yet: they are still sent, and how they end shows in the delivery history") {
+		t.Errorf("the canceled backfill's error does not say its counts stop at the cancel: %q", msg)
 	}
 	waitFor(t, "what was published delivered", 30*time.Second, func() bool { n, _ := rcv.counts(); return n == published })
 	time.Sleep(500 * time.Millisecond) // anything sent after the cancel would arrive now
@@ -207,7 +211,7 @@ func TestBackfill_aServerStoppingMidwayRecordsItCanceled(t *testing.T) {
 
 	app = startTestAppConfig(t, cfg)
 	p := app.mustGQL(adminAuth(), `query($id: ID!) { backfillJob(id: $id) { state published error } }`, map[string]any{"id": job})["backfillJob"].(map[string]any)
-	if p["state"] != "CANCELED" || p["error"] != "canceled" || p["published"].(float64) == 0 {
+	if p["state"] != "CANCELED" || !strings.HasPrefix(p["error"].(string), "canceled") || p["published"].(float64) == 0 {
 		t.Fatalf("after a stop mid-backfill the restarted server reports %v, want CANCELED with the notifications it published", p)
 	}
 }

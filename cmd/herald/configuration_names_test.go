@@ -121,3 +121,42 @@ func TestConfigurationNames_namesStoredBeforeAreClaimedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationUpdate_aNegativeExpectedRevisionIsBadUserInput: a revision below 0 is
+// refused on its argument, instead of reading as a huge revision and a conflict, and the
+// configuration keeps its name.
+func TestConfigurationUpdate_aNegativeExpectedRevisionIsBadUserInput(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	ts := setUpTenants(t, app)
+	res := app.gql(ts.aliceRW, `mutation($id: ID!, $in: ConfigurationInput!) { updateNotificationEndpointConfiguration(id: $id, input: $in, expectedRevision: -1) { id } }`,
+		map[string]any{"id": ts.aliceSlack, "in": map[string]any{"name": "renamed", "slack": map[string]any{"webhookUrl": "https://hooks.slack.com/services/T0/B0/x"}, "quickSelections": []string{"all"}}})
+	const want = "invalid input: expectedRevision: is -1; a revision is 0 or more (the configuration's revision field)"
+	if res.code() != badUserInput || res.field() != "expectedRevision" || len(res.Errors) != 1 || res.Errors[0].Message != want {
+		t.Errorf("want BAD_USER_INPUT on expectedRevision, got %s", res.Raw)
+	}
+	data := app.mustGQL(ts.aliceRW, `query($id: ID!) { getNotificationEndpointConfiguration(id: $id) { name } }`, map[string]any{"id": ts.aliceSlack})
+	if got := data["getNotificationEndpointConfiguration"].(map[string]any)["name"]; got != "alice alerts" {
+		t.Errorf("the refused update renamed the configuration to %q", got)
+	}
+}
+
+// TestConfigurationList_anUnknownAccountIsNotFound: the admin listing the configurations of
+// an account that does not exist (a typo, another case) is told so, not shown an empty list;
+// an account without configurations lists none.
+func TestConfigurationList_anUnknownAccountIsNotFound(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	ts := setUpTenants(t, app)
+	const list = `query($a: String) { listNotificationEndpointConfigurations(account: $a) { id } }`
+	for _, name := range []string{"nosuch", "ALICE"} {
+		res := app.gql(ts.admin, list, map[string]any{"a": name})
+		if res.code() != "NOT_FOUND" || !strings.Contains(res.Raw, `no account \"`+name+`\" (names match exactly, case included`) {
+			t.Errorf("%s: %s", name, res.Raw)
+		}
+	}
+	app.mustGQL(ts.admin, `mutation { createAccount(name: "carol") { name } }`, nil)
+	if got := app.mustGQL(ts.admin, list, map[string]any{"a": "carol"})["listNotificationEndpointConfigurations"].([]any); len(got) != 0 {
+		t.Errorf("carol has %d configurations", len(got))
+	}
+}

@@ -391,3 +391,29 @@ func TestDeliveries_anUnknownIdIsNotFound(t *testing.T) {
 		t.Errorf("the deleted event's history lists %d deliveries, want its 1", n)
 	}
 }
+
+// TestPageSizes_outOfRangeIsBadUserInputOnFirst: a page size of 0, below 0 or above 1,000 is
+// refused on first, for events and deliveries alike (0 read as "the default", and the
+// deliveries' error named a field "limit" the schema does not have); the CLI says --limit.
+func TestPageSizes_outOfRangeIsBadUserInputOnFirst(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	for _, q := range []string{
+		`query($n: Int) { events(first: $n) { nodes { id } } }`,
+		`query($n: Int) { notificationDeliveries(first: $n) { deliveries { status } } }`,
+	} {
+		for _, n := range []int{0, -5, 2000} {
+			res := app.gql(adminAuth(), q, map[string]any{"n": n})
+			want := fmt.Sprintf("invalid input: first: is %d; it must lie between 1 and 1000", n)
+			if res.code() != badUserInput || res.field() != "first" || len(res.Errors) != 1 || res.Errors[0].Message != want {
+				t.Errorf("%s with %d: %s; want %q", q, n, res.Raw, want)
+			}
+		}
+		app.mustGQL(adminAuth(), q, map[string]any{"n": 1000})
+		app.mustGQL(adminAuth(), q, nil)
+	}
+	_, _, err := runCLI(t, "", "notifications", "deliveries", "--url", app.url, "--limit", "0")
+	if err == nil || err.Error() != "--limit is 0: it must lie between 1 and 1000" {
+		t.Errorf("deliveries --limit 0: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"herald/domain"
+	"herald/projections"
 )
 
 type wireTestResult struct {
@@ -112,6 +113,9 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
 		Example: `  herald notifications deliveries --status failed
   herald notifications deliveries --config 4f6c… --since 2026-11-01T00:00:00Z`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 || limit > projections.MaxDeliveryPage {
+				return fmt.Errorf("--limit is %d: it must lie between 1 and %d", limit, projections.MaxDeliveryPage)
+			}
 			vars := map[string]any{"first": limit}
 			if config != "" {
 				vars["config"] = config

@@ -176,6 +176,12 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 	if _, err := cfg.Auth.givenSecretKey(cfg.Redis.enabled()); err != nil {
 		return err
 	}
+	if _, err := cfg.Notify.outbound(); err != nil {
+		return err
+	}
+	if err := cfg.Notify.checkSizes(); err != nil {
+		return err
+	}
 	// Listen before the store is opened: a taken address stops herald before it writes anything.
 	ln, err := net.Listen("tcp", addr)
 	switch {

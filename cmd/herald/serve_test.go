@@ -27,8 +27,9 @@ func TestServe_dataDirInUseNamesTheOtherHerald(t *testing.T) {
 	}
 }
 
-// TestServe_refusesBadSettingsBeforeWritingAnything: a taken port or a bad --secret-key stops
-// herald at once, naming the setting, before it creates the store, the admin account or a key.
+// TestServe_refusesBadSettingsBeforeWritingAnything: a taken port, a bad --secret-key or a bad
+// notification setting stops herald at once, naming the setting, before it creates the store,
+// the admin account or a key.
 func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,11 +41,16 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 		port      int
 		portGiven bool
 		secretKey string
+		notify    func(*notifyFlags)
 		want      []string
 	}{
 		"port in use":    {port: taken.Addr().(*net.TCPAddr).Port, secretKey: testSecretKey, want: []string{taken.Addr().String() + " is in use", "--port"}},
 		"bad secret key": {port: freePort(t), secretKey: "not-a-key", want: []string{"--secret-key", "64 hex digits"}},
 		"two ports":      {listen: "127.0.0.1:9", port: freePort(t), portGiven: true, secretKey: testSecretKey, want: []string{`--listen "127.0.0.1:9" names port 9 but --port is`}},
+		"bad outbound network": {port: freePort(t), secretKey: testSecretKey, notify: func(n *notifyFlags) { n.OutboundDeny = "bogus" },
+			want: []string{"--outbound-deny", "bogus"}},
+		"negative concurrency": {port: freePort(t), secretKey: testSecretKey, notify: func(n *notifyFlags) { n.Concurrency = -1 },
+			want: []string{"--notify-concurrency is -1"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -53,6 +59,9 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 			cfg.Listen, cfg.Port, cfg.portGiven = "127.0.0.1", c.port, c.portGiven
 			if c.listen != "" {
 				cfg.Listen = c.listen
+			}
+			if c.notify != nil {
+				c.notify(&cfg.Notify)
 			}
 			logs := &syncBuffer{}
 			err := serve(context.Background(), cfg, debugLogger(logs))
