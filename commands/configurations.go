@@ -187,7 +187,10 @@ func appendConfigurationFact(ctx context.Context, store EventStore, id string, e
 		return 0, err
 	}
 	res, err := store.Append(ctx, domain.ConfigurationStream(id), expected, encoded)
-	if err != nil {
+	switch {
+	case errors.Is(err, domain.ErrConcurrency): // another change landed since it was read
+		return 0, fmt.Errorf("configuration %s changed while this change was saved; read it again and retry: %w", id, domain.ErrConcurrency)
+	case err != nil:
 		return 0, fmt.Errorf("append to configuration %s: %w", id, err)
 	}
 	return res.Position, nil

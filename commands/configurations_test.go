@@ -229,3 +229,49 @@ func TestConfigurations_theAdminAddsToAccountsThatExist(t *testing.T) {
 		t.Fatalf("a configuration for alice: %v", err)
 	}
 }
+
+// TestUpdateConfiguration_aChangeLandingMeanwhileIsAPlainConflict: when another edit lands
+// between an update's read and its append, the update fails as a conflict that says to read
+// again, without the store's stream names and revisions.
+func TestUpdateConfiguration_aChangeLandingMeanwhileIsAPlainConflict(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	seal := sealer(t)
+	create, _ := commands.NewCreateConfigurationHandler(store, seal, func() string { return "cfg-1" }, clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	draft := domain.ConfigurationDraft{Name: "ops", Settings: domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/T0/B0/x")}, Selectors: []domain.Selector{sel}}
+	id, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: draft})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := commands.NewUpdateConfigurationHandler(store, seal, clock)
+	racing := &racingStore{EventStore: store, before: func() {
+		if _, err := other.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: domain.ConfigurationDraft{Name: "ops", Description: "theirs", Settings: domain.SlackSettings{}}}); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	update, _ := commands.NewUpdateConfigurationHandler(racing, seal, clock)
+	_, err = update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: domain.ConfigurationDraft{Name: "ops", Description: "mine", Settings: domain.SlackSettings{}}})
+	want := "configuration cfg-1 changed while this change was saved; read it again and retry"
+	if !errors.Is(err, domain.ErrConcurrency) || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "endpointconfig-") {
+		t.Errorf("err = %v, want a conflict saying %q", err, want)
+	}
+}
+
+// racingStore runs before once, just ahead of the first Append: another writer getting there
+// first.
+type racingStore struct {
+	commands.EventStore
+	before func()
+	done   bool
+}
+
+func (s *racingStore) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, facts ...domain.Fact) (domain.AppendResult, error) {
+	if !s.done {
+		s.done = true
+		s.before()
+	}
+	return s.EventStore.Append(ctx, stream, expected, facts...)
+}

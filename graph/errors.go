@@ -123,7 +123,7 @@ func variableProblem(msg string, schema *ast.Schema) string {
 			for i, v := range def.EnumValues {
 				values[i] = v.Name
 			}
-			return fmt.Sprintf("%s is not a %s; use %s (in capitals)", value, enum, strings.Join(values, ", "))
+			return fmt.Sprintf("%s is not a value of %s; use %s (in capitals)", value, enum, strings.Join(values, ", "))
 		}
 	}
 	return msg

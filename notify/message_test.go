@@ -90,3 +90,15 @@ func TestNewNotification_aTemplateTooCostlyForTheEventFails(t *testing.T) {
 		t.Errorf("err = %v, want a final failure for a too costly template", err)
 	}
 }
+
+// Once the retries are spent, the failure names the receiver's status once and the last
+// failure's own words, not the retryable failure wrapped whole.
+func TestGiveUp_saysTheLastFailureOnce(t *testing.T) {
+	last := &SendError{Retryable: true, Status: 429, Err: errors.New("Too Many Requests: slow down")}
+	policy := RetryPolicy{MaxAttempts: 6, MaxElapsed: time.Minute}
+	_, final := policy.next(6, 20*time.Second, last)
+	const want = "final failure: receiver answered 429: gave up after 6 attempts over 20s; the last failed with: Too Many Requests: slow down"
+	if final == nil || final.Error() != want || IsRetryable(final) {
+		t.Errorf("final = %v, want %q", final, want)
+	}
+}

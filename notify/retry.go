@@ -152,9 +152,9 @@ func (p RetryPolicy) next(attempt int, elapsed time.Duration, err error) (time.D
 // giveUp turns a retryable failure into a final one once the policy is exhausted.
 func giveUp(err error, attempts int, took time.Duration) error {
 	var se *SendError
-	status := 0
-	if errors.As(err, &se) {
-		status = se.Status
+	status, last := 0, err
+	if errors.As(err, &se) { // its status leads the message once, not twice
+		status, last = se.Status, se.Err
 	}
-	return &SendError{Status: status, Err: fmt.Errorf("gave up after %d attempts over %s: %w", attempts, took.Round(time.Millisecond), err)}
+	return &SendError{Status: status, Err: fmt.Errorf("gave up after %d attempts over %s; the last failed with: %w", attempts, took.Round(time.Millisecond), last)}
 }

@@ -69,10 +69,10 @@ func newAccountListCommand(url *clientConfig) *cobra.Command {
 					retention = *a.Retention
 				}
 				if len(a.Users) == 0 {
-					fmt.Fprintf(tw, "%s\t-\t-\t%s\t%s\n", a.Name, a.CreatedAt, retention)
+					fmt.Fprintf(tw, "%s\t-\t-\t%s\t%s\n", printable(a.Name), a.CreatedAt, retention)
 				}
 				for _, u := range a.Users {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, u.Name, roleName(u.Role), a.CreatedAt, retention)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(a.Name), printable(u.Name), roleName(u.Role), a.CreatedAt, retention)
 				}
 			}
 			return tw.Flush()

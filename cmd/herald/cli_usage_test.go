@@ -251,3 +251,21 @@ func TestCLI_aMistypedSubcommandFails(t *testing.T) {
 		t.Errorf("herald notifications endpoint: %v, %q; want its help", err, out)
 	}
 }
+
+// TestCLI_theWrongNumberOfArgumentsSaysTheUsage: a command given too few or too many
+// arguments names itself and shows how it is used.
+func TestCLI_theWrongNumberOfArgumentsSaysTheUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"event", "get"}, "event get: accepts 1 arg(s), received 0; usage: herald event get ID [flags]"},
+		{[]string{"account", "user", "add", "alice"}, "account user add: accepts 2 arg(s), received 1; usage: herald account user add ACCOUNT USER [flags]"},
+		{[]string{"notifications", "deliveries", "extra"}, `notifications deliveries: takes no arguments, received "extra"; usage: herald notifications deliveries [flags]`},
+	} {
+		if _, _, err := runCLI(t, "", tc.args...); err == nil || err.Error() != tc.want {
+			t.Errorf("herald %s: %v, want %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+	}
+}

@@ -95,11 +95,3 @@ func timeVars(vars map[string]any, since, before string) error {
 	}
 	return nil
 }
-
-// counted is n and a noun in its number: "1 event", "2 events", "0 duplicates".
-func counted(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

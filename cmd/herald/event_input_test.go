@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,52 @@ func TestCounted(t *testing.T) {
 	for n, want := range map[int]string{0: "0 events", 1: "1 event", 2: "2 events", 60000: "60000 events"} {
 		if got := counted(n, "event"); got != want {
 			t.Errorf("counted(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestPrintable_escapesControlCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain name":              "plain name",
+		"a\x1b[31mred":            `a\x1b[31mred`,
+		"a\nb\tc\x00d\x7f\u0085é": `a\nb\tc\x00d\x7f\u0085é`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := printableText("line 1\n\tline 2 \x1b[2J"); got != "line 1\n\tline 2 \\x1b[2J" {
+		t.Errorf("printableText kept %q", got)
+	}
+}
+
+func TestSelectorInputs(t *testing.T) {
+	read := func(s string) (map[string]any, error) {
+		in, err := (&configFlags{selectors: []string{s}}).selectorInputs()
+		if err != nil {
+			return nil, err
+		}
+		return in[0], nil
+	}
+	for s, want := range map[string]map[string]any{
+		"system.*":                          {"type": "system.*"},
+		"user.checks.*,level=*":             {"type": "user.checks.*", "level": "*"},
+		"a.b,LEVEL=error,scope=global":      {"type": "a.b", "level": "error", "scope": "GLOBAL"},
+		"a.b,resource-type=image_tag":       {"type": "a.b", "resourceType": "image_tag"},
+		"regex:^a{1,3}$,level=error":        {"type": "regex:^a{1,3}$", "level": "error"},
+		"regex:^(x|y),z$,resource-type=tag": {"type": "regex:^(x|y),z$", "resourceType": "tag"},
+	} {
+		got, err := read(s)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for s, want := range map[string]string{
+		"a.b,foo=bar":              `--selector "a.b,foo=bar": unknown part "foo=bar"; a selector is TYPE[,level=LEVEL]`,
+		"a.b,level=info,level=err": `--selector "a.b,level=info,level=err": level= is given twice`,
+	} {
+		if _, err := read(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", s, err, want)
 		}
 	}
 }

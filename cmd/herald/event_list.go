@@ -132,7 +132,7 @@ func printTable(w io.Writer, events []wireEvent) {
 	tw := tabwriter.NewWriter(w, 0, 8, 4, ' ', 0)
 	fmt.Fprintln(tw, "Timestamp\tLevel\tService\tHost\tEvent\tID")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Timestamp, e.Level, e.Source.ServiceName, e.Source.HostID, e.Type, e.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Timestamp, e.Level, printable(e.Source.ServiceName), printable(e.Source.HostID), printable(e.Type), printable(e.ID))
 	}
 	tw.Flush()
 }

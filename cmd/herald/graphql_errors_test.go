@@ -19,7 +19,7 @@ func TestGraphQL_variablesTheSchemaRefusesNameTheirField(t *testing.T) {
 		says   string
 	}{
 		{"level left out", map[string]any{"type": "a.b.c", "message": "m"}, "in[1].level", "invalid input: in[1].level: is required"},
-		{"level in lower case", map[string]any{"level": "info", "type": "a.b.c", "message": "m"}, "input[1].level", "info is not a Level; use INFO, ERROR (in capitals)"},
+		{"level in lower case", map[string]any{"level": "info", "type": "a.b.c", "message": "m"}, "input[1].level", "info is not a value of Level; use INFO, ERROR (in capitals)"},
 		{"a field the input has not", map[string]any{"level": "INFO", "type": "a.b.c", "message": "m", "colour": "red"}, "in[1].colour", "is no field of this input"},
 	} {
 		res := app.gql(adminAuth(), `mutation($in: [EventInput!]!) { recordEvents(input: $in) { recorded } }`, map[string]any{"in": []any{ok, tc.second}})

@@ -26,7 +26,7 @@ func main() {
 		if errors.As(err, &exit) {
 			os.Exit(exit.code)
 		}
-		fmt.Fprintln(os.Stderr, "herald:", err)
+		fmt.Fprintln(os.Stderr, "herald:", printableText(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -56,7 +56,32 @@ upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
 	root.AddCommand(newServeCommand(), newEventCommand(), newNotificationsCommand(), newAccountCommand(), newProjectionsCommand(), newHealthCommand(), newVersionCommand())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
 	refuseUnknownSubcommands(root)
+	explainArgs(root)
 	return root
+}
+
+// explainArgs makes a command given the wrong number of arguments say which command it was
+// and how it is used, after cobra's count ("accepts 1 arg(s), received 0").
+func explainArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		explainArgs(c)
+	}
+	if cmd.HasSubCommands() || cmd.Args == nil {
+		return
+	}
+	check := cmd.Args
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		err := check(cmd, args)
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unknown command") { // cobra.NoArgs's words
+			msg = fmt.Sprintf("takes no arguments, received %q", strings.Join(args, " "))
+		}
+		path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		return fmt.Errorf("%s: %s; usage: %s", path, msg, cmd.UseLine())
+	}
 }
 
 // refuseUnknownSubcommands makes every group of commands below the root (herald event,

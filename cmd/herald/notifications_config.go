@@ -95,7 +95,7 @@ func newConfigListCommand(url *clientConfig) *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKind\tName\tAccount\tSelectors")
 			for _, c := range data.List {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, strings.ToLower(c.Kind), c.Name, c.Account, selectorSummary(c.Selectors))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, strings.ToLower(c.Kind), printable(c.Name), c.Account, printable(selectorSummary(c.Selectors)))
 			}
 			return tw.Flush()
 		},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,35 +144,39 @@ func splitList(s string) []string {
 	return out
 }
 
-// selectorInputs reads --selector values.
+// selectorInputs reads --selector values: TYPE[,level=L][,scope=S][,resource-type=R]. The
+// parts after the type are the trailing ones of the form key=value (a type pattern has no
+// "=" before a comma of its own, but a regex may hold commas).
 func (f *configFlags) selectorInputs() ([]map[string]any, error) {
 	out := make([]map[string]any, 0, len(f.selectors))
 	for _, s := range f.selectors {
-		in := map[string]any{}
-		typ := s
-		for _, key := range []string{",level=", ",scope=", ",resource-type="} {
-			if i := strings.Index(typ, key); i >= 0 {
-				typ = typ[:i]
-			}
+		parts := strings.Split(s, ",")
+		first := len(parts)
+		for first > 1 && selectorOption.MatchString(parts[first-1]) {
+			first--
 		}
-		in["type"] = typ
-		for _, part := range strings.Split(strings.TrimPrefix(s, typ), ",")[1:] {
+		in := map[string]any{"type": strings.Join(parts[:first], ",")}
+		for _, part := range parts[first:] {
 			key, v, _ := strings.Cut(part, "=")
-			switch key {
-			case "level":
-				in["level"] = v
-			case "scope":
-				in["scope"] = strings.ToUpper(v)
-			case "resource-type":
-				in["resourceType"] = v
-			default:
-				return nil, fmt.Errorf("--selector %q: unknown part %q; use level=, scope= or resource-type=", s, part)
+			key = strings.ToLower(key)
+			field := map[string]string{"level": "level", "scope": "scope", "resource-type": "resourceType"}[key]
+			switch {
+			case field == "":
+				return nil, fmt.Errorf("--selector %q: unknown part %q; a selector is TYPE[,level=LEVEL][,scope=account|global][,resource-type=TYPE]", s, part)
+			case in[field] != nil:
+				return nil, fmt.Errorf("--selector %q: %s= is given twice; give it once", s, key)
+			case key == "scope":
+				v = strings.ToUpper(v)
 			}
+			in[field] = v
 		}
 		out = append(out, in)
 	}
 	return out, nil
 }
+
+// selectorOption is a key=value part of a --selector.
+var selectorOption = regexp.MustCompile(`^[A-Za-z][A-Za-z-]*=`)
 
 // input builds the ConfigurationInput for kind from the flags on top of a current one.
 func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, current *wireConfiguration) (map[string]any, error) {

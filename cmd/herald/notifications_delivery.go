@@ -76,7 +76,7 @@ receiver did not accept it.`,
 			}
 			fmt.Fprintf(out, "Not delivered (receiver status: %s, after %.1f ms)\n", status, r.LatencyMs)
 			if r.Error != nil {
-				fmt.Fprintf(out, "Error: %s\n", *r.Error)
+				fmt.Fprintf(out, "Error: %s\n", printable(*r.Error))
 			}
 			if r.Retryable {
 				fmt.Fprintln(out, "Herald would retry this failure when delivering events.")
@@ -181,7 +181,7 @@ func printDeliveries(w io.Writer, deliveries []wireDelivery) error {
 		if d.Error != nil {
 			detail = *d.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1fms\t%s\n", d.At, strings.ToLower(d.Status), strings.ToLower(d.Kind), d.EventID, d.ConfigurationID, d.Attempts, receiver, d.LatencyMs, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1fms\t%s\n", d.At, strings.ToLower(d.Status), strings.ToLower(d.Kind), d.EventID, d.ConfigurationID, d.Attempts, receiver, d.LatencyMs, printable(detail))
 	}
 	return tw.Flush()
 }
@@ -313,7 +313,7 @@ herald notifications backfill does without --detach.`,
 			}
 			printBackfillOutcome(cmd, *j)
 			if j.Error != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "Error: %s\n", *j.Error)
+				fmt.Fprintf(cmd.OutOrStdout(), "Error: %s\n", printable(*j.Error))
 			}
 			return nil
 		},

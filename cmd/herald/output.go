@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// counted is n and a noun in its number: "1 event", "2 events", "0 duplicates".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printable is s with its control characters written as Go escapes (\n, \t, \x1b, \u0085),
+// for a table cell or a line on a terminal. Names, event fields and receivers' answers come
+// from other people: printed raw, an ESC could recolour or rewrite the reader's terminal, and
+// a newline or a tab would break the table.
+func printable(s string) string { return escapeControls(s, unicode.IsControl) }
+
+// printableText is printable for text of several lines, such as an error: it keeps newlines
+// and tabs.
+func printableText(s string) string {
+	return escapeControls(s, func(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) })
+}
+
+func escapeControls(s string, control func(rune) bool) string {
+	if !strings.ContainsFunc(s, control) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !control(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r) // '\n', '\x1b', '\u0085'
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
