@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,6 +223,12 @@ func TestConfigurations_theAdminAddsToAccountsThatExist(t *testing.T) {
 	if !errors.As(err, &invalid) || invalid.Fields[0].Field != "account" || !strings.Contains(err.Error(), `"alcie" is no account`) {
 		t.Fatalf("a configuration for a missing account: %v", err)
 	}
+	// A name no account can have is not looked up, nor echoed whole however long it is.
+	_, _, err = create.Handle(ctx, commands.CreateConfiguration{Actor: admin, Account: strings.Repeat("a", 1<<20), Draft: draft})
+	if !errors.As(err, &invalid) || invalid.Fields[0].Field != "account" || len(err.Error()) > 300 ||
+		!strings.Contains(err.Error(), `"`+strings.Repeat("a", 63)+`…" is not an account name`) {
+		t.Fatalf("a configuration for a 1 MB account name: %.300v", err)
+	}
 	if err := createAccount.Handle(ctx, commands.CreateAccount{Actor: admin, Name: "alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,4 +281,61 @@ func (s *racingStore) Append(ctx context.Context, stream string, expected domain
 		s.before()
 	}
 	return s.EventStore.Append(ctx, stream, expected, facts...)
+}
+
+// TestConfigurations_aRepeatedSelectorIsStoredOnce: a selector equal to another of the same
+// configuration (once normalised, or the one a quick selection stands for) changes nothing
+// the configuration matches, so it is dropped when saved rather than refused; the others keep
+// their order. Creating and updating alike.
+func TestConfigurations_aRepeatedSelectorIsStoredOnce(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	create, _ := commands.NewCreateConfigurationHandler(store, sealer(t), func() string { return "cfg-1" }, clock)
+	update, _ := commands.NewUpdateConfigurationHandler(store, sealer(t), clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	sel := func(level, typ string) domain.Selector {
+		s, err := domain.NewSelector(domain.ScopeAccount, level, typ, "*", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	errs, _ := domain.LookupQuickSelection("errors")
+	quickErrors, _ := errs.Selector(false)
+	draft := domain.ConfigurationDraft{Name: "ops", Settings: domain.SlackSettings{WebhookURL: domain.NewSecret("https://hooks.slack.com/services/T0/B0/x")},
+		Selectors: []domain.Selector{sel("error", "*"), sel("*", "user.checks.*"), quickErrors, sel(" Error ", "*")}}
+	stored := func(n int) []string {
+		t.Helper()
+		records, _ := store.ReadStream(ctx, domain.ConfigurationStream("cfg-1"))
+		fact, err := domain.DecodeConfigurationFact(records[n].Type, records[n].Data, domain.KindSlack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sels []domain.Selector
+		switch f := fact.(type) {
+		case domain.ConfigurationCreated:
+			sels = f.Draft.Selectors
+		case domain.ConfigurationUpdated:
+			sels = f.Draft.Selectors
+		}
+		var out []string
+		for _, s := range sels {
+			out = append(out, s.Level+"/"+s.Type)
+		}
+		return out
+	}
+
+	if _, _, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: draft}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if got := stored(0); !slices.Equal(got, []string{"error/*", "*/user.checks.*"}) {
+		t.Fatalf("created with selectors %q", got)
+	}
+	draft.Selectors = append(draft.Selectors, sel("info", "*"), sel("*", "user.checks.*"))
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: "cfg-1", Draft: draft}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if got := stored(1); !slices.Equal(got, []string{"error/*", "*/user.checks.*", "info/*"}) {
+		t.Fatalf("updated with selectors %q", got)
+	}
 }

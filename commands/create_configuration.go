@@ -32,7 +32,8 @@ func NewCreateConfigurationHandler(store EventStore, sealer SecretSealer, newID 
 }
 
 // Handle checks the draft, claims its name in the account and appends ConfigurationCreated;
-// it returns the new configuration's id and the position of the fact.
+// it returns the new configuration's id and the position of the fact. A selector that
+// repeats another is dropped (see domain.DistinctSelectors).
 func (h CreateConfigurationHandler) Handle(ctx context.Context, cmd CreateConfiguration) (string, uint64, error) {
 	if err := cmd.Actor.Require(domain.CreateNotificationEndpointConfiguration); err != nil {
 		return "", 0, err
@@ -45,6 +46,7 @@ func (h CreateConfigurationHandler) Handle(ctx context.Context, cmd CreateConfig
 		return "", 0, err
 	}
 	draft := cmd.Draft
+	draft.Selectors = domain.DistinctSelectors(draft.Selectors)
 	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
 		return "", 0, err
 	}

@@ -33,7 +33,7 @@ func NewDeleteEventHandler(store EventStore, now Clock) (DeleteEventHandler, err
 // the position of the EventDeleted fact. An unknown or already deleted id is domain.ErrEventNotFound.
 func (h DeleteEventHandler) Handle(ctx context.Context, cmd DeleteEvent) (uint64, error) {
 	if !domain.ValidEventID(cmd.ID) {
-		return 0, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%q is not an event id", cmd.ID)}}}
+		return 0, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%s is not an event id", domain.Quote(cmd.ID))}}}
 	}
 	if err := cmd.Actor.Require(domain.DeleteEvents); err != nil {
 		return 0, err

@@ -33,7 +33,8 @@ func NewUpdateConfigurationHandler(store EventStore, sealer SecretSealer, now Cl
 }
 
 // Handle appends ConfigurationUpdated and returns the position of the fact. A new name is
-// claimed in the account first.
+// claimed in the account first. A selector that repeats another is dropped (see
+// domain.DistinctSelectors).
 func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfiguration) (uint64, error) {
 	if err := cmd.Actor.Require(domain.UpdateNotificationEndpointConfiguration); err != nil {
 		return 0, err
@@ -68,6 +69,7 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	if err := draft.Validate(current.Account); err != nil {
 		return 0, err
 	}
+	draft.Selectors = domain.DistinctSelectors(draft.Selectors)
 	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
 		return 0, err
 	}

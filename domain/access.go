@@ -26,7 +26,7 @@ func ParseRole(s string) (Role, error) {
 	case RoleReadOnly, RoleReadWrite:
 		return r, nil
 	}
-	return "", fmt.Errorf("%q is not a role; use read-only or read-write", s)
+	return "", fmt.Errorf("%s is not a role; use read-only or read-write", Quote(s))
 }
 
 // Permission names one action a caller may be allowed. The notification names are the
@@ -135,7 +135,7 @@ func (a Actor) ScopeFilter(f EventFilter) (EventFilter, error) {
 		return f, nil
 	}
 	if f.Account != "" && f.Account != a.Account {
-		return f, fmt.Errorf("%s cannot see the events of account %s: %w", a, f.Account, ErrForbidden)
+		return f, fmt.Errorf("%s cannot see the events of account %s: %w", a, Truncate(f.Account, MaxQuoted), ErrForbidden)
 	}
 	f.Account = a.Account
 	return f, nil

@@ -63,10 +63,12 @@ func (d ConfigurationDraft) Validate(account string) error {
 	v := &ValidationError{}
 	if name := strings.TrimSpace(d.Name); name == "" {
 		v.add("name", "is required")
-	} else {
-		tooLong(v, "name", name, MaxConfigurationName)
+	} else if !tooLong(v, "name", name, MaxConfigurationName) {
+		checkCharacters(v, "name", name, oneLine)
 	}
-	tooLong(v, "description", d.Description, MaxDescription)
+	if !tooLong(v, "description", d.Description, MaxDescription) {
+		checkCharacters(v, "description", d.Description, multiLine)
+	}
 	if d.Settings == nil {
 		v.add("settings", "are required")
 	} else if err := d.Settings.Validate(); err != nil {
@@ -92,6 +94,10 @@ func (d ConfigurationDraft) Validate(account string) error {
 	for i, s := range d.Selectors {
 		if s.Scope == ScopeGlobal && account != AdminAccount {
 			v.add(fmt.Sprintf("selectors[%d].scope", i), "global scope is reserved to the admin account; use account")
+		}
+		// Checked here rather than by NewSelector, which also reads selectors stored before.
+		if expr, ok := strings.CutPrefix(s.Type, RegexPrefix); ok && strings.TrimSpace(expr) == "" {
+			v.add(fmt.Sprintf("selectors[%d].type", i), "regex: needs an expression after it, such as regex:^user\\.image\\..*$; an empty one matches no event")
 		}
 	}
 	return v.errOrNil()

@@ -27,6 +27,18 @@ func longURL(n int) string {
 	return prefix + strings.Repeat("a", n-len(prefix))
 }
 
+// dnsName is a host name of n characters: labels of at most 63 letters.
+func dnsName(n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strings.Repeat("x", min(63, n-b.Len())))
+	}
+	return b.String()
+}
+
 // list is n short texts.
 func list(n int) []string {
 	out := make([]string, n)
@@ -57,7 +69,7 @@ func TestSettings_lengthLimitsNameTheFieldTheLimitAndTheLength(t *testing.T) {
 		field    string
 		message  string // "" for "is <n> characters long, the limit is <limit>"
 	}{
-		{"email host", 256, func(n int) domain.Settings { s := validEmail; s.Host = text(n); return s }, "host", ""},
+		{"email host", 253, func(n int) domain.Settings { s := validEmail; s.Host = dnsName(n); return s }, "host", ""},
 		{"email username", 256, func(n int) domain.Settings { s := validEmail; s.Username = text(n); return s }, "username", ""},
 		{"email password", 8192, func(n int) domain.Settings {
 			s := validEmail
@@ -76,8 +88,8 @@ func TestSettings_lengthLimitsNameTheFieldTheLimitAndTheLength(t *testing.T) {
 		}, "to", "hold %d addresses, the limit is %d"},
 
 		{"github api url", 2048, func(n int) domain.Settings { s := validGitHub; s.APIURL = longURL(n); return s }, "apiUrl", ""},
-		{"github owner", 256, func(n int) domain.Settings { s := validGitHub; s.Owner = text(n); return s }, "owner", ""},
-		{"github repository", 256, func(n int) domain.Settings { s := validGitHub; s.Repository = text(n); return s }, "repository", ""},
+		{"github owner", 39, func(n int) domain.Settings { s := validGitHub; s.Owner = text(n); return s }, "owner", ""},
+		{"github repository", 100, func(n int) domain.Settings { s := validGitHub; s.Repository = text(n); return s }, "repository", ""},
 		{"github access token", 8192, func(n int) domain.Settings { s := validGitHub; s.AccessToken = domain.NewSecret(text(n)); return s }, "accessToken", ""},
 		{"github label", 256, func(n int) domain.Settings { s := validGitHub; s.Labels = []string{"ok", text(n)}; return s }, "labels[1]", ""},
 		{"github labels", 50, func(n int) domain.Settings { s := validGitHub; s.Labels = list(n); return s }, "labels", "hold %d labels, the limit is %d"},

@@ -58,3 +58,27 @@ func TestConfigurationDraft_validate(t *testing.T) {
 	assertFieldError(t, err, "selectors[0].scope", "admin account")
 	assertFieldError(t, domain.ConfigurationDraft{Name: "x", Settings: domain.TeamsSettings{WebhookURL: domain.NewSecret("https://x")}}.Validate("alice"), "selectors", "at least one")
 }
+
+// TestConfigurationDraft_anEmptyRegexIsRefused: "regex:" with no expression after it could
+// only match an empty type, which no event has; it is refused when a configuration is saved
+// (one stored before still loads: NewSelector takes it).
+func TestConfigurationDraft_anEmptyRegexIsRefused(t *testing.T) {
+	draft := func(typ string) domain.ConfigurationDraft {
+		sel, err := domain.NewSelector(domain.ScopeAccount, "*", typ, "*", false)
+		if err != nil {
+			t.Fatalf("NewSelector(%q): %v", typ, err)
+		}
+		ok, _ := domain.NewSelector(domain.ScopeAccount, "*", "*", "*", false)
+		return domain.ConfigurationDraft{Name: "ops", Settings: domain.TeamsSettings{WebhookURL: domain.NewSecret("https://x.example/hook")},
+			Selectors: []domain.Selector{ok, sel}}
+	}
+	for _, typ := range []string{"regex:", "regex:  ", " regex: "} {
+		want := `regex: needs an expression after it, such as regex:^user\.image\..*$; an empty one matches no event`
+		if got := fieldMessage(t, draft(typ).Validate("alice"), "selectors[1].type"); got != want {
+			t.Errorf("%q: %q, want %q", typ, got, want)
+		}
+	}
+	if err := draft(`regex:user\..*`).Validate("alice"); err != nil {
+		t.Errorf("a regex with an expression: %v", err)
+	}
+}

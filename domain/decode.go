@@ -259,14 +259,14 @@ func (d *eventDecoder) logEvent(w *wireEvent) LogEvent {
 	if ts := str(wireTimestamp); ts != "" {
 		t, err := ParseTimestamp(ts)
 		if err != nil {
-			d.add("timestamp", "%q is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", ts)
+			d.add("timestamp", "%s is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", Quote(ts))
 		}
 		e.Timestamp = t
 	}
 	if w.hasLevel {
 		l, ok := ParseLevel(str(wireLevel))
 		if !ok {
-			d.add("level", "%q is not a level; use info or error", str(wireLevel))
+			d.add("level", "%s is not a level; use info or error", Quote(str(wireLevel)))
 		}
 		e.Level = l
 	}

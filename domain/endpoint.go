@@ -3,10 +3,14 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -38,7 +42,7 @@ func ParseEndpointKind(s string) (EndpointKind, error) {
 	for i, k := range endpointKinds {
 		names[i] = string(k)
 	}
-	return "", &ValidationError{Fields: []FieldError{{Field: "kind", Message: fmt.Sprintf("%q is not an endpoint kind; use one of %s", s, strings.Join(names, ", "))}}}
+	return "", &ValidationError{Fields: []FieldError{{Field: "kind", Message: fmt.Sprintf("%s is not an endpoint kind; use one of %s", Quote(s), strings.Join(names, ", "))}}}
 }
 
 // Description says what the kind is, for listings.
@@ -91,10 +95,10 @@ func (s Secret) GoString() string { return `domain.Secret{"` + s.String() + `"}`
 // nginx and Apache a request line over 8 KiB), while the webhook URLs services hand out are
 // a few hundred characters.
 const (
-	// MaxSettingText bounds host names, user names, owners, repositories, project keys,
-	// issue types, priorities, assignees, labels, header names and email addresses: the
-	// longest of these any service allows is 255 characters (a Jira label; a DNS name has at
-	// most 253, an email address 254).
+	// MaxSettingText bounds user names, project keys, issue types, priorities, assignees,
+	// labels, header names and email addresses: the longest of these any service allows is
+	// 255 characters (a Jira label; an email address has at most 254). Host names and GitHub
+	// owners and repositories have their own, tighter limits.
 	MaxSettingText = 256
 	// MaxCredentialLength bounds passwords, tokens, HMAC secrets and header values. Header
 	// values go out in a request header, which servers and proxies commonly limit to 8 KiB
@@ -102,6 +106,8 @@ const (
 	MaxCredentialLength = 8 * 1024
 	// MaxSettingList bounds the lists: recipients, labels, assignees, headers.
 	MaxSettingList = 50
+	// MaxHostLength bounds an SMTP server's host: the longest DNS name.
+	MaxHostLength = 253
 )
 
 // tooLong reports s when it is longer than limit characters and tells whether it did. The
@@ -127,19 +133,26 @@ func tooMany(v *ValidationError, field string, n, limit int, what string) bool {
 	return true
 }
 
-// shortTexts checks a list of short texts (GitHub labels, assignees): how many, and how long
-// each is.
+// shortTexts checks a list of short one-line texts (GitHub labels, assignees): how many, and
+// how long each is and what it holds.
 func shortTexts(v *ValidationError, field string, list []string, what string) {
 	if tooMany(v, field, len(list), MaxSettingList, what) {
 		return
 	}
 	for i, s := range list {
-		tooLong(v, fmt.Sprintf("%s[%d]", field, i), s, MaxSettingText)
+		settingText(v, fmt.Sprintf("%s[%d]", field, i), s)
 	}
 }
 
-// validHTTPURL checks an http(s) URL with a host.
-func validHTTPURL(v *ValidationError, field, raw string, required bool) {
+// settingText checks a short one-line setting (a user name, a project key, a label): at most
+// MaxSettingText characters and no control character. It tells whether it refused s.
+func settingText(v *ValidationError, field, s string) bool {
+	return tooLong(v, field, s, MaxSettingText) || checkCharacters(v, field, s, oneLine)
+}
+
+// validHTTPURL checks an http(s) URL with a host; credentials says where credentials go
+// instead of the URL ("use the username and password settings").
+func validHTTPURL(v *ValidationError, field, raw string, required bool, credentials string) {
 	if raw == "" {
 		if required {
 			v.add(field, "is required")
@@ -149,27 +162,14 @@ func validHTTPURL(v *ValidationError, field, raw string, required bool) {
 	if tooLong(v, field, raw, MaxURLLength) {
 		return
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		// url.Error quotes the whole URL, credentials included: keep only what went wrong.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		v.add(field, "is not a valid URL: %v", err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		v.add(field, "must be an http or https URL")
-	case u.Host == "":
-		v.add(field, "has no host")
-	case u.User != nil:
-		v.add(field, "must not carry credentials; use the username and password settings")
+	if problem := urlProblem(raw, credentials); problem != "" {
+		v.add(field, "%s", problem)
 	}
 }
 
 // validSecretURL checks a URL that is itself a credential (Slack and Teams webhooks) without
 // ever quoting it in the error.
-func validSecretURL(v *ValidationError, field string, s Secret) {
+func validSecretURL(v *ValidationError, field string, s Secret, credentials string) {
 	if !s.IsSet() {
 		v.add(field, "is required")
 		return
@@ -177,10 +177,52 @@ func validSecretURL(v *ValidationError, field string, s Secret) {
 	if tooLong(v, field, s.Reveal(), MaxURLLength) {
 		return
 	}
-	u, err := url.Parse(s.Reveal())
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.add(field, "must be an http or https URL with a host")
+	if problem := urlProblem(s.Reveal(), credentials); problem != "" {
+		v.add(field, "%s", problem)
 	}
+}
+
+// urlProblem tells what keeps raw from being an http or https URL that a request can be sent
+// to, "" when nothing does. It never quotes the URL, whose path or query may hold a token:
+// Go's HTTP client would send a space in a query as it is, and dial port 0 or 99999 to fail
+// every send.
+func urlProblem(raw, credentials string) string {
+	if i := strings.IndexFunc(raw, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(raw[i:])
+		return fmt.Sprintf("contains the control character %U; remove it", r)
+	}
+	const space = "contains a space; percent-encode it (%20) or remove it"
+	u, err := url.Parse(raw)
+	if err != nil {
+		var escape url.EscapeError
+		var uerr *url.Error
+		switch {
+		case errors.As(err, &escape):
+			return "has an invalid percent escape (a % not followed by two hexadecimal digits); write a % that stands for itself as %25"
+		case strings.ContainsFunc(raw, unicode.IsSpace):
+			return space
+		case errors.As(err, &uerr):
+			// url.Error quotes the whole URL, credentials included: keep only what went wrong.
+			err = uerr.Err
+		}
+		return fmt.Sprintf("is not a valid URL: %v", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must be an http or https URL"
+	case u.Hostname() == "":
+		return "has no host"
+	case u.User != nil:
+		return "must not carry credentials (user:password@ before the host); " + credentials
+	case strings.ContainsFunc(raw, unicode.IsSpace):
+		return space
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port %s is out of range; use 1 to 65535, or leave the port out for the scheme's default (443 for https, 80 for http)", Truncate(p, MaxQuoted))
+		}
+	}
+	return ""
 }
 
 func required(v *ValidationError, field, value string) {
@@ -189,8 +231,59 @@ func required(v *ValidationError, field, value string) {
 	}
 }
 
+// validHost checks an SMTP server's host: a DNS name or an IP address. A scheme, a port or a
+// space is refused here, since the sender would otherwise fail at every send, and try again.
+func validHost(v *ValidationError, field, host string) {
+	if checkCharacters(v, field, host, oneLine) {
+		return
+	}
+	_, port, err := net.SplitHostPort(host)
+	switch {
+	case strings.Contains(host, "://"):
+		v.add(field, "%s: give the host alone, without a scheme such as http:// (for example smtp.example.com)", Quote(host))
+	case err == nil && port != "", strings.HasSuffix(host, ":") && !strings.HasSuffix(host, "::"):
+		v.add(field, "%s: give the host alone; the port has its own setting (port)", Quote(host))
+	case strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]"):
+		v.add(field, "%s: give the IPv6 address without brackets", Quote(host))
+	case !dnsName(host) && !ipAddress(host):
+		v.add(field, "%s is not a host name or an IP address: use letters, digits, hyphens and dots (smtp.example.com), or an address such as 192.0.2.25", Quote(host))
+	}
+}
+
+// dnsName tells whether s is a DNS name as Go's resolver takes one: dot-separated labels of
+// 1 to 63 letters, digits, hyphens and underscores (as in container names), no label starting
+// or ending with a hyphen, at most 253 characters (a final dot aside), not all digits.
+func dnsName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	letters := false
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := range len(label) {
+			switch c := label[i]; {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-':
+				letters = true
+			case c >= '0' && c <= '9':
+			default:
+				return false
+			}
+		}
+	}
+	return letters
+}
+
+// ipAddress tells whether s is an IPv4 or IPv6 address (with a zone, fe80::1%eth0).
+func ipAddress(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
 func validAddress(v *ValidationError, field, addr string) {
 	if _, err := mail.ParseAddress(addr); err != nil {
-		v.add(field, "%q is not an email address", addr)
+		v.add(field, "%s is not an email address", Quote(addr))
 	}
 }

@@ -3,12 +3,14 @@ package domain
 import (
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -90,23 +92,25 @@ func (EmailSettings) Kind() EndpointKind { return KindEmail }
 func (s EmailSettings) Validate() error {
 	v := &ValidationError{}
 	required(v, "host", s.Host)
-	tooLong(v, "host", s.Host, MaxSettingText)
+	if strings.TrimSpace(s.Host) != "" && !tooLong(v, "host", s.Host, MaxHostLength) {
+		validHost(v, "host", s.Host)
+	}
 	if s.Port < 1 || s.Port > 65535 {
 		v.add("port", "%d is not a port; use 1 to 65535 (587 for STARTTLS, 465 for TLS)", s.Port)
 	}
 	switch s.Security {
 	case EmailStartTLS, EmailTLS, EmailNone:
 	default:
-		v.add("useTls", "%q is not a TLS mode; use starttls, tls or none", s.Security)
+		v.add("useTls", "%s is not a TLS mode; use starttls, tls or none", Quote(string(s.Security)))
 	}
 	if s.Password.IsSet() && s.Username == "" {
 		v.add("username", "is required when a password is set")
 	}
-	tooLong(v, "username", s.Username, MaxSettingText)
+	settingText(v, "username", s.Username)
 	tooLong(v, "password", s.Password.Reveal(), MaxCredentialLength)
 	if s.From == "" {
 		v.add("from", "is required")
-	} else if !tooLong(v, "from", s.From, MaxSettingText) {
+	} else if !settingText(v, "from", s.From) {
 		validAddress(v, "from", s.From)
 	}
 	if len(s.To) == 0 {
@@ -114,7 +118,7 @@ func (s EmailSettings) Validate() error {
 	}
 	if !tooMany(v, "to", len(s.To), MaxSettingList, "addresses") {
 		for i, to := range s.To {
-			if field := fmt.Sprintf("to[%d]", i); !tooLong(v, field, to, MaxSettingText) {
+			if field := fmt.Sprintf("to[%d]", i); !settingText(v, field, to) {
 				validAddress(v, field, to)
 			}
 		}
@@ -149,23 +153,71 @@ func (GitHubSettings) Kind() EndpointKind { return KindGitHub }
 // Validate implements Settings.
 func (s GitHubSettings) Validate() error {
 	v := &ValidationError{}
-	validHTTPURL(v, "apiUrl", s.APIURL, true)
+	validHTTPURL(v, "apiUrl", s.APIURL, true, "use the accessToken setting")
 	required(v, "owner", s.Owner)
-	tooLong(v, "owner", s.Owner, MaxSettingText)
+	switch {
+	case strings.TrimSpace(s.Owner) == "" || tooLong(v, "owner", s.Owner, MaxGitHubOwner): // required, or too long
+	case strings.Contains(s.Owner, "/"):
+		v.add("owner", "%s: give the owner alone; the repository has its own setting", Quote(s.Owner))
+	case !gitHubOwner(s.Owner):
+		v.add("owner", "%s is not a GitHub user or organization name: letters, digits and single hyphens, not starting or ending with a hyphen", Quote(s.Owner))
+	}
 	required(v, "repository", s.Repository)
-	if !tooLong(v, "repository", s.Repository, MaxSettingText) && strings.Contains(s.Repository, "/") {
-		v.add("repository", "%q: give the repository name alone; the owner has its own setting", s.Repository)
+	switch {
+	case strings.TrimSpace(s.Repository) == "" || tooLong(v, "repository", s.Repository, MaxGitHubRepository): // required, or too long
+	case strings.Contains(s.Repository, "/"):
+		v.add("repository", "%s: give the repository name alone; the owner has its own setting", Quote(s.Repository))
+	case s.Repository == "." || s.Repository == "..":
+		v.add("repository", "%s is not a repository name; give the name shown on GitHub", Quote(s.Repository))
+	case !gitHubRepository(s.Repository):
+		v.add("repository", "%s is not a GitHub repository name: letters, digits and . - _ only", Quote(s.Repository))
 	}
 	if !s.AccessToken.IsSet() {
 		v.add("accessToken", "is required")
 	}
 	tooLong(v, "accessToken", s.AccessToken.Reveal(), MaxCredentialLength)
-	if s.Milestone < 0 {
-		v.add("milestone", "must be a milestone number")
+	if s.Milestone < 0 || s.Milestone > math.MaxInt32 {
+		v.add("milestone", "%d is not a milestone number; use 1 to 2147483647 (the number in the milestone's URL), or 0 for none", s.Milestone)
 	}
 	shortTexts(v, "labels", s.Labels, "labels")
 	shortTexts(v, "assignees", s.Assignees, "assignees")
 	return v.errOrNil()
+}
+
+// GitHub's own limits on the names of users, organizations and repositories.
+const (
+	MaxGitHubOwner      = 39
+	MaxGitHubRepository = 100
+)
+
+// gitHubOwner tells whether s is a name GitHub gives a user or an organization: letters,
+// digits and single hyphens, not starting or ending with a hyphen (its length is checked
+// apart). Anything else would be escaped into the API path and name another resource, or
+// none.
+func gitHubOwner(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// gitHubRepository tells whether s is a name GitHub gives a repository: letters, digits,
+// '.', '-' and '_', not "." or "..".
+func gitHubRepository(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // MapSecrets implements Settings.
@@ -193,24 +245,24 @@ func (JiraSettings) Kind() EndpointKind { return KindJira }
 // Validate implements Settings.
 func (s JiraSettings) Validate() error {
 	v := &ValidationError{}
-	validHTTPURL(v, "url", s.URL, true)
+	validHTTPURL(v, "url", s.URL, true, "use the username and apiToken settings")
 	required(v, "username", s.Username)
-	tooLong(v, "username", s.Username, MaxSettingText)
+	settingText(v, "username", s.Username)
 	if !s.APIToken.IsSet() {
 		v.add("apiToken", "is required")
 	}
 	tooLong(v, "apiToken", s.APIToken.Reveal(), MaxCredentialLength)
 	required(v, "projectKey", s.ProjectKey)
-	tooLong(v, "projectKey", s.ProjectKey, MaxSettingText)
+	settingText(v, "projectKey", s.ProjectKey)
 	required(v, "issueType", s.IssueType)
-	tooLong(v, "issueType", s.IssueType, MaxSettingText)
-	tooLong(v, "priority", s.Priority, MaxSettingText)
-	tooLong(v, "assignee", s.Assignee, MaxSettingText)
+	settingText(v, "issueType", s.IssueType)
+	settingText(v, "priority", s.Priority)
+	settingText(v, "assignee", s.Assignee)
 	if !tooMany(v, "labels", len(s.Labels), MaxSettingList, "labels") {
 		for i, l := range s.Labels {
 			field := fmt.Sprintf("labels[%d]", i)
-			if !tooLong(v, field, l, MaxSettingText) && strings.ContainsAny(l, " \t") {
-				v.add(field, "%q: Jira labels cannot contain spaces", l)
+			if !settingText(v, field, l) && strings.ContainsFunc(l, unicode.IsSpace) {
+				v.add(field, "%s: Jira labels cannot contain spaces", Quote(l))
 			}
 		}
 	}
@@ -235,7 +287,7 @@ func (SlackSettings) Kind() EndpointKind { return KindSlack }
 // Validate implements Settings.
 func (s SlackSettings) Validate() error {
 	v := &ValidationError{}
-	validSecretURL(v, "webhookUrl", s.WebhookURL)
+	validSecretURL(v, "webhookUrl", s.WebhookURL, "the webhook URL needs none")
 	return v.errOrNil()
 }
 
@@ -258,7 +310,7 @@ func (TeamsSettings) Kind() EndpointKind { return KindTeams }
 // Validate implements Settings.
 func (s TeamsSettings) Validate() error {
 	v := &ValidationError{}
-	validSecretURL(v, "webhookUrl", s.WebhookURL)
+	validSecretURL(v, "webhookUrl", s.WebhookURL, "the webhook URL needs none")
 	return v.errOrNil()
 }
 
@@ -284,28 +336,46 @@ func (WebhookSettings) Kind() EndpointKind { return KindWebhook }
 // reservedHeaders are set by herald itself.
 var reservedHeaders = []string{"Content-Type", "Content-Length", "Host", "X-Herald-Signature", "Idempotency-Key", "X-Herald-Event-Id"}
 
+// connectionHeaders describe one connection rather than the request (RFC 9110, 7.6.1). Go's
+// HTTP client leaves some out of what it sends, and refuses every HTTP/2 request that
+// carries others.
+var connectionHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
 // Validate implements Settings.
 func (s WebhookSettings) Validate() error {
 	v := &ValidationError{}
-	validHTTPURL(v, "url", s.URL, true)
+	validHTTPURL(v, "url", s.URL, true, "use the username and password settings")
 	if s.Password.IsSet() && s.Username == "" {
 		v.add("username", "is required when a password is set")
 	}
-	tooLong(v, "username", s.Username, MaxSettingText)
+	settingText(v, "username", s.Username)
 	tooLong(v, "password", s.Password.Reveal(), MaxCredentialLength)
 	tooLong(v, "hmacSecret", s.HMACSecret.Reveal(), MaxCredentialLength)
 	if tooMany(v, "headers", len(s.Headers), MaxSettingList, "headers") {
 		return v.errOrNil()
 	}
+	// The sender sets each header by its canonical name: two names that differ only in case
+	// would be one header, with either value.
+	first := make(map[string]string, len(s.Headers))
 	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
 		canonical := http.CanonicalHeaderKey(name)
+		seen := first[canonical]
+		if seen == "" {
+			first[canonical] = name
+		}
 		switch n := utf8.RuneCountInString(name); {
 		case n > MaxSettingText:
 			v.add("headers", "a header name is %d characters long, the limit is %d", n, MaxSettingText)
 		case !headerToken(name):
-			v.add("headers", "%q is not a header name: letters, digits and ! # $ %% & ' * + - . ^ _ ` | ~ only", name)
+			v.add("headers", "%s is not a header name: letters, digits and ! # $ %% & ' * + - . ^ _ ` | ~ only", Quote(name))
+		case seen != "":
+			v.add("headers", "%s and %s are the same header (header names ignore case); give it once", Quote(seen), Quote(name))
 		case containsFold(reservedHeaders, canonical):
 			v.add("headers", "%s is set by herald and cannot be overridden", canonical)
+		case containsFold(connectionHeaders, canonical):
+			v.add("headers", "%s belongs to the connection, which herald's HTTP client manages; leave it out", canonical)
+		case canonical == "Authorization" && s.Username != "":
+			v.add("headers", "Authorization cannot be given with username, which sends the password as Basic authentication in that header; use one or the other")
 		case tooLong(v, "headers."+name, s.Headers[name].Reveal(), MaxCredentialLength):
 		case strings.ContainsFunc(s.Headers[name].Reveal(), func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }):
 			// Go's HTTP client would refuse every send; the value is not quoted (a credential)

@@ -23,10 +23,10 @@ type EventFilter struct {
 func (f EventFilter) Validate() error {
 	v := &ValidationError{}
 	if f.Type != "" && !ValidTypePattern(f.Type) {
-		v.add("type", "%q is neither an event type nor a prefix pattern such as system.feeds.*", f.Type)
+		v.add("type", "%s is neither an event type nor a prefix pattern such as system.feeds.*", Quote(f.Type))
 	}
 	if f.ResourceType != "" && !IsResourceType(f.ResourceType) {
-		v.add("resourceType", "%q is not a resource type; use one of %s", f.ResourceType, strings.Join(ResourceTypes(), ", "))
+		v.add("resourceType", "%s is not a resource type; use one of %s", Quote(f.ResourceType), strings.Join(ResourceTypes(), ", "))
 	}
 	if f.Level != 0 && f.Level != LevelInfo && f.Level != LevelError {
 		v.add("level", "must be info or error")

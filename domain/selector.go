@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -49,12 +51,12 @@ func NewSelector(scope Scope, level, typ, resourceType string, admin bool) (Sele
 			v.add("scope", "global scope is reserved to the admin account; use account")
 		}
 	default:
-		v.add("scope", "%q is not a scope; use account or global", scope)
+		v.add("scope", "%s is not a scope; use account or global", Quote(string(scope)))
 	}
 	if s.Level != MatchAny {
 		l, ok := ParseLevel(s.Level)
 		if !ok {
-			v.add("level", "%q is not a level; use info, error or *", level)
+			v.add("level", "%s is not a level; use info, error or *", Quote(level))
 		}
 		s.level = l
 	}
@@ -64,7 +66,7 @@ func NewSelector(scope Scope, level, typ, resourceType string, admin bool) (Sele
 	if s.ResourceType == "" {
 		v.add("resourceType", "is required; use a resource type or * for any")
 	} else if s.ResourceType != MatchAny && !IsResourceType(s.ResourceType) {
-		v.add("resourceType", "%q is not a resource type; use * or one of %s", s.ResourceType, strings.Join(ResourceTypes(), ", "))
+		v.add("resourceType", "%s is not a resource type; use * or one of %s", Quote(s.ResourceType), strings.Join(ResourceTypes(), ", "))
 	}
 	if err := v.errOrNil(); err != nil {
 		return Selector{}, err
@@ -81,19 +83,30 @@ func (s *Selector) compileType() error {
 		return fmt.Errorf("is %d characters long, the limit is %d", len(p), maxPatternLength)
 	case strings.HasPrefix(p, RegexPrefix):
 		expr := strings.TrimPrefix(p, RegexPrefix)
-		re, err := regexp.Compile(`^(?:` + expr + `)$`)
-		if err != nil {
-			return fmt.Errorf("%q is not a valid RE2 expression: %v", expr, err)
+		wrapped := `^(?:` + expr + `)$`
+		re, err := regexp.Compile(wrapped)
+		var syntaxErr *syntax.Error
+		switch {
+		case errors.As(err, &syntaxErr):
+			// Its text quotes the whole expression, as herald wrapped it: keep what went
+			// wrong and the part at fault, if the expression holds it.
+			what := string(syntaxErr.Code)
+			if at := strings.TrimSuffix(syntaxErr.Expr, ")$"); syntaxErr.Expr != wrapped && at != "" && strings.Contains(expr, at) {
+				what += " at " + Quote(at)
+			}
+			return fmt.Errorf("%s after regex: is not a valid RE2 expression: %s", Quote(expr), what)
+		case err != nil:
+			return fmt.Errorf("%s after regex: is not a valid RE2 expression: %v", Quote(expr), err)
 		}
 		s.re = re
 	case strings.Contains(p, "*"):
 		if strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789_-.*") != "" {
-			return fmt.Errorf("%q: the parts around * may only hold lower-case letters, digits, _, - and dots; use the regex: prefix for more", p)
+			return fmt.Errorf("%s: the parts around * may only hold lower-case letters, digits, _, - and dots; use the regex: prefix for more", Quote(p))
 		}
 		s.glob = strings.Split(p, "*")
 	default:
 		if !ValidEventType(p) {
-			return fmt.Errorf("%q is not an event type (category.subcategory.event); add * for a pattern or the regex: prefix for an expression", p)
+			return fmt.Errorf("%s is not an event type (category.subcategory.event); add * for a pattern or the regex: prefix for an expression", Quote(p))
 		}
 	}
 	return nil
@@ -148,6 +161,27 @@ func (s Selector) Matches(e LogEvent, owner string) bool {
 		(s.level == 0 || e.Level == s.level) &&
 		(s.ResourceType == MatchAny || e.Resource.Type == s.ResourceType) &&
 		s.MatchesType(e.Type)
+}
+
+// DistinctSelectors returns sels without the selectors equal to an earlier one (in scope,
+// level, type and resource type, as NewSelector wrote them), in their order. A repeat adds
+// nothing, since one matching selector is enough; a quick selection often repeats a selector
+// given beside it.
+func DistinctSelectors(sels []Selector) []Selector {
+	type key struct {
+		scope                    Scope
+		level, typ, resourceType string
+	}
+	seen := make(map[key]bool, len(sels))
+	out := sels[:0:0]
+	for _, s := range sels {
+		k := key{s.Scope, s.Level, s.Type, s.ResourceType}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // QuickSelection is a named preset of selectors, as offered when adding a configuration.

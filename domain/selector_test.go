@@ -2,7 +2,9 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,4 +157,47 @@ func globToRegex(glob string) string {
 		parts[i] = strings.ReplaceAll(p, ".", `\.`)
 	}
 	return strings.Join(parts, "(?s:.*)")
+}
+
+// TestDistinctSelectors_dropsRepeats: a selector equal to an earlier one once normalised
+// (level case and spaces around), such as one a quick selection repeats, is dropped; the
+// others keep their order.
+func TestDistinctSelectors_dropsRepeats(t *testing.T) {
+	sel := func(scope domain.Scope, level, typ, resourceType string) domain.Selector {
+		t.Helper()
+		s, err := domain.NewSelector(scope, level, typ, resourceType, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	all, _ := domain.LookupQuickSelection("all")
+	quickAll, _ := all.Selector(false)
+	errs, _ := domain.LookupQuickSelection("errors")
+	quickErrors, _ := errs.Selector(false)
+	given := []domain.Selector{
+		sel(domain.ScopeAccount, "*", "user.checks.*", "*"),
+		sel(domain.ScopeAccount, " ERROR ", "*", "*"),
+		quickErrors,
+		sel(domain.ScopeAccount, "*", "*", "*"),
+		quickAll,
+		sel(domain.ScopeGlobal, "*", "*", "*"),
+		sel(domain.ScopeAccount, "*", "user.checks.*", " * "),
+		sel(domain.ScopeAccount, "*", "user.checks.*", "image_tag"),
+	}
+	got := domain.DistinctSelectors(given)
+	var keys []string
+	for _, s := range got {
+		keys = append(keys, fmt.Sprintf("%s/%s/%s/%s", s.Scope, s.Level, s.Type, s.ResourceType))
+	}
+	want := []string{"account/*/user.checks.*/*", "account/error/*/*", "account/*/*/*", "global/*/*/*", "account/*/user.checks.*/image_tag"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("distinct selectors %q, want %q", keys, want)
+	}
+	if !got[0].MatchesType("user.checks.tag.update") {
+		t.Fatal("a kept selector lost its compiled pattern")
+	}
+	if domain.DistinctSelectors(nil) != nil {
+		t.Fatal("nil selectors (an update that keeps them) became some")
+	}
 }

@@ -62,10 +62,22 @@ var ErrTemplateTooCostly = errors.New("template too costly")
 // Truncate keeps s within n characters, ending a shortened text with an ellipsis; n below 1
 // keeps s whole. Message templates and the senders' field limits use it.
 func Truncate(s string, n int) string {
-	if n < 1 || utf8.RuneCountInString(s) <= n {
+	if n < 1 || len(s) <= n { // a string holds at least as many bytes as characters
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	// Find where the n-th character starts without decoding the rest: s may be a megabyte
+	// that an error message quotes the start of.
+	count, cut := 0, 0
+	for i := range s {
+		if count == n-1 {
+			cut = i
+		}
+		if count == n {
+			return string([]rune(s[:cut])) + "…" // invalid bytes become U+FFFD, as before
+		}
+		count++
+	}
+	return s
 }
 
 // TemplateFuncs are the functions a message template may call, besides text/template's own.

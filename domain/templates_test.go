@@ -20,6 +20,8 @@ func TestTruncate_keepsCharactersNotBytes(t *testing.T) {
 		{"vulnérabilité", 6, "vulné…"},
 		{"🚨🚨🚨", 2, "🚨…"},
 		{"abc", 0, "abc"},
+		{"a\xffbc", 3, "a\uFFFD…"}, // as a conversion to runes reads a broken byte
+		{strings.Repeat("z", 1<<20), 3, "zz…"},
 	} {
 		if got := domain.Truncate(tc.s, tc.n); got != tc.want {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)

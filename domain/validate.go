@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -138,7 +139,7 @@ func (e LogEvent) Validate(now time.Time) error {
 	case len(e.ID) > MaxIDLength:
 		v.add("id", "is %d characters long, the limit is %d", len(e.ID), MaxIDLength)
 	case !idPattern(e.ID):
-		v.add("id", "%q may only hold letters, digits and . _ : - and must start with a letter or digit", e.ID)
+		v.add("id", "%s may only hold letters, digits and . _ : - and must start with a letter or digit", Quote(e.ID))
 	}
 	if e.Timestamp.IsZero() {
 		v.add("timestamp", "is required")
@@ -154,12 +155,12 @@ func (e LogEvent) Validate(now time.Time) error {
 	case len(e.Type) > MaxTypeLength:
 		v.add("type", "is %d characters long, the limit is %d", len(e.Type), MaxTypeLength)
 	case !typePattern(e.Type):
-		v.add("type", "%q is not of the form category.subcategory.event (lower-case letters, digits, _ and -, separated by dots)", e.Type)
+		v.add("type", "%s is not of the form category.subcategory.event (lower-case letters, digits, _ and -, separated by dots)", Quote(e.Type))
 	}
 	checkText(v, "message", e.Message, MaxMessageLength, true)
 	checkText(v, "resource.id", e.Resource.ID, MaxResourceIDLength, false)
 	if e.Resource.Type != "" && !IsResourceType(e.Resource.Type) {
-		v.add("resource.type", "%q is not a resource type; use one of %s", e.Resource.Type, strings.Join(ResourceTypes(), ", "))
+		v.add("resource.type", "%s is not a resource type; use one of %s", Quote(e.Resource.Type), strings.Join(ResourceTypes(), ", "))
 	}
 	checkText(v, "resource.user_id", e.Resource.UserID, MaxNameLength, true)
 	checkText(v, "source.servicename", e.Source.ServiceName, MaxNameLength, false)
@@ -182,7 +183,62 @@ func checkText(v *ValidationError, field, s string, limit int, required bool) {
 		v.add(field, "is %d bytes long, the limit is %d", len(s), limit)
 	case !utf8.ValidString(s):
 		v.add(field, "is not valid UTF-8")
-	case strings.ContainsAny(s, "\x00"):
-		v.add(field, "contains a NUL character")
+	default:
+		checkCharacters(v, field, s, eventText)
 	}
 }
+
+// textForm says which control characters a text field may hold.
+type textForm int
+
+const (
+	// eventText is what events carry: anything but NUL, since messages keep their line breaks
+	// and producers send what their tools print.
+	eventText textForm = iota
+	// oneLine is a name, a label, a host: no control character at all.
+	oneLine
+	// multiLine is a description: line feeds and tabs, no other control character.
+	multiLine
+)
+
+// isControl tells whether r is a control character: C0 (below U+0020), DEL or C1 (U+0080
+// to U+009F).
+func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
+
+// checkCharacters refuses the first control character s may not hold in its form, naming it
+// rather than quoting s, and tells whether it refused one.
+func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
+	var i int
+	switch form {
+	case eventText: // every text of every event recorded: one byte search
+		i = strings.IndexByte(s, 0)
+	case multiLine:
+		i = strings.IndexFunc(s, func(r rune) bool { return isControl(r) && r != '\n' && r != '\t' })
+	default:
+		i = strings.IndexFunc(s, isControl)
+	}
+	if i < 0 {
+		return false
+	}
+	switch r, _ := utf8.DecodeRuneInString(s[i:]); {
+	case r == 0:
+		v.add(field, "contains a NUL character; remove it")
+	case form == oneLine && (r == '\n' || r == '\r'):
+		v.add(field, "contains a line break; it must be a single line")
+	case form == multiLine && r == '\r':
+		v.add(field, "contains a carriage return (U+000D); end lines with a line feed (\\n) alone")
+	case form == multiLine:
+		v.add(field, "contains the control character %U; remove it (only line breaks and tabs may be used)", r)
+	default:
+		v.add(field, "contains the control character %U; remove it", r)
+	}
+	return true
+}
+
+// MaxQuoted bounds how many characters of a refused value an error message quotes: enough to
+// recognise it, while a megabyte sent by mistake does not come back whole in the error.
+const MaxQuoted = 64
+
+// Quote quotes a refused value for an error message, as %q does, cut to MaxQuoted characters
+// with an ellipsis. Never use it on a credential: those are not quoted at all.
+func Quote(s string) string { return strconv.Quote(Truncate(s, MaxQuoted)) }

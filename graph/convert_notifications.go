@@ -58,6 +58,17 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 	if !given[kind] {
 		v.Fields = append(v.Fields, domain.FieldError{Field: string(kind), Message: fmt.Sprintf("the %s settings are required", kind)})
 	}
+	if kind == domain.KindWebhook && in.Webhook != nil {
+		// settingsOf keeps one value per name; domain refuses names that differ only in case
+		seen := make(map[string]bool, len(in.Webhook.Headers))
+		for _, h := range in.Webhook.Headers {
+			if seen[h.Name] {
+				v.Fields = append(v.Fields, domain.FieldError{Field: "webhook.headers", Message: fmt.Sprintf("%s is given twice; give each header once", domain.Quote(h.Name))})
+				break
+			}
+			seen[h.Name] = true
+		}
+	}
 	if len(v.Fields) > 0 {
 		return d, v
 	}
@@ -80,7 +91,7 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 	for i, name := range in.QuickSelections {
 		q, ok := domain.LookupQuickSelection(name)
 		if !ok {
-			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%q is not a quick selection; use one of %s", name, strings.Join(domain.QuickSelectionNames(), ", "))}}}
+			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%s is not a quick selection; use one of %s", domain.Quote(name), strings.Join(domain.QuickSelectionNames(), ", "))}}}
 		}
 		sel, err := q.Selector(admin)
 		if err != nil {

@@ -71,7 +71,8 @@ func (c HTTPClients) For(verifyTLS bool) *http.Client {
 
 // PostJSON posts body to url and classifies the answer (ClassifyHTTP). The URL never appears
 // in errors, since for Slack and Teams it is itself the credential. header, when not nil,
-// becomes the request's header: PostJSON adds Content-Type and User-Agent to it.
+// becomes the request's header: PostJSON adds Content-Type to it, and User-Agent unless it
+// has one (a webhook's own headers may name one, for a receiver that expects it).
 func PostJSON(ctx context.Context, client *http.Client, url string, body []byte, header http.Header) (Receipt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -81,7 +82,9 @@ func PostJSON(ctx context.Context, client *http.Client, url string, body []byte,
 		req.Header = header
 	}
 	req.Header["Content-Type"] = jsonContentType
-	req.Header["User-Agent"] = heraldUserAgent
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = heraldUserAgent
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return Receipt{}, noAnswer(err)

@@ -22,10 +22,12 @@ import (
 //   - a 4xx reply is worth retrying, a 5xx reply (unknown mailbox, failed authentication,
 //     refused message) is final;
 //   - a delivery stopped by its context or timeout, a refused, reset or lost connection and
-//     an unresolvable host are worth retrying;
-//   - a destination the outbound policy refuses, a certificate that fails verification, a server that does not speak TLS where it must,
-//     a server that does not offer STARTTLS or the configured authentication, and anything
-//     else the sender cannot change by trying again are final.
+//     a DNS lookup that timed out or that the DNS server failed are worth retrying;
+//   - a host the DNS says does not exist, an address that cannot be dialled as written ("too
+//     many colons in address", "invalid port"), a destination the outbound policy refuses, a
+//     certificate that fails verification, a server that does not speak TLS where it must, a
+//     server that does not offer STARTTLS or the configured authentication, and anything else
+//     the sender cannot change by trying again are final.
 //
 // The password never appears in the error, even if a server quotes it.
 func classify(ctx context.Context, err error, password domain.Secret) *notify.SendError {
@@ -51,7 +53,7 @@ func classify(ctx context.Context, err error, password domain.Secret) *notify.Se
 		}
 		return &notify.SendError{Retryable: true, Err: err}
 	}
-	if isTLSFailure(err) {
+	if isTLSFailure(err) || isAddressFailure(err) {
 		return &notify.SendError{Err: err}
 	}
 	if isConnectionFailure(err) {
@@ -84,6 +86,18 @@ func isTLSFailure(err error) bool {
 	var header tls.RecordHeaderError
 	return errors.As(err, &verification) || errors.As(err, &authority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &header)
+}
+
+// isAddressFailure tells whether the server's address is wrong rather than out of reach: a
+// name the DNS says does not exist, or an address Go cannot dial as written. A lookup that
+// timed out, or that the DNS server failed to answer, may succeed later.
+func isAddressFailure(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.IsNotFound && !dnsErr.IsTimeout && !dnsErr.IsTemporary
+	}
+	var addrErr *net.AddrError
+	return errors.As(err, &addrErr)
 }
 
 // isConnectionFailure tells whether the network, rather than the server's answer, failed.

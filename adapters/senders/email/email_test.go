@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -419,5 +420,47 @@ func TestSend_refusesAnotherKind(t *testing.T) {
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Retryable {
 		t.Fatalf("wrong kind: %v", err)
+	}
+}
+
+// TestSend_aHostThatCannotBeReachedAsWrittenIsFinal: a host the DNS says does not exist, or an
+// address that cannot be dialled as written, fails every attempt alike: final at once. A
+// lookup that timed out or that the DNS server failed, a refused connection and a timeout
+// may pass: retryable.
+func TestSend_aHostThatCannotBeReachedAsWrittenIsFinal(t *testing.T) {
+	dialFails := func(err error) func(context.Context, string, string) (net.Conn, error) {
+		return func(context.Context, string, string) (net.Conn, error) { return nil, err }
+	}
+	opErr := func(err error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: err} }
+	cases := []struct {
+		name      string
+		dial      func(context.Context, string, string) (net.Conn, error)
+		retryable bool
+	}{
+		{"no such host", dialFails(opErr(&net.DNSError{Err: "no such host", Name: "smtp.example.invalid", IsNotFound: true})), false},
+		{"too many colons", dialFails(opErr(&net.AddrError{Err: "too many colons in address", Addr: "smtp.x:25:25"})), false},
+		{"invalid port", dialFails(opErr(&net.AddrError{Err: "invalid port", Addr: "99999"})), false},
+		{"a lookup that timed out", dialFails(opErr(&net.DNSError{Err: "i/o timeout", Name: "smtp.example.com", IsTimeout: true})), true},
+		{"a DNS server failure", dialFails(opErr(&net.DNSError{Err: "server misbehaving", Name: "smtp.example.com", IsTemporary: true})), true},
+		{"connection refused", dialFails(opErr(syscall.ECONNREFUSED)), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := domain.EmailSettings{Host: "smtp.example.com", Port: 587, Security: domain.EmailStartTLS, From: "herald@example.com", To: []string{"ops@example.com"}}
+			_, err := email.New(email.Options{Timeout: 5 * time.Second, DialContext: c.dial}).Send(context.Background(), notification(t, s, true))
+			var se *notify.SendError
+			if !errors.As(err, &se) || se.Retryable != c.retryable {
+				t.Fatalf("got %v, want retryable=%v", err, c.retryable)
+			}
+		})
+	}
+
+	// What Go's own dialler says of a host with a port in it (stored before validation
+	// refused one), before any lookup.
+	s := domain.EmailSettings{Host: "smtp.example.com:25", Port: 587, Security: domain.EmailStartTLS, From: "herald@example.com", To: []string{"ops@example.com"}}
+	_, err := email.New(email.Options{Timeout: 5 * time.Second}).Send(context.Background(), notification(t, s, true))
+	var se *notify.SendError
+	if !errors.As(err, &se) || se.Retryable || !strings.Contains(err.Error(), "too many colons") {
+		t.Errorf("host with a port: %v, want a final error", err)
 	}
 }

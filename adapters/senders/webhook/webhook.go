@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"herald/domain"
 	"herald/notify"
@@ -84,8 +86,10 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	}
 	body := Body(n.Event)
 	header := http.Header{}
-	for name, value := range settings.Headers {
-		header.Set(name, value.Reveal())
+	// In order of name, so that names stored before validation refused the same name in
+	// another case ("X-A", "x-a") always send the same value.
+	for _, name := range slices.Sorted(maps.Keys(settings.Headers)) {
+		header.Set(name, settings.Headers[name].Reveal())
 	}
 	// herald's own names are canonical already (a test checks): set without canonicalising
 	header[HeaderIdempotencyKey] = []string{n.IdempotencyKey}

@@ -154,3 +154,45 @@ func TestHeaderNamesAreCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestSend_aUserAgentOfTheSettingsWins: a receiver may expect its own User-Agent (an API
+// gateway's allow list), and whoever configured one asked for it; without one, herald names
+// itself. Stored headers are set in order of name, so each send carries the same values.
+func TestSend_aUserAgentOfTheSettingsWins(t *testing.T) {
+	for _, c := range []struct {
+		headers map[string]domain.Secret
+		want    string
+	}{
+		{nil, "herald"},
+		{map[string]domain.Secret{"User-Agent": domain.NewSecret("acme-gateway/2")}, "acme-gateway/2"},
+		{map[string]domain.Secret{"user-agent": domain.NewSecret("acme-gateway/3")}, "acme-gateway/3"},
+	} {
+		var got []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Values("User-Agent")
+			w.WriteHeader(http.StatusOK)
+		}))
+		_, err := webhook.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), notification(srv.URL, domain.WebhookSettings{Headers: c.headers}))
+		srv.Close()
+		if err != nil || len(got) != 1 || got[0] != c.want {
+			t.Errorf("headers %v: User-Agent %q (%v), want %q", c.headers, got, err, c.want)
+		}
+	}
+
+	// Names stored before validation refused the same name in another case: the one that
+	// sorts last is sent, every time.
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Values("X-A")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	stored := map[string]domain.Secret{"X-A": domain.NewSecret("upper"), "x-a": domain.NewSecret("lower")}
+	sender := webhook.New(notify.NewHTTPClients(nil, 0))
+	for range 20 {
+		_, err := sender.Send(context.Background(), notification(srv.URL, domain.WebhookSettings{Headers: stored}))
+		if err != nil || len(got) != 1 || got[0] != "lower" {
+			t.Fatalf("X-A %q (%v), want lower", got, err)
+		}
+	}
+}
