@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -44,6 +45,13 @@ func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, 
 	e, err := domain.DecodeLogEvent(m.Value)
 	if err != nil {
 		return domain.LogEvent{}, err
+	}
+	// A "kafka:" id names the message at one offset. Taken by another message, it would make
+	// the message at that offset, which carries no id, a "duplicate", dropped without a trace.
+	if strings.HasPrefix(e.ID, domain.KafkaIDPrefix) && e.ID != DerivedEventID(m.Topic, m.Partition, m.Offset) {
+		return domain.LogEvent{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{
+			Field: "id", Message: fmt.Sprintf("%s: ids starting with %q are the ones herald gives messages without an id, by topic, partition and offset; leave the id out, or choose one of your own", domain.Quote(e.ID), domain.KafkaIDPrefix),
+		}}}
 	}
 	at := m.Time
 	if at.IsZero() { // a message of the oldest format, without a timestamp

@@ -51,6 +51,11 @@ func TestEventOfIsStableUnderRedelivery(t *testing.T) {
 		t.Errorf("event = %+v", first)
 	}
 
+	m.Value = []byte(`{"id":"kafka:events:1:7","level":"info","type":"a.b","message":"m"}`) // its own id: the same event
+	if e, err := eventOf(m, 1<<20, time.Now()); err != nil || e.ID != "kafka:events:1:7" {
+		t.Errorf("a message carrying its own derived id: %+v, %v", e, err)
+	}
+
 	m.Value = []byte(`{"id":"mine","timestamp":"2018-06-28T22:36:26.512589Z","level":"error","type":"a.b.c","message":"m","resource":{"id":"x"},"source":{"servicename":"s","hostid":"h"}}`)
 	e, err := eventOf(m, 1<<20, time.Now())
 	if err != nil || e.ID != "mine" || domain.FormatTimestamp(e.Timestamp) != "2018-06-28T22:36:26.512589Z" {
@@ -68,6 +73,7 @@ func TestEventOfRefusesBadMessages(t *testing.T) {
 		"future":      {`{"timestamp":"2999-01-01T00:00:00Z","level":"info","type":"a.b","message":"m"}`, "in the future"},
 		"too large":   {`{"level":"info","type":"a.b","message":"` + strings.Repeat("m", 200) + `"}`, "message is 242 bytes, the limit is 100"},
 		"not object":  {`[1,2]`, "$"},
+		"kafka id":    {`{"id":"kafka:t:0:8","level":"info","type":"a.b","message":"m"}`, `id: "kafka:t:0:8": ids starting with "kafka:" are the ones herald gives messages without an id`},
 		"details str": {`{"level":"info","type":"a.b","message":"m","details":"` + strings.Repeat("d", 70*1024) + `"}`, "details"},
 	} {
 		limit := 1 << 20
