@@ -187,7 +187,7 @@ func validSecretURL(v *ValidationError, field string, s Secret, credentials stri
 // Go's HTTP client would send a space in a query as it is, and dial port 0 or 99999 to fail
 // every send.
 func urlProblem(raw, credentials string) string {
-	if i := strings.IndexFunc(raw, isControl); i >= 0 {
+	if i := strings.IndexFunc(raw, unicode.IsControl); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(raw[i:])
 		return fmt.Sprintf("contains the control character %U; remove it", r)
 	}

@@ -171,7 +171,7 @@ func ParseMessageTemplate(name, src string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("is not a valid Go template: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
-	t.Funcs(template.FuncMap{stepFunc: func(int) string { return "" }})
+	t.Funcs(template.FuncMap{stepFunc: noStep})
 	for _, each := range t.Templates() {
 		if each.Tree != nil && each.Tree.Root != nil {
 			countSteps(each.Tree.Root, true)
@@ -187,8 +187,11 @@ const stepFunc = "heraldStep"
 
 var iterationNode, enterNode, leaveNode = stepCall(0), stepCall(1), stepCall(-1)
 
+// noStep is stepFunc outside RenderMessageTemplate, which counts nothing.
+func noStep(int) string { return "" }
+
 func stepCall(delta int) parse.Node {
-	t := template.New("step").Funcs(template.FuncMap{stepFunc: func(int) string { return "" }})
+	t := template.New("step").Funcs(template.FuncMap{stepFunc: noStep})
 	return template.Must(t.Parse(fmt.Sprintf("{{%s %d}}", stepFunc, delta))).Tree.Root.Nodes[0]
 }
 
@@ -268,17 +271,24 @@ func (b *renderBudget) step(delta int) (string, error) {
 		b.why = fmt.Errorf("%w: its template calls nest more than %d deep (a template that calls itself)", ErrTemplateTooCostly, MaxTemplateDepth)
 	case b.steps > MaxTemplateSteps:
 		b.why = fmt.Errorf("%w: it runs more than %d range iterations and template calls (a range over a large number, or a template that calls itself)", ErrTemplateTooCostly, MaxTemplateSteps)
-	case time.Now().After(b.until):
-		b.why = fmt.Errorf("%w: it takes longer than %s to render", ErrTemplateTooCostly, MaxTemplateTime)
+	case b.late(): // it said why
 	default:
 		return "", nil
 	}
 	return "", b.why
 }
 
+// late tells whether the rendering has run past MaxTemplateTime, and says so in b.why.
+func (b *renderBudget) late() bool {
+	if !time.Now().After(b.until) {
+		return false
+	}
+	b.why = fmt.Errorf("%w: it takes longer than %s to render", ErrTemplateTooCostly, MaxTemplateTime)
+	return true
+}
+
 func (b *renderBudget) Write(p []byte) (int, error) {
-	if time.Now().After(b.until) {
-		b.why = fmt.Errorf("%w: it takes longer than %s to render", ErrTemplateTooCostly, MaxTemplateTime)
+	if b.late() {
 		return 0, b.why
 	}
 	if room := MaxTemplateOutput - b.out.Len(); len(p) > room {

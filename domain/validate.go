@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -201,10 +202,6 @@ const (
 	multiLine
 )
 
-// isControl tells whether r is a control character: C0 (below U+0020), DEL or C1 (U+0080
-// to U+009F).
-func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
-
 // checkCharacters refuses the first control character s may not hold in its form, naming it
 // rather than quoting s, and tells whether it refused one.
 func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
@@ -213,9 +210,9 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 	case eventText: // every text of every event recorded: one byte search
 		i = strings.IndexByte(s, 0)
 	case multiLine:
-		i = strings.IndexFunc(s, func(r rune) bool { return isControl(r) && r != '\n' && r != '\t' })
+		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' })
 	default:
-		i = strings.IndexFunc(s, isControl)
+		i = strings.IndexFunc(s, unicode.IsControl) // C0, DEL and C1
 	}
 	if i < 0 {
 		return false

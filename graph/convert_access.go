@@ -74,7 +74,7 @@ func (r *Resolver) account(ctx context.Context, name string) (*model.Account, er
 // saying so, rather than an empty list that reads as "none here".
 func (r *Resolver) knownAccount(ctx context.Context, name string) error {
 	if _, err := r.account(ctx, name); errors.Is(err, domain.ErrAccountNotFound) {
-		return fmt.Errorf("no account %q (names match exactly, case included; herald account list shows them): %w", domain.Truncate(name, 64), domain.ErrAccountNotFound)
+		return fmt.Errorf("no account %s (names match exactly, case included; herald account list shows them): %w", domain.Quote(name), domain.ErrAccountNotFound)
 	} else if err != nil {
 		return err
 	}
