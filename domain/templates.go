@@ -238,8 +238,12 @@ func RenderMessageTemplate(t *template.Template, data TemplateData) (string, err
 		return "", b.why
 	case errors.Is(err, errOutputFull):
 		out := b.out.Bytes()
-		for len(out) > 0 && !utf8.Valid(out) { // the cut split a character
-			out = out[:len(out)-1]
+		last := len(out) - 1 // drop the start of a character the cut split, and no more
+		for last > 0 && !utf8.RuneStart(out[last]) {
+			last--
+		}
+		if last >= 0 && !utf8.FullRune(out[last:]) {
+			out = out[:last]
 		}
 		return string(out) + "…", nil
 	case err != nil:

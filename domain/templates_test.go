@@ -141,4 +141,16 @@ func TestRenderMessageTemplate_limits(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("rendering past the output limit took %s", took)
 	}
+
+	// A byte that is no character, early in the text (slice cut a character of the event's
+	// in two), stays: the cut trims only a character it split itself.
+	data.Message = "é"
+	tmpl, err = domain.ParseMessageTemplate("body", `{{slice .Message 0 1}}{{range 5000}}{{printf "%0100d" 0}}é{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = domain.RenderMessageTemplate(tmpl, data)
+	if err != nil || len(out) < domain.MaxTemplateOutput-2 || !strings.HasPrefix(out, "\xc3000") || !strings.HasSuffix(out, "…") {
+		t.Errorf("text with an early broken character cut to %d bytes (%v), starting %q", len(out), err, out[:min(len(out), 8)])
+	}
 }
