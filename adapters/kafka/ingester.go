@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"reflect"
 	"sync"
 	"time"
 
@@ -74,9 +76,56 @@ type batch struct {
 func (in *Ingester) Run(ctx context.Context) error {
 	defer in.status.stop()
 	in.deadLetters = newDeadLetterWriter(&in.cfg, in.conn)
-	reader := kafkago.NewReader(in.readerConfig())
 	in.logger.Info("kafka ingest starting", "brokers", in.cfg.Brokers, "topics", in.cfg.Topics,
 		"start_offset", string(in.cfg.StartOffset), "batch_size", in.cfg.BatchSize, "batch_wait", in.cfg.BatchWait.String())
+
+	wctx, cancel := context.WithCancel(ctx)
+	layouts := make(chan layout, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() { in.watch(wctx, layouts) })
+	err := in.sessions(ctx, layouts)
+	cancel()
+	wg.Wait()
+	if err := in.deadLetters.Close(); err != nil {
+		in.logger.Warn("close dead-letter writer", "error", err)
+	}
+	in.logger.Info("kafka ingest stopped")
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// sessions consumes the topics that exist, as a member of the group, until ctx is done. Each
+// layout of the topics gets a session of its own: when a topic is created or deleted, or
+// gains partitions, the member leaves the group and joins it again with the topics as they
+// are, and the group spreads the partitions anew. While no topic exists, it waits.
+func (in *Ingester) sessions(ctx context.Context, layouts chan layout) error {
+	var current layout
+	for ctx.Err() == nil {
+		if len(current.topics(in.cfg.Topics)) == 0 {
+			select {
+			case current = <-layouts:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		next, err := in.consume(ctx, current, layouts)
+		if err != nil {
+			return err
+		}
+		current = next
+	}
+	return nil
+}
+
+// consume runs one session: it reads the topics of l until ctx is done or the watcher sends a
+// different layout, which it returns. Batches not committed when it ends are delivered again,
+// to this member or another, and recorded as duplicates of themselves.
+func (in *Ingester) consume(ctx context.Context, l layout, layouts chan layout) (layout, error) {
+	topics := l.topics(in.cfg.Topics)
+	reader := kafkago.NewReader(in.readerConfig(topics))
+	in.logger.Info("kafka group session starting", "topics", topics)
 
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -85,7 +134,8 @@ func (in *Ingester) Run(ctx context.Context) error {
 	pending := make(chan *batch, in.cfg.InFlight)
 	commits := newOffsets()
 	var fetchErr error
-	wg.Go(func() { in.probe(rctx) })
+	var next layout
+	wg.Go(func() { next = in.awaitChange(rctx, l, layouts, cancel) })
 	wg.Go(func() { fetchErr = in.fetch(rctx, reader, msgs) })
 	wg.Go(func() { in.complete(rctx, pending, slots, commits) })
 	wg.Go(func() { in.commit(rctx, reader, commits) })
@@ -95,40 +145,84 @@ func (in *Ingester) Run(ctx context.Context) error {
 	if err := reader.Close(); err != nil {
 		in.logger.Warn("close kafka reader", "error", err)
 	}
-	if err := in.deadLetters.Close(); err != nil {
-		in.logger.Warn("close dead-letter writer", "error", err)
+	in.status.unassigned()
+	switch {
+	case ctx.Err() != nil:
+		return nil, nil
+	case next != nil:
+		return next, nil
 	}
-	in.logger.Info("kafka ingest stopped")
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return fetchErr
+	return nil, fetchErr
 }
 
-func (in *Ingester) readerConfig() kafkago.ReaderConfig {
+// awaitChange waits for a layout other than l and returns it, after calling end; or returns
+// nil once ctx is done.
+func (in *Ingester) awaitChange(ctx context.Context, l layout, layouts chan layout, end func()) layout {
+	for {
+		select {
+		case next := <-layouts:
+			if maps.Equal(next, l) {
+				continue
+			}
+			in.logger.Info("kafka topics changed; joining the group again", "before", map[string]int(l), "now", map[string]int(next))
+			end()
+			return next
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// kafka-go tells of the group membership only in its log. These are its messages (as of
+// v0.4.51; the tests of the status fail if they change) when the member has been given its
+// partitions, and when its generation ends and it joins the group again.
+const (
+	logAssigned       = "subscribed to topics and partitions: %+v"
+	logGenerationOver = "stopped commit for group %s\n"
+)
+
+// observe follows the membership from kafka-go's log.
+func (in *Ingester) observe(format string, args []any) {
+	switch format {
+	case logAssigned:
+		if len(args) == 1 {
+			if v := reflect.ValueOf(args[0]); v.Kind() == reflect.Map {
+				in.status.assigned(v.Len())
+				in.logger.Info("kafka group joined", "partitions", v.Len())
+			}
+		}
+	case logGenerationOver:
+		in.status.unassigned()
+	}
+}
+
+func (in *Ingester) readerConfig(topics []string) kafkago.ReaderConfig {
 	start := kafkago.FirstOffset
 	if in.cfg.StartOffset == StartLast {
 		start = kafkago.LastOffset
 	}
 	return kafkago.ReaderConfig{
-		Brokers:               in.cfg.Brokers,
-		GroupID:               in.cfg.GroupID,
-		GroupTopics:           in.cfg.Topics,
-		Dialer:                in.conn.dialer,
-		StartOffset:           start,
-		CommitInterval:        0, // synchronous: CommitMessages returns once the broker has the offsets
-		QueueCapacity:         max(in.cfg.BatchSize, 100),
-		MinBytes:              1,
-		MaxBytes:              max(4<<20, 2*in.cfg.MaxMessageBytes),
-		MaxWait:               500 * time.Millisecond,
-		ReadLagInterval:       -1,
-		SessionTimeout:        in.cfg.SessionTimeout,
-		HeartbeatInterval:     in.cfg.HeartbeatInterval,
-		RebalanceTimeout:      in.cfg.RebalanceTimeout,
-		JoinGroupBackoff:      min(in.cfg.RetryMax, time.Second),
-		WatchPartitionChanges: true,
+		Brokers:           in.cfg.Brokers,
+		GroupID:           in.cfg.GroupID,
+		GroupTopics:       topics,
+		Dialer:            in.conn.dialer,
+		StartOffset:       start,
+		CommitInterval:    0, // synchronous: CommitMessages returns once the broker has the offsets
+		QueueCapacity:     max(in.cfg.BatchSize, 100),
+		MinBytes:          1,
+		MaxBytes:          max(4<<20, 2*in.cfg.MaxMessageBytes),
+		MaxWait:           500 * time.Millisecond,
+		ReadLagInterval:   -1,
+		SessionTimeout:    in.cfg.SessionTimeout,
+		HeartbeatInterval: in.cfg.HeartbeatInterval,
+		RebalanceTimeout:  in.cfg.RebalanceTimeout,
+		JoinGroupBackoff:  min(in.cfg.RetryMax, time.Second),
+		// Not WatchPartitionChanges: the watcher does that (see watch).
 		Logger: kafkago.LoggerFunc(func(msg string, args ...any) {
-			in.logger.Debug(fmt.Sprintf(msg, args...))
+			in.observe(msg, args)
+			if in.logger.Enabled(context.Background(), slog.LevelDebug) {
+				in.logger.Debug(fmt.Sprintf(msg, args...))
+			}
 		}),
 		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
 			err := fmt.Errorf(msg, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -12,70 +13,132 @@ import (
 // probeTimeout bounds one probe of the brokers.
 const probeTimeout = 10 * time.Second
 
-// probe asks the brokers for the topics' partitions every ProbeInterval, so that the status
-// tells whether they can be reached even while no message arrives.
-func (in *Ingester) probe(ctx context.Context) {
-	t := time.NewTicker(in.cfg.ProbeInterval)
-	defer t.Stop()
+// layout is what the brokers say of the configured topics: the number of partitions of each
+// topic that can be consumed. A topic that does not exist, or whose partitions have no leader
+// yet (it is being created), is absent.
+type layout map[string]int
+
+// topics returns the topics of l, in the order they were configured.
+func (l layout) topics(configured []string) []string {
+	var out []string
+	for _, t := range configured {
+		if l[t] > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// missing returns the configured topics l lacks, in the order they were configured.
+func (l layout) missing(configured []string) []string {
+	var out []string
+	for _, t := range configured {
+		if l[t] == 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// watch probes the brokers for the topics' layout until ctx is done, and sends each layout it
+// reads to layouts (which holds only the latest). It probes every ProbeInterval, and sooner
+// (with backoff) while the brokers fail or a topic is missing, so that consuming starts soon
+// after they are back. The probe is also how the status knows the brokers answer while no
+// message arrives.
+//
+// herald watches the layout itself instead of kafka-go's WatchPartitionChanges: kafka-go ends
+// its group generation whenever it cannot read a topic's partitions, so a topic that does not
+// exist made it rejoin the group in a hot loop that stalled the other topics.
+func (in *Ingester) watch(ctx context.Context, layouts chan layout) {
 	healthy := true
+	var missing []string // as last reported
+	soon := newBackoff(in.cfg.RetryMin, in.cfg.ProbeInterval)
 	for {
-		err := in.probeOnce(ctx)
-		switch {
-		case ctx.Err() != nil:
+		l, err := in.probeOnce(ctx)
+		if ctx.Err() != nil {
 			return
-		case err != nil:
+		}
+		wait := in.cfg.ProbeInterval
+		if err != nil {
 			in.status.brokersFailed(err)
 			if healthy {
 				in.logger.Warn("kafka brokers unavailable", "error", err)
 			}
-		default:
+			wait = soon.delay()
+		} else {
 			in.status.brokersOK()
 			if !healthy {
 				in.logger.Info("kafka brokers available again")
 			}
+			now := l.missing(in.cfg.Topics)
+			if !slices.Equal(now, missing) {
+				in.reportMissing(now)
+			}
+			missing = now
+			if len(missing) > 0 {
+				wait = soon.delay()
+			} else {
+				soon = newBackoff(in.cfg.RetryMin, in.cfg.ProbeInterval)
+			}
+			select { // replace the layout not taken yet
+			case <-layouts:
+			default:
+			}
+			layouts <- l
 		}
 		healthy = err == nil
-		select {
-		case <-t.C:
-		case <-ctx.Done():
+		if !sleep(ctx, wait) {
 			return
 		}
 	}
 }
 
-// probeOnce connects to the first broker that answers and reads the topics' partitions.
-func (in *Ingester) probeOnce(ctx context.Context) error {
+// reportMissing logs and records which configured topics do not exist.
+func (in *Ingester) reportMissing(missing []string) {
+	in.status.topicsMissing(missing)
+	if len(missing) == 0 {
+		in.logger.Info("kafka topics all exist", "topics", in.cfg.Topics)
+		return
+	}
+	in.logger.Warn("kafka topics do not exist; consuming the others and waiting for them (create them, or correct --kafka-topics)",
+		"missing", missing)
+}
+
+// probeOnce reads the topics' layout and the group's lag.
+func (in *Ingester) probeOnce(ctx context.Context) (layout, error) {
 	ctx, cancel := context.WithTimeout(ctx, min(probeTimeout, in.cfg.ProbeInterval))
 	defer cancel()
-	var errs []error
-	for _, addr := range in.cfg.Brokers {
-		conn, err := in.conn.dialer.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if deadline, ok := ctx.Deadline(); ok {
-			_ = conn.SetDeadline(deadline)
-		}
-		partitions, err := conn.ReadPartitions(in.cfg.Topics...)
-		conn.Close()
-		if err != nil {
-			return fmt.Errorf("read partitions of %v from %s: %w", in.cfg.Topics, addr, err)
-		}
-		if lag, err := in.groupLag(ctx, partitions); err != nil {
-			in.logger.Debug("read the group's lag", "error", err)
-		} else {
-			in.metrics.GroupLag(lag)
-		}
-		return nil
+	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: in.conn.transport}
+	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: in.cfg.Topics})
+	if err != nil {
+		return nil, fmt.Errorf("read the metadata of %v from %v: %w", in.cfg.Topics, in.cfg.Brokers, err)
 	}
-	return fmt.Errorf("reach brokers: %w", errors.Join(errs...))
+	l := layout{}
+	var partitions []kafkago.Partition
+	for _, t := range md.Topics {
+		switch {
+		case errors.Is(t.Error, kafkago.UnknownTopicOrPartition), errors.Is(t.Error, kafkago.LeaderNotAvailable):
+			continue
+		case t.Error != nil:
+			return nil, fmt.Errorf("read the metadata of topic %q: %w", t.Name, t.Error)
+		}
+		l[t.Name] = len(t.Partitions)
+		partitions = append(partitions, t.Partitions...)
+	}
+	if lag, err := in.groupLag(ctx, client, partitions); err != nil {
+		in.logger.Debug("read the group's lag", "error", err)
+	} else {
+		in.metrics.GroupLag(lag)
+	}
+	return l, nil
 }
 
 // groupLag reads the group's committed offsets and the partitions' ends. A partition the
 // group never committed is left out: its lag depends on where a new member would start.
-func (in *Ingester) groupLag(ctx context.Context, partitions []kafkago.Partition) ([]PartitionLag, error) {
-	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: in.conn.transport}
+func (in *Ingester) groupLag(ctx context.Context, client *kafkago.Client, partitions []kafkago.Partition) ([]PartitionLag, error) {
+	if len(partitions) == 0 {
+		return nil, nil
+	}
 	byTopic := map[string][]int{}
 	ends := map[string][]kafkago.OffsetRequest{}
 	for _, p := range partitions {

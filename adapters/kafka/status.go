@@ -1,6 +1,9 @@
 package kafka
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -11,7 +14,9 @@ type State string
 // States of an ingester.
 const (
 	StateStarting           State = "starting"             // connecting to the brokers, not yet consuming
-	StateConsuming          State = "consuming"            // reading and recording messages
+	StateJoining            State = "joining"              // joining the consumer group, or waiting for it to rebalance; holds no partitions
+	StateConsuming          State = "consuming"            // a member of the group, reading and recording the messages of its partitions
+	StateTopicsMissing      State = "topics-missing"       // some topics do not exist; the others are consumed, and the missing ones once they exist
 	StateBrokersUnavailable State = "brokers-unavailable"  // the brokers do not answer or serve the topics; consuming resumes when they do
 	StateRetryingStore      State = "retrying-store"       // the store refuses a batch; retrying with backoff, nothing committed
 	StateRetryingDeadLetter State = "retrying-dead-letter" // the dead-letter topic refuses a message; retrying with backoff
@@ -20,12 +25,16 @@ const (
 
 // Status is an ingester's state, the last error it met and when the state began.
 type Status struct {
-	State     State
-	LastError string // empty when nothing failed yet
-	Since     time.Time
+	State         State
+	LastError     string // empty when nothing failed yet
+	Since         time.Time
+	Partitions    int      // partitions this member holds in the group
+	MissingTopics []string // configured topics that do not exist
 }
 
-// Ready tells whether the ingester is consuming: it reaches the brokers and the store.
+// Ready tells whether the ingester is consuming: it reaches the brokers and the store, every
+// topic exists, and it is a member of the group (which may have given it no partition, when
+// the group has more members than the topics have partitions).
 func (s Status) Ready() bool { return s.State == StateConsuming }
 
 // tracker keeps the status. Broker health and store (or dead-letter) health are kept apart:
@@ -34,6 +43,9 @@ type tracker struct {
 	mu         sync.Mutex
 	started    bool          // the brokers have answered at least once
 	brokersErr error         // the brokers' last failure, nil once they answer again
+	missing    []string      // topics that do not exist
+	joined     bool          // a member of the group, with its partitions assigned
+	partitions int           // how many, while joined
 	retrying   map[State]int // batches retrying, by StateRetryingStore or StateRetryingDeadLetter
 	stopped    bool
 	lastErr    error
@@ -60,8 +72,12 @@ func (t *tracker) update(fn func()) {
 		next = StateRetryingDeadLetter
 	case t.brokersErr != nil:
 		next = StateBrokersUnavailable
-	case t.started:
+	case len(t.missing) > 0:
+		next = StateTopicsMissing
+	case t.started && t.joined:
 		next = StateConsuming
+	case t.started:
+		next = StateJoining
 	}
 	if next != t.state {
 		t.state, t.since = next, time.Now()
@@ -81,6 +97,26 @@ func (t *tracker) brokersOK() {
 // brokersFailed records that the brokers could not be reached or refused to serve.
 func (t *tracker) brokersFailed(err error) {
 	t.update(func() { t.brokersErr, t.lastErr = err, err })
+}
+
+// topicsMissing records which configured topics do not exist (none: all do).
+func (t *tracker) topicsMissing(topics []string) {
+	t.update(func() {
+		t.missing = topics
+		if len(topics) > 0 {
+			t.lastErr = fmt.Errorf("topics do not exist: %s", strings.Join(topics, ", "))
+		}
+	})
+}
+
+// assigned records that this member joined the group and holds n partitions.
+func (t *tracker) assigned(n int) {
+	t.update(func() { t.joined, t.partitions = true, n })
+}
+
+// unassigned records that the group generation ended: the member rejoins.
+func (t *tracker) unassigned() {
+	t.update(func() { t.joined, t.partitions = false, 0 })
 }
 
 // failed records an error that changes no state, such as a failed offset commit.
@@ -104,7 +140,7 @@ func (t *tracker) stop() {
 func (t *tracker) status() Status {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := Status{State: t.state, Since: t.since}
+	s := Status{State: t.state, Since: t.since, Partitions: t.partitions, MissingTopics: slices.Clone(t.missing)}
 	if t.lastErr != nil {
 		s.LastError = t.lastErr.Error()
 	}

@@ -203,7 +203,10 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.ingester != nil {
 		s := a.ingester.Status()
-		kafkaBody := map[string]any{"state": s.State, "since": s.Since.UTC().Format(time.RFC3339)}
+		kafkaBody := map[string]any{"state": s.State, "since": s.Since.UTC().Format(time.RFC3339), "partitions": s.Partitions}
+		if len(s.MissingTopics) > 0 {
+			kafkaBody["missing_topics"] = s.MissingTopics
+		}
 		if s.LastError != "" {
 			kafkaBody["last_error"] = s.LastError
 		}

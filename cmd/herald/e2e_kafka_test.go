@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func TestE2E_kafkaIngestFromKcat(t *testing.T) {
 	}
 
 	status, ready := s.get("/readyz")
-	if status != http.StatusOK || !strings.Contains(ready, `"state":"consuming"`) {
+	if status != http.StatusOK || !strings.Contains(ready, `"state":"consuming"`) || !regexp.MustCompile(`"partitions":[1-9]`).MatchString(ready) {
 		t.Errorf("/readyz = %d %s", status, ready)
 	}
 	deadline := time.Now().Add(30 * time.Second)
