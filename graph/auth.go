@@ -201,13 +201,21 @@ func checkSocketCredentials(ctx context.Context, next graphql.OperationHandler) 
 // hasPermission implements the @hasPermission directive.
 func hasPermission(ctx context.Context, _ any, next graphql.Resolver, action string) (any, error) {
 	actor, ok := ActorFrom(ctx)
-	if !ok {
-		return nil, fmt.Errorf("%s needs credentials (Basic or Bearer): %w", action, domain.ErrUnauthenticated)
+	if !ok { // named by the field asked for: the permission's name is no field (recordEventsJSON's is recordEvents)
+		return nil, fmt.Errorf("%s needs credentials (Basic or Bearer): %w", fieldName(ctx, action), domain.ErrUnauthenticated)
 	}
 	if err := actor.Require(domain.Permission(action)); err != nil {
 		return nil, err
 	}
 	return next(ctx)
+}
+
+// fieldName is the name of the field being resolved, or def outside a field.
+func fieldName(ctx context.Context, def string) string {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
+		return fc.Field.Name
+	}
+	return def
 }
 
 // actorOf returns the request's actor; resolvers behind @hasPermission always have one.

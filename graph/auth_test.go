@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"herald/domain"
 )
 
@@ -89,5 +92,21 @@ func TestAuthMiddleware_unreadableViewIsNoWrongPassword(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
 		t.Fatalf("revoked token: got %d %q, want 401 with a challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+}
+
+// TestHasPermission_namesTheFieldAskedFor: a request without credentials is told which field
+// needs them (recordEventsJSON), not the permission behind it (recordEvents), which is no
+// field of the schema.
+func TestHasPermission_namesTheFieldAskedFor(t *testing.T) {
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{
+		Field: graphql.CollectedField{Field: &ast.Field{Name: "recordEventsJSON", Alias: "recorded"}},
+	})
+	_, err := hasPermission(ctx, nil, func(context.Context) (any, error) {
+		t.Error("resolved without credentials")
+		return nil, nil
+	}, string(domain.RecordEvents))
+	if err == nil || !strings.HasPrefix(err.Error(), "recordEventsJSON needs credentials (Basic or Bearer)") || !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Errorf("error %v, want recordEventsJSON named as needing credentials", err)
 	}
 }

@@ -130,6 +130,9 @@ func (c *Config) Validate() error {
 		if t == c.DeadLetterTopic || (c.DeadLetterTopic == "" && strings.HasSuffix(t, DeadLetterSuffix) && slices.Contains(c.Topics, strings.TrimSuffix(t, DeadLetterSuffix))) {
 			errs = append(errs, fmt.Errorf("topic %q is also a dead-letter topic; herald would read its own rejects", t))
 		}
+		if c.DeadLetterTopic == "" && ValidTopic(t) && !ValidTopic(t+DeadLetterSuffix) {
+			errs = append(errs, fmt.Errorf("topic %q: its dead-letter topic, the name and %q, would be %d characters, over Kafka's limit of %d; name one with DeadLetterTopic (--kafka-dlq-topic)", t, DeadLetterSuffix, len(t)+len(DeadLetterSuffix), MaxTopicLength))
+		}
 	}
 	if c.StartOffset != StartFirst && c.StartOffset != StartLast {
 		errs = append(errs, fmt.Errorf("start offset %q: use first or last", c.StartOffset))
@@ -169,9 +172,12 @@ func (c *Config) deadLetterTopic(topic string) string {
 	return topic + DeadLetterSuffix
 }
 
+// MaxTopicLength is the longest topic name Kafka takes.
+const MaxTopicLength = 249
+
 // ValidTopic tells whether s is a legal Kafka topic name.
 func ValidTopic(s string) bool {
-	if s == "" || len(s) > 249 || s == "." || s == ".." {
+	if s == "" || len(s) > MaxTopicLength || s == "." || s == ".." {
 		return false
 	}
 	for i := range len(s) {

@@ -33,12 +33,29 @@ func TestConfigValidate(t *testing.T) {
 		"cert without key":  {func(c *Config) { c.Security.TLS.CertFile = "c.pem" }, "key"},
 		"sasl mechanism":    {func(c *Config) { c.Security.SASL = SASL{Mechanism: "gssapi", Username: "u"} }, "gssapi"},
 		"sasl user":         {func(c *Config) { c.Security.SASL = SASL{Mechanism: SASLPlain} }, "username"},
+		"dead-letter topic too long": {func(c *Config) { c.Topics = []string{strings.Repeat("t", 246)} },
+			`topic "` + strings.Repeat("t", 246) + `": its dead-letter topic, the name and ".dlq", would be 250 characters, over Kafka's limit of 249; name one with DeadLetterTopic (--kafka-dlq-topic)`},
 	} {
 		c := Config{Brokers: []string{"localhost:9092"}, Topics: []string{"a"}}
 		tc.change(&c)
 		c.setDefaults()
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Validate() = %v, want an error mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+// A topic whose default dead-letter topic would be too long for Kafka is refused at start,
+// not at its first bad message; with a dead-letter topic of one's choice, or 4 characters
+// shorter, it is taken.
+func TestConfigValidate_deadLetterTopicNameFitsKafka(t *testing.T) {
+	for _, c := range []Config{
+		{Brokers: []string{"localhost:9092"}, Topics: []string{strings.Repeat("t", 245)}},
+		{Brokers: []string{"localhost:9092"}, Topics: []string{strings.Repeat("t", 249)}, DeadLetterTopic: "rejects"},
+	} {
+		c.setDefaults()
+		if err := c.Validate(); err != nil {
+			t.Errorf("topic of %d characters, dead-letter topic %q: %v", len(c.Topics[0]), c.DeadLetterTopic, err)
 		}
 	}
 }

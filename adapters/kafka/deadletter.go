@@ -36,10 +36,24 @@ type deadLetter struct {
 
 // message is the dead letter as written to dlqTopic: the original key and value, the original
 // headers, and herald's headers saying why and where from.
+//
+// kafka-go reads an empty value (or header value) as nil and writes nil as null, which would
+// make the letter of a message with an empty value a tombstone, the deletion of its key to a
+// compacted topic: values are written empty, never null (kafka-go's reader does not tell a
+// null value from an empty one). Original headers with the name of one of herald's are
+// renamed (originalPrefix), so that a consumer finds herald's under that name, whether it
+// reads the first or the last; a message dead-lettered before and sent again keeps its
+// history that way.
 func (d deadLetter) message(dlqTopic string) kafkago.Message {
 	m := d.msg
 	headers := make([]kafkago.Header, 0, len(m.Headers)+7)
-	headers = append(headers, m.Headers...)
+	for _, h := range m.Headers {
+		if isHeraldHeader(h.Key) {
+			h.Key = originalPrefix + h.Key
+		}
+		h.Value = present(h.Value)
+		headers = append(headers, h)
+	}
 	headers = append(headers,
 		kafkago.Header{Key: HeaderError, Value: []byte(d.err.Error())},
 		kafkago.Header{Key: HeaderErrorFields, Value: []byte(errorFields(d.err))},
@@ -50,7 +64,7 @@ func (d deadLetter) message(dlqTopic string) kafkago.Message {
 	if !m.Time.IsZero() {
 		headers = append(headers, kafkago.Header{Key: HeaderOriginalTimestamp, Value: []byte(m.Time.UTC().Format(time.RFC3339Nano))})
 	}
-	value := m.Value
+	value := present(m.Value)
 	if len(value) > maxDeadLetterValue {
 		value = value[:maxDeadLetterValue]
 		headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(m.Value)), 10)})
@@ -60,6 +74,28 @@ func (d deadLetter) message(dlqTopic string) kafkago.Message {
 		letter = slim(letter)
 	}
 	return letter
+}
+
+// originalPrefix renames a header of the original message that has the name of one of
+// herald's: herald.error becomes original.herald.error.
+const originalPrefix = "original."
+
+// isHeraldHeader tells whether key is the name of a header herald adds to dead letters.
+func isHeraldHeader(key string) bool {
+	switch key {
+	case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp, HeaderTruncated:
+		return true
+	}
+	return false
+}
+
+// present is b, or an empty slice for nil: kafka-go writes nil as null and an empty slice as
+// an empty value.
+func present(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // size is what a message weighs against the brokers' limit, framing aside.
@@ -154,7 +190,7 @@ func slim(m kafkago.Message) kafkago.Message {
 		switch h.Key {
 		case HeaderTruncated:
 			original = h.Value // the original size, from the first cut
-		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp:
+		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp: // herald's own: the original's are renamed
 			if len(h.Value) > 4096 {
 				h.Value = h.Value[:4096]
 			}
@@ -162,5 +198,5 @@ func slim(m kafkago.Message) kafkago.Message {
 		}
 	}
 	headers = append(headers, kafkago.Header{Key: HeaderTruncated, Value: original})
-	return kafkago.Message{Topic: m.Topic, Headers: headers}
+	return kafkago.Message{Topic: m.Topic, Value: []byte{}, Headers: headers} // empty, not a tombstone
 }

@@ -3,7 +3,9 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,5 +195,119 @@ func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
 			h[HeaderOriginalTopic] != "events" || !strings.Contains(h[HeaderError], "invalid event") {
 			t.Errorf("letter cut down: key %q, %d bytes, headers %v; want herald's headers alone with %s 600000", l.Key, len(l.Value), h, HeaderTruncated)
 		}
+	}
+}
+
+// A message with an empty value, or an empty header value, keeps it empty in its dead letter:
+// not null, which would make the letter a tombstone. Headers the producer named like herald's
+// are kept renamed (original.herald.error), so that herald's are the only ones of their names.
+// The letter is read back record by record (Client.Fetch): kafka-go's Reader reads empty and
+// null alike as nil.
+func TestDeadLetterKeepsEmptyValuesAndHeraldsHeadersWin(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", BatchTimeout: time.Millisecond}
+	msg := kafkago.Message{Key: []byte("k"), Value: []byte{}, Headers: []kafkago.Header{
+		{Key: "trace", Value: []byte{}},
+		{Key: HeaderError, Value: []byte("the producer's own")},
+		{Key: HeaderOriginalTopic, Value: []byte("elsewhere")},
+	}}
+	if err := w.WriteMessages(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if sent := fetchRecords(t, addrs, "events"); len(sent) != 1 || sent[0].Value == nil || sent[0].Headers[0].Value == nil {
+		t.Fatalf("the message was not written with an empty value and header value: %+v", sent)
+	}
+
+	cfg := testConfig(addrs, "events")
+	r := start(t, cfg, newTestLog(t), nil)
+	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	r.stop(t)
+	letters := fetchRecords(t, addrs, "events.dlq")
+	if len(letters) != 1 {
+		t.Fatalf("events.dlq holds %d letters, want 1", len(letters))
+	}
+	l := letters[0]
+	if l.Value == nil || len(l.Value) != 0 {
+		t.Errorf("letter value %q (null: %t), want empty and not null", l.Value, l.Value == nil)
+	}
+	first := map[string][]byte{}
+	count := map[string]int{}
+	for _, h := range l.Headers {
+		if _, ok := first[h.Key]; !ok {
+			first[h.Key] = h.Value
+		}
+		count[h.Key]++
+	}
+	if v, ok := first["trace"]; !ok || v == nil || len(v) != 0 {
+		t.Errorf("header trace = %q (present: %t, null: %t), want empty and not null", v, ok, v == nil)
+	}
+	for name, want := range map[string]string{
+		HeaderError:                           "invalid event: $: empty input; want a JSON object",
+		HeaderOriginalTopic:                   "events",
+		"original." + HeaderError:             "the producer's own",
+		"original." + HeaderOriginalTopic:     "elsewhere",
+		HeaderErrorFields:                     "$",
+		HeaderOriginalPartition:               "0",
+		"original." + HeaderOriginalOffset:    "",
+		"original." + HeaderErrorFields:       "",
+		"original." + HeaderTruncated:         "",
+		"original." + HeaderOriginalTimestamp: "",
+	} {
+		if got := string(first[name]); got != want {
+			t.Errorf("first header %s = %q, want %q", name, got, want)
+		}
+		if want != "" && count[name] != 1 {
+			t.Errorf("%d headers %s, want 1", count[name], name)
+		}
+	}
+}
+
+// The producer's copy of a header herald sets does not stand in for herald's when a letter
+// too large is cut down: the size herald.truncated gives is the original's.
+func TestDeadLetterCutDownIgnoresTheProducersHeraldHeaders(t *testing.T) {
+	m := &kafkago.Message{Topic: "t", Key: make([]byte, maxDeadLetter), Value: []byte("x"), Time: time.Now(), Headers: []kafkago.Header{
+		{Key: HeaderTruncated, Value: []byte("5")}, {Key: HeaderError, Value: []byte("mine")},
+	}}
+	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "bad"}}}}.message("t.dlq")
+	if h := headers(l); h[HeaderTruncated] != "1" || h[HeaderError] != "invalid input: $: bad" || len(l.Headers) != 7 {
+		t.Errorf("cut-down letter headers %v, want herald's alone, with %s 1", l.Headers, HeaderTruncated)
+	}
+}
+
+// fetchRecords reads partition 0 of topic record by record, with null and empty values told
+// apart.
+func fetchRecords(t testing.TB, addrs []string, topic string) []kafkago.Message {
+	t.Helper()
+	transport := &kafkago.Transport{} // no metadata cached from before the topic was made
+	defer transport.CloseIdleConnections()
+	client := &kafkago.Client{Addr: kafkago.TCP(addrs...), Timeout: 10 * time.Second, Transport: transport}
+	resp, err := client.Fetch(context.Background(), &kafkago.FetchRequest{Topic: topic, Partition: 0, Offset: 0, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Error != nil {
+		t.Fatal(resp.Error)
+	}
+	var out []kafkago.Message
+	for {
+		r, err := resp.Records.ReadRecord()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := kafkago.Message{Headers: r.Headers}
+		if r.Value != nil {
+			if m.Value, err = io.ReadAll(r.Value); err != nil {
+				t.Fatal(err)
+			}
+			if m.Value == nil {
+				m.Value = []byte{}
+			}
+		}
+		out = append(out, m)
 	}
 }

@@ -3,10 +3,12 @@ package kafka
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	kafkago "github.com/segmentio/kafka-go"
 
@@ -38,11 +40,12 @@ func DerivedEventID(topic string, partition int, offset int64) string {
 // now bounds how far ahead a timestamp may lie.
 func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, error) {
 	if len(m.Value) > maxBytes {
-		return domain.LogEvent{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{
-			Field: "$", Message: fmt.Sprintf("message is %d bytes, the limit is %d", len(m.Value), maxBytes),
-		}}}
+		return domain.LogEvent{}, messageError("message is %d bytes, the limit is %d", len(m.Value), maxBytes)
 	}
-	e, err := domain.DecodeLogEvent(m.Value)
+	if i := invalidUTF8(m.Value); i >= 0 { // the decoder would read it as U+FFFD: the event would not be what was sent
+		return domain.LogEvent{}, messageError("value is not valid UTF-8 at byte %d", i)
+	}
+	e, err := domain.DecodeLogEvent(withoutByteOrderMark(m.Value))
 	if err != nil {
 		return domain.LogEvent{}, err
 	}
@@ -57,9 +60,59 @@ func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, 
 	if at.IsZero() { // a message of the oldest format, without a timestamp
 		at = now
 	}
+	sentTimestamp := !e.Timestamp.IsZero()
 	e = e.WithDefaults(at, func() string { return DerivedEventID(m.Topic, m.Partition, m.Offset) })
 	if err := e.Validate(now); err != nil {
+		if !sentTimestamp {
+			blameMessageTimestamp(err)
+		}
 		return domain.LogEvent{}, err
 	}
 	return e, nil
+}
+
+// messageError is a fault of the message as a whole (field $).
+func messageError(format string, args ...any) error {
+	return &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "$", Message: fmt.Sprintf(format, args...)}}}
+}
+
+// blameMessageTimestamp makes a refused timestamp the fault of the Kafka message's
+// timestamp, which an event without a timestamp of its own takes: the producer sent no
+// timestamp field to fix.
+func blameMessageTimestamp(err error) {
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		return
+	}
+	for i, f := range v.Fields {
+		if f.Field == "timestamp" {
+			v.Fields[i] = domain.FieldError{Field: "$", Message: "the event has no timestamp, and its Kafka message's timestamp " + f.Message +
+				"; give the event a timestamp of its own, or correct the timestamps the producer gives its messages (its clock)"}
+		}
+	}
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not valid UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) { // the common case, in one fast pass
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// withoutByteOrderMark is b without a UTF-8 byte-order mark ahead of it, which some editors
+// and Windows tools write at the start of a file: JSON may not hold one (RFC 8259 lets
+// readers skip it), and `herald event send` skips it too.
+func withoutByteOrderMark(b []byte) []byte {
+	if len(b) >= 3 && string(b[:3]) == "\xEF\xBB\xBF" {
+		return b[3:]
+	}
+	return b
 }

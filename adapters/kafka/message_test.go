@@ -1,10 +1,12 @@
 package kafka
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	kafkago "github.com/segmentio/kafka-go"
 
@@ -92,5 +94,50 @@ func TestDeadLetterTruncatesHugeValues(t *testing.T) {
 	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "too large"}}}}.message("t.dlq")
 	if len(l.Value) != maxDeadLetterValue || headers(l)[HeaderTruncated] != "1024010" || l.Topic != "t.dlq" {
 		t.Errorf("dead letter of a huge message: %d bytes, headers %v", len(l.Value), headers(l))
+	}
+}
+
+// An event without a timestamp takes its Kafka message's; when that one lies too far ahead,
+// the error says so and blames the message ($), not a timestamp field the producer never
+// sent. An event's own timestamp is still blamed on its field.
+func TestEventOf_blamesAFutureKafkaTimestampOnTheMessage(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	m := &kafkago.Message{Topic: "t", Time: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), Value: []byte(`{"level":"info","type":"a.b","message":"m"}`)}
+	_, err := eventOf(m, 1<<20, now)
+	if err == nil || errorFields(err) != "$" || !strings.Contains(err.Error(), "$: the event has no timestamp, and its Kafka message's timestamp 2999-01-01T00:00:00.000000Z is more than 24 hours in the future") {
+		t.Errorf("error %v (fields %s), want the Kafka message's timestamp blamed, with its value, on $", err, errorFields(err))
+	}
+
+	m.Value = []byte(`{"timestamp":"2998-01-01T00:00:00Z","level":"info","type":"a.b","message":"m"}`)
+	if _, err := eventOf(m, 1<<20, now); err == nil || errorFields(err) != "timestamp" || strings.Contains(err.Error(), "Kafka") {
+		t.Errorf("event's own future timestamp: error %v (fields %s), want the timestamp field blamed", err, errorFields(err))
+	}
+}
+
+// A value that is not valid UTF-8 is refused, saying where, rather than recorded with U+FFFD
+// in place of what was sent.
+func TestEventOf_refusesInvalidUTF8(t *testing.T) {
+	for _, value := range []string{
+		`{"level":"info","type":"a.b","message":"caf` + "\xe9" + `"}`, // Latin-1 é
+		`{"level":"info","type":"a.b","message":"m","details":{"k":"` + "\xff" + `"}}`,
+	} {
+		_, err := eventOf(&kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte(value)}, 1<<20, time.Now())
+		want := fmt.Sprintf("$: value is not valid UTF-8 at byte %d", strings.IndexFunc(value, func(r rune) bool { return r == utf8.RuneError }))
+		if err == nil || errorFields(err) != "$" || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", value, err, want)
+		}
+	}
+}
+
+// A UTF-8 byte-order mark ahead of the JSON is skipped, as `herald event send` skips it ahead
+// of a file: the README has any Kafka client (kcat < events.ndjson) do the same job.
+func TestEventOf_skipsAByteOrderMark(t *testing.T) {
+	m := &kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte("\xEF\xBB\xBF" + `{"level":"info","type":"a.b","message":"m"}`)}
+	if e, err := eventOf(m, 1<<20, time.Now()); err != nil || e.Message != "m" {
+		t.Errorf("event behind a byte-order mark: %+v, %v", e, err)
+	}
+	m.Value = []byte(`{"level":"info","type":"a.b","message":"m"}` + "\xEF\xBB\xBF") // only ahead of it
+	if _, err := eventOf(m, 1<<20, time.Now()); err == nil {
+		t.Error("a byte-order mark after the JSON was taken")
 	}
 }

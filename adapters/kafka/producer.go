@@ -88,6 +88,12 @@ func (p *Producer) Send(ctx context.Context, msgs []Message) error {
 // Close flushes and closes the producer.
 func (p *Producer) Close() error { return p.w.Close() }
 
+// ValidCompression tells whether name is one of Compressions (in any case), or empty for none.
+func ValidCompression(name string) bool {
+	_, err := compression(name)
+	return err == nil
+}
+
 func compression(name string) (kafkago.Compression, error) {
 	switch strings.ToLower(name) {
 	case "", "none":

@@ -3,6 +3,7 @@ package kafka
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -68,31 +69,118 @@ func (s Security) tlsEnabled() bool {
 	return s.TLS.Enabled || s.TLS.CAFile != "" || s.TLS.CertFile != "" || s.TLS.InsecureSkipVerify
 }
 
-// tlsConfig loads the TLS settings; nil when TLS is off.
+// TLSFile names one of the files of the TLS settings.
+type TLSFile string
+
+// The files of TLS.
+const (
+	TLSCAFile   TLSFile = "ca"   // TLS.CAFile
+	TLSCertFile TLSFile = "cert" // TLS.CertFile
+	TLSKeyFile  TLSFile = "key"  // TLS.KeyFile
+)
+
+// TLSFileError is a file of the TLS settings that cannot be used: missing, unreadable, or
+// without what it should hold.
+type TLSFileError struct {
+	File TLSFile
+	Path string
+	Err  error
+}
+
+func (e *TLSFileError) Error() string { return fmt.Sprintf("tls %s %s: %v", e.File, e.Path, e.Err) }
+
+func (e *TLSFileError) Unwrap() error { return e.Err }
+
+// CheckFiles reads the TLS files and reports each one that cannot be used as a
+// *TLSFileError (joined), so that a setting is found wrong before anything starts rather
+// than at the first connection.
+func (s Security) CheckFiles() error {
+	_, err := s.tlsConfig()
+	return err
+}
+
+// tlsConfig loads the TLS settings; nil when TLS is off. Every file at fault is reported.
 func (s Security) tlsConfig() (*tls.Config, error) {
 	if !s.tlsEnabled() {
 		return nil, nil
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.TLS.InsecureSkipVerify} //nolint:gosec // opt-in, for testing
+	var errs []error
 	if s.TLS.CAFile != "" {
-		pem, err := os.ReadFile(s.TLS.CAFile)
+		pool, err := loadCAs(s.TLS.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("read tls ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls ca %s: no PEM certificate in it", s.TLS.CAFile)
+			errs = append(errs, err)
 		}
 		c.RootCAs = pool
 	}
-	if s.TLS.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile)
+	if s.TLS.CertFile != "" || s.TLS.KeyFile != "" {
+		cert, err := loadClientCertificate(s.TLS.CertFile, s.TLS.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("load tls client certificate: %w", err)
+			errs = append(errs, err)
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+func loadCAs(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &TLSFileError{File: TLSCAFile, Path: path, Err: err}
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, &TLSFileError{File: TLSCAFile, Path: path, Err: errors.New("no PEM certificate in it")}
+	}
+	return pool, nil
+}
+
+// loadClientCertificate reads a client certificate and its key, blaming the file at fault:
+// tls.LoadX509KeyPair's errors do not say which of the two it is.
+func loadClientCertificate(certPath, keyPath string) (tls.Certificate, error) {
+	if certPath == "" || keyPath == "" {
+		return tls.Certificate{}, errors.New("tls: a client certificate needs both its certificate and its key file")
+	}
+	var errs []error
+	certPEM, err := os.ReadFile(certPath)
+	if err == nil {
+		if block := firstPEMBlock(certPEM, func(kind string) bool { return kind == "CERTIFICATE" }); block == nil {
+			err = errors.New("no PEM certificate in it")
+		} else {
+			_, err = x509.ParseCertificate(block.Bytes)
+		}
+	}
+	if err != nil {
+		errs = append(errs, &TLSFileError{File: TLSCertFile, Path: certPath, Err: err})
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err == nil && firstPEMBlock(keyPEM, func(kind string) bool { return strings.HasSuffix(kind, "PRIVATE KEY") }) == nil {
+		err = errors.New("no PEM private key in it")
+	}
+	if err != nil {
+		errs = append(errs, &TLSFileError{File: TLSKeyFile, Path: keyPath, Err: err})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return tls.Certificate{}, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil { // a key that does not parse, or the key of another certificate
+		return tls.Certificate{}, &TLSFileError{File: TLSKeyFile, Path: keyPath, Err: fmt.Errorf("%w (certificate %s)", err, certPath)}
+	}
+	return cert, nil
+}
+
+// firstPEMBlock is the first PEM block of data of a kind that wants; nil if there is none.
+func firstPEMBlock(data []byte, wants func(kind string) bool) *pem.Block {
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil || wants(block.Type) {
+			return block
+		}
+	}
 }
 
 // mechanism builds the SASL mechanism; nil when SASL is off.

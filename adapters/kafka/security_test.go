@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -122,4 +123,68 @@ func testCertificates(t *testing.T, dir string) (caFile string, server tls.Certi
 		t.Fatal(err)
 	}
 	return caFile, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
+}
+
+// CheckFiles reads the TLS files and blames each one at fault, by which of the three it is:
+// a missing file, one without a PEM certificate or key, a key of another certificate.
+func TestSecurityCheckFiles_namesTheFileAtFault(t *testing.T) {
+	dir := t.TempDir()
+	caFile, server := testCertificates(t, dir)
+	certFile, keyFile := writeKeyPair(t, dir, "client", server)
+	_, other := testCertificates(t, t.TempDir())
+	_, otherKey := writeKeyPair(t, dir, "other", other)
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+
+	if err := (Security{TLS: TLS{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}}).CheckFiles(); err != nil {
+		t.Fatalf("good files: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		tls   TLS
+		file  TLSFile
+		path  string
+		cause string
+	}{
+		"missing CA":      {TLS{CAFile: missing}, TLSCAFile, missing, "no such file or directory"},
+		"CA not PEM":      {TLS{CAFile: notPEM}, TLSCAFile, notPEM, "no PEM certificate in it"},
+		"cert not PEM":    {TLS{CertFile: notPEM, KeyFile: keyFile}, TLSCertFile, notPEM, "no PEM certificate in it"},
+		"key not PEM":     {TLS{CertFile: certFile, KeyFile: notPEM}, TLSKeyFile, notPEM, "no PEM private key in it"},
+		"missing key":     {TLS{CertFile: certFile, KeyFile: missing}, TLSKeyFile, missing, "no such file or directory"},
+		"another's key":   {TLS{CertFile: certFile, KeyFile: otherKey}, TLSKeyFile, otherKey, "private key does not match public key (certificate " + certFile + ")"},
+		"key given as CA": {TLS{CAFile: keyFile}, TLSCAFile, keyFile, "no PEM certificate in it"},
+		"CA given as key": {TLS{CertFile: certFile, KeyFile: caFile}, TLSKeyFile, caFile, "no PEM private key in it"},
+	} {
+		err := Security{TLS: tc.tls}.CheckFiles()
+		var file *TLSFileError
+		if !errors.As(err, &file) || file.File != tc.file || file.Path != tc.path || !strings.Contains(err.Error(), tc.cause) ||
+			!strings.HasPrefix(err.Error(), "tls "+string(tc.file)+" "+tc.path+": ") {
+			t.Errorf("%s: error %v, want the %s file %s blamed: %s", name, err, tc.file, tc.path, tc.cause)
+		}
+	}
+	err := Security{TLS: TLS{CAFile: missing, CertFile: notPEM, KeyFile: missing}}.CheckFiles()
+	for _, want := range []string{"tls ca " + missing, "tls cert " + notPEM, "tls key " + missing} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("three files at fault: error %v does not say %q", err, want)
+		}
+	}
+}
+
+// writeKeyPair writes cert's first certificate and its key to dir as PEM files.
+func writeKeyPair(t *testing.T, dir, name string, cert tls.Certificate) (certFile, keyFile string) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -14,7 +15,8 @@ func envName(flag string) string {
 	return "HERALD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// bindEnv sets every flag of cmd not given on the command line from its environment variable.
+// bindEnv sets every flag of cmd not given on the command line from its environment variable,
+// and warns on cmd's stderr of HERALD_* variables that no herald command reads.
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
@@ -22,10 +24,120 @@ func bindEnv(cmd *cobra.Command) error {
 			return
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if e := cmd.Flags().Set(f.Name, v); e != nil {
+			if e := setFrom(cmd.Flags(), f, v, envName(f.Name)); e != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
 			}
 		}
 	})
+	warnUnknownEnv(cmd, os.Environ(), cmd.ErrOrStderr())
 	return err
+}
+
+// sourceAnnotation is the flag annotation that says where a flag's value came from when it
+// was not the command line: the environment variable, or the config file's line and key.
+const sourceAnnotation = "herald_source"
+
+// setFrom sets f to value, taken from source (HERALD_X, "config line 3: kafka.group").
+func setFrom(flags *pflag.FlagSet, f *pflag.Flag, value, source string) error {
+	if err := flags.Set(f.Name, value); err != nil {
+		return err
+	}
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[sourceAnnotation] = []string{source}
+	return nil
+}
+
+// givenOnCommandLine tells whether f was set on the command line, rather than left at its
+// default or set from the environment or the config file.
+func givenOnCommandLine(f *pflag.Flag) bool {
+	return f.Changed && len(f.Annotations[sourceAnnotation]) == 0
+}
+
+// flagWithSource names a flag that was set and, unless it was the command line, where its
+// value came from: "--kafka-group (HERALD_KAFKA_GROUP)".
+func flagWithSource(f *pflag.Flag) string {
+	if s := f.Annotations[sourceAnnotation]; len(s) > 0 {
+		return fmt.Sprintf("--%s (%s)", f.Name, s[0])
+	}
+	return "--" + f.Name
+}
+
+// warnUnknownEnv writes one line to w for each HERALD_* variable of env that no flag of any
+// herald command reads, naming the closest one's variable when it is close: a typo would
+// otherwise leave a setting at its default unnoticed. It only warns, since one environment
+// often serves several commands with different flags. It costs a map lookup per HERALD_*
+// variable; herald's other commands are looked at only for a variable cmd does not read.
+func warnUnknownEnv(cmd *cobra.Command, env []string, w io.Writer) {
+	var known map[string]bool // every flag's variable, of every command; built on the first miss
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "HERALD_") || testVariable(name) {
+			continue
+		}
+		flag := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "HERALD_"), "_", "-"))
+		if f := cmd.Flags().Lookup(flag); f != nil && envName(f.Name) == name {
+			continue
+		}
+		if known == nil {
+			known = map[string]bool{}
+			collectEnvNames(cmd.Root(), known)
+		}
+		if known[name] {
+			continue
+		}
+		msg := fmt.Sprintf("herald: warning: %s is set but no herald command has a flag it sets", name)
+		if closest := closestName(name, known, 2); closest != "" {
+			msg += "; did you mean " + closest + "?"
+		}
+		fmt.Fprintln(w, msg)
+	}
+}
+
+// testVariable tells whether name is one of the settings of herald's own tests and
+// benchmarks (HERALD_TEST_KURRENTDB_URL), which no command reads.
+func testVariable(name string) bool {
+	return strings.HasPrefix(name, "HERALD_TEST_") || strings.HasPrefix(name, "HERALD_BENCH_")
+}
+
+// collectEnvNames adds the variable of every flag of cmd and of the commands below it.
+func collectEnvNames(cmd *cobra.Command, names map[string]bool) {
+	add := func(f *pflag.Flag) { names[envName(f.Name)] = true }
+	cmd.Flags().VisitAll(add)
+	cmd.PersistentFlags().VisitAll(add)
+	for _, c := range cmd.Commands() {
+		collectEnvNames(c, names)
+	}
+}
+
+// closestName is the name of names nearest to name, if it is at most maxDistance edits away.
+func closestName(name string, names map[string]bool, maxDistance int) string {
+	best, bestDistance := "", maxDistance+1
+	for n := range names {
+		if d := editDistance(name, n); d < bestDistance || d == bestDistance && n < best {
+			best, bestDistance = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		diagonal := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			diagonal, row[j] = row[j], min(row[j]+1, row[j-1]+1, diagonal+cost)
+		}
+	}
+	return row[len(b)]
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"herald/adapters/kafka"
 	"herald/domain"
@@ -48,6 +49,9 @@ id another account's event has), reported with its line as well.`,
   herald event send --to kafka --kafka-brokers localhost:9092 --compression zstd events.ndjson`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkFlags(cmd.Flags()); err != nil {
+				return err
+			}
 			in, name, err := openInput(cmd, args)
 			if err != nil {
 				return err
@@ -95,6 +99,32 @@ type eventSink interface {
 type sendResult struct {
 	recorded, duplicates, refused int
 	reasons                       map[int]string // why, by index in the batch, each refused event was
+}
+
+// checkFlags refuses the Kafka flags given on the command line without --to kafka, which
+// would be ignored, and a compression Kafka does not have. Those set in the environment are
+// not refused: HERALD_KAFKA_BROKERS and the TLS and SASL variables are herald serve's too.
+func (o *sendOptions) checkFlags(flags *pflag.FlagSet) error {
+	if o.to == "kafka" {
+		if !kafka.ValidCompression(o.compression) {
+			return fmt.Errorf("--compression %q: use one of %s", o.compression, strings.Join(kafka.Compressions, ", "))
+		}
+		return nil
+	}
+	var given []string
+	flags.Visit(func(f *pflag.Flag) {
+		if (strings.HasPrefix(f.Name, "kafka-") || f.Name == "compression") && givenOnCommandLine(f) {
+			given = append(given, "--"+f.Name)
+		}
+	})
+	if len(given) == 0 || o.to != "graphql" { // a --to of neither is refused by sink
+		return nil
+	}
+	verb, them := "is a setting", "it"
+	if len(given) > 1 {
+		verb, them = "are settings", "them"
+	}
+	return fmt.Errorf("%s %s of --to kafka, and the events go to the server at --url: add --to kafka, or leave %s out", strings.Join(given, ", "), verb, them)
 }
 
 func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +85,14 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 			errs = append(errs, fmt.Errorf("--kafka-topics %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", t))
 		}
 	}
+	if k.DLQTopic == "" {
+		for _, t := range topics {
+			if kafka.ValidTopic(t) && !kafka.ValidTopic(t+kafka.DeadLetterSuffix) {
+				errs = append(errs, fmt.Errorf("--kafka-topics %q: its dead-letter topic, <topic>%s, would be %d characters, over Kafka's limit of %d; name one with --kafka-dlq-topic",
+					t, kafka.DeadLetterSuffix, len(t)+len(kafka.DeadLetterSuffix), kafka.MaxTopicLength))
+			}
+		}
+	}
 	if k.DLQTopic != "" && !kafka.ValidTopic(k.DLQTopic) {
 		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", k.DLQTopic))
 	}
@@ -122,17 +129,10 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	return cfg, nil
 }
 
-// security checks the TLS and SASL flags.
+// security checks the TLS and SASL flags, and reads the TLS files: a file that cannot be used
+// is found before anything is written or sent, and named by its flag.
 func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
 	var errs []error
-	for flag, file := range map[string]string{"--kafka-tls-ca": s.TLSCA, "--kafka-tls-cert": s.TLSCert, "--kafka-tls-key": s.TLSKey} {
-		if file == "" {
-			continue
-		}
-		if _, err := os.Stat(file); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", flag, file, errors.Unwrap(err)))
-		}
-	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--kafka-tls-cert and --kafka-tls-key go together"))
 	}
@@ -149,13 +149,71 @@ func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
 	default:
 		errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %q: use plain, scram-sha-256 or scram-sha-512", s.SASLMechanism))
 	}
+	sec := kafka.Security{
+		TLS:  kafka.TLS{Enabled: s.TLS, CAFile: s.TLSCA, CertFile: s.TLSCert, KeyFile: s.TLSKey, InsecureSkipVerify: s.TLSInsecure},
+		SASL: kafka.SASL{Mechanism: mechanism, Username: s.SASLUsername, Password: s.SASLPassword},
+	}
+	files := sec
+	if (s.TLSCert == "") != (s.TLSKey == "") { // refused above; the CA is still read
+		files.TLS.CertFile, files.TLS.KeyFile = "", ""
+	}
+	errs = append(errs, tlsFileFlagErrors(files.CheckFiles())...)
 	if err := errors.Join(errs...); err != nil {
 		return kafka.Security{}, err
 	}
-	return kafka.Security{
-		TLS:  kafka.TLS{Enabled: s.TLS, CAFile: s.TLSCA, CertFile: s.TLSCert, KeyFile: s.TLSKey, InsecureSkipVerify: s.TLSInsecure},
-		SASL: kafka.SASL{Mechanism: mechanism, Username: s.SASLUsername, Password: s.SASLPassword},
-	}, nil
+	return sec, nil
+}
+
+// tlsFileFlagErrors names the flag of each TLS file at fault:
+// "--kafka-tls-ca /x: open /x: no such file or directory".
+func tlsFileFlagErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range unjoin(err) {
+		var file *kafka.TLSFileError
+		if errors.As(e, &file) {
+			e = fmt.Errorf("--kafka-tls-%s %s: %w", file.File, file.Path, file.Err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// unjoin is the errors errors.Join joined into err, at any depth, or err alone.
+func unjoin(err error) []error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
+}
+
+// refuseWithoutBrokers refuses the --kafka-* flags of serve set (on the command line, in the
+// environment or in the config file) while --kafka-brokers is not: ingest does not run
+// without brokers, and they would be ignored without a word.
+func (k *kafkaFlags) refuseWithoutBrokers(flags *pflag.FlagSet) error {
+	if k.enabled() {
+		return nil
+	}
+	var given []string
+	flags.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && strings.HasPrefix(f.Name, "kafka-") && f.Name != "kafka-brokers" {
+			given = append(given, flagWithSource(f))
+		}
+	})
+	switch len(given) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%s is a setting of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set: give the brokers (host:port) to ingest from, or leave the setting out", given[0])
+	}
+	return fmt.Errorf("%s are settings of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set: give the brokers (host:port) to ingest from, or leave the settings out", strings.Join(given, ", "))
 }
 
 // brokerList checks a list of host:port addresses.

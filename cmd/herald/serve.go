@@ -100,14 +100,16 @@ README's "Running distributed" and docker-compose.yml.`,
 	f.IntVar(&cfg.NotificationsCycle, "notifications-cycle", 30, "seconds between the notification service's sweeps for events it has not handled yet (delivery itself is live)")
 	f.StringVar(&cfg.UIURL, "ui-url", "", "base URL of the UI; notifications then link to the event in it")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
-		if cfg.ConfigFile == "" {
-			return nil
+		if cfg.ConfigFile != "" {
+			values, err := loadConfigFile(cfg.ConfigFile)
+			if err != nil {
+				return err
+			}
+			if err := applySettings(cmd, values); err != nil {
+				return err
+			}
 		}
-		values, err := loadConfigFile(cfg.ConfigFile)
-		if err != nil {
-			return err
-		}
-		return applySettings(cmd, values)
+		return cfg.Kafka.refuseWithoutBrokers(cmd.Flags())
 	}
 	return cmd
 }

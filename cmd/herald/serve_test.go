@@ -27,21 +27,26 @@ func TestServe_dataDirInUseNamesTheOtherHerald(t *testing.T) {
 	}
 }
 
-// TestServe_refusesBadSettingsBeforeWritingAnything: a taken port, a bad --secret-key or a bad
-// notification setting stops herald at once, naming the setting, before it creates the store,
-// the admin account or a key.
+// TestServe_refusesBadSettingsBeforeWritingAnything: a taken port, a bad --secret-key, a bad
+// notification setting or a Kafka TLS file that cannot be used stops herald at once, naming
+// the setting, before it creates the store, the admin account or a key.
 func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]struct {
 		listen    string
 		port      int
 		portGiven bool
 		secretKey string
 		notify    func(*notifyFlags)
+		kafka     []string // --kafka-* flags
 		want      []string
 	}{
 		"port in use":    {port: taken.Addr().(*net.TCPAddr).Port, secretKey: testSecretKey, want: []string{taken.Addr().String() + " is in use", "--port"}},
@@ -51,6 +56,8 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 			want: []string{"--outbound-deny", "bogus"}},
 		"negative concurrency": {port: freePort(t), secretKey: testSecretKey, notify: func(n *notifyFlags) { n.Concurrency = -1 },
 			want: []string{"--notify-concurrency is -1"}},
+		"kafka CA without a certificate": {port: freePort(t), secretKey: testSecretKey, kafka: []string{"--kafka-brokers", "127.0.0.1:1", "--kafka-tls-ca", notPEM},
+			want: []string{"--kafka-tls-ca " + notPEM + ": no PEM certificate in it"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -62,6 +69,9 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 			}
 			if c.notify != nil {
 				c.notify(&cfg.Notify)
+			}
+			if c.kafka != nil {
+				cfg.Kafka = *parseKafkaFlags(t, c.kafka...)
 			}
 			logs := &syncBuffer{}
 			err := serve(context.Background(), cfg, debugLogger(logs))

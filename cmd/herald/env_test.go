@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestEnv_warnsOfVariablesNoCommandReads: a HERALD_* variable that sets no flag of any herald
+// command is a typo, warned of on stderr with the closest variable when one is close; one
+// that another command reads (HERALD_KAFKA_BROKERS is serve's, not version's) is not, since
+// one environment often serves several commands. Nothing is refused.
+func TestEnv_warnsOfVariablesNoCommandReads(t *testing.T) {
+	t.Setenv("HERALD_KAFKA_BROKRES", "k:9092")
+	t.Setenv("HERALD_KAFKA_BROKERS", "k:9092")
+	t.Setenv("HERALD_URL", "http://herald:8228")
+	t.Setenv("HERALD_NO_SUCH_SETTING", "1")
+	t.Setenv("HERALD_TEST_SOMETHING", "1") // the test suite's own
+	stdout, stderr, err := runCLI(t, "", "version")
+	if err != nil || !strings.HasPrefix(stdout, "herald ") {
+		t.Fatalf("version: %q, %v", stdout, err)
+	}
+	for _, want := range []string{
+		"herald: warning: HERALD_KAFKA_BROKRES is set but no herald command has a flag it sets; did you mean HERALD_KAFKA_BROKERS?\n",
+		"herald: warning: HERALD_NO_SUCH_SETTING is set but no herald command has a flag it sets\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not say %q", stderr, want)
+		}
+	}
+	for _, quiet := range []string{"HERALD_KAFKA_BROKERS is", "HERALD_URL", "HERALD_TEST_SOMETHING"} {
+		if strings.Contains(stderr, quiet) {
+			t.Errorf("stderr %q warns of %s", stderr, quiet)
+		}
+	}
+}
+
+// The check is cheap where it runs for every command: a variable the running command reads
+// costs a lookup in its flags, and herald's other commands (hundreds of flags) are looked at
+// only for a variable it does not read.
+func TestWarnUnknownEnv_costsALookupPerVariableOfTheCommand(t *testing.T) {
+	root := newRootCommand()
+	serve, _, err := root.Find([]string{"serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=/bin", "HERALD_DATA_DIR=/d", "HERALD_KAFKA_BROKERS=k:9092", "HERALD_KAFKA_SASL_PASSWORD=x=y"}
+	var out bytes.Buffer
+	allocs := testing.AllocsPerRun(20, func() { warnUnknownEnv(serve, env, &out) })
+	if out.Len() != 0 {
+		t.Errorf("warned: %q", out.String())
+	}
+	if allocs > 50 { // a few per variable; collecting the other commands' flags takes hundreds
+		t.Errorf("%.0f allocations for 3 variables of the command's own: the other commands' flags were collected", allocs)
+	}
+	warnUnknownEnv(serve, append(env, "HERALD_URL=http://h:8228"), &out) // another command's: looked up there
+	if out.Len() != 0 {
+		t.Errorf("warned: %q", out.String())
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3},
+		{"HERALD_KAFKA_BROKRES", "HERALD_KAFKA_BROKERS", 2}, {"HERALD_PORTS", "HERALD_PORT", 1},
+	} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
