@@ -134,5 +134,8 @@ func noAnswer(err error) error {
 	if errors.As(err, &wrapped) { // *url.Error quotes the URL: keep only the cause
 		err = wrapped.Unwrap()
 	}
+	if IsAddressFailure(err) {
+		return &SendError{Err: fmt.Errorf("%w; correct the host in the configuration's URL", err)}
+	}
 	return &SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
 }

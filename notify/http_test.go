@@ -234,3 +234,26 @@ func TestPostJSON_readsTheFirst4KiBOfTheAnswer(t *testing.T) {
 		t.Errorf("the receiver saw %d connections for 8 sends, want at most 3 (one, and one after each long answer)", got)
 	}
 }
+
+// A host name the DNS says does not exist is a final failure: retrying cannot help until the
+// URL is corrected. A lookup that failed for the moment is retried.
+func TestPostJSON_aHostThatDoesNotExistIsAFinalFailure(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		lookup    *net.DNSError
+		retryable bool
+	}{
+		{&net.DNSError{Err: "no such host", Name: "hooks.exmaple.com", IsNotFound: true}, false},
+		{&net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", IsTemporary: true}, true},
+		{&net.DNSError{Err: "i/o timeout", Name: "hooks.example.com", IsTimeout: true}, true},
+	} {
+		client := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: c.lookup}
+		}}}
+		_, err := notify.PostJSON(context.Background(), client, "https://"+c.lookup.Name+"/hook", []byte(`{}`), nil)
+		var se *notify.SendError
+		if !errors.As(err, &se) || se.Retryable != c.retryable || !strings.Contains(err.Error(), c.lookup.Err) {
+			t.Errorf("%s: got %v, want a SendError with retryable %v", c.lookup.Err, err, c.retryable)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,6 +77,19 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// IsAddressFailure tells whether a receiver's address is wrong rather than out of reach: a
+// host name the DNS says does not exist, or an address Go cannot dial as written. Trying
+// again will not help until the configuration is corrected. A lookup that timed out, or that
+// the DNS server failed to answer, may succeed later and is not one.
+func IsAddressFailure(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.IsNotFound && !dnsErr.IsTimeout && !dnsErr.IsTemporary
+	}
+	var addrErr *net.AddrError
+	return errors.As(err, &addrErr)
+}
 
 // IsRetryable tells whether err is worth another attempt.
 func IsRetryable(err error) bool {

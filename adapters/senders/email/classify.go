@@ -53,7 +53,7 @@ func classify(ctx context.Context, err error, password domain.Secret) *notify.Se
 		}
 		return &notify.SendError{Retryable: true, Err: err}
 	}
-	if isTLSFailure(err) || isAddressFailure(err) {
+	if isTLSFailure(err) || notify.IsAddressFailure(err) {
 		return &notify.SendError{Err: err}
 	}
 	if isConnectionFailure(err) {
@@ -86,18 +86,6 @@ func isTLSFailure(err error) bool {
 	var header tls.RecordHeaderError
 	return errors.As(err, &verification) || errors.As(err, &authority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &header)
-}
-
-// isAddressFailure tells whether the server's address is wrong rather than out of reach: a
-// name the DNS says does not exist, or an address Go cannot dial as written. A lookup that
-// timed out, or that the DNS server failed to answer, may succeed later.
-func isAddressFailure(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return dnsErr.IsNotFound && !dnsErr.IsTimeout && !dnsErr.IsTemporary
-	}
-	var addrErr *net.AddrError
-	return errors.As(err, &addrErr)
 }
 
 // isConnectionFailure tells whether the network, rather than the server's answer, failed.

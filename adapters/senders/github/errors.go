@@ -49,6 +49,9 @@ func sendError(resp *gh.Response, err error, now time.Time) error {
 	if errors.Is(err, notify.ErrDestinationRefused) { // stays refused: say how to allow it
 		return &notify.SendError{Err: err}
 	}
+	if notify.IsAddressFailure(err) {
+		return &notify.SendError{Err: fmt.Errorf("%w; correct the host of the configuration's API URL", err)}
+	}
 	return &notify.SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
 }
 

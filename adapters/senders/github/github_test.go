@@ -298,3 +298,21 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// An API host the DNS says does not exist is a final failure; one it cannot look up for the
+// moment is retried.
+func TestSend_aHostThatDoesNotExistIsFinal(t *testing.T) {
+	for _, lookup := range []*net.DNSError{
+		{Err: "no such host", Name: "github.exmaple.com", IsNotFound: true},
+		{Err: "server misbehaving", Name: "github.example.com", IsTemporary: true},
+	} {
+		transport := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: lookup}
+		}}
+		_, err := github.New(notify.NewHTTPClients(transport, 0)).Send(context.Background(), notification(t, settings("https://"+lookup.Name), true))
+		var se *notify.SendError
+		if !errors.As(err, &se) || se.Retryable != lookup.IsTemporary || !strings.Contains(err.Error(), lookup.Err) {
+			t.Errorf("%s: got %v, want a SendError with retryable %v", lookup.Err, err, lookup.IsTemporary)
+		}
+	}
+}
