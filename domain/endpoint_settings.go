@@ -176,6 +176,7 @@ func (s GitHubSettings) Validate() error {
 		v.add("accessToken", "is required")
 	}
 	tooLong(v, "accessToken", s.AccessToken.Reveal(), MaxCredentialLength)
+	checkCharacters(v, "accessToken", s.AccessToken.Reveal(), oneLine) // sent as it is in a header: a pasted line break would fail every send
 	if s.Milestone < 0 || s.Milestone > math.MaxInt32 {
 		v.add("milestone", "%d is not a milestone number; use 1 to 2147483647 (the number in the milestone's URL), or 0 for none", s.Milestone)
 	}
@@ -252,6 +253,7 @@ func (s JiraSettings) Validate() error {
 		v.add("apiToken", "is required")
 	}
 	tooLong(v, "apiToken", s.APIToken.Reveal(), MaxCredentialLength)
+	checkCharacters(v, "apiToken", s.APIToken.Reveal(), oneLine) // a token has none: a line break is a pasting mistake
 	required(v, "projectKey", s.ProjectKey)
 	settingText(v, "projectKey", s.ProjectKey)
 	required(v, "issueType", s.IssueType)

@@ -92,6 +92,8 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 			return e.Validate()
 		}},
 		{"username", func(s string) error { w := validWebhook; w.Username = s; return w.Validate() }},
+		{"accessToken", func(s string) error { g := validGitHub; g.AccessToken = domain.NewSecret(s); return g.Validate() }},
+		{"apiToken", func(s string) error { j := validJira; j.APIToken = domain.NewSecret(s); return j.Validate() }},
 	}
 	refused := map[string]string{
 		"a\x00b":   "contains a NUL character; remove it",
@@ -101,6 +103,8 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 		"a\tb":     "contains the control character U+0009; remove it",
 		"a\x7fb":   "contains the control character U+007F; remove it",
 		"a\u0085b": "contains the control character U+0085; remove it",
+		"a\u202eb": "contains the bidirectional control character U+202E, which makes text show in another order than it reads; remove it",
+		"a\u2066b": "contains the bidirectional control character U+2066, which makes text show in another order than it reads; remove it",
 	}
 	for _, text := range texts {
 		for value, want := range refused {
@@ -108,7 +112,7 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 				t.Errorf("%s = %q: %q, want %q", text.field, value, got, want)
 			}
 		}
-		if err := text.check("Ops-Été_2"); err != nil {
+		if err := text.check("Ops-Été_2\u200f"); err != nil { // a right-to-left mark is text's, not an override
 			t.Errorf("%s without control characters: %v", text.field, err)
 		}
 	}

@@ -212,7 +212,7 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 	case multiLine:
 		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' })
 	default:
-		i = strings.IndexFunc(s, unicode.IsControl) // C0, DEL and C1
+		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || IsBidiOverride(r) }) // C0, DEL and C1
 	}
 	if i < 0 {
 		return false
@@ -226,10 +226,20 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 		v.add(field, "contains a carriage return (U+000D); end lines with a line feed (\\n) alone")
 	case form == multiLine:
 		v.add(field, "contains the control character %U; remove it (only line breaks and tabs may be used)", r)
+	case IsBidiOverride(r):
+		v.add(field, "contains the bidirectional control character %U, which makes text show in another order than it reads; remove it", r)
 	default:
 		v.add(field, "contains the control character %U; remove it", r)
 	}
 	return true
+}
+
+// IsBidiOverride tells whether r is one of the Unicode controls that embed, override or
+// isolate the direction of the text after it (U+202A to U+202E, U+2066 to U+2069). A name
+// holding one can show in a table as another name ("Trojan Source"); the marks U+200E and
+// U+200F, which right-to-left text needs, are not among them.
+func IsBidiOverride(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 // MaxQuoted bounds how many characters of a refused value an error message quotes: enough to

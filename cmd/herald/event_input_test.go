@@ -126,6 +126,7 @@ func TestPrintable_escapesControlCharacters(t *testing.T) {
 		"plain name":              "plain name",
 		"a\x1b[31mred":            `a\x1b[31mred`,
 		"a\nb\tc\x00d\x7f\u0085é": `a\nb\tc\x00d\x7f\u0085é`,
+		"ops\u202egpj.exe":        `ops\u202egpj.exe`,
 	} {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)

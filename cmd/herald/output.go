@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"herald/domain"
 )
 
 // counted is n and a noun in its number: "1 event", "2 events", "0 duplicates".
@@ -15,16 +17,21 @@ func counted(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// printable is s with its control characters written as Go escapes (\n, \t, \x1b, \u0085),
+// printable is s with its control characters (and the bidirectional overrides, which reorder
+// what follows them) written as Go escapes (\n, \t, \x1b, \u0085, \u202e),
 // for a table cell or a line on a terminal. Names, event fields and receivers' answers come
 // from other people: printed raw, an ESC could recolour or rewrite the reader's terminal, and
 // a newline or a tab would break the table.
-func printable(s string) string { return escapeControls(s, unicode.IsControl) }
+func printable(s string) string {
+	return escapeControls(s, func(r rune) bool { return unicode.IsControl(r) || domain.IsBidiOverride(r) })
+}
 
 // printableText is printable for text of several lines, such as an error: it keeps newlines
 // and tabs.
 func printableText(s string) string {
-	return escapeControls(s, func(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) })
+	return escapeControls(s, func(r rune) bool {
+		return r != '\n' && r != '\t' && unicode.IsControl(r) || domain.IsBidiOverride(r)
+	})
 }
 
 func escapeControls(s string, control func(rune) bool) string {
