@@ -100,10 +100,10 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if _, errOut, err := s.cli("", "notifications", "config", "edit", id, "--title-template", "{{.Nope}}", "--token", token); err == nil || !strings.Contains(errOut, "uses a field events do not have, Nope") {
 		t.Fatalf("a template with a field events lack: %v %s", err, errOut)
 	}
-	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "input.slack.webhookUrl") {
+	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "--set webhookUrl: ") || strings.Contains(errOut, "input.") {
 		t.Fatalf("bad URL: %v %s", err, errOut)
 	}
-	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "admin") {
+	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "--quick-selection #1 scope: global scope is reserved to the admin account") {
 		t.Fatalf("global scope by a non-admin: %v %s", err, errOut)
 	}
 	if out := ann("notifications", "config", "remove", id, "--yes"); out != "Removed configuration "+id+"\n" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -267,7 +268,7 @@ Settings by kind:
 			}
 			q := `mutation($kind: EndpointKind!, $input: ConfigurationInput!, $account: String) { createNotificationEndpointConfiguration(kind: $kind, input: $input, account: $account) { id name } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
-				return err
+				return asFlags(err, kind)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Added %s configuration %s (%s)\n", kind, data.Created.ID, data.Created.Name)
 			return nil
@@ -302,7 +303,7 @@ keep their stored values. --selector and --quick-selection replace all selectors
 			}
 			q := `mutation($id: ID!, $input: ConfigurationInput!, $rev: Int) { updateNotificationEndpointConfiguration(id: $id, input: $input, expectedRevision: $rev) { id revision } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
-				return err
+				return asFlags(err, kind)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Updated configuration %s\n", args[0])
 			return nil
@@ -311,4 +312,57 @@ keep their stored values. --selector and --quick-selection replace all selectors
 	f.add(cmd, false)
 	cmd.Flags().IntVar(&revision, "expected-revision", 0, "fail if the configuration is no longer at this revision (default: the one just read)")
 	return cmd
+}
+
+// asFlags rewrites the fields a server names in its refusal of a configuration as the flags
+// that set them: "input.slack.webhookUrl: ..." becomes "--set webhookUrl: ...", since the
+// GraphQL input's paths mean nothing to a user of the CLI.
+func asFlags(err error, kind domain.EndpointKind) error {
+	var se *serverError
+	if !errors.As(err, &se) {
+		return err
+	}
+	for i, g := range se.errs {
+		fields, _ := g.Extensions["fields"].([]any)
+		for _, f := range fields {
+			name, _ := f.(map[string]any)["field"].(string)
+			if flag := flagOfField(name, kind); name != "" && flag != "" {
+				g.Message = strings.ReplaceAll(g.Message, name+": ", flag+": ")
+			}
+		}
+		se.errs[i] = g
+	}
+	return err
+}
+
+// flagOfField is the flag that sets a field of ConfigurationInput, or "".
+func flagOfField(field string, kind domain.EndpointKind) string {
+	rest, ok := strings.CutPrefix(field, "input.")
+	if !ok {
+		return ""
+	}
+	if setting, ok := strings.CutPrefix(rest, string(kind)+"."); ok {
+		return "--set " + setting
+	}
+	for _, list := range []struct{ prefix, flag string }{{"selectors[", "--selector"}, {"quickSelections[", "--quick-selection"}} {
+		if after, ok := strings.CutPrefix(rest, list.prefix); ok {
+			index, part, _ := strings.Cut(after, "]")
+			n, err := strconv.Atoi(index)
+			if err != nil {
+				return ""
+			}
+			return strings.TrimSpace(fmt.Sprintf("%s #%d %s", list.flag, n+1, strings.TrimPrefix(part, ".")))
+		}
+	}
+	switch rest {
+	case "name", "description":
+		return "--" + rest
+	case "templates.title":
+		return "--title-template"
+	case "templates.body":
+		return "--body-template"
+	case "verifyTls":
+		return "--no-verify-tls"
+	}
+	return ""
 }
