@@ -23,7 +23,9 @@ import (
 const (
 	MaxDepth      = 12
 	MaxComplexity = 50_000
-	maxBodyBytes  = 64 << 20 // a batch of 10,000 events with details
+	// MaxBodyBytes bounds a request body: a batch of 10,000 events with details. `herald
+	// event send` sizes its batches by it.
+	MaxBodyBytes = 64 << 20
 )
 
 // NewHandler returns the GraphQL endpoint: queries and mutations over POST and GET, and
@@ -66,7 +68,7 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 		r.Logger.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p))
 		return fmt.Errorf("panic: %v: %w", p, errInternal)
 	})
-	return AuthMiddleware(r.Auth, r.RequireAuth, http.MaxBytesHandler(srv, maxBodyBytes)), nil
+	return AuthMiddleware(r.Auth, r.RequireAuth, http.MaxBytesHandler(srv, MaxBodyBytes)), nil
 }
 
 // DepthLimit refuses operations nested deeper than Max fields. Introspection (`__schema`,

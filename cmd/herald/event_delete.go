@@ -26,7 +26,7 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
   herald event delete --yes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := newClient(url)
+			c := newClientWithin(url, clearTimeouts())
 			filter, err := flags.filter()
 			if err != nil {
 				return err
@@ -62,4 +62,12 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
 	flags.add(cmd, true)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation before clearing every event")
 	return cmd
+}
+
+// clearTimeouts let the server work on a bulk clear as long as the client waits for any
+// answer: it answers once the cleared events' streams are deleted, which can take minutes.
+func clearTimeouts() clientTimeouts {
+	t := defaultClientTimeouts()
+	t.answer = t.overall
+	return t
 }

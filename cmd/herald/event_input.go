@@ -22,7 +22,8 @@ type inputEvent struct {
 // readInputEvents calls each for every event of in: a JSON array of events, one event per
 // line (NDJSON, blank lines skipped), or one JSON object over several lines (pretty-printed).
 // NDJSON is streamed, so inputs of any length work; the other forms are read whole. A UTF-8
-// byte-order mark ahead of the input, as some Windows editors write, is skipped.
+// byte-order mark ahead of the input, as some Windows editors write, is skipped. Each event's
+// raw is its own, never reused: each may keep it, or hand it to another goroutine.
 func readInputEvents(in io.Reader, each func(inputEvent) error) error {
 	r := bufio.NewReaderSize(in, 1<<20)
 	if bom, _ := r.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ func TestSendEvents_takesOnePrettyPrintedEventWithAByteOrderMark(t *testing.T) {
 	}
 	sink := &recordingSink{}
 	var out, errOut bytes.Buffer
-	if err := sendEvents(context.Background(), strings.NewReader("\uFEFF"+pretty.String()+"\n"), "event.json", sink, 10, &out, &errOut); err != nil {
+	if err := sender(sink, 10, &out, &errOut).send(context.Background(), strings.NewReader("\uFEFF"+pretty.String()+"\n"), "event.json"); err != nil {
 		t.Fatalf("pretty-printed event: %v\nstderr: %s", err, errOut.String())
 	}
 	if len(sink.batches) != 1 || len(sink.batches[0]) != 1 || sink.batches[0][0].id != "pretty-0" || sink.batches[0][0].line != 1 {
@@ -66,13 +67,18 @@ func TestSendEvents_takesOnePrettyPrintedEventWithAByteOrderMark(t *testing.T) {
 	}
 
 	sink, errOut = &recordingSink{}, bytes.Buffer{}
-	err := sendEvents(context.Background(), strings.NewReader("{\"level\":\n"+kafkaEvents("more", 2)), "in.ndjson", sink, 10, &out, &errOut)
+	err := sender(sink, 10, &out, &errOut).send(context.Background(), strings.NewReader("{\"level\":\n"+kafkaEvents("more", 2)), "in.ndjson")
 	if err == nil || !strings.Contains(errOut.String(), "in.ndjson:1:") {
 		t.Errorf("broken first line: %v, stderr %q", err, errOut.String())
 	}
 	if len(sink.batches) != 1 || len(sink.batches[0]) != 2 || sink.batches[0][0].line != 2 {
 		t.Errorf("batches after a broken first line = %+v", sink.batches)
 	}
+}
+
+// sender sends in batches of n events to sink, and reports to out and errOut.
+func sender(sink eventSink, n int, out, errOut io.Writer) eventSender {
+	return eventSender{sink: sink, limit: batchLimit{events: n}, stdout: out, stderr: errOut}
 }
 
 // recordingSink keeps what it is sent.
@@ -91,7 +97,7 @@ func TestSendEventsBatchesAndSkipsBadLines(t *testing.T) {
 	input := kafkaEvents("unit", 5) + "{\"level\":\"info\"}\n" + kafkaEvents("more", 2)
 	sink := &recordingSink{}
 	var out, errOut bytes.Buffer
-	err := sendEvents(context.Background(), strings.NewReader(input), "in.ndjson", sink, 3, &out, &errOut)
+	err := sender(sink, 3, &out, &errOut).send(context.Background(), strings.NewReader(input), "in.ndjson")
 	if err == nil || !strings.Contains(err.Error(), "1 event of in.ndjson is not valid and was not sent") {
 		t.Errorf("error = %v", err)
 	}
@@ -99,7 +105,7 @@ func TestSendEventsBatchesAndSkipsBadLines(t *testing.T) {
 		t.Errorf("stdout = %q", got)
 	}
 	out.Reset()
-	if err := sendEvents(context.Background(), strings.NewReader(kafkaEvents("one", 1)), "one.ndjson", &recordingSink{}, 3, &out, &errOut); err != nil {
+	if err := sender(&recordingSink{}, 3, &out, &errOut).send(context.Background(), strings.NewReader(kafkaEvents("one", 1)), "one.ndjson"); err != nil {
 		t.Fatalf("one event: %v", err)
 	}
 	if got := out.String(); got != "Sent 1 event: 1 recorded, 0 duplicates\n" {

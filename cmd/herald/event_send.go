@@ -2,18 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
-	"time"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"herald/adapters/kafka"
 	"herald/domain"
+	"herald/graph"
 )
 
 const recordJSONMutation = `mutation($events: String!) { recordEventsJSON(events: $events) { recorded duplicates refused results { status reason } } }`
@@ -33,17 +35,23 @@ func newEventSendCommand(url *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send [FILE|-]",
 		Short: "Send events from a file or stdin to herald, or to Kafka",
-		Long: `Send events in the producer form (the JSON Kafka messages carry), one object per line
+		Long: fmt.Sprintf(`Send events in the producer form (the JSON Kafka messages carry), one object per line
 (NDJSON), as a JSON array, or as one JSON object (pretty-printed or not), from FILE or
 standard input, for testing a setup.
 
 --to graphql (the default) records them through the server's recordEventsJSON mutation in
-batches of --batch-size; --to kafka produces one message per event to --kafka-topic, keyed
-by the event's id when it has one, for a herald that ingests from Kafka.
+batches of --batch-size events, cut sooner when a batch would pass %d MiB of request (the
+server takes at most %d MiB); --to kafka produces one message per event to --kafka-topic,
+keyed by the event's id when it has one, for a herald that ingests from Kafka.
 
 Each event is checked first: a line that is no valid event is reported with its number and
 skipped, and the command then exits with status 1. So does an event the server refuses (an
-id another account's event has), reported with its line as well.`,
+id another account's event has), reported with its line as well.
+
+An interrupt (Ctrl-C) stops the sending after the batch in flight, whose answer is awaited,
+and the summary counts what was recorded; a second one gives up on that batch. Events with
+an id may be sent again (herald counts them as duplicates); events without one would be
+recorded again, so resume from the line the interrupt names.`, maxBatchBytes>>20, graph.MaxBodyBytes>>20),
 		Example: `  herald event send events.ndjson
   cat events.json | herald event send --url http://herald:8228
   herald event send --to kafka --kafka-brokers localhost:9092 --compression zstd events.ndjson`,
@@ -52,17 +60,20 @@ id another account's event has), reported with its line as well.`,
 			if err := o.checkFlags(cmd.Flags()); err != nil {
 				return err
 			}
+			sink, limit, err := o.sink(url)
+			if err != nil {
+				return err
+			}
+			defer sink.Close()
 			in, name, err := openInput(cmd, args)
 			if err != nil {
 				return err
 			}
 			defer in.Close()
-			sink, err := o.sink(url)
-			if err != nil {
-				return err
-			}
-			defer sink.Close()
-			return sendEvents(cmd.Context(), in, name, sink, o.batchSize, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			abort, stopWatching := secondInterrupt()
+			defer stopWatching()
+			s := eventSender{sink: sink, limit: limit, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), abort: abort}
+			return s.send(cmd.Context(), in, name)
 		},
 	}
 	f := cmd.Flags()
@@ -75,9 +86,16 @@ id another account's event has), reported with its line as well.`,
 	return cmd
 }
 
+// stdinHint is said when events are read from a terminal, which would otherwise wait
+// silently for them.
+const stdinHint = "reading events from stdin (NDJSON); end with Ctrl-D"
+
 // openInput opens FILE, or standard input for "-" or no argument.
 func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error) {
 	if len(args) == 0 || args[0] == "-" {
+		if isTerminal(cmd.InOrStdin()) {
+			fmt.Fprintln(cmd.ErrOrStderr(), stdinHint)
+		}
 		return io.NopCloser(cmd.InOrStdin()), "stdin", nil
 	}
 	f, err := os.Open(args[0])
@@ -85,6 +103,33 @@ func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error)
 		return nil, "", err
 	}
 	return f, args[0], nil
+}
+
+// secondInterrupt returns a channel closed by the second interrupt (or SIGTERM) of the
+// command, and a function that stops watching for it. The first ends the command's context
+// (main's signal.NotifyContext), which lets the batch in flight finish so that the summary
+// is exact; whoever interrupts again will not wait for it.
+func secondInterrupt() (<-chan struct{}, func()) {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	abort, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		for seen := 0; ; {
+			select {
+			case <-signals:
+				if seen++; seen == 2 {
+					close(abort)
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return abort, func() {
+		signal.Stop(signals)
+		close(done)
+	}
 }
 
 // eventSink is where `event send` puts batches.
@@ -127,32 +172,79 @@ func (o *sendOptions) checkFlags(flags *pflag.FlagSet) error {
 	return fmt.Errorf("%s %s of --to kafka, and the events go to the server at --url: add --to kafka, or leave %s out", strings.Join(given, ", "), verb, them)
 }
 
-func (o *sendOptions) sink(url *clientConfig) (eventSink, error) {
+func (o *sendOptions) sink(url *clientConfig) (eventSink, batchLimit, error) {
 	if o.batchSize < 1 || o.batchSize > domain.MaxEventsPerBatch {
-		return nil, fmt.Errorf("--batch-size %d: must lie between 1 and %d", o.batchSize, domain.MaxEventsPerBatch)
+		return nil, batchLimit{}, fmt.Errorf("--batch-size %d: must lie between 1 and %d", o.batchSize, domain.MaxEventsPerBatch)
 	}
 	switch o.to {
 	case "graphql":
-		return graphqlSink{c: newClient(url)}, nil
+		c := newClient(url)
+		if c.invalid != nil { // said now, not once the input is read
+			return nil, batchLimit{}, c.invalid
+		}
+		return graphqlSink{c: c}, batchLimit{events: o.batchSize, bytes: maxBatchBytes, size: requestSize}, nil
 	case "kafka":
 		brokers, err := brokerList("--kafka-brokers", o.brokers)
 		if err != nil {
-			return nil, err
+			return nil, batchLimit{}, err
 		}
 		if !kafka.ValidTopic(o.topic) {
-			return nil, fmt.Errorf("--kafka-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", o.topic)
+			return nil, batchLimit{}, fmt.Errorf("--kafka-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", o.topic)
 		}
 		sec, err := o.security.security()
 		if err != nil {
-			return nil, err
+			return nil, batchLimit{}, err
 		}
 		p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers, Topic: o.topic, Compression: o.compression, Security: sec})
 		if err != nil {
-			return nil, err // it names the setting at fault: compression, TLS or SASL
+			return nil, batchLimit{}, err // it names the setting at fault: compression, TLS or SASL
 		}
-		return kafkaSink{p: p, topic: o.topic}, nil
+		// No bound on bytes: the producer splits a call into requests the brokers take.
+		return kafkaSink{p: p, topic: o.topic}, batchLimit{events: o.batchSize}, nil
 	}
-	return nil, fmt.Errorf("--to %q: use graphql or kafka", o.to)
+	return nil, batchLimit{}, fmt.Errorf("--to %q: use graphql or kafka", o.to)
+}
+
+// maxBatchBytes bounds the events of one recordEventsJSON request, as written into it: a
+// quarter of the server's limit on a request body. That is well clear of the limit (the
+// query and a batch's last event come on top), and still so large that the cost of a request
+// does not count (make bench reaches its 130,000 events/s with bodies of 700 KB), while the
+// server, which holds a body and the events decoded from it at once, answers such a batch
+// in seconds. Only large events reach it: 1,000 events of 16 KiB.
+const maxBatchBytes = graph.MaxBodyBytes / 4
+
+// requestSize is what an event takes in a recordEventsJSON request: its JSON, escaped into
+// the string of the events variable as json.Marshal escapes it, and the newline after it.
+func requestSize(raw []byte) int { return quotedLen(raw) + len(`\n`) }
+
+// quotedLen is the length of b written inside a JSON string by json.Marshal: ", \ and the
+// control bytes \b \f \n \r \t take two bytes, other control bytes and <, >, & (escaped for
+// HTML) six, U+2028 and U+2029 six, and each byte of invalid UTF-8 six (\ufffd).
+func quotedLen(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+				n += 2
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				n += len(`\u0000`)
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			n += len(`\ufffd`)
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 type graphqlSink struct{ c *client }
@@ -221,84 +313,3 @@ func (s kafkaSink) Summary(sent int, _ sendResult) string {
 }
 
 func (s kafkaSink) Close() error { return s.p.Close() }
-
-// progressEvery is how often a long send reports progress on stderr.
-const progressEvery = 2 * time.Second
-
-// sendEvents reads events from in, checks each, and sends the valid ones in batches.
-func sendEvents(ctx context.Context, in io.Reader, name string, sink eventSink, batchSize int, stdout, stderr io.Writer) error {
-	var sent, bad int
-	var total sendResult
-	started, lastProgress := time.Now(), time.Now()
-	batch := make([]inputEvent, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		r, err := sink.Send(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("send events from line %d on (%d sent before): %w", batch[0].line, sent, err)
-		}
-		sent += len(batch)
-		total.recorded += r.recorded
-		total.duplicates += r.duplicates
-		total.refused += r.refused
-		for i := range batch {
-			if reason, ok := r.reasons[i]; ok {
-				fmt.Fprintf(stderr, "%s:%d: refused: %s\n", name, batch[i].line, reason)
-			}
-		}
-		batch = batch[:0]
-		if time.Since(lastProgress) >= progressEvery {
-			lastProgress = time.Now()
-			fmt.Fprintf(stderr, "sent %d events (%.0f/s)\n", sent, float64(sent)/time.Since(started).Seconds())
-		}
-		return nil
-	}
-	now := time.Now().UTC()
-	err := readInputEvents(in, func(e inputEvent) error {
-		id, err := checkEvent(e.raw, now)
-		if err != nil {
-			bad++
-			fmt.Fprintf(stderr, "%s:%d: %v\n", name, e.line, err)
-			return nil
-		}
-		e.id = id
-		if batch = append(batch, e); len(batch) == batchSize {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if sent > 0 || err == nil {
-		fmt.Fprintln(stdout, sink.Summary(sent, total))
-	}
-	switch {
-	case err != nil:
-		return err
-	case bad > 0:
-		if bad == 1 {
-			return fmt.Errorf("1 event of %s is not valid and was not sent", name)
-		}
-		return fmt.Errorf("%d events of %s are not valid and were not sent", bad, name)
-	case total.refused > 0:
-		if total.refused == 1 {
-			return fmt.Errorf("1 event of %s was refused and not recorded", name)
-		}
-		return fmt.Errorf("%d events of %s were refused and not recorded", total.refused, name)
-	case sent == 0:
-		return errors.New("no events in " + name)
-	}
-	return nil
-}
-
-// checkEvent validates an event as herald would record it and returns its id, if it has one.
-func checkEvent(raw []byte, now time.Time) (id string, err error) {
-	e, err := domain.DecodeLogEvent(raw)
-	if err != nil {
-		return "", err
-	}
-	return e.ID, e.WithDefaults(now, func() string { return "id" }).Validate(now)
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -48,4 +49,16 @@ func escapeControls(s string, control func(rune) bool) string {
 		b.WriteString(q[1 : len(q)-1])
 	}
 	return b.String()
+}
+
+// isTerminal tells whether f, a reader or writer of a command, is a terminal. It takes every
+// character device for one, /dev/null too, which is harmless for what it decides: how progress
+// is drawn, whether to say that events are awaited on stdin.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := file.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -178,14 +177,7 @@ type progressLine struct {
 }
 
 func newProgressLine(w io.Writer) *progressLine {
-	f, ok := w.(*os.File)
-	terminal := false
-	if ok {
-		if info, err := f.Stat(); err == nil {
-			terminal = info.Mode()&os.ModeCharDevice != 0
-		}
-	}
-	return &progressLine{w: w, terminal: terminal}
+	return &progressLine{w: w, terminal: isTerminal(w)}
 }
 
 // draw shows text; final is the last state, drawn whatever the time since the previous line.
