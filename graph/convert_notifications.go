@@ -93,6 +93,10 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 		if !ok {
 			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%s is not a quick selection; use one of %s", domain.Quote(name), strings.Join(domain.QuickSelectionNames(), ", "))}}}
 		}
+		if q.Scope == domain.ScopeGlobal && !admin { // Selector would say "use account", a selector's word
+			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i),
+				Message: fmt.Sprintf("%s: global scope is reserved to the admin account; use %s", name, strings.TrimPrefix(name, "global-"))}}}
+		}
 		sel, err := q.Selector(admin)
 		if err != nil {
 			return d, inputPath(err, "", fmt.Sprintf("quickSelections[%d]", i))

@@ -54,7 +54,7 @@ func TestConfigurationErrors_nameTheInputField(t *testing.T) {
 		{"global scope by a non-admin", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "selectors": []any{map[string]any{"scope": "GLOBAL", "type": "*"}}},
 			"input.selectors[0].scope", "global scope is reserved to the admin account"},
 		{"global quick selection by a non-admin", ts.aliceRW, "WEBHOOK", "", map[string]any{"webhook": webhook, "quickSelections": []string{"global-all"}},
-			"input.quickSelections[0].scope", "global scope is reserved to the admin account"},
+			"input.quickSelections[0]", "global-all: global scope is reserved to the admin account; use all"},
 		{"global scope by the admin for another account", ts.admin, "WEBHOOK", "alice", map[string]any{"webhook": webhook, "selectors": []any{map[string]any{"scope": "GLOBAL", "type": "*"}}},
 			"input.selectors[0].scope", "global scope is reserved to the admin account"},
 		{"settings of the wrong kind", ts.aliceRW, "SLACK", "", map[string]any{"webhook": webhook, "quickSelections": all},

@@ -103,7 +103,7 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "--set webhookUrl: ") || strings.Contains(errOut, "input.") {
 		t.Fatalf("bad URL: %v %s", err, errOut)
 	}
-	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "--quick-selection #1 scope: global scope is reserved to the admin account") {
+	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "--quick-selection #1: global-all: global scope is reserved to the admin account; use all") {
 		t.Fatalf("global scope by a non-admin: %v %s", err, errOut)
 	}
 	if out := ann("notifications", "config", "remove", id, "--yes"); out != "Removed configuration "+id+"\n" {
