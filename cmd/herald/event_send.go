@@ -165,11 +165,8 @@ func (o *sendOptions) checkFlags(flags *pflag.FlagSet) error {
 	if len(given) == 0 || o.to != "graphql" { // a --to of neither is refused by sink
 		return nil
 	}
-	verb, them := "is a setting", "it"
-	if len(given) > 1 {
-		verb, them = "are settings", "them"
-	}
-	return fmt.Errorf("%s %s of --to kafka, and the events go to the server at --url: add --to kafka, or leave %s out", strings.Join(given, ", "), verb, them)
+	return fmt.Errorf("%s %s of --to kafka, and the events go to the server at --url: add --to kafka, or leave %s out",
+		strings.Join(given, ", "), inNumber(len(given), "is a setting", "are settings"), inNumber(len(given), "it", "them"))
 }
 
 func (o *sendOptions) sink(url *clientConfig) (eventSink, batchLimit, error) {

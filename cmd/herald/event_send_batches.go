@@ -252,28 +252,14 @@ func (e *interruptedError) Error() string {
 		b.WriteString(". Sending the input again is safe: every event sent has an id, and herald counts those it has as duplicates")
 	case unsure == 0:
 		fmt.Fprintf(&b, ". Send the rest from line %d on, not the whole input: %s sent %s no id, and herald, which knows duplicates by their id only, would record %s again",
-			e.lastLine+1, counted(sent, "event"), hasOrHave(sent), itOrThem(sent))
+			e.lastLine+1, counted(sent, "event"), inNumber(sent, "has", "have"), inNumber(sent, "it", "them"))
 	default:
 		fmt.Fprintf(&b, ". Do not send the whole input again: %s sent or in flight %s no id, and herald, which knows duplicates by their id only, would record %s again. "+
 			"Send from line %d on, and the %s of %s may be recorded twice, or from line %d on, and %s may be missing",
-			counted(sent+unsure, "event"), hasOrHave(sent+unsure), itOrThem(sent+unsure),
-			e.lastLine+1, counted(unsure, "event")+" without id", lineSpan(e.inFlight), e.inFlight[len(e.inFlight)-1].line+1, itOrThem(unsure))
+			counted(sent+unsure, "event"), inNumber(sent+unsure, "has", "have"), inNumber(sent+unsure, "it", "them"),
+			e.lastLine+1, counted(unsure, "event")+" without id", lineSpan(e.inFlight), e.inFlight[len(e.inFlight)-1].line+1, inNumber(unsure, "it", "them"))
 	}
 	return b.String()
-}
-
-func hasOrHave(n int) string {
-	if n == 1 {
-		return "has"
-	}
-	return "have"
-}
-
-func itOrThem(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "them"
 }
 
 // lineSpan names the lines of a batch: "line 7" or "lines 7-12".

@@ -207,13 +207,11 @@ func (k *kafkaFlags) refuseWithoutBrokers(flags *pflag.FlagSet) error {
 			given = append(given, flagWithSource(f))
 		}
 	})
-	switch len(given) {
-	case 0:
+	if len(given) == 0 {
 		return nil
-	case 1:
-		return fmt.Errorf("%s is a setting of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set: give the brokers (host:port) to ingest from, or leave the setting out", given[0])
 	}
-	return fmt.Errorf("%s are settings of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set: give the brokers (host:port) to ingest from, or leave the settings out", strings.Join(given, ", "))
+	return fmt.Errorf("%s %s of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set: give the brokers (host:port) to ingest from, or leave the %s out",
+		strings.Join(given, ", "), inNumber(len(given), "is a setting", "are settings"), inNumber(len(given), "setting", "settings"))
 }
 
 // brokerList checks a list of host:port addresses.

@@ -18,6 +18,15 @@ func counted(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// inNumber is one when n is 1 and many otherwise: the word that agrees with a count ("has"
+// or "have", "it" or "them").
+func inNumber(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // printable is s with its control characters (and the bidirectional overrides, which reorder
 // what follows them) written as Go escapes (\n, \t, \x1b, \u0085, \u202e),
 // for a table cell or a line on a terminal. Names, event fields and receivers' answers come
