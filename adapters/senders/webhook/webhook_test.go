@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,6 +194,43 @@ func TestSend_aUserAgentOfTheSettingsWins(t *testing.T) {
 		_, err := sender.Send(context.Background(), notification(srv.URL, domain.WebhookSettings{Headers: stored}))
 		if err != nil || len(got) != 1 || got[0] != "lower" {
 			t.Fatalf("X-A %q (%v), want lower", got, err)
+		}
+	}
+}
+
+// One sender signs many notifications, with several secrets at once: each signature is the
+// HMAC of its own body with its own configuration's secret (the keyed hashes are reused).
+func TestSend_signaturesStayRightWhenReusedAcrossSecretsAndSends(t *testing.T) {
+	checked := make(chan error, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := must(io.ReadAll(r.Body))
+		mac := hmac.New(sha256.New, []byte("secret-"+r.URL.Path[1:]))
+		mac.Write(body)
+		if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); r.Header.Get(webhook.HeaderSignature) != want {
+			checked <- errors.New(r.URL.Path + ": signature " + r.Header.Get(webhook.HeaderSignature) + ", want " + want)
+		} else {
+			checked <- nil
+		}
+	}))
+	defer srv.Close()
+	sender := webhook.New(notify.NewHTTPClients(nil, 0))
+	const secrets, sends = 3, 20
+	errs := make(chan error, secrets*sends)
+	for i := range secrets * sends {
+		go func() {
+			name := string(rune('a' + i%secrets))
+			n := notification(srv.URL+"/"+name, domain.WebhookSettings{HMACSecret: domain.NewSecret("secret-" + name)})
+			n.Event.Message = strings.Repeat("x", i) // a different body each time
+			_, err := sender.Send(context.Background(), n)
+			errs <- err
+		}()
+	}
+	for range secrets * sends {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-checked; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
