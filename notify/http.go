@@ -19,10 +19,12 @@ type HTTPClients struct {
 }
 
 // NewHTTPClients builds both clients on transport (which carries the outbound rules); nil
-// uses the default transport. concurrency is how many sends may be under way at once (the
-// deliverer's Concurrency; 0 is DefaultConcurrency): as many idle connections to one receiver
-// are kept, so that a busy receiver (one webhook sink for many configurations) keeps its
-// connections between notifications instead of opening and closing one per send (Go keeps 2).
+// uses the default transport. The requests that go straight to their receiver are sent by an
+// http1Transport over transport's dialer and TLS settings, those through a proxy by transport
+// itself. concurrency is how many sends may be under way at once (the deliverer's
+// Concurrency; 0 is DefaultConcurrency): as many idle connections to one receiver are kept,
+// so that a busy receiver (one webhook sink for many configurations) keeps its connections
+// between notifications instead of opening and closing one per send (Go keeps 2).
 //
 // The clients have no timeout of their own: a send is bounded by its context, which the
 // deliverer gives the send timeout (and a caller outside it must bound too). A client
@@ -41,8 +43,8 @@ func NewHTTPClients(transport *http.Transport, concurrency int) HTTPClients {
 	insecure := transport.Clone()
 	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the configuration asked for it
 	return HTTPClients{
-		Verify:   &http.Client{Transport: transport, CheckRedirect: sameServerRedirects},
-		Insecure: &http.Client{Transport: insecure, CheckRedirect: sameServerRedirects},
+		Verify:   &http.Client{Transport: newHTTP1Transport(transport, concurrency), CheckRedirect: sameServerRedirects},
+		Insecure: &http.Client{Transport: newHTTP1Transport(insecure, concurrency), CheckRedirect: sameServerRedirects},
 	}
 }
 

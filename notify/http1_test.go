@@ -1,0 +1,416 @@
+package notify
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// connCounter counts the connections a test server accepted, and those it has closed.
+type connCounter struct{ opened, closed atomic.Int32 }
+
+func (c *connCounter) track(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		c.opened.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		c.closed.Add(1)
+	}
+}
+
+// countedServer is a test server of h that counts its connections.
+func countedServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *connCounter) {
+	t.Helper()
+	var conns connCounter
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = conns.track
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+// echoServer answers 200 with "got <method> <path> <body>" and checks what every request
+// carries; it fails the test on anything else.
+func echoServer(t *testing.T) (*httptest.Server, *connCounter) {
+	t.Helper()
+	return countedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		switch {
+		case err != nil:
+			t.Errorf("reading the body: %v", err)
+		case r.Proto != "HTTP/1.1", r.Host != strings.TrimPrefix(strings.TrimPrefix(r.Header.Get("X-Want-Host"), "http://"), "https://"),
+			r.ContentLength != int64(len(body)), r.Header.Get("Content-Type") != "application/json", r.Header.Get("User-Agent") != "herald":
+			t.Errorf("request %s %s host %q length %d (body %d) type %q agent %q", r.Proto, r.URL, r.Host, r.ContentLength, len(body), r.Header.Get("Content-Type"), r.Header.Get("User-Agent"))
+		}
+		_, _ = fmt.Fprintf(w, "got %s %s %s", r.Method, r.URL.Path, body)
+	})
+}
+
+func post(t *testing.T, client *http.Client, ctx context.Context, target, body string, header http.Header) (Receipt, error) {
+	t.Helper()
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set("X-Want-Host", target[:strings.Index(target[8:], "/")+8])
+	return PostJSON(ctx, client, target, []byte(body), header)
+}
+
+func TestHTTP1Transport_keepsOneConnectionForRequestsInTurn(t *testing.T) {
+	t.Parallel()
+	srv, conns := echoServer(t)
+	client := NewHTTPClients(nil, 0).Verify
+	for i := range 20 {
+		receipt, err := post(t, client, context.Background(), srv.URL+"/hooks/a", fmt.Sprintf(`{"n":%d}`, i), nil)
+		if err != nil || receipt.Status != 200 || receipt.Body != fmt.Sprintf(`got POST /hooks/a {"n":%d}`, i) {
+			t.Fatalf("post %d: %+v %v", i, receipt, err)
+		}
+	}
+	if n := conns.opened.Load(); n != 1 {
+		t.Fatalf("%d connections for 20 requests in turn, want 1", n)
+	}
+}
+
+func TestHTTP1Transport_manyAtOnceShareAtMostOneConnectionEach(t *testing.T) {
+	t.Parallel()
+	srv, conns := echoServer(t)
+	client := NewHTTPClients(nil, 16).Verify
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 25 {
+				body := fmt.Sprintf(`{"g":%d,"i":%d}`, g, i)
+				receipt, err := post(t, client, context.Background(), srv.URL+"/c", body, nil)
+				if err != nil || receipt.Body != "got POST /c "+body {
+					t.Errorf("post %s: %+v %v", body, receipt, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.opened.Load(); n > 16 {
+		t.Fatalf("%d connections for 16 senders, want at most 16", n)
+	}
+}
+
+func TestHTTP1Transport_aConnectionTheReceiverClosesIsNotUsedAgain(t *testing.T) {
+	t.Parallel()
+	srv, conns := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Connection", "close")
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	for i := range 3 {
+		if receipt, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil); err != nil || receipt.Status != 200 {
+			t.Fatalf("post %d: %+v %v", i, receipt, err)
+		}
+	}
+	if n := conns.opened.Load(); n != 3 {
+		t.Fatalf("%d connections, want 3: each answer said Connection: close", n)
+	}
+}
+
+// A receiver that closes connections idle for a while (Node.js does after 5 s): a kept
+// connection it has closed is found before use, or, when found only by the failed request,
+// the request is sent again on a new connection if it carries an idempotency key.
+func TestHTTP1Transport_aKeptConnectionTheReceiverClosedWhileIdle(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+	}))
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	idle := func(checkAfter time.Duration) *http.Client {
+		clients := NewHTTPClients(nil, 0)
+		clients.Verify.Transport.(*http1Transport).checkAfter = checkAfter
+		if _, err := post(t, clients.Verify, context.Background(), srv.URL+"/x", "{}", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // the receiver closes the connection
+		return clients.Verify
+	}
+	t.Run("checked before use", func(t *testing.T) {
+		client := idle(0)
+		if receipt, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil); err != nil || receipt.Status != 200 {
+			t.Fatalf("%+v %v", receipt, err)
+		}
+	})
+	t.Run("found by the request, which has an idempotency key", func(t *testing.T) {
+		client := idle(time.Hour)
+		before := hits.Load()
+		header := http.Header{"Idempotency-Key": {"e1:c1"}}
+		if receipt, err := post(t, client, context.Background(), srv.URL+"/x", "{}", header); err != nil || receipt.Status != 200 {
+			t.Fatalf("%+v %v", receipt, err)
+		}
+		if n := hits.Load() - before; n != 1 {
+			t.Fatalf("the receiver got %d requests, want 1", n)
+		}
+	})
+	t.Run("found by the request, which has no idempotency key", func(t *testing.T) {
+		client := idle(time.Hour)
+		_, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil)
+		if !IsRetryable(err) || !strings.Contains(err.Error(), "no answer") {
+			t.Fatalf("got %v, want a retryable 'no answer' (a POST without a key is not sent twice by the transport)", err)
+		}
+	})
+}
+
+// An answer read only in part (the senders read 4 KiB) leaves its connection unusable: it is
+// closed, and the next request has a new one.
+func TestHTTP1Transport_anAnswerReadInPartClosesItsConnection(t *testing.T) {
+	t.Parallel()
+	srv, conns := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		for range 4 { // chunked, 40 KiB
+			_, _ = io.WriteString(w, strings.Repeat("x", 10<<10))
+			w.(http.Flusher).Flush()
+		}
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	for i := range 2 {
+		receipt, err := post(t, client, context.Background(), srv.URL+"/big", "{}", nil)
+		if err != nil || len(receipt.Body) != 4096 {
+			t.Fatalf("post %d: %d bytes, %v", i, len(receipt.Body), err)
+		}
+	}
+	if n := conns.opened.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+}
+
+func TestHTTP1Transport_informationalAnswersComeBeforeTheResponse(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "queued")
+	}))
+	t.Cleanup(srv.Close)
+	receipt, err := post(t, NewHTTPClients(nil, 0).Verify, context.Background(), srv.URL+"/x", "{}", nil)
+	if err != nil || receipt.Status != http.StatusAccepted || receipt.Body != "queued" {
+		t.Fatalf("%+v %v", receipt, err)
+	}
+}
+
+// silentReceiver accepts connections and reads requests, and never answers.
+func silentReceiver(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func TestHTTP1Transport_theContextBoundsTheRoundTrip(t *testing.T) {
+	t.Parallel()
+	target := silentReceiver(t) + "/x"
+	client := NewHTTPClients(nil, 0).Verify
+	t.Run("deadline", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := post(t, client, ctx, target, "{}", nil)
+		if !errors.Is(err, context.DeadlineExceeded) || !IsRetryable(err) || time.Since(start) > 2*time.Second {
+			t.Fatalf("after %s: %v, want a retryable deadline exceeded", time.Since(start), err)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := post(t, client, ctx, target, "{}", nil)
+		if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
+			t.Fatalf("after %s: %v, want canceled", time.Since(start), err)
+		}
+	})
+}
+
+func TestHTTP1Transport_TLS(t *testing.T) {
+	t.Parallel()
+	var conns connCounter
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, _ = fmt.Fprintf(w, "tls %v %s %s", r.TLS != nil, r.TLS.ServerName, body)
+	}))
+	srv.Config.ConnState = conns.track
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	clients := NewHTTPClients(nil, 0)
+	// the test server's certificate is for example.com and 127.0.0.1: by the name localhost,
+	// the server name sent is seen
+	target := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/x"
+
+	_, err := post(t, clients.Verify, context.Background(), srv.URL+"/x", "{}", nil)
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Fatalf("verify_tls on, a certificate of an unknown authority: got %v", err)
+	}
+	for i := range 5 {
+		receipt, err := post(t, clients.Insecure, context.Background(), target, fmt.Sprint(i), nil)
+		if err != nil || receipt.Body != fmt.Sprintf("tls true localhost %d", i) {
+			t.Fatalf("verify_tls off, post %d: %+v %v", i, receipt, err)
+		}
+	}
+	if n := conns.opened.Load(); n != 2 { // the refused one, and one for the five
+		t.Fatalf("%d connections, want 2", n)
+	}
+
+	trusted := NewHTTPClients(nil, 0)
+	trusted.Verify.Transport.(*http1Transport).base.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	if receipt, err := post(t, trusted.Verify, context.Background(), srv.URL+"/x", "ok", nil); err != nil || receipt.Body != "tls true  ok" {
+		t.Fatalf("verify_tls on, a trusted certificate: %+v %v", receipt, err)
+	}
+}
+
+// A request that goes through a proxy is Go's http.Transport's to send.
+func TestHTTP1Transport_aProxiedRequestGoesThroughTheProxy(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Store(r.RequestURI)
+		_, _ = io.WriteString(w, "via proxy")
+	}))
+	t.Cleanup(proxy.Close)
+	proxyURL, _ := url.Parse(proxy.URL)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = http.ProxyURL(proxyURL)
+	client := NewHTTPClients(base, 0).Verify
+	receipt, err := PostJSON(context.Background(), client, "http://receiver.invalid/hooks", []byte("{}"), nil)
+	if err != nil || receipt.Body != "via proxy" || asked.Load() != "http://receiver.invalid/hooks" {
+		t.Fatalf("%+v %v, the proxy was asked for %v", receipt, err, asked.Load())
+	}
+}
+
+func TestHTTP1Transport_idleConnectionsAreClosedAfterIdleConnTimeout(t *testing.T) {
+	t.Parallel()
+	srv, conns := echoServer(t)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.IdleConnTimeout = 50 * time.Millisecond
+	client := NewHTTPClients(base, 0).Verify
+	if _, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for conns.closed.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection was not closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tr := client.Transport.(*http1Transport)
+	tr.mu.Lock()
+	kept := tr.count
+	tr.mu.Unlock()
+	if kept != 0 {
+		t.Fatalf("%d connections still counted as kept", kept)
+	}
+}
+
+// What goes on the wire is what Go's own transport writes, byte for byte, but for the
+// Accept-Encoding it adds (and then decompresses): the senders' requests were checked against
+// the real services' documentation with that transport.
+func TestHTTP1Transport_writesTheRequestGoWrites(t *testing.T) {
+	t.Parallel()
+	capture := func(rt http.RoundTripper) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		got := make(chan string, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer c.Close()
+			r := bufio.NewReader(c)
+			req, err := http.ReadRequest(r)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(req.Body)
+			req.Header.Del("Accept-Encoding")
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s %s %s\nHost: %s\nContent-Length: %d\n", req.Method, req.RequestURI, req.Proto, req.Host, req.ContentLength)
+			_ = req.Header.Write(&b)
+			b.Write(body)
+			_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			got <- strings.ReplaceAll(b.String(), ln.Addr().String(), "ADDR")
+		}()
+		header := http.Header{"Idempotency-Key": {"k"}, "Authorization": {"Basic eDp5"}}
+		client := &http.Client{Transport: rt}
+		if _, err := PostJSON(context.Background(), client, "http://"+ln.Addr().String()+"/a/b?c=d", []byte(`{"x":1}`), header); err != nil {
+			t.Fatal(err)
+		}
+		return <-got
+	}
+	ours := capture(NewHTTPClients(nil, 0).Verify.Transport)
+	gos := capture(http.DefaultTransport.(*http.Transport).Clone())
+	if ours != gos || !strings.Contains(ours, "POST /a/b?c=d HTTP/1.1") {
+		t.Fatalf("ours:\n%s\nGo's:\n%s", ours, gos)
+	}
+}
+
+// An answer of announced length closed with a little left unread (a JSON decoder stops before
+// the final newline) keeps its connection; one with much left does not.
+func TestHTTP1Transport_aLittleLeftUnreadIsReadAtClose(t *testing.T) {
+	t.Parallel()
+	srv, conns := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		size := len(r.URL.Path) * 1000 // /s: 2 KB, /long: 5 KB
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		_, _ = io.WriteString(w, strings.Repeat("x", size))
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	get := func(path string) {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := resp.Body.Read(make([]byte, 10)); err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	get("/s")
+	get("/s")
+	if n := conns.opened.Load(); n != 1 {
+		t.Fatalf("%d connections for two answers with 2 KB left unread, want 1", n)
+	}
+	get("/long")
+	get("/s")
+	if n := conns.opened.Load(); n != 2 {
+		t.Fatalf("%d connections after an answer with 5 KB left unread, want 2", n)
+	}
+}
