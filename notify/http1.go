@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // http1Transport is the round tripper of the senders' clients: HTTP/1.1 with keep-alive,
@@ -25,17 +28,21 @@ import (
 // each address it connects to.
 //
 // A connection is kept for the next request to the same host when the response said nothing
-// against it and its body was read to the end (the senders read answers of up to 4 KiB).
-// One that sat idle for a while is checked before it is used again; if the receiver closed
-// it anyway, a request that may be repeated (a GET, or a POST with an Idempotency-Key, as
-// every webhook carries) is sent again once on a new connection, as http.Transport does.
+// against it and its body was read to the end with nothing after it (the senders read
+// answers of up to 4 KiB). Before it is used again, a look at the socket (one system call
+// that does not wait) tells whether the receiver closed it or sent anything unasked, as
+// http.Transport's reader on every idle connection would. If the receiver closes it just as
+// the request goes out, the request is sent again once, on a new connection, when that is
+// safe as http.Transport judges it: nothing of it was written, or it may be repeated (a GET,
+// or a POST with an Idempotency-Key, as every webhook carries).
 type http1Transport struct {
 	base *http.Transport
 	dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// perHost and total bound the idle connections kept (total 0: no bound); idleFor is how
-	// long one is kept; checkAfter is the idle time after which one is checked before use.
-	perHost, total      int
-	idleFor, checkAfter time.Duration
+	// long one is kept; check looks at a kept connection before use (closedByPeer).
+	perHost, total int
+	idleFor        time.Duration
+	check          func(net.Conn) bool
 
 	mu      sync.Mutex
 	idle    map[string][]*h1Conn // by scheme://host:port, the most recently used last
@@ -54,7 +61,7 @@ func newHTTP1Transport(base *http.Transport, perHost int) *http1Transport {
 	}
 	return &http1Transport{
 		base: base, dial: dial, perHost: perHost, total: base.MaxIdleConns,
-		idleFor: idleFor, checkAfter: time.Second, idle: map[string][]*h1Conn{},
+		idleFor: idleFor, check: closedByPeer, idle: map[string][]*h1Conn{},
 	}
 }
 
@@ -73,19 +80,31 @@ func (t *http1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return t.base.RoundTrip(req)
 		}
 	}
+	host, err := asciiHost(req.URL.Hostname())
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	address := hostPort(req.URL.Scheme, host, req.URL.Port())
+	key := req.URL.Scheme + "://" + address
 	ctx := req.Context()
-	key := req.URL.Scheme + "://" + hostPort(req.URL.Scheme, req.URL.Host)
 	for retried := false; ; retried = true {
-		c, reused, err := t.conn(ctx, key, req.URL.Hostname(), retried)
+		if ctx.Err() != nil { // ended already: nothing may go out (a pair lock lost, a shutdown)
+			closeBody(req)
+			return nil, context.Cause(ctx)
+		}
+		c, reused, err := t.conn(ctx, key, address, host, retried)
 		if err != nil {
 			closeBody(req)
 			return nil, failure(ctx, err)
 		}
-		resp, nothingRead, err := c.roundTrip(req)
+		resp, sent, err := c.roundTrip(req)
 		if err == nil {
 			return resp, nil
 		}
-		if retried || !reused || !nothingRead || ctx.Err() != nil || !replayable(req) {
+		again := reused && !retried && ctx.Err() == nil && rewindable(req) &&
+			(sent == nothingWritten || (sent == nothingRead && replayable(req)))
+		if !again {
 			return nil, failure(ctx, err)
 		}
 		// the receiver closed a kept connection as the request went out: send it again, on a
@@ -95,9 +114,9 @@ func (t *http1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if gerr != nil {
 				return nil, failure(ctx, err)
 			}
-			again := *req
-			again.Body = body
-			req = &again
+			rewound := *req
+			rewound.Body = body
+			req = &rewound
 		}
 	}
 }
@@ -116,19 +135,19 @@ func (t *http1Transport) CloseIdleConnections() {
 	t.base.CloseIdleConnections()
 }
 
-// conn returns a kept connection to key, or a new one (always when fresh); reused tells which.
-func (t *http1Transport) conn(ctx context.Context, key, serverName string, fresh bool) (*h1Conn, bool, error) {
+// conn returns a kept connection to key, or a new one to address (always when fresh);
+// reused tells which.
+func (t *http1Transport) conn(ctx context.Context, key, address, serverName string, fresh bool) (*h1Conn, bool, error) {
 	for !fresh {
 		c := t.take(key)
 		if c == nil {
 			break
 		}
-		if time.Since(c.idleSince) < t.checkAfter || !closedByPeer(c.nc) {
+		if !t.check(c.nc) {
 			return c, true, nil
 		}
 		_ = c.nc.Close()
 	}
-	address := strings.TrimPrefix(strings.TrimPrefix(key, "http://"), "https://")
 	nc, err := t.dial(ctx, "tcp", address)
 	if err != nil {
 		return nil, false, err
@@ -138,8 +157,8 @@ func (t *http1Transport) conn(ctx context.Context, key, serverName string, fresh
 			return nil, false, err
 		}
 	}
-	c := &h1Conn{t: t, nc: nc, key: key}
-	c.br, c.bw = bufio.NewReader(c), bufio.NewWriter(nc)
+	c := &h1Conn{t: t, nc: nc, key: key, headLeft: -1}
+	c.br, c.bw = bufio.NewReader(c), bufio.NewWriter(c)
 	return c, false, nil
 }
 
@@ -152,14 +171,18 @@ func (t *http1Transport) handshake(ctx context.Context, nc net.Conn, serverName 
 		cfg.ServerName = serverName
 	}
 	cfg.NextProtos = []string{"http/1.1"}
+	hctx := ctx
 	if t.base.TLSHandshakeTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.base.TLSHandshakeTimeout)
+		hctx, cancel = context.WithTimeout(ctx, t.base.TLSHandshakeTimeout)
 		defer cancel()
 	}
 	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := tc.HandshakeContext(hctx); err != nil {
 		_ = nc.Close()
+		if hctx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("TLS handshake timed out after %s", t.base.TLSHandshakeTimeout)
+		}
 		return nil, err
 	}
 	return tc, nil
@@ -227,38 +250,76 @@ func (t *http1Transport) reap() {
 	}
 }
 
+// maxResponseHead bounds the head of an answer, 1xx answers included, as http.Transport's
+// MaxResponseHeaderBytes does: a receiver must not make herald read headers for ever.
+const maxResponseHead = 1 << 20
+
+var errHeadTooLarge = fmt.Errorf("the receiver's answer has more than %d KiB of headers", maxResponseHead>>10)
+
 // h1Conn is one connection to a receiver, used by one request at a time.
 type h1Conn struct {
 	t         *http1Transport
 	nc        net.Conn
 	key       string
 	br        *bufio.Reader // reads through the h1Conn, which counts what arrives
-	bw        *bufio.Writer
+	bw        *bufio.Writer // writes through the h1Conn, which counts what leaves
 	read      int64
+	written   int64
+	headLeft  int64 // while an answer's head is read, how much more may arrive; -1 otherwise
 	idleSince time.Time
 }
 
 // Read counts what the receiver sent, so that a failed round trip knows whether it got
-// anything back.
+// anything back, and bounds an answer's head.
 func (c *h1Conn) Read(p []byte) (int, error) {
+	if c.headLeft == 0 {
+		return 0, errHeadTooLarge
+	}
+	if c.headLeft > 0 && int64(len(p)) > c.headLeft {
+		p = p[:c.headLeft]
+	}
 	n, err := c.nc.Read(p)
 	c.read += int64(n)
+	if c.headLeft > 0 {
+		c.headLeft -= int64(n)
+	}
 	return n, err
 }
 
+// Write counts what went out, so that a failed round trip knows whether any of it did.
+func (c *h1Conn) Write(p []byte) (int, error) {
+	n, err := c.nc.Write(p)
+	c.written += int64(n)
+	return n, err
+}
+
+// How far a failed round trip got.
+type progress int
+
+const (
+	nothingWritten progress = iota // the receiver got none of the request
+	nothingRead                    // the request went out, at least in part; no answer came
+	answered                       // part of an answer came
+)
+
 // roundTrip writes req and reads the response's head; the response's body reads from c and
-// gives c back (or closes it) at its end. nothingRead tells a failure before any byte of an
-// answer arrived.
-func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, nothingRead bool, err error) {
+// gives c back (or closes it) at its end.
+func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, progress, error) {
 	ctx := req.Context()
-	// when ctx ends (its deadline included), a deadline in the past unblocks the I/O at once,
-	// and ctx.Err() is already set for the error to report
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
-	before := c.read
-	fail := func(err error) (*http.Response, bool, error) {
+	// when ctx ends (its deadline included), the connection is closed: the I/O under way
+	// stops at once, and ctx.Err() is already set for the error to report
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.Close() })
+	read, written := c.read, c.written
+	fail := func(err error) (*http.Response, progress, error) {
 		stop()
 		_ = c.nc.Close()
-		return nil, c.read == before, err
+		switch {
+		case c.written == written:
+			return nil, nothingWritten, err
+		case c.read == read:
+			return nil, nothingRead, err
+		}
+		return nil, answered, err
 	}
 	if err := req.Write(c.bw); err != nil {
 		return fail(err)
@@ -266,9 +327,11 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, nothingRead 
 	if err := c.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	c.headLeft = maxResponseHead
+	var resp *http.Response
 	for {
-		resp, err = http.ReadResponse(c.br, req)
-		if err != nil {
+		var err error
+		if resp, err = http.ReadResponse(c.br, req); err != nil {
 			return fail(err)
 		}
 		// an informational answer (100 Continue, 103 Early Hints) comes before the response
@@ -276,27 +339,28 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, nothingRead 
 			break
 		}
 	}
+	c.headLeft = -1
 	keep := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
-	body := &h1Body{body: resp.Body, ctx: ctx, c: c, stop: stop, keep: keep, known: resp.ContentLength >= 0}
+	body := &h1Body{body: resp.Body, ctx: ctx, c: c, stop: stop, keep: keep, left: resp.ContentLength}
 	if resp.Body == http.NoBody {
 		body.end(true)
 	}
 	resp.Body = body
-	return resp, false, nil
+	return resp, answered, nil
 }
 
 // h1Body is a response's body: at its end the connection is kept for the next request, or
-// closed when it cannot be (the receiver said close, the body was not read to its end, or
-// the request's context ended).
+// closed when it cannot be (the receiver said close, the body was not read to its end, more
+// came after it, or the request's context ended).
 type h1Body struct {
-	mu    sync.Mutex
-	body  io.ReadCloser
-	ctx   context.Context // the request's
-	c     *h1Conn
-	stop  func() bool
-	keep  bool
-	known bool // the length was announced: at the end, a read returns io.EOF without waiting
-	done  bool
+	mu   sync.Mutex
+	body io.ReadCloser
+	ctx  context.Context // the request's
+	c    *h1Conn
+	stop func() bool
+	keep bool
+	left int64 // of an announced length, what has not been read; -1 when not announced
+	done bool
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {
@@ -306,6 +370,9 @@ func (b *h1Body) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := b.body.Read(p)
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
 	if err == io.EOF {
 		b.end(true)
 	} else if err != nil {
@@ -315,46 +382,50 @@ func (b *h1Body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close never waits for the receiver: what is left of an announced body is read only when it
+// has all arrived already, and a Read under way in another goroutine is cut short.
 func (b *h1Body) Close() error {
-	b.mu.Lock()
+	if !b.mu.TryLock() {
+		_ = b.c.nc.Close() // a Read waits for the receiver: stop it
+		b.mu.Lock()
+	}
 	defer b.mu.Unlock()
 	if b.done {
 		return nil
 	}
 	ended := false
-	if b.known { // read to its length, the next read ends it without touching the connection
+	if b.keep && b.left >= 0 && b.left <= int64(b.c.br.Buffered()) {
+		// a little left unread (a JSON decoder stops before the final newline), all here:
+		// read it, and the next read ends the body without touching the connection
+		_, _ = io.CopyN(io.Discard, b.body, b.left)
 		var one [1]byte
 		n, err := b.body.Read(one[:])
 		ended = n == 0 && err == io.EOF
-		if n > 0 { // a little left unread (a JSON decoder stops before the final newline)
-			left, err := io.CopyN(io.Discard, b.body, drainAtClose+1)
-			ended = left <= drainAtClose && err == io.EOF
-		}
 	}
 	b.end(ended)
 	return nil
 }
 
-// drainAtClose is how much of an announced body left unread is read at Close to keep the
-// connection: what is left of a small answer is already here, or about to be.
-const drainAtClose = 4 << 10
-
-// end gives the connection back, or closes it; the caller holds mu (or has the only reference).
+// end gives the connection back, or closes it; the caller holds mu (or has the only
+// reference). Bytes already after the body are no answer to anything: the connection is
+// closed, as http.Transport closes one that receives an answer unasked.
 func (b *h1Body) end(atEOF bool) {
 	b.done = true
-	if b.stop() && atEOF && b.keep { // stopped before ctx ended: no deadline was set
+	if b.stop() && atEOF && b.keep && b.c.br.Buffered() == 0 {
 		b.c.t.put(b.c)
 		return
 	}
 	_ = b.c.nc.Close()
 }
 
-// replayable tells a request that may be sent twice: as http.Transport decides, a GET, HEAD,
-// OPTIONS or TRACE, or one with an idempotency key, whose body can be read again.
+// rewindable tells a request whose body can be sent again.
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// replayable tells a request that may be sent twice, as http.Transport decides: a GET, HEAD,
+// OPTIONS or TRACE, or one with an idempotency key.
 func replayable(req *http.Request) bool {
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return false
-	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
@@ -379,17 +450,28 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// hostPort is host with the scheme's port when it has none.
-func hostPort(scheme, host string) string {
-	if _, port, err := net.SplitHostPort(host); err == nil && port != "" {
-		return host
+// asciiHost is a URL's host name as DNS and TLS take it: an internationalised name in
+// punycode (bücher.example -> xn--bcher-kva.example), as http.Transport converts it.
+func asciiHost(host string) (string, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= 0x80 {
+			ascii, err := idna.Lookup.ToASCII(host)
+			if err != nil {
+				return "", &SendError{Err: fmt.Errorf("the host %q is not a valid internationalised name (%v); correct the configuration's URL", host, err)}
+			}
+			return ascii, nil
+		}
 	}
-	host = strings.TrimSuffix(host, ":")
-	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
+	return host, nil
+}
+
+// hostPort is the address to dial: host with port, or the scheme's port when there is none.
+func hostPort(scheme, host, port string) string {
+	if port == "" {
+		port = "80"
+		if scheme == "https" {
+			port = "443"
+		}
 	}
-	if scheme == "https" {
-		return net.JoinHostPort(host, "443")
-	}
-	return net.JoinHostPort(host, "80")
+	return net.JoinHostPort(host, port)
 }

@@ -135,9 +135,11 @@ func TestHTTP1Transport_aKeptConnectionTheReceiverClosedWhileIdle(t *testing.T) 
 	srv.Config.IdleTimeout = 20 * time.Millisecond
 	srv.Start()
 	t.Cleanup(srv.Close)
-	idle := func(checkAfter time.Duration) *http.Client {
+	idle := func(check bool) *http.Client {
 		clients := NewHTTPClients(nil, 0)
-		clients.Verify.Transport.(*http1Transport).checkAfter = checkAfter
+		if !check {
+			clients.Verify.Transport.(*http1Transport).check = func(net.Conn) bool { return false }
+		}
 		if _, err := post(t, clients.Verify, context.Background(), srv.URL+"/x", "{}", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -145,13 +147,13 @@ func TestHTTP1Transport_aKeptConnectionTheReceiverClosedWhileIdle(t *testing.T) 
 		return clients.Verify
 	}
 	t.Run("checked before use", func(t *testing.T) {
-		client := idle(0)
+		client := idle(true)
 		if receipt, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil); err != nil || receipt.Status != 200 {
 			t.Fatalf("%+v %v", receipt, err)
 		}
 	})
 	t.Run("found by the request, which has an idempotency key", func(t *testing.T) {
-		client := idle(time.Hour)
+		client := idle(false)
 		before := hits.Load()
 		header := http.Header{"Idempotency-Key": {"e1:c1"}}
 		if receipt, err := post(t, client, context.Background(), srv.URL+"/x", "{}", header); err != nil || receipt.Status != 200 {
@@ -162,7 +164,7 @@ func TestHTTP1Transport_aKeptConnectionTheReceiverClosedWhileIdle(t *testing.T) 
 		}
 	})
 	t.Run("found by the request, which has no idempotency key", func(t *testing.T) {
-		client := idle(time.Hour)
+		client := idle(false)
 		_, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil)
 		if !IsRetryable(err) || !strings.Contains(err.Error(), "no answer") {
 			t.Fatalf("got %v, want a retryable 'no answer' (a POST without a key is not sent twice by the transport)", err)
@@ -413,4 +415,206 @@ func TestHTTP1Transport_aLittleLeftUnreadIsReadAtClose(t *testing.T) {
 	if n := conns.opened.Load(); n != 2 {
 		t.Fatalf("%d connections after an answer with 5 KB left unread, want 2", n)
 	}
+}
+
+// rawReceiver is a TCP server whose connections are handled by serve; it counts them.
+func rawReceiver(t *testing.T, serve func(c net.Conn, r *bufio.Reader)) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String(), &conns
+}
+
+// answerEach reads requests on c and answers each with answer(n), n counting from 1.
+func answerEach(c net.Conn, r *bufio.Reader, answer func(n int) string) {
+	for n := 1; ; n++ {
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		if _, err := io.WriteString(c, answer(n)); err != nil {
+			return
+		}
+	}
+}
+
+// Bytes after an answer's body (a Content-Length that counted characters, not bytes) are no
+// answer to the next request: the connection is closed, and the next request gets its own.
+func TestHTTP1Transport_bytesAfterAnAnswerAreNotTakenForTheNextOne(t *testing.T) {
+	t.Parallel()
+	target, conns := rawReceiver(t, func(c net.Conn, r *bufio.Reader) {
+		answerEach(c, r, func(n int) string {
+			return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok %dHTTP/1.1 500 Junk\r\nContent-Length: 0\r\n\r\n", n)
+		})
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	for i := range 3 {
+		receipt, err := post(t, client, context.Background(), target+"/x", "{}", nil)
+		if err != nil || receipt.Status != 200 || receipt.Body != "ok 1" {
+			t.Fatalf("post %d: %+v %v", i, receipt, err)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Fatalf("%d connections, want 3", n)
+	}
+}
+
+// An answer a receiver sends unasked on a kept connection (a 408 before it closes an idle
+// one) is found before the connection is used again.
+func TestHTTP1Transport_anAnswerSentUnaskedIsNotTakenForTheNextOne(t *testing.T) {
+	t.Parallel()
+	var got atomic.Int32
+	target, conns := rawReceiver(t, func(c net.Conn, r *bufio.Reader) {
+		answerEach(c, r, func(int) string {
+			got.Add(1)
+			go func() {
+				time.Sleep(30 * time.Millisecond)
+				_, _ = io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+			}()
+			return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+		})
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	for i := range 2 {
+		if receipt, err := post(t, client, context.Background(), target+"/x", "{}", nil); err != nil || receipt.Status != 200 {
+			t.Fatalf("post %d: %+v %v", i, receipt, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n, g := conns.Load(), got.Load(); n != 2 || g != 2 {
+		t.Fatalf("%d connections and %d requests, want 2 and 2", n, g)
+	}
+}
+
+// A request whose context has ended goes nowhere, even on a kept connection.
+func TestHTTP1Transport_aContextEndedAlreadySendsNothing(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv, _ := countedServer(t, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	ended, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("the pair's lock was lost"))
+	for i := range 50 {
+		if _, err := post(t, client, context.Background(), srv.URL+"/x", "{}", nil); err != nil {
+			t.Fatal(err) // and its connection is kept
+		}
+		_, err := post(t, client, ended, srv.URL+"/x", "{}", nil)
+		if err == nil || !strings.Contains(err.Error(), "the pair's lock was lost") {
+			t.Fatalf("got %v, want the context's cause", err)
+		}
+		if n := hits.Load(); n != int32(i+1) {
+			t.Fatalf("the receiver got %d requests, want %d: one went out after its context ended", n, i+1)
+		}
+	}
+}
+
+// An internationalised host name is dialled, and named to TLS, in punycode.
+func TestHTTP1Transport_anInternationalisedHostIsDialledInPunycode(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "%s %s", r.TLS.ServerName, r.Host)
+	}))
+	t.Cleanup(srv.Close)
+	var dialled atomic.Value
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		dialled.Store(address)
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	client := NewHTTPClients(base, 0).Insecure
+	receipt, err := PostJSON(context.Background(), client, "https://bücher.example:8443/x", []byte("{}"), nil)
+	if err != nil || receipt.Body != "xn--bcher-kva.example xn--bcher-kva.example:8443" || dialled.Load() != "xn--bcher-kva.example:8443" {
+		t.Fatalf("%+v %v, dialled %v", receipt, err, dialled.Load())
+	}
+}
+
+func TestHTTP1Transport_anAnswersHeadIsBounded(t *testing.T) {
+	t.Parallel()
+	target, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader) {
+		if _, err := http.ReadRequest(r); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("x", 1000) + "\r\n"
+		for range 2000 { // 2 MB of headers
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+	})
+	_, err := post(t, NewHTTPClients(nil, 0).Verify, context.Background(), target+"/x", "{}", nil)
+	if err == nil || !strings.Contains(err.Error(), "more than 1024 KiB of headers") || !IsRetryable(err) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A body left open is not left open for ever: when the request's context ends, its
+// connection is closed. And closing a body never waits for the receiver.
+func TestHTTP1Transport_aBodyLeftOpenOrStalled(t *testing.T) {
+	t.Parallel()
+	closed := make(chan struct{}, 2)
+	target, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader) {
+		if _, err := http.ReadRequest(r); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789") // and then nothing
+		_, _ = io.Copy(io.Discard, r)                                                        // until herald closes
+		closed <- struct{}{}
+	})
+	client := NewHTTPClients(nil, 0).Verify
+	t.Run("left open", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target+"/x", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp // never read nor closed
+		cancel()
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the connection stayed open after the request's context ended")
+		}
+	})
+	t.Run("stalled", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, target+"/x", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reading := make(chan error, 1)
+		go func() { _, err := io.ReadAll(resp.Body); reading <- err }()
+		time.Sleep(50 * time.Millisecond) // the read waits for the other 90 bytes
+		start := time.Now()
+		_ = resp.Body.Close()
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("Close took %s", took)
+		}
+		if err := <-reading; err == nil {
+			t.Fatal("the read cut short by Close reported no error")
+		}
+		<-closed
+	})
 }
