@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 // each round trip done on the caller's goroutine. Go's http.Transport hands every request to
 // two goroutines of its connection (one writes, one reads) and back; in a fan-out that
 // hand-off, its channels and its per-request context cost about a sixth of herald's CPU per
-// notification (BENCHMARKS.md). The request and the response are still written and read by
+// notification (README, "Performance"). The request and the response are still written and read by
 // net/http itself (Request.Write, http.ReadResponse).
 //
 // It takes plain and TLS connections that go straight to the receiver. A request that goes
@@ -86,14 +85,13 @@ func (t *http1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	address := hostPort(req.URL.Scheme, host, req.URL.Port())
-	key := req.URL.Scheme + "://" + address
 	ctx := req.Context()
 	for retried := false; ; retried = true {
 		if ctx.Err() != nil { // ended already: nothing may go out (a pair lock lost, a shutdown)
 			closeBody(req)
 			return nil, context.Cause(ctx)
 		}
-		c, reused, err := t.conn(ctx, key, address, host, retried)
+		c, reused, err := t.conn(ctx, req.URL.Scheme, address, host, retried)
 		if err != nil {
 			closeBody(req)
 			return nil, failure(ctx, err)
@@ -135,9 +133,10 @@ func (t *http1Transport) CloseIdleConnections() {
 	t.base.CloseIdleConnections()
 }
 
-// conn returns a kept connection to key, or a new one to address (always when fresh);
+// conn returns a kept connection to scheme://address, or a new one (always when fresh);
 // reused tells which.
-func (t *http1Transport) conn(ctx context.Context, key, address, serverName string, fresh bool) (*h1Conn, bool, error) {
+func (t *http1Transport) conn(ctx context.Context, scheme, address, serverName string, fresh bool) (*h1Conn, bool, error) {
+	key := scheme + "://" + address
 	for !fresh {
 		c := t.take(key)
 		if c == nil {
@@ -152,7 +151,7 @@ func (t *http1Transport) conn(ctx context.Context, key, address, serverName stri
 	if err != nil {
 		return nil, false, err
 	}
-	if strings.HasPrefix(key, "https://") {
+	if scheme == "https" {
 		if nc, err = t.handshake(ctx, nc, serverName); err != nil {
 			return nil, false, err
 		}

@@ -17,7 +17,7 @@ func TestIngestReadsEveryCompressionCodec(t *testing.T) {
 	log := newTestLog(t)
 	cfg := testConfig(addrs, Compressions...)
 	r := start(t, cfg, log, nil)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, Compressions...) })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, Compressions...)
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 }

@@ -92,7 +92,7 @@ func TestIngestSurvivesCrashes(t *testing.T) {
 	}
 
 	r := start(t, cfg, log, m)
-	waitUntil(t, 60*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 60*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 	if got := m.get(); got.Duplicates == 0 {

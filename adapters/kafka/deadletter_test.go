@@ -64,7 +64,7 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 	cfg := testConfig(addrs, "events")
 	cfg.MaxMessageBytes = 4096
 	r := start(t, cfg, log, m)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 	if got := m.get(); got.DeadLettered != len(bad) || got.Recorded != 20 {
@@ -121,7 +121,7 @@ func TestDeadLetterTopicOfChoice(t *testing.T) {
 	cfg := testConfig(addrs, "a", "b")
 	cfg.DeadLetterTopic = "rejects"
 	r := start(t, cfg, newTestLog(t), nil)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "a", "b") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "a", "b")
 	r.stop(t)
 	var from []string
 	for _, l := range readTopic(t, addrs, "rejects") {
@@ -166,7 +166,7 @@ func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
 
 	cfg := testConfig(addrs, "events")
 	r := start(t, cfg, newTestLog(t), nil)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
 	letters := readTopic(t, addrs, "events.dlq")
 	if len(letters) != 2 {
@@ -183,7 +183,7 @@ func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
 	cfg.GroupID = "small"
 	cfg.DeadLetterTopic = "small.dlq"
 	r = start(t, cfg, newTestLog(t), nil)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
 	letters = readTopic(t, addrs, "small.dlq")
 	if len(letters) != 2 {
@@ -222,7 +222,7 @@ func TestDeadLetterKeepsEmptyValuesAndHeraldsHeadersWin(t *testing.T) {
 
 	cfg := testConfig(addrs, "events")
 	r := start(t, cfg, newTestLog(t), nil)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
 	letters := fetchRecords(t, addrs, "events.dlq")
 	if len(letters) != 1 {

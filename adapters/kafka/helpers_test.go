@@ -397,6 +397,12 @@ func (r *running) stop(t testing.TB) {
 }
 
 // waitUntil polls cond until it holds or timeout passes.
+// waitCommitted waits until group has committed every message of topics.
+func waitCommitted(t testing.TB, timeout time.Duration, addrs []string, group string, topics ...string) {
+	t.Helper()
+	waitUntil(t, timeout, "every message committed", func() bool { return committedAll(t, addrs, group, topics...) })
+}
+
 func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -59,7 +59,7 @@ func TestStoreOutagePausesIngest(t *testing.T) {
 	}
 
 	store.down.Store(false)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	waitUntil(t, 5*time.Second, "status consuming", func() bool { return r.in.Status().State == StateConsuming })
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
@@ -185,7 +185,7 @@ func TestGroupLagGrowsWhileIngestIsPaused(t *testing.T) {
 		}
 		return sum, true
 	}
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	waitUntil(t, 5*time.Second, "a group lag of 0", func() bool { l, ok := total(); return ok && l == 0 })
 
 	store.down.Store(true)
@@ -193,7 +193,7 @@ func TestGroupLagGrowsWhileIngestIsPaused(t *testing.T) {
 	waitUntil(t, 10*time.Second, "a group lag of 200", func() bool { l, _ := total(); return l == 200 })
 
 	store.down.Store(false)
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	waitUntil(t, 5*time.Second, "a group lag of 0 again", func() bool { l, _ := total(); return l == 0 })
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)

@@ -51,7 +51,7 @@ func TestIngestRebalance(t *testing.T) {
 
 	stopProducing()
 	producing.Wait()
-	waitUntil(t, 60*time.Second, "every message committed", func() bool { return committedAll(t, addrs, cfg.GroupID, "events") })
+	waitCommitted(t, 60*time.Second, addrs, cfg.GroupID, "events")
 	b.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 	t.Logf("a consumed %d, b consumed %d, %d duplicates, of %d messages", ma.get().Consumed, mb.get().Consumed, ma.get().Duplicates+mb.get().Duplicates, len(want.keys))

@@ -117,7 +117,7 @@ func TestIngestJoiningUntilAssigned(t *testing.T) {
 	if s := r.in.Status(); !s.Ready() || s.Partitions != 4 {
 		t.Errorf("status = %+v, want ready with 4 partitions", s)
 	}
-	waitUntil(t, 30*time.Second, "every message committed", func() bool { return committedAll(t, addrs, "herald-test", "events") })
+	waitCommitted(t, 30*time.Second, addrs, "herald-test", "events")
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 }
