@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadInputEventsNumbersLines(t *testing.T) {
@@ -78,7 +79,7 @@ func TestSendEvents_takesOnePrettyPrintedEventWithAByteOrderMark(t *testing.T) {
 
 // sender sends in batches of n events to sink, and reports to out and errOut.
 func sender(sink eventSink, n int, out, errOut io.Writer) eventSender {
-	return eventSender{sink: sink, limit: batchLimit{events: n}, stdout: out, stderr: errOut}
+	return eventSender{sink: sink, limit: batchLimit{events: n}, wait: time.Minute, stdout: out, stderr: errOut}
 }
 
 // recordingSink keeps what it is sent.
@@ -172,4 +173,33 @@ func TestSelectorInputs(t *testing.T) {
 			t.Errorf("%q: %v, want %q", s, err, want)
 		}
 	}
+}
+
+// FuzzReadInputEvents reads arbitrary inputs as `herald event send` does. Whatever the input,
+// the reader does not panic, and each event it gives is one line (the form both a
+// recordEventsJSON request and a Kafka message take), not empty, on a line of the input, in
+// the order of the input.
+func FuzzReadInputEvents(f *testing.F) {
+	for _, seed := range []string{
+		"{\"a\":1}\n\n  {\"b\":2}  \n", "[\n{\"a\": 1},\n{\"b\":\n2}]", "\uFEFF{\"a\":1}\r\n", "{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}",
+		"{\"level\":\n{\"a\":1}\n", "[1, \"x\", null]", "[", "\uFEFF", "", "\n\n", "{\"a\":\"\xff\u2028\"}\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		lines := bytes.Count(input, []byte{'\n'}) + 1
+		last := 1
+		_ = readInputEvents(bytes.NewReader(input), func(e inputEvent) error {
+			switch {
+			case len(e.raw) == 0:
+				t.Fatalf("an empty event at line %d of %q", e.line, input)
+			case bytes.IndexByte(e.raw, '\n') >= 0:
+				t.Fatalf("an event of several lines at line %d of %q: %q", e.line, input, e.raw)
+			case e.line < last || e.line > lines:
+				t.Fatalf("an event at line %d after line %d, of an input of %d lines: %q", e.line, last, lines, input)
+			}
+			last = e.line
+			return nil
+		})
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ const recordJSONMutation = `mutation($events: String!) { recordEventsJSON(events
 type sendOptions struct {
 	to          string
 	batchSize   int
+	batchWait   time.Duration
 	brokers     []string
 	topic       string
 	compression string
@@ -43,6 +45,10 @@ standard input, for testing a setup.
 batches of --batch-size events, cut sooner when a batch would pass %d MiB of request (the
 server takes at most %d MiB); --to kafka produces one message per event to --kafka-topic,
 keyed by the event's id when it has one, for a herald that ingests from Kafka.
+
+A batch that is not full is sent anyway once its first event has waited --batch-wait, so
+that an input that comes slowly (tail -f, a script that writes an event now and then) is
+sent as it comes rather than when a batch fills.
 
 Each event is checked first: a line that is no valid event is reported with its number and
 skipped, and the command then exits with status 1. So does an event the server refuses (an
@@ -72,13 +78,14 @@ recorded again, so resume from the line the interrupt names.`, maxBatchBytes>>20
 			defer in.Close()
 			abort, stopWatching := secondInterrupt()
 			defer stopWatching()
-			s := eventSender{sink: sink, limit: limit, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), abort: abort}
+			s := eventSender{sink: sink, limit: limit, wait: o.batchWait, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), abort: abort}
 			return s.send(cmd.Context(), in, name)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.to, "to", "graphql", "where to send the events: graphql (the server at --url) or kafka")
 	f.IntVar(&o.batchSize, "batch-size", 1000, "events per request or produce call (1 to 10000)")
+	f.DurationVar(&o.batchWait, "batch-wait", 200*time.Millisecond, "send a batch that is not full once its first event has waited this long (1ms to 1m)")
 	f.StringSliceVar(&o.brokers, "kafka-brokers", nil, "with --to kafka: Kafka brokers (host:port, comma-separated)")
 	f.StringVar(&o.topic, "kafka-topic", kafka.DefaultTopic, "with --to kafka: the topic to produce to")
 	f.StringVar(&o.compression, "compression", "none", "with --to kafka: "+strings.Join(kafka.Compressions, ", "))
@@ -172,6 +179,9 @@ func (o *sendOptions) checkFlags(flags *pflag.FlagSet) error {
 func (o *sendOptions) sink(url *clientConfig) (eventSink, batchLimit, error) {
 	if o.batchSize < 1 || o.batchSize > domain.MaxEventsPerBatch {
 		return nil, batchLimit{}, fmt.Errorf("--batch-size %d: must lie between 1 and %d", o.batchSize, domain.MaxEventsPerBatch)
+	}
+	if o.batchWait < time.Millisecond || o.batchWait > time.Minute {
+		return nil, batchLimit{}, fmt.Errorf("--batch-wait %s: must lie between 1ms and 1m", o.batchWait)
 	}
 	switch o.to {
 	case "graphql":

@@ -16,6 +16,7 @@ import (
 type eventSender struct {
 	sink           eventSink
 	limit          batchLimit
+	wait           time.Duration // the longest an event waits for its batch to fill (--batch-wait)
 	stdout, stderr io.Writer
 	// abort gives up on the batch in flight (a second interrupt). The first interrupt, which
 	// ends the context of send, only keeps further batches from being sent, so that the
@@ -59,7 +60,7 @@ func (s eventSender) send(ctx context.Context, in io.Reader, name string) error 
 	events, readErr := readAhead(in, sendCtx.Done())
 	p := &sendProgress{name: name, started: time.Now(), lastReport: time.Now()}
 	err := s.sendAll(ctx, sendCtx, events, readErr, p)
-	if p.sent > 0 || err == nil {
+	if p.sent > 0 || p.bad > 0 {
 		fmt.Fprintln(s.stdout, s.sink.Summary(p.sent, p.total))
 	}
 	if err != nil {
@@ -69,22 +70,35 @@ func (s eventSender) send(ctx context.Context, in io.Reader, name string) error 
 }
 
 // sendAll checks the events as they come and sends them in batches, until the input ends or
-// an interrupt (the end of ctx) comes. Batches are sent under sendCtx.
+// an interrupt (the end of ctx) comes. A batch goes when it is full, or once its first event
+// has waited s.wait. Batches are sent under sendCtx.
 func (s eventSender) sendAll(ctx, sendCtx context.Context, events <-chan inputEvent, readErr <-chan error, p *sendProgress) error {
 	var batch pendingBatch
-	now := time.Now().UTC()
+	waited := time.NewTimer(time.Hour)
+	waited.Stop()
+	defer waited.Stop()
+	send := func() error {
+		waited.Stop()
+		err := s.flush(ctx, sendCtx, p, batch.events)
+		batch.reset()
+		return err
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return p.interrupted(nil)
+		case <-waited.C:
+			if err := send(); err != nil {
+				return err
+			}
 		case e, ok := <-events:
 			if !ok {
 				if err := <-readErr; err != nil {
 					return err
 				}
-				return s.flush(ctx, sendCtx, p, batch.events)
+				return send()
 			}
-			id, err := checkEvent(e.raw, now)
+			id, err := checkEvent(e.raw, time.Now().UTC()) // an input may come for hours
 			if err != nil {
 				p.bad++
 				fmt.Fprintf(s.stderr, "%s:%d: %v\n", p.name, e.line, err)
@@ -93,16 +107,17 @@ func (s eventSender) sendAll(ctx, sendCtx context.Context, events <-chan inputEv
 			e.id = id
 			size := s.limit.sizeOf(e.raw)
 			if !batch.fits(size, s.limit) {
-				if err := s.flush(ctx, sendCtx, p, batch.events); err != nil {
+				if err := send(); err != nil {
 					return err
 				}
-				batch.reset()
+			}
+			if len(batch.events) == 0 {
+				waited.Reset(s.wait)
 			}
 			if batch.add(e, size); len(batch.events) == s.limit.events {
-				if err := s.flush(ctx, sendCtx, p, batch.events); err != nil {
+				if err := send(); err != nil {
 					return err
 				}
-				batch.reset()
 			}
 		}
 	}

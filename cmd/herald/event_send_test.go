@@ -294,6 +294,89 @@ func TestEventSend_interruptEndsAReadThatWaits(t *testing.T) {
 	}
 }
 
+// TestEventSend_sendsASlowInputAsItComes: events that come now and then (tail -f) are sent
+// once the first of a batch has waited --batch-wait, not when the batch fills or the input
+// ends; a burst still goes as one batch.
+func TestEventSend_sendsASlowInputAsItComes(t *testing.T) {
+	stdin, producer := io.Pipe()
+	defer producer.Close()
+	sink := &signallingSink{batches: make(chan []inputEvent, 10)}
+	s := eventSender{sink: sink, limit: batchLimit{events: 100}, wait: 50 * time.Millisecond, stdout: io.Discard, stderr: io.Discard}
+	done := make(chan error, 1)
+	go func() { done <- s.send(context.Background(), stdin, "stdin") }()
+	receive := func(what string) []inputEvent {
+		t.Helper()
+		select {
+		case b := <-sink.batches:
+			return b
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no batch sent while the input stays open", what)
+			return nil
+		}
+	}
+	if _, err := io.WriteString(producer, kafkaEvents("slow", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if b := receive("one event"); len(b) != 1 || b[0].line != 1 {
+		t.Errorf("first batch = %+v, want the event of line 1", b)
+	}
+	if _, err := io.WriteString(producer, kafkaEvents("burst", 3)); err != nil { // one write: one read
+		t.Fatal(err)
+	}
+	if b := receive("a burst"); len(b) != 3 || b[0].line != 2 || b[2].line != 4 {
+		t.Errorf("second batch = %+v, want the events of lines 2-4", b)
+	}
+	producer.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-sink.batches:
+		t.Errorf("a batch after the input ended: %+v", b)
+	default:
+	}
+}
+
+// signallingSink hands each batch it is sent to a channel.
+type signallingSink struct{ batches chan []inputEvent }
+
+func (s *signallingSink) Send(_ context.Context, events []inputEvent) (sendResult, error) {
+	s.batches <- append([]inputEvent(nil), events...)
+	return sendResult{recorded: len(events)}, nil
+}
+func (s *signallingSink) Summary(sent int, total sendResult) string {
+	return graphqlSink{}.Summary(sent, total)
+}
+func (s *signallingSink) Close() error { return nil }
+
+// TestEventSend_emptyInput: an input without events is an error, and no summary of nothing.
+func TestEventSend_emptyInput(t *testing.T) {
+	for name, input := range map[string]string{"empty": "", "blank lines": "\n  \n\n"} {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := sender(&recordingSink{}, 10, &out, &errOut).send(context.Background(), strings.NewReader(input), "stdin")
+			if err == nil || err.Error() != "no events in stdin" || out.Len() != 0 {
+				t.Errorf("error %v, stdout %q; want \"no events in stdin\" and nothing on stdout", err, out.String())
+			}
+		})
+	}
+}
+
+// TestEventSend_refusesABatchWaitOutOfRange names the flag and its bounds.
+func TestEventSend_refusesABatchWaitOutOfRange(t *testing.T) {
+	for _, wait := range []string{"0s", "500us", "2m"} {
+		root := newRootCommand()
+		root.SetArgs([]string{"event", "send", "--url", "http://127.0.0.1:1", "--batch-wait", wait})
+		root.SetIn(strings.NewReader(kafkaEvents("wait", 1)))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "--batch-wait") || !strings.Contains(err.Error(), "between 1ms and 1m") {
+			t.Errorf("--batch-wait %s: %v", wait, err)
+		}
+	}
+}
+
 // TestEventSend_interruptSignal: the command, interrupted (SIGINT) while a batch is in
 // flight, waits for its answer and counts it; interrupted twice, it gives up on it.
 func TestEventSend_interruptSignal(t *testing.T) {
@@ -337,10 +420,12 @@ func TestEventSend_interruptSignal(t *testing.T) {
 					return strings.Contains(errOut.String(), "interrupt again to give up on it")
 				})
 			}
-			releaseOnce.Do(func() { close(release) })
+			if tc.signals == 1 {
+				releaseOnce.Do(func() { close(release) })
+			} // else the answer never comes: the second interrupt must not wait for it
 			err := cmd.Wait()
-			if err == nil || out.String() != tc.stdout || !strings.Contains(errOut.String(), tc.says) {
-				t.Errorf("exit %v\nstdout %q, want %q\nstderr %s", err, out.String(), tc.stdout, errOut.String())
+			if cmd.ProcessState.ExitCode() != 130 || out.String() != tc.stdout || !strings.Contains(errOut.String(), tc.says) {
+				t.Errorf("exit %v, want status 130 (128 + SIGINT)\nstdout %q, want %q\nstderr %s", err, out.String(), tc.stdout, errOut.String())
 			}
 		})
 	}

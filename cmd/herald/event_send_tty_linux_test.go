@@ -77,3 +77,17 @@ func TestEventSend_saysItReadsATerminal(t *testing.T) {
 		t.Errorf("from a pipe: %v, stderr %q", err, errPiped)
 	}
 }
+
+// TestIsTerminal: a pseudo-terminal is one; /dev/null, a character device too, is not, so
+// that `herald event send < /dev/null` does not say it waits for typing.
+func TestIsTerminal(t *testing.T) {
+	_, tty := openPTY(t)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if !isTerminal(tty) || isTerminal(null) {
+		t.Errorf("isTerminal: pseudo-terminal %v (want true), %s %v (want false)", isTerminal(tty), os.DevNull, isTerminal(null))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := signalContext()
 	err := newRootCommand().ExecuteContext(ctx)
 	stop()
 	if err != nil {
@@ -27,8 +28,46 @@ func main() {
 			os.Exit(exit.code)
 		}
 		fmt.Fprintln(os.Stderr, "herald:", printableText(err.Error()))
-		os.Exit(1)
+		os.Exit(failureCode(received()))
 	}
+}
+
+// signalContext returns a context that an interrupt (Ctrl-C) or SIGTERM ends, a function that
+// stops watching for them, and one that tells which of them came first, if one did.
+func signalContext() (context.Context, func(), func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	var first atomic.Value
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-signals:
+			first.Store(s)
+			cancel()
+		case <-done:
+		}
+	}()
+	stop := func() {
+		signal.Stop(signals)
+		close(done)
+		cancel()
+	}
+	received := func() os.Signal {
+		s, _ := first.Load().(os.Signal)
+		return s
+	}
+	return ctx, stop, received
+}
+
+// failureCode is the exit status of a command that failed: 1, or, when an interrupt or
+// SIGTERM cut it short, 128 and the signal's number, as a shell reports a command a signal
+// ended (130 for Ctrl-C), so that a script can tell a stop it asked for from a failure.
+func failureCode(received os.Signal) int {
+	if s, ok := received.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 // exitError ends the process with a code without printing anything more.

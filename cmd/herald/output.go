@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/term"
+
 	"herald/domain"
 )
 
@@ -60,14 +62,9 @@ func escapeControls(s string, control func(rune) bool) string {
 	return b.String()
 }
 
-// isTerminal tells whether f, a reader or writer of a command, is a terminal. It takes every
-// character device for one, /dev/null too, which is harmless for what it decides: how progress
-// is drawn, whether to say that events are awaited on stdin.
+// isTerminal tells whether f, a reader or writer of a command, is a terminal: not a file, a
+// pipe, or another character device such as /dev/null.
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := file.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(file.Fd()))
 }
