@@ -36,12 +36,15 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) fuzz
 
-# The decoders and pattern compilers that read untrusted input.
-FUZZ_TARGETS := FuzzDecodeLogEvent FuzzDecodeLogEvents FuzzDecodeJSONObject FuzzDecodeDelivery FuzzSelectorPattern
+# The decoders and pattern compilers that read untrusted input, as target:package.
+FUZZ_TARGETS := FuzzDecodeLogEvent:./domain FuzzDecodeLogEvents:./domain FuzzDecodeJSONObject:./domain \
+	FuzzDecodeDelivery:./domain FuzzSelectorPattern:./domain FuzzEventOf:./adapters/kafka \
+	FuzzReadInputEvents:./cmd/herald
 
 fuzz:
-	@for target in $(FUZZ_TARGETS); do \
-		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./domain || exit 1; \
+	@for pair in $(FUZZ_TARGETS); do \
+		target=$${pair%%:*}; pkg=$${pair#*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
 bench:

@@ -141,3 +141,40 @@ func TestEventOf_skipsAByteOrderMark(t *testing.T) {
 		t.Error("a byte-order mark after the JSON was taken")
 	}
 }
+
+// FuzzEventOf reads arbitrary message values as the ingester does. Whatever the value, eventOf
+// does not panic; it gives an event that validates, or an error with something to say in the
+// dead letter's herald.error header; and the same message read again gives the same event,
+// which is what makes a redelivery a duplicate.
+func FuzzEventOf(f *testing.F) {
+	for _, seed := range []string{
+		`{"level":"info","type":"system.feeds.sync.completed","message":"done","resource":{"id":"x","type":"feeds","user_id":"admin"},"source":{"servicename":"s","hostid":"h"}}`,
+		`{"id":"e1","timestamp":"2024-05-01T12:00:00Z","level":"ERROR","type":"user.image.analysis.failed","message":"m","resource":{"id":"r"},"source":{"servicename":"s","hostid":"h"},"details":"text"}`,
+		`{"id":"kafka:events:1:7","level":"info","type":"a.b","message":"m","resource":{"id":"r"},"source":{"servicename":"s","hostid":"h"}}`,
+		"\xEF\xBB\xBF{\"level\":\"info\"}", `{"level":"warn"}`, "not json", "{\"message\":\"\xff\"}", `[]`, ``,
+	} {
+		f.Add([]byte(seed), int64(7))
+	}
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	now := at.Add(time.Hour)
+	f.Fuzz(func(t *testing.T, value []byte, offset int64) {
+		m := &kafkago.Message{Topic: "events", Partition: 1, Offset: offset, Time: at, Value: value}
+		e, err := eventOf(m, 4096, now)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("eventOf(%q): an error with no text", value)
+			}
+			return
+		}
+		if verr := e.Validate(now); verr != nil {
+			t.Fatalf("eventOf(%q) = an event that does not validate: %v", value, verr)
+		}
+		if e.ID == "" || e.Timestamp.IsZero() {
+			t.Fatalf("eventOf(%q) = an event without id or timestamp: %+v", value, e)
+		}
+		again, err := eventOf(m, 4096, now.Add(time.Minute))
+		if err != nil || !reflect.DeepEqual(again, e) {
+			t.Fatalf("eventOf(%q) read again: %+v, %v; first %+v", value, again, err, e)
+		}
+	})
+}
