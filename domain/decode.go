@@ -54,8 +54,21 @@ const (
 // DecodeLogEvent reads one event as producers send it (DESIGN.md, "The log event"). Unknown
 // fields, wrong types and malformed JSON are field-level errors. The result still needs
 // defaults (WithDefaults) and validation (Validate); DecodeLogEvent only checks the shape.
-func DecodeLogEvent(data []byte) (LogEvent, error) {
-	e, v, syntax := decodeOne(data)
+func DecodeLogEvent(data []byte) (LogEvent, error) { return decodeLogEventFrom(data, 0) }
+
+// DecodeLogEventSkippingBOM is DecodeLogEvent for a message that may open with a UTF-8
+// byte-order mark, as some editors and Windows tools write: JSON may not hold one, but RFC
+// 8259 lets a reader skip it. Error offsets count it, so that they point into the message as
+// it was sent.
+func DecodeLogEventSkippingBOM(data []byte) (LogEvent, error) {
+	if len(data) >= 3 && string(data[:3]) == "\xEF\xBB\xBF" {
+		return decodeLogEventFrom(data, 3)
+	}
+	return decodeLogEventFrom(data, 0)
+}
+
+func decodeLogEventFrom(data []byte, start int) (LogEvent, error) {
+	e, v, syntax := decodeOne(data, start)
 	switch {
 	case syntax != nil:
 		return LogEvent{}, fieldError("$", "malformed JSON at byte %d: %s", syntax.Offset, syntax.msg)
@@ -65,10 +78,11 @@ func DecodeLogEvent(data []byte) (LogEvent, error) {
 	return e, nil
 }
 
-// decodeOne reads a document holding one event. Its field errors are nil if there are none.
-// Malformed JSON is returned apart from them, which it makes meaningless.
-func decodeOne(data []byte) (LogEvent, *ValidationError, *jsonSyntaxError) {
-	d := eventDecoder{r: jsonReader{data: data}}
+// decodeOne reads a document holding one event, from the byte at start on. Its field errors
+// are nil if there are none. Malformed JSON is returned apart from them, which it makes
+// meaningless.
+func decodeOne(data []byte, start int) (LogEvent, *ValidationError, *jsonSyntaxError) {
+	d := eventDecoder{r: jsonReader{data: data, pos: start}}
 	if d.r.skipSpace(); d.r.atEnd() {
 		d.add("$", "empty input; want a JSON object")
 		return LogEvent{}, d.errs, nil

@@ -108,7 +108,7 @@ func decodeEventLines(data []byte) ([]LogEvent, error) {
 			batch.tooManyEvents()
 			return nil, &batch.ValidationError
 		}
-		e, v, syntax := decodeOne(text)
+		e, v, syntax := decodeOne(text, 0)
 		if syntax != nil {
 			v = fieldError("$", "malformed JSON on line %d at byte %d: %s", line, syntax.Offset, syntax.msg)
 		}

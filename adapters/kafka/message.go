@@ -45,7 +45,7 @@ func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, 
 	if i := invalidUTF8(m.Value); i >= 0 { // the decoder would read it as U+FFFD: the event would not be what was sent
 		return domain.LogEvent{}, messageError("value is not valid UTF-8 at byte %d", i)
 	}
-	e, err := domain.DecodeLogEvent(withoutByteOrderMark(m.Value))
+	e, err := domain.DecodeLogEventSkippingBOM(m.Value)
 	if err != nil {
 		return domain.LogEvent{}, err
 	}
@@ -105,14 +105,4 @@ func invalidUTF8(b []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// withoutByteOrderMark is b without a UTF-8 byte-order mark ahead of it, which some editors
-// and Windows tools write at the start of a file: JSON may not hold one (RFC 8259 lets
-// readers skip it), and `herald event send` skips it too.
-func withoutByteOrderMark(b []byte) []byte {
-	if len(b) >= 3 && string(b[:3]) == "\xEF\xBB\xBF" {
-		return b[3:]
-	}
-	return b
 }

@@ -140,6 +140,11 @@ func TestEventOf_skipsAByteOrderMark(t *testing.T) {
 	if _, err := eventOf(m, 1<<20, time.Now()); err == nil {
 		t.Error("a byte-order mark after the JSON was taken")
 	}
+	// The offset of a fault counts the mark: it points into the message as sent.
+	m.Value = []byte("\xEF\xBB\xBF" + `{"level":}`)
+	if _, err := eventOf(m, 1<<20, time.Now()); err == nil || !strings.Contains(err.Error(), "malformed JSON at byte 13:") {
+		t.Errorf("malformed JSON behind a byte-order mark: %v, want it at byte 13 of the message", err)
+	}
 }
 
 // FuzzEventOf reads arbitrary message values as the ingester does. Whatever the value, eventOf
