@@ -157,6 +157,10 @@ func (t *http1Transport) conn(ctx context.Context, scheme, address, serverName s
 		}
 	}
 	c := &h1Conn{t: t, nc: nc, key: key, headLeft: -1}
+	if tc, ok := nc.(*tls.Conn); ok {
+		state := tc.ConnectionState()
+		c.tlsState = &state
+	}
 	c.br, c.bw = bufio.NewReader(c), bufio.NewWriter(c)
 	return c, false, nil
 }
@@ -266,6 +270,7 @@ type h1Conn struct {
 	written   int64
 	headLeft  int64 // while an answer's head is read, how much more may arrive; -1 otherwise
 	idleSince time.Time
+	tlsState  *tls.ConnectionState // of an https connection, given with each of its answers
 }
 
 // Read counts what the receiver sent, so that a failed round trip knows whether it got
@@ -339,6 +344,7 @@ func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, progress, error) 
 		}
 	}
 	c.headLeft = -1
+	resp.TLS = c.tlsState
 	keep := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
 	body := &h1Body{body: resp.Body, ctx: ctx, c: c, stop: stop, keep: keep, left: resp.ContentLength}
 	if resp.Body == http.NoBody {

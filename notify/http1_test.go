@@ -290,6 +290,18 @@ func TestHTTP1Transport_TLS(t *testing.T) {
 	if receipt, err := post(t, trusted.Verify, context.Background(), srv.URL+"/x", "ok", nil); err != nil || receipt.Body != "tls true  ok" {
 		t.Fatalf("verify_tls on, a trusted certificate: %+v %v", receipt, err)
 	}
+	// an answer tells of the TLS connection it came on, as Go's transport's answers do
+	for i := range 2 { // a new connection, then a kept one
+		resp, err := trusted.Verify.Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.TLS == nil || !resp.TLS.HandshakeComplete || len(resp.TLS.PeerCertificates) == 0 {
+			t.Fatalf("answer %d: resp.TLS = %+v, want the connection's state", i, resp.TLS)
+		}
+	}
 }
 
 // A request that goes through a proxy is Go's http.Transport's to send.
