@@ -1,6 +1,6 @@
 # herald's habits. `make run` starts a server with embedded defaults; `make test` runs every
-# test (installing what a fresh Debian machine lacks); `make bench` measures the targets of
-# DESIGN.md and records them in BENCHMARKS.md.
+# test (installing what a fresh Debian machine lacks); `make bench` measures herald's
+# performance targets and records them in BENCHMARKS.md.
 
 GO        ?= go
 BIN       := bin/herald

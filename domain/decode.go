@@ -51,7 +51,7 @@ const (
 	wireSource = wireResource + 4
 )
 
-// DecodeLogEvent reads one event as producers send it (DESIGN.md, "The log event"). Unknown
+// DecodeLogEvent reads one event as producers send it (the README's "Events"). Unknown
 // fields, wrong types and malformed JSON are field-level errors. The result still needs
 // defaults (WithDefaults) and validation (Validate); DecodeLogEvent only checks the shape.
 func DecodeLogEvent(data []byte) (LogEvent, error) { return decodeLogEventFrom(data, 0) }

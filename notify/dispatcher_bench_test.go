@@ -16,7 +16,7 @@ import (
 // 10,000 configurations. Every event matches the same few configurations in both cases; the
 // 9,990 others are what a large installation holds that does not match it: other accounts'
 // configurations (all events, regex, globs), and in the event's own account exact types and
-// globs of other event families, plus global selectors for other types. DESIGN.md wants the
+// globs of other event families, plus global selectors for other types. The target wants the
 // cost not to grow with them: "cost-ratio" is ns/event with 10,000 over ns/event with 10.
 func BenchmarkDispatch(b *testing.B) {
 	const events = 100_000

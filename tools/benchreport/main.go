@@ -1,5 +1,5 @@
 // Command benchreport runs herald's benchmarks (`make bench`), takes the median of several
-// runs of each figure, prints a table against DESIGN.md's targets and records it in
+// runs of each figure, prints a table against herald's performance targets and records it in
 // BENCHMARKS.md with the machine, the date and how to rerun.
 package main
 
@@ -20,7 +20,7 @@ import (
 	"time"
 )
 
-// target is one figure DESIGN.md or an issue sets a goal for; a goal of 0 is a figure shown
+// target is one figure the design or an issue sets a goal for; a goal of 0 is a figure shown
 // for comparison.
 type target struct {
 	pkg, bench string // package and benchmark name (sub-benchmarks included)

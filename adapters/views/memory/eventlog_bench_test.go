@@ -11,7 +11,7 @@ import (
 	"herald/projections"
 )
 
-// The benchmarks hold a million entries, as the targets in DESIGN.md are stated for:
+// The benchmarks hold a million entries, as the targets (BENCHMARKS.md) are stated for:
 // timestamps over 30 days, mostly in recording order, 50,000 resources.
 const (
 	benchEntries = 1_000_000

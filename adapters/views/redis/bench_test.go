@@ -14,7 +14,7 @@ import (
 
 // The benchmarks use the memory adapter's workload: timestamps over 30 days, mostly in
 // recording order, 50,000 resources; Page and Rebuild hold a million entries, as the targets
-// in DESIGN.md are stated for. Each benchmark starts a redis-server of its own.
+// (BENCHMARKS.md) are stated for. Each benchmark starts a redis-server of its own.
 const (
 	benchEntries = 1_000_000
 	benchBatch   = 1000 // changes per Apply: the records the runner gets per catch-up read
