@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +55,9 @@ sent as it comes rather than when a batch fills.
 
 Each event is checked first: a line that is no valid event is reported with its number and
 skipped, and the command then exits with status 1. So does an event the server refuses (an
-id another account's event has), reported with its line as well.
+id another account's event has; an event of another account, or a "kafka:" id, sent by an
+account other than admin), reported with its line as well; the others are recorded. Sent to
+Kafka, an id starting with "kafka:" is refused before sending: herald would dead-letter it.
 
 An interrupt (Ctrl-C) stops the sending after the batch in flight, whose answer is awaited,
 and the summary counts what was recorded; a second one gives up on that batch. Events with
@@ -78,7 +83,7 @@ recorded again, so resume from the line the interrupt names.`, maxBatchBytes>>20
 			defer in.Close()
 			abort, stopWatching := secondInterrupt()
 			defer stopWatching()
-			s := eventSender{sink: sink, limit: limit, wait: o.batchWait, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), abort: abort}
+			s := eventSender{sink: sink, limit: limit, wait: o.batchWait, toKafka: o.to == "kafka", stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), abort: abort}
 			return s.send(cmd.Context(), in, name)
 		},
 	}
@@ -274,7 +279,7 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult,
 		} `json:"recordEventsJSON"`
 	}
 	if err := s.c.do(ctx, recordJSONMutation, map[string]any{"events": lines.String()}, &data); err != nil {
-		return sendResult{}, err
+		return sendResult{}, refusedEvents(err, len(events))
 	}
 	r := data.RecordEventsJSON
 	res := sendResult{recorded: r.Recorded, duplicates: r.Duplicates, refused: r.Refused}
@@ -287,6 +292,55 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult,
 		}
 	}
 	return res, nil
+}
+
+// eventsRefusedError is a batch the server refused for some of its events, which the checks
+// of `event send` cannot see: rules that depend on who sends (an account records its own
+// events only; ids starting with "kafka:" are the admin's). The others may be sent again.
+type eventsRefusedError struct {
+	err     error
+	reasons map[int]string // why, by index in the batch, each event at fault was refused
+}
+
+func (e *eventsRefusedError) Error() string { return e.err.Error() }
+func (e *eventsRefusedError) Unwrap() error { return e.err }
+
+// eventField is a field of the events of a batch, as the server names it: events[3].id.
+var eventField = regexp.MustCompile(`^events\[(\d+)\](?:\.(.+))?$`)
+
+// refusedEvents is err as an eventsRefusedError when it is the server's refusal of a batch of
+// n events for faults of some of them, and err otherwise.
+func refusedEvents(err error, n int) error {
+	var se *serverError
+	if !errors.As(err, &se) || len(se.errs) != 1 || se.Code() != graph.CodeBadUserInput {
+		return err
+	}
+	fields, _ := se.errs[0].Extensions["fields"].([]any)
+	reasons := map[int]string{}
+	for _, f := range fields {
+		f, _ := f.(map[string]any)
+		field, _ := f["field"].(string)
+		message, _ := f["message"].(string)
+		m := eventField.FindStringSubmatch(field)
+		if m == nil {
+			return err
+		}
+		i, convErr := strconv.Atoi(m[1])
+		if convErr != nil || i >= n {
+			return err
+		}
+		if m[2] != "" {
+			message = m[2] + ": " + message
+		}
+		if reasons[i] != "" {
+			message = reasons[i] + "; " + message
+		}
+		reasons[i] = message
+	}
+	if len(reasons) == 0 {
+		return err
+	}
+	return &eventsRefusedError{err: err, reasons: reasons}
 }
 
 func (graphqlSink) Summary(sent int, total sendResult) string {

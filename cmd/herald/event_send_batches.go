@@ -17,6 +17,7 @@ type eventSender struct {
 	sink           eventSink
 	limit          batchLimit
 	wait           time.Duration // the longest an event waits for its batch to fill (--batch-wait)
+	toKafka        bool          // the events go to Kafka, where a "kafka:" id is no event's
 	stdout, stderr io.Writer
 	// abort gives up on the batch in flight (a second interrupt). The first interrupt, which
 	// ends the context of send, only keeps further batches from being sent, so that the
@@ -98,7 +99,7 @@ func (s eventSender) sendAll(ctx, sendCtx context.Context, events <-chan inputEv
 				}
 				return send()
 			}
-			id, err := checkEvent(e.raw, time.Now().UTC()) // an input may come for hours
+			id, err := checkEvent(e.raw, time.Now().UTC(), s.toKafka) // an input may come for hours
 			if err != nil {
 				p.bad++
 				fmt.Fprintf(s.stderr, "%s:%d: %v\n", p.name, e.line, err)
@@ -176,7 +177,7 @@ func (s eventSender) flush(ctx, sendCtx context.Context, p *sendProgress, batch 
 	if ctx.Err() != nil {
 		return p.interrupted(nil)
 	}
-	r, err := s.sendBatch(ctx, sendCtx, batch)
+	r, err := s.sendKeeping(ctx, sendCtx, batch)
 	if err != nil {
 		if sendCtx.Err() != nil {
 			return p.interrupted(batch)
@@ -217,6 +218,46 @@ func (s eventSender) sendBatch(ctx, sendCtx context.Context, batch []inputEvent)
 	close(answered)
 	<-noted
 	return r, err
+}
+
+// sendKeeping sends a batch; when the server refuses it for some of its events (rules that
+// depend on who sends, which checkEvent cannot see), it sends the others again, and counts
+// those as refused with their reasons, by index in batch.
+func (s eventSender) sendKeeping(ctx, sendCtx context.Context, batch []inputEvent) (sendResult, error) {
+	send, index := batch, make([]int, len(batch)) // index: the place in batch of each event of send
+	for i := range index {
+		index[i] = i
+	}
+	refused := map[int]string{}
+	for {
+		r, err := s.sendBatch(ctx, sendCtx, send)
+		var some *eventsRefusedError
+		if errors.As(err, &some) && sendCtx.Err() == nil {
+			var next []inputEvent
+			var nextIndex []int
+			for i, e := range send {
+				if reason, ok := some.reasons[i]; ok {
+					refused[index[i]] = reason
+				} else {
+					next, nextIndex = append(next, e), append(nextIndex, index[i])
+				}
+			}
+			if len(next) > 0 {
+				send, index = next, nextIndex
+				continue
+			}
+			r, err = sendResult{}, nil
+		}
+		if err != nil {
+			return sendResult{}, err
+		}
+		for i, reason := range r.reasons {
+			refused[index[i]] = reason
+		}
+		r.refused += len(refused) - len(r.reasons)
+		r.reasons = refused
+		return r, nil
+	}
 }
 
 // advise adds to err what can be done about it: a batch too large for the server is cut
@@ -321,10 +362,18 @@ func readAhead(in io.Reader, done <-chan struct{}) (<-chan inputEvent, <-chan er
 }
 
 // checkEvent validates an event as herald would record it and returns its id, if it has one.
-func checkEvent(raw []byte, now time.Time) (id string, err error) {
+// Sent to Kafka, an event may not have an id starting with "kafka:": herald gives those to
+// messages without an id, by the offset each lands at, which a producer cannot know, and
+// dead-letters a message whose "kafka:" id is not its own.
+func checkEvent(raw []byte, now time.Time, toKafka bool) (id string, err error) {
 	e, err := domain.DecodeLogEvent(raw)
 	if err != nil {
 		return "", err
+	}
+	if toKafka && strings.HasPrefix(e.ID, domain.KafkaIDPrefix) {
+		return "", &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "id",
+			Message: fmt.Sprintf("%s: ids starting with %q are the ones herald gives Kafka messages without an id, by the offset each lands at, and herald would dead-letter this message; leave the id out, or choose one of your own",
+				domain.Quote(e.ID), domain.KafkaIDPrefix)}}}
 	}
 	return e.ID, e.WithDefaults(now, func() string { return "id" }).Validate(now)
 }

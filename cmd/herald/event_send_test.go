@@ -430,3 +430,41 @@ func TestEventSend_interruptSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestEventSend_eventsTheServerRefusesForWhoSends: a batch the server refuses for some of its
+// events, by rules that depend on who sends (an account records its own events only; "kafka:"
+// ids are the admin's), has those events reported with their lines and the others recorded.
+func TestEventSend_eventsTheServerRefusesForWhoSends(t *testing.T) {
+	app := startTestApp(t, t.TempDir(), "")
+	ts := setUpTenants(t, app)
+	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(kafkaEvents("bob", 5), `"user_id":"admin"`, `"user_id":"bob"`)), "\n")
+	lines[1] = strings.Replace(lines[1], `{`, `{"id":"kafka:herald.events:0:7",`, 1)
+	lines[2] = strings.Replace(lines[2], `"user_id":"bob"`, `"user_id":"alice"`, 1)
+	out, errOut, err := runCLI(t, strings.Join(lines, "\n")+"\n", "event", "send", "--url", app.url, "--token", strings.TrimPrefix(ts.bobRW, "Bearer "), "--batch-size", "4")
+	if err == nil || err.Error() != "2 events of stdin were refused and not recorded" ||
+		out != "Sent 5 events: 3 recorded, 0 duplicates, 2 refused\n" ||
+		!strings.Contains(errOut, `stdin:2: refused: id: "kafka:herald.events:0:7": ids starting with "kafka:" are kept for the events herald reads from Kafka`) ||
+		!strings.Contains(errOut, `stdin:3: refused: resource.user_id: "alice": account bob may only record its own events`) {
+		t.Fatalf("error %v\nstdout %q\nstderr %s", err, out, errOut)
+	}
+	data := app.mustGQL(ts.admin, `query { events(filter: {account: "bob"}) { totalCount } }`, nil)
+	if n := data["events"].(map[string]any)["totalCount"]; n != float64(2+3) { // bob's two of setUpTenants
+		t.Errorf("bob has %v events, want 5", n)
+	}
+}
+
+// TestEventSend_toKafkaRefusesAKafkaID: a "kafka:" id sent to Kafka would be dead-lettered
+// (it names the message at one offset, which a producer cannot know): the line is reported.
+func TestEventSend_toKafkaRefusesAKafkaID(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(kafkaEvents("k", 2)), "\n")
+	lines[1] = strings.Replace(lines[1], `{`, `{"id":"kafka:herald.events:0:1",`, 1)
+	sink := &recordingSink{}
+	var out, errOut bytes.Buffer
+	s := sender(sink, 10, &out, &errOut)
+	s.toKafka = true
+	err := s.send(context.Background(), strings.NewReader(strings.Join(lines, "\n")), "in.ndjson")
+	if err == nil || len(sink.batches) != 1 || len(sink.batches[0]) != 1 ||
+		!strings.Contains(errOut.String(), `in.ndjson:2: invalid event: id: "kafka:herald.events:0:1": ids starting with "kafka:" are the ones herald gives Kafka messages without an id`) {
+		t.Fatalf("error %v, batches %+v, stderr %s", err, sink.batches, errOut.String())
+	}
+}
