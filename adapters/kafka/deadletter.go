@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,9 +150,45 @@ func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) e
 		if err == nil {
 			return nil
 		}
+		missing := missingTopics(msgs, err)
 		msgs = unwritten(msgs, err)
+		if len(missing) > 0 {
+			return fmt.Errorf("write %d dead letters: dead-letter topic %s does not exist, and the brokers do not create topics on demand: create %s (kafka-topics.sh --bootstrap-server BROKER --create --topic %s), or set --kafka-dlq-topic to one that exists; until then nothing after these messages is committed: %w",
+				len(msgs), strings.Join(missing, ", "), inNumber(len(missing), "it", "them"), missing[0], err)
+		}
 		return fmt.Errorf("write %d dead letters: %w", len(msgs), err)
 	})
+}
+
+// missingTopics are the topics of msgs that a failed write found do not exist.
+func missingTopics(msgs []kafkago.Message, err error) []string {
+	var failed kafkago.WriteErrors
+	var topics []string
+	add := func(topic string) {
+		if !slices.Contains(topics, topic) {
+			topics = append(topics, topic)
+		}
+	}
+	switch {
+	case errors.As(err, &failed) && len(failed) == len(msgs):
+		for i, e := range failed {
+			if errors.Is(e, kafkago.UnknownTopicOrPartition) {
+				add(msgs[i].Topic)
+			}
+		}
+	case errors.Is(err, kafkago.UnknownTopicOrPartition):
+		for _, m := range msgs {
+			add(m.Topic)
+		}
+	}
+	return topics
+}
+
+func inNumber(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // maxDeadLetter is the most a dead letter may weigh (key, value and headers): under Kafka's

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"herald/domain"
 )
@@ -309,5 +310,36 @@ func fetchRecords(t testing.TB, addrs []string, topic string) []kafkago.Message 
 			}
 		}
 		out = append(out, m)
+	}
+}
+
+// Brokers that do not create topics on demand leave a missing dead-letter topic missing:
+// ingest holds its commits (a dead letter is never dropped), says which topic to create, and
+// goes on once it exists.
+func TestDeadLetterTopicMissingWithoutAutoCreation(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "events"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addrs := c.ListenAddrs()
+	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", BatchTimeout: time.Millisecond}
+	if err := w.WriteMessages(context.Background(), kafkago.Message{Value: []byte("not json")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r := start(t, testConfig(addrs, "events"), newTestLog(t), nil)
+	waitUntil(t, 30*time.Second, "status retrying-dead-letter", func() bool { return r.in.Status().State == StateRetryingDeadLetter })
+	if s := r.in.Status(); !strings.Contains(s.LastError, "dead-letter topic events.dlq does not exist, and the brokers do not create topics on demand: create it") {
+		t.Errorf("last error = %q, want it to name the topic to create", s.LastError)
+	}
+	if committedAll(t, addrs, "herald-test", "events") {
+		t.Fatal("the offset of a message not yet dead-lettered was committed")
+	}
+	createTopic(t, addrs, "events.dlq", 1)
+	waitCommitted(t, 30*time.Second, addrs, "herald-test", "events")
+	r.stop(t)
+	if letters := readTopic(t, addrs, "events.dlq"); len(letters) != 1 || headers(letters[0])[HeaderOriginalOffset] != "0" {
+		t.Errorf("dead-letter topic holds %d letters, want the message of offset 0", len(letters))
 	}
 }
