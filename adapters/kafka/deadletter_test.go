@@ -328,8 +328,19 @@ func TestDeadLetterTopicMissingWithoutAutoCreation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	r := start(t, testConfig(addrs, "events"), newTestLog(t), nil)
+	metrics := &totals{}
+	r := start(t, testConfig(addrs, "events"), newTestLog(t), metrics)
 	waitUntil(t, 30*time.Second, "status retrying-dead-letter", func() bool { return r.in.Status().State == StateRetryingDeadLetter })
+	// the group never committed: its lag is the message held back, not missing
+	waitUntil(t, 10*time.Second, "a lag of 1 reported", func() bool {
+		metrics.mu.Lock()
+		defer metrics.mu.Unlock()
+		var sum int64
+		for _, l := range metrics.groupLag {
+			sum += l
+		}
+		return len(metrics.groupLag) == 4 && sum == 1
+	})
 	if s := r.in.Status(); !strings.Contains(s.LastError, "dead-letter topic events.dlq does not exist, and the brokers do not create topics on demand: create it") {
 		t.Errorf("last error = %q, want it to name the topic to create", s.LastError)
 	}

@@ -134,16 +134,16 @@ func (in *Ingester) probeOnce(ctx context.Context) (layout, error) {
 }
 
 // groupLag reads the group's committed offsets and the partitions' ends. A partition the
-// group never committed is left out: its lag depends on where a new member would start.
+// group never committed lags by all it holds when a new group starts at the first offset (a
+// group that stalls before its first commit shows so); with the last offset, where a new
+// member would start is not known here, and it is left out.
 func (in *Ingester) groupLag(ctx context.Context, client *kafkago.Client, partitions []kafkago.Partition) ([]PartitionLag, error) {
 	if len(partitions) == 0 {
 		return nil, nil
 	}
 	byTopic := map[string][]int{}
-	ends := map[string][]kafkago.OffsetRequest{}
 	for _, p := range partitions {
 		byTopic[p.Topic] = append(byTopic[p.Topic], p.ID)
-		ends[p.Topic] = append(ends[p.Topic], kafkago.LastOffsetOf(p.ID))
 	}
 	committed, err := client.OffsetFetch(ctx, &kafkago.OffsetFetchRequest{GroupID: in.cfg.GroupID, Topics: byTopic})
 	if err != nil {
@@ -152,26 +152,65 @@ func (in *Ingester) groupLag(ctx context.Context, client *kafkago.Client, partit
 	if committed.Error != nil {
 		return nil, fmt.Errorf("fetch the group's offsets: %w", committed.Error)
 	}
-	listed, err := client.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: ends})
+	end, err := listOffsets(ctx, client, byTopic, false)
 	if err != nil {
-		return nil, fmt.Errorf("list the partitions' ends: %w", err)
+		return nil, err
 	}
-	end := map[topicPartition]int64{}
-	for topic, ps := range listed.Topics {
-		for _, p := range ps {
-			if p.Error == nil {
-				end[topicPartition{topic, p.Partition}] = p.LastOffset
-			}
-		}
-	}
+	var start map[topicPartition]int64 // of the partitions never committed, read when there are some
 	var out []PartitionLag
 	for topic, ps := range committed.Topics {
 		for _, p := range ps {
-			e, ok := end[topicPartition{topic, p.Partition}]
-			if p.Error != nil || p.CommittedOffset < 0 || !ok {
+			k := topicPartition{topic, p.Partition}
+			e, ok := end[k]
+			if p.Error != nil || !ok {
 				continue
 			}
-			out = append(out, PartitionLag{Topic: topic, Partition: p.Partition, Lag: max(e-p.CommittedOffset, 0)})
+			from := p.CommittedOffset
+			if from < 0 {
+				if in.cfg.StartOffset == StartLast {
+					continue
+				}
+				if start == nil {
+					if start, err = listOffsets(ctx, client, byTopic, true); err != nil {
+						return nil, err
+					}
+				}
+				if from, ok = start[k]; !ok {
+					continue
+				}
+			}
+			out = append(out, PartitionLag{Topic: topic, Partition: p.Partition, Lag: max(e-from, 0)})
+		}
+	}
+	return out, nil
+}
+
+// listOffsets reads the first offset of each partition of byTopic, or the last (the end).
+func listOffsets(ctx context.Context, client *kafkago.Client, byTopic map[string][]int, first bool) (map[topicPartition]int64, error) {
+	which := kafkago.LastOffsetOf
+	if first {
+		which = kafkago.FirstOffsetOf
+	}
+	reqs := map[string][]kafkago.OffsetRequest{}
+	for topic, ps := range byTopic {
+		for _, p := range ps {
+			reqs[topic] = append(reqs[topic], which(p))
+		}
+	}
+	listed, err := client.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: reqs})
+	if err != nil {
+		return nil, fmt.Errorf("list the partitions' offsets: %w", err)
+	}
+	out := map[topicPartition]int64{}
+	for topic, ps := range listed.Topics {
+		for _, p := range ps {
+			switch {
+			case p.Error != nil:
+			case first:
+				out[topicPartition{topic, p.Partition}] = p.FirstOffset
+			default:
+				out[topicPartition{topic, p.Partition}] = p.LastOffset
+			}
 		}
 	}
 	return out, nil
