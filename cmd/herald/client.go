@@ -160,6 +160,23 @@ type gqlError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
+// fieldRefusal is one field a refusal of bad input names, with what is wrong with it.
+type fieldRefusal struct{ field, message string }
+
+// refusedFields are the fields the server names in a refusal of bad input (its
+// extensions.fields), in its order.
+func (g gqlError) refusedFields() []fieldRefusal {
+	list, _ := g.Extensions["fields"].([]any)
+	out := make([]fieldRefusal, 0, len(list))
+	for _, f := range list {
+		f, _ := f.(map[string]any)
+		field, _ := f["field"].(string)
+		message, _ := f["message"].(string)
+		out = append(out, fieldRefusal{field: field, message: message})
+	}
+	return out
+}
+
 // serverError is the errors of one response.
 type serverError struct{ errs []gqlError }
 

@@ -315,13 +315,10 @@ func refusedEvents(err error, n int) error {
 	if !errors.As(err, &se) || len(se.errs) != 1 || se.Code() != graph.CodeBadUserInput {
 		return err
 	}
-	fields, _ := se.errs[0].Extensions["fields"].([]any)
 	reasons := map[int]string{}
-	for _, f := range fields {
-		f, _ := f.(map[string]any)
-		field, _ := f["field"].(string)
-		message, _ := f["message"].(string)
-		m := eventField.FindStringSubmatch(field)
+	for _, f := range se.errs[0].refusedFields() {
+		message := f.message
+		m := eventField.FindStringSubmatch(f.field)
 		if m == nil {
 			return err
 		}

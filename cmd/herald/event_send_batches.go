@@ -254,7 +254,7 @@ func (s eventSender) sendKeeping(ctx, sendCtx context.Context, batch []inputEven
 		for i, reason := range r.reasons {
 			refused[index[i]] = reason
 		}
-		r.refused += len(refused) - len(r.reasons)
+		r.refused += len(refused) - len(r.reasons) // those refused with a whole batch, on top of the answer's
 		r.reasons = refused
 		return r, nil
 	}

@@ -323,11 +323,9 @@ func asFlags(err error, kind domain.EndpointKind) error {
 		return err
 	}
 	for i, g := range se.errs {
-		fields, _ := g.Extensions["fields"].([]any)
-		for _, f := range fields {
-			name, _ := f.(map[string]any)["field"].(string)
-			if flag := flagOfField(name, kind); name != "" && flag != "" {
-				g.Message = strings.ReplaceAll(g.Message, name+": ", flag+": ")
+		for _, f := range g.refusedFields() {
+			if flag := flagOfField(f.field, kind); f.field != "" && flag != "" {
+				g.Message = strings.ReplaceAll(g.Message, f.field+": ", flag+": ")
 			}
 		}
 		se.errs[i] = g
