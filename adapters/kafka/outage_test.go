@@ -42,13 +42,14 @@ func TestStoreOutagePausesIngest(t *testing.T) {
 	store := &flakyStore{next: log}
 	store.down.Store(true)
 	m := &totals{}
+	began := time.Now()
 	cfg := testConfig(addrs, "events")
 	r := start(t, cfg, store, m)
 
 	waitUntil(t, 10*time.Second, "status retrying-store", func() bool { return r.in.Status().State == StateRetryingStore })
 	waitUntil(t, 10*time.Second, "several attempts", func() bool { return store.calls.Load() >= 5 })
 	s := r.in.Status()
-	if s.Ready() || !strings.Contains(s.LastError, "store unavailable") {
+	if s.Ready() || !s.Outage() || !strings.Contains(s.LastError, "store unavailable") || s.LastErrorAt.Before(began) || s.LastErrorAt.After(time.Now()) {
 		t.Errorf("status while the store is down = %+v", s)
 	}
 	if committedAny(t, addrs, cfg.GroupID, "events") {
@@ -61,6 +62,9 @@ func TestStoreOutagePausesIngest(t *testing.T) {
 	store.down.Store(false)
 	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	waitUntil(t, 5*time.Second, "status consuming", func() bool { return r.in.Status().State == StateConsuming })
+	if after := r.in.Status(); after.Outage() || after.LastError == "" || after.LastErrorAt.Before(s.LastErrorAt) {
+		t.Errorf("status after recovery = %+v, want consuming with the outage's error kept, and when", after)
+	}
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
 }

@@ -26,10 +26,18 @@ const (
 // Status is an ingester's state, the last error it met and when the state began.
 type Status struct {
 	State         State
-	LastError     string // empty when nothing failed yet
+	LastError     string    // empty when nothing failed yet
+	LastErrorAt   time.Time // when LastError happened; it stays after the ingester recovers
 	Since         time.Time
 	Partitions    int      // partitions this member holds in the group
 	MissingTopics []string // configured topics that do not exist
+}
+
+// Outage tells whether the ingester is kept from consuming by something that does not pass
+// on its own while herald starts: brokers or topics missing, the store or the dead-letter
+// topic refusing, or Run having returned. Starting and joining are not outages.
+func (s Status) Outage() bool {
+	return s.State != StateStarting && s.State != StateJoining && s.State != StateConsuming
 }
 
 // Ready tells whether the ingester is consuming: it reaches the brokers and the store, every
@@ -49,6 +57,7 @@ type tracker struct {
 	retrying   map[State]int // batches retrying, by StateRetryingStore or StateRetryingDeadLetter
 	stopped    bool
 	lastErr    error
+	lastErrAt  time.Time
 	state      State
 	since      time.Time
 }
@@ -84,6 +93,9 @@ func (t *tracker) update(fn func()) {
 	}
 }
 
+// setErr keeps err as the last error; the caller holds the lock.
+func (t *tracker) setErr(err error) { t.lastErr, t.lastErrAt = err, time.Now() }
+
 // brokersOK records that the brokers answered.
 func (t *tracker) brokersOK() {
 	t.mu.Lock()
@@ -96,7 +108,7 @@ func (t *tracker) brokersOK() {
 
 // brokersFailed records that the brokers could not be reached or refused to serve.
 func (t *tracker) brokersFailed(err error) {
-	t.update(func() { t.brokersErr, t.lastErr = err, err })
+	t.update(func() { t.brokersErr = err; t.setErr(err) })
 }
 
 // topicsMissing records which configured topics do not exist (none: all do).
@@ -104,7 +116,7 @@ func (t *tracker) topicsMissing(topics []string) {
 	t.update(func() {
 		t.missing = topics
 		if len(topics) > 0 {
-			t.lastErr = fmt.Errorf("topics do not exist: %s", strings.Join(topics, ", "))
+			t.setErr(fmt.Errorf("topics do not exist: %s", strings.Join(topics, ", ")))
 		}
 	})
 }
@@ -121,12 +133,12 @@ func (t *tracker) unassigned() {
 
 // failed records an error that changes no state, such as a failed offset commit.
 func (t *tracker) failed(err error) {
-	t.update(func() { t.lastErr = err })
+	t.update(func() { t.setErr(err) })
 }
 
 // retryStarted records that a batch began retrying; retryOver must follow.
 func (t *tracker) retryStarted(state State, err error) {
-	t.update(func() { t.retrying[state]++; t.lastErr = err })
+	t.update(func() { t.retrying[state]++; t.setErr(err) })
 }
 
 func (t *tracker) retryOver(state State) {
@@ -142,7 +154,7 @@ func (t *tracker) status() Status {
 	defer t.mu.Unlock()
 	s := Status{State: t.state, Since: t.since, Partitions: t.partitions, MissingTopics: slices.Clone(t.missing)}
 	if t.lastErr != nil {
-		s.LastError = t.lastErr.Error()
+		s.LastError, s.LastErrorAt = t.lastErr.Error(), t.lastErrAt
 	}
 	return s
 }

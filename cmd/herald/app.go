@@ -29,11 +29,17 @@ type app struct {
 	jobs     []func(context.Context) // background work beside the runners; Run waits for them
 	drains   []func()                // wait for work started through background to end
 	closers  []func()
-	ingester *kafka.Ingester // nil unless Kafka ingest is enabled
+	ingester kafkaIngester // nil unless Kafka ingest is enabled
 	// background lives as long as the server (Run): for work a request starts and does not
 	// wait for (backfills, purges).
 	background context.Context
 	stop       context.CancelFunc
+}
+
+// kafkaIngester is what the server needs of the Kafka ingester: *kafka.Ingester.
+type kafkaIngester interface {
+	Run(ctx context.Context) error
+	Status() kafka.Status
 }
 
 func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
@@ -183,14 +189,17 @@ func (a *app) Close() {
 }
 
 // ready answers 200 once every view has caught up with the log and the Kafka ingester (when
-// enabled) is consuming, 503 otherwise.
+// enabled) is consuming, 503 otherwise. Its "status" says which, worst first: "unavailable"
+// (the store cannot read or write), "degraded" (the API works, but Kafka ingest is held up by
+// an outage: brokers, topics, the store's writes or the dead-letter topic), "starting" (views
+// catching up, the ingester connecting or joining its group) or "ready".
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	views := map[string]any{}
-	ok := true
+	caughtUp := true
 	for _, run := range a.runners {
-		applied, caughtUp := run.Status()
-		views[run.Name()] = map[string]any{"position": applied, "caught_up": caughtUp}
-		ok = ok && caughtUp
+		applied, done := run.Status()
+		views[run.Name()] = map[string]any{"position": applied, "caught_up": done}
+		caughtUp = caughtUp && done
 	}
 	head, err := a.store.LastPosition(r.Context())
 	body := map[string]any{"views": views, "store": map[string]any{"last_position": head}}
@@ -198,9 +207,9 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 		err = h.Health() // the embedded store: failed (a full disk), or writes stalled
 	}
 	if err != nil {
-		ok = false
 		body["store"] = map[string]any{"last_position": head, "error": err.Error()}
 	}
+	kafkaReady, kafkaOutage := true, false
 	if a.ingester != nil {
 		s := a.ingester.Status()
 		kafkaBody := map[string]any{"state": s.State, "since": s.Since.UTC().Format(time.RFC3339), "partitions": s.Partitions}
@@ -209,19 +218,22 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 		}
 		if s.LastError != "" {
 			kafkaBody["last_error"] = s.LastError
+			kafkaBody["last_error_at"] = s.LastErrorAt.UTC().Format(time.RFC3339)
 		}
 		body["kafka"] = kafkaBody
-		ok = ok && s.Ready()
+		kafkaReady, kafkaOutage = s.Ready(), s.Outage()
 	}
-	body["status"] = "ready"
-	status := http.StatusOK
+	status := http.StatusServiceUnavailable
 	switch {
 	case err != nil:
-		body["status"] = "unavailable" // the store cannot read or write
-		status = http.StatusServiceUnavailable
-	case !ok:
+		body["status"] = "unavailable"
+	case kafkaOutage:
+		body["status"] = "degraded"
+	case !caughtUp || !kafkaReady:
 		body["status"] = "starting"
-		status = http.StatusServiceUnavailable
+	default:
+		body["status"] = "ready"
+		status = http.StatusOK
 	}
 	writeJSON(w, status, body)
 }

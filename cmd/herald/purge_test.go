@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -63,34 +61,6 @@ func TestServe_finishesAnInterruptedPurgeAtStart(t *testing.T) {
 	for _, id := range ids {
 		if _, err := store.ReadStream(ctx, domain.LogEventStream(id)); !errors.Is(err, domain.ErrStreamDeleted) {
 			t.Errorf("the payload of %s is still in the store: %v", id, err)
-		}
-	}
-}
-
-// sickStore is an embedded store that reports it cannot write.
-type sickStore struct{ *embedded.Store }
-
-func (sickStore) Health() error { return errors.New("the disk is full or failing") }
-
-func TestReady_saysWhenTheStoreCannotWrite(t *testing.T) {
-	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	for _, tc := range []struct {
-		store  eventStore
-		status int
-		body   string
-	}{
-		{store, http.StatusOK, `"status":"ready"`},
-		{sickStore{store}, http.StatusServiceUnavailable, `"error":"the disk is full or failing"`},
-	} {
-		a := &app{store: tc.store}
-		rec := httptest.NewRecorder()
-		a.ready(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.body) {
-			t.Errorf("/readyz = %d %s, want %d with %s", rec.Code, rec.Body, tc.status, tc.body)
 		}
 	}
 }
