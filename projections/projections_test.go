@@ -1,12 +1,10 @@
 package projections_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"herald/adapters/views/memory"
 	"herald/commands"
 	"herald/domain"
+	"herald/internal/testtool"
 	"herald/projections"
 )
 
@@ -26,7 +25,7 @@ type fixture struct {
 	runner  *projections.Runner
 	queries projections.EventLogQueries
 	record  commands.RecordEventsHandler
-	logs    *lockedBuffer
+	logs    *testtool.Buffer
 	cancel  context.CancelFunc
 }
 
@@ -36,7 +35,7 @@ func newFixture(t *testing.T, dir string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: store, view: memory.NewEventLog(), feed: projections.NewFeed(), logs: &lockedBuffer{}}
+	f := &fixture{store: store, view: memory.NewEventLog(), feed: projections.NewFeed(), logs: &testtool.Buffer{}}
 	projection, err := projections.NewEventLogProjection(f.view, f.feed)
 	if err != nil {
 		t.Fatal(err)
@@ -185,24 +184,6 @@ func TestEventLogQueries_rejectsBadArguments(t *testing.T) {
 	if got, err := projections.DecodeCursor(projections.EncodeCursor(c)); err != nil || !got.Timestamp.Equal(now) || got.Position != 42 {
 		t.Fatalf("cursor round trip: %+v %v", got, err)
 	}
-}
-
-// lockedBuffer collects log output written from the runner's goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestRunner_rebuildDropsAndReappliesTheView(t *testing.T) {

@@ -151,12 +151,18 @@ func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) e
 			return nil
 		}
 		missing := missingTopics(msgs, err)
-		msgs = unwritten(msgs, err)
-		if len(missing) > 0 {
-			return fmt.Errorf("write %d dead letters: dead-letter topic %s does not exist, and the brokers do not create topics on demand: create %s (kafka-topics.sh --bootstrap-server BROKER --create --topic %s), or set --kafka-dlq-topic to one that exists; until then nothing after these messages is committed: %w",
-				len(msgs), strings.Join(missing, ", "), inNumber(len(missing), "it", "them"), missing[0], err)
+		var slimmed []kafkago.Message
+		msgs, slimmed = unwritten(msgs, err)
+		for _, m := range slimmed {
+			in.logger.Warn("dead letter too large for its topic's max.message.bytes; writing it without the original key, value and headers",
+				"dead_letter_topic", m.Topic, "original_size", string(header(m, HeaderTruncated)))
 		}
-		return fmt.Errorf("write %d dead letters: %w", len(msgs), err)
+		letters := fmt.Sprintf("write %d dead %s", len(msgs), inNumber(len(msgs), "letter", "letters"))
+		if len(missing) > 0 {
+			return fmt.Errorf("%s: dead-letter topic %s does not exist, and the brokers do not create topics on demand: create %s (kafka-topics.sh --bootstrap-server BROKER --create --topic %s), or set --kafka-dlq-topic to one that exists; until then nothing after these messages is committed: %w",
+				letters, strings.Join(missing, ", "), inNumber(len(missing), "it", "them"), missing[0], err)
+		}
+		return fmt.Errorf("%s: %w", letters, in.cfg.Security.explain(err))
 	})
 }
 
@@ -197,24 +203,34 @@ const maxDeadLetter = 1_040_000
 
 // unwritten returns what of msgs a failed write did not write, to be written again. A letter
 // the brokers refused as too large (their message.max.bytes may be lower than Kafka's
-// default) comes back cut down to herald's headers: without them ingest would stop on it for
-// good.
-func unwritten(msgs []kafkago.Message, err error) []kafkago.Message {
+// default) comes back cut down to herald's headers, and is also among slimmed: without them
+// ingest would stop on it for good.
+func unwritten(msgs []kafkago.Message, err error) (again, slimmed []kafkago.Message) {
 	var failed kafkago.WriteErrors
 	if !errors.As(err, &failed) || len(failed) != len(msgs) {
-		return msgs // nothing known of which were written: all again
+		return msgs, nil // nothing known of which were written: all again
 	}
-	var out []kafkago.Message
 	for i, e := range failed {
 		switch {
 		case e == nil:
 		case errors.Is(e, kafkago.MessageSizeTooLarge):
-			out = append(out, slim(msgs[i]))
+			m := slim(msgs[i])
+			again, slimmed = append(again, m), append(slimmed, m)
 		default:
-			out = append(out, msgs[i])
+			again = append(again, msgs[i])
 		}
 	}
-	return out
+	return again, slimmed
+}
+
+// header is the value of m's header key; nil when it has none.
+func header(m kafkago.Message, key string) []byte {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return h.Value
+		}
+	}
+	return nil
 }
 
 // slim is a dead letter without the original key, value and headers: herald's headers still

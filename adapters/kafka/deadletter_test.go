@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"herald/domain"
+	"herald/internal/testtool"
 )
 
 // Messages that are no valid events (malformed JSON, a bad level, too large, empty), or that
@@ -183,9 +185,14 @@ func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
 	cfg = testConfig(addrs, "events")
 	cfg.GroupID = "small"
 	cfg.DeadLetterTopic = "small.dlq"
-	r = start(t, cfg, newTestLog(t), nil)
+	var logged testtool.Buffer
+	r = start(t, cfg, newTestLog(t), nil, func(in *Ingester) { in.logger = slog.New(slog.NewTextHandler(&logged, nil)) })
 	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
 	r.stop(t)
+	const cut = `msg="dead letter too large for its topic's max.message.bytes; writing it without the original key, value and headers" dead_letter_topic=small.dlq original_size=600000`
+	if n := strings.Count(logged.String(), cut); n != 2 {
+		t.Errorf("the log says %d times that a letter was cut down, want 2:\n%s", n, logged.String())
+	}
 	letters = readTopic(t, addrs, "small.dlq")
 	if len(letters) != 2 {
 		t.Fatalf("small.dlq holds %d letters, want 2", len(letters))

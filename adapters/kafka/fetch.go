@@ -26,6 +26,7 @@ func (in *Ingester) fetch(ctx context.Context, reader *kafkago.Reader, msgs chan
 			return errors.New("kafka reader closed")
 		case err != nil:
 			failed = true
+			err = in.cfg.Security.explain(err)
 			in.status.brokersFailed(fmt.Errorf("fetch: %w", err))
 			d := errs.delay()
 			in.logger.Warn("kafka fetch failed; retrying", "error", err, "retry_in", d.String())

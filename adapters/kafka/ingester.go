@@ -1,12 +1,14 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +79,8 @@ func (in *Ingester) Run(ctx context.Context) error {
 	defer in.status.stop()
 	in.deadLetters = newDeadLetterWriter(&in.cfg, in.conn)
 	in.logger.Info("kafka ingest starting", "brokers", in.cfg.Brokers, "topics", in.cfg.Topics,
-		"start_offset", string(in.cfg.StartOffset), "batch_size", in.cfg.BatchSize, "batch_wait", in.cfg.BatchWait.String())
+		"start_offset", string(in.cfg.StartOffset), "batch_size", in.cfg.BatchSize, "batch_wait", in.cfg.BatchWait.String(),
+		"tls", in.cfg.Security.tlsEnabled(), "sasl", cmp.Or(strings.ToLower(in.cfg.Security.SASL.Mechanism), "off"))
 
 	wctx, cancel := context.WithCancel(ctx)
 	layouts := make(chan layout, 1)

@@ -111,7 +111,7 @@ func (in *Ingester) probeOnce(ctx context.Context) (layout, error) {
 	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: in.conn.transport}
 	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: in.cfg.Topics})
 	if err != nil {
-		return nil, fmt.Errorf("read the metadata of %v from %v: %w", in.cfg.Topics, in.cfg.Brokers, err)
+		return nil, fmt.Errorf("read the metadata of %v from %v: %w", in.cfg.Topics, in.cfg.Brokers, in.cfg.Security.explain(err))
 	}
 	l := layout{}
 	var partitions []kafkago.Partition

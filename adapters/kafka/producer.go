@@ -30,7 +30,8 @@ type Message struct {
 // Producer writes messages to one topic, for `herald event send` and tests. It is no part of
 // ingest: herald itself only consumes (and writes dead letters).
 type Producer struct {
-	w *kafkago.Writer
+	w   *kafkago.Writer
+	sec Security // to explain failed connections
 }
 
 // NewProducer builds a producer; it connects on the first Send.
@@ -59,7 +60,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
-	return &Producer{w: &kafkago.Writer{
+	return &Producer{sec: cfg.Security, w: &kafkago.Writer{
 		Addr:                   kafkago.TCP(cfg.Brokers...),
 		Topic:                  cfg.Topic,
 		Transport:              conn.transport,
@@ -80,7 +81,7 @@ func (p *Producer) Send(ctx context.Context, msgs []Message) error {
 		out[i] = kafkago.Message{Key: m.Key, Value: m.Value}
 	}
 	if err := p.w.WriteMessages(ctx, out...); err != nil {
-		return fmt.Errorf("produce to %s: %w", p.w.Topic, err)
+		return fmt.Errorf("produce to %s: %w", p.w.Topic, p.sec.explain(err))
 	}
 	return nil
 }

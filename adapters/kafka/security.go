@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -230,4 +231,59 @@ func (s Security) connectors(clientID string) (connectors, error) {
 		transport: &kafkago.Transport{ClientID: clientID, DialTimeout: dialTimeout, TLS: tlsConfig, SASL: mech,
 			IdleTimeout: time.Minute, MetadataTTL: 10 * time.Second},
 	}, nil
+}
+
+// explain adds to a failed exchange with the brokers what usually causes it when TLS or SASL
+// do not match their listener. Brokers end the connection without a word on a client that
+// skips the TLS handshake or SASL (or whose credentials they refuse), which reaches herald as
+// a bare "unexpected EOF"; a TLS handshake with a plaintext listener goes unanswered until it
+// times out. Other errors are returned as they are.
+func (s Security) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var header tls.RecordHeaderError
+	var hint string
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &host):
+		hint = "herald does not trust the brokers' certificate: it trusts " + s.trusted() +
+			"; name the CA that signs the brokers' certificate with --kafka-tls-ca"
+	case errors.As(err, &header):
+		hint = "the listener does not speak TLS: connect without TLS, or to the brokers' TLS listener"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		hint = "the brokers closed the connection, as they do when TLS or SASL does not match their listener: " + s.describe()
+	case s.tlsEnabled() && errors.Is(err, os.ErrDeadlineExceeded):
+		hint = "no answer in time: the brokers may be down, or this listener does not use TLS (herald connects with TLS)"
+	default:
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, hint)
+}
+
+// trusted says which CAs herald trusts for the brokers' certificates.
+func (s Security) trusted() string {
+	if s.TLS.CAFile != "" {
+		return "the CAs in " + s.TLS.CAFile
+	}
+	return "the system's CAs"
+}
+
+// describe says how herald connects, for an error that may come from connecting otherwise
+// than the brokers expect.
+func (s Security) describe() string {
+	var parts []string
+	if s.tlsEnabled() {
+		parts = append(parts, "herald connects with TLS")
+	} else {
+		parts = append(parts, "herald connects without TLS (--kafka-tls turns it on)")
+	}
+	if m := strings.ToLower(s.SASL.Mechanism); m != "" {
+		parts = append(parts, fmt.Sprintf("authenticates with SASL %s as %q (check the mechanism, username and password)", m, s.SASL.Username))
+	} else {
+		parts = append(parts, "without SASL (--kafka-sasl-mechanism turns it on)")
+	}
+	return strings.Join(parts, " and ")
 }

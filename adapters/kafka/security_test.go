@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -49,12 +50,30 @@ func TestSASL(t *testing.T) {
 			log.checkExactlyOnce(t, want.keys)
 		})
 	}
-	t.Run("wrong password", func(t *testing.T) {
-		cfg := testConfig(addrs, SASLPlain)
-		cfg.Security = Security{SASL: SASL{Mechanism: SASLScramSHA256, Username: "bob", Password: "guess"}}
-		r := start(t, cfg, newTestLog(t), nil)
-		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
-	})
+	for _, tc := range []struct {
+		name string
+		sec  Security
+		hint string
+	}{
+		{"wrong password", Security{SASL: SASL{Mechanism: SASLScramSHA256, Username: "bob", Password: "guess"}},
+			`(the brokers closed the connection, as they do when TLS or SASL does not match their listener: herald connects without TLS (--kafka-tls turns it on) and authenticates with SASL scram-sha-256 as "bob" (check the mechanism, username and password))`},
+		{"no SASL", Security{},
+			`(the brokers closed the connection, as they do when TLS or SASL does not match their listener: herald connects without TLS (--kafka-tls turns it on) and without SASL (--kafka-sasl-mechanism turns it on))`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(addrs, SASLPlain)
+			cfg.Security = tc.sec
+			r := start(t, cfg, newTestLog(t), nil)
+			waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+			if s := r.in.Status(); !strings.Contains(s.LastError, tc.hint) {
+				t.Errorf("last error = %q, want the hint %s", s.LastError, tc.hint)
+			}
+			err := newProduced().send(addrs, SASLPlain, 0, 1, "none", tc.sec)
+			if err == nil || !strings.Contains(err.Error(), tc.hint) {
+				t.Errorf("producing: %v, want the hint %s", err, tc.hint)
+			}
+		})
+	}
 }
 
 // The ingester reads from brokers that speak TLS only, trusting the CA it is given.
@@ -87,10 +106,52 @@ func TestTLS(t *testing.T) {
 		cfg.Security = Security{TLS: TLS{Enabled: true}} // the system's CAs do not know the test CA
 		r := start(t, cfg, newTestLog(t), nil)
 		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
-		if s := r.in.Status(); !strings.Contains(s.LastError, "certificate") {
-			t.Errorf("status = %+v, want a certificate error", s)
+		if s := r.in.Status(); !strings.Contains(s.LastError, "certificate signed by unknown authority (herald does not trust the brokers' certificate: it trusts the system's CAs; name the CA that signs the brokers' certificate with --kafka-tls-ca)") {
+			t.Errorf("status = %+v, want a certificate error with its hint", s)
 		}
 	})
+	t.Run("no TLS", func(t *testing.T) {
+		cfg := testConfig(addrs, "events")
+		r := start(t, cfg, newTestLog(t), nil)
+		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+		const hint = "herald connects without TLS (--kafka-tls turns it on) and without SASL"
+		if s := r.in.Status(); !strings.Contains(s.LastError, hint) {
+			t.Errorf("status = %+v, want the hint %q", s, hint)
+		}
+	})
+}
+
+// Errors that do not come from TLS or SASL settings are left as they are; those that may
+// come with the hint that fits the settings.
+func TestSecurityExplain(t *testing.T) {
+	withCA := Security{TLS: TLS{CAFile: "/etc/herald/kafka-ca.pem"}}
+	for _, tc := range []struct {
+		name string
+		sec  Security
+		err  error
+		want string
+	}{
+		{"other errors", withCA, errors.New("[3] Unknown Topic Or Partition"), "[3] Unknown Topic Or Partition"},
+		{"timeout without TLS", Security{}, os.ErrDeadlineExceeded, os.ErrDeadlineExceeded.Error()},
+		{"timeout with TLS", withCA, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded},
+			"read tcp: i/o timeout (no answer in time: the brokers may be down, or this listener does not use TLS (herald connects with TLS))"},
+		{"unknown CA", withCA, x509.UnknownAuthorityError{},
+			"x509: certificate signed by unknown authority (herald does not trust the brokers' certificate: it trusts the CAs in /etc/herald/kafka-ca.pem; name the CA that signs the brokers' certificate with --kafka-tls-ca)"},
+		{"plaintext answer", withCA, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"},
+			"tls: first record does not look like a TLS handshake (the listener does not speak TLS: connect without TLS, or to the brokers' TLS listener)"},
+		{"closed with TLS and SASL", Security{TLS: TLS{Enabled: true}, SASL: SASL{Mechanism: "PLAIN", Username: "alice"}}, io.ErrUnexpectedEOF,
+			`unexpected EOF (the brokers closed the connection, as they do when TLS or SASL does not match their listener: herald connects with TLS and authenticates with SASL plain as "alice" (check the mechanism, username and password))`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.sec.explain(tc.err)
+			if got.Error() != tc.want || !errors.Is(got, tc.err) {
+				t.Errorf("explain(%v) = %q, want %q wrapping the error", tc.err, got, tc.want)
+			}
+		})
+	}
+	if (Security{}).explain(nil) != nil {
+		t.Error("explain(nil) is not nil")
+	}
 }
 
 // testCertificates makes a CA, writes it to dir, and returns it with a certificate for

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,6 +63,65 @@ func flagWithSource(f *pflag.Flag) string {
 		return fmt.Sprintf("--%s (%s)", f.Name, s[0])
 	}
 	return "--" + f.Name
+}
+
+// noteFlagSources makes the errors of cmd's commands say where the flags they name got their
+// values, for those set from the environment or the config file: "--kafka-sasl-password"
+// means little to someone who set HERALD_KAFKA_SASL_PASSWORD.
+func noteFlagSources(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		noteFlagSources(c)
+	}
+	if cmd.RunE == nil {
+		return
+	}
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error { return withFlagSources(cmd, run(cmd, args)) }
+}
+
+// withFlagSources is err with where the flags its message names got their values, when that
+// was not the command line; a source the message names already is not repeated.
+func withFlagSources(cmd *cobra.Command, err error) error {
+	var exit exitError
+	if err == nil || errors.As(err, &exit) {
+		return err
+	}
+	msg := err.Error()
+	var notes []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		source := f.Annotations[sourceAnnotation]
+		if len(source) == 0 || strings.Contains(msg, source[0]) || !namesFlag(msg, f.Name) {
+			return
+		}
+		notes = append(notes, fmt.Sprintf("--%s is set by %s", f.Name, source[0]))
+	})
+	if len(notes) == 0 {
+		return err
+	}
+	return &sourcedError{err: err, msg: msg + " (" + strings.Join(notes, "; ") + ")"}
+}
+
+// sourcedError is an error whose message says where the flags it names were set.
+type sourcedError struct {
+	err error
+	msg string
+}
+
+func (e *sourcedError) Error() string { return e.msg }
+func (e *sourcedError) Unwrap() error { return e.err }
+
+// namesFlag tells whether msg names the flag --name, not merely one whose name begins so.
+func namesFlag(msg, name string) bool {
+	for rest := msg; ; {
+		i := strings.Index(rest, "--"+name)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+2+len(name):]
+		if rest == "" || !(rest[0] == '-' || rest[0] >= 'a' && rest[0] <= 'z' || rest[0] >= '0' && rest[0] <= '9') {
+			return true
+		}
+	}
 }
 
 // warnUnknownEnv writes one line to w for each HERALD_* variable of env that no flag of any

@@ -72,3 +72,39 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// An error that names a flag set from the environment says so, once; flags that only begin
+// like a named one, and flags given on the command line, are not noted.
+func TestEnv_errorsSayWhereTheFlagsTheyNameWereSet(t *testing.T) {
+	t.Setenv("HERALD_KAFKA_SASL_PASSWORD", "secret")
+	t.Setenv("HERALD_KAFKA_TOPIC", "herald.events")
+	_, _, err := runCLI(t, "{}\n", "event", "send", "--to", "kafka", "--kafka-brokers", "k:9092", "--kafka-sasl-username", "alice")
+	want := "--kafka-sasl-username and --kafka-sasl-password need --kafka-sasl-mechanism (plain, scram-sha-256 or scram-sha-512) (--kafka-sasl-password is set by HERALD_KAFKA_SASL_PASSWORD)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v\nwant    %s", err, want)
+	}
+
+	t.Setenv("HERALD_KAFKA_GROUP", "g")
+	_, _, err = runCLI(t, "", "serve", "--data-dir", t.TempDir())
+	if err == nil || strings.Count(err.Error(), "HERALD_KAFKA_GROUP") != 1 {
+		t.Errorf("error = %v, want HERALD_KAFKA_GROUP named once", err)
+	}
+}
+
+func TestNamesFlag(t *testing.T) {
+	for _, tc := range []struct {
+		msg, flag string
+		want      bool
+	}{
+		{"--kafka-tls-ca /x: open", "kafka-tls-ca", true},
+		{"--kafka-tls-ca /x: open", "kafka-tls", false},
+		{"needs --kafka-tls", "kafka-tls", true},
+		{"--kafka-tls-cert and --kafka-tls, together", "kafka-tls", true},
+		{"--kafka-tls2", "kafka-tls", false},
+		{"no flag here", "url", false},
+	} {
+		if got := namesFlag(tc.msg, tc.flag); got != tc.want {
+			t.Errorf("namesFlag(%q, %q) = %v, want %v", tc.msg, tc.flag, got, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"herald/graph"
+	"herald/internal/testtool"
 )
 
 // fakeRecorder stands in for herald's recordEventsJSON: it takes request bodies up to limit
@@ -188,7 +189,7 @@ func (s *blockingSink) Send(ctx context.Context, events []inputEvent) (sendResul
 func TestEventSend_interruptLetsTheBatchInFlightFinish(t *testing.T) {
 	sink := newBlockingSink(2)
 	ctx, interrupt := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testtool.Buffer
 	done := make(chan error)
 	go func() {
 		done <- sender(sink, 2, &out, &errOut).send(ctx, strings.NewReader(kafkaEvents("int", 6)), "stdin")
@@ -219,7 +220,7 @@ func TestEventSend_secondInterruptGivesUpOnTheBatchInFlight(t *testing.T) {
 	sink := newBlockingSink(2)
 	ctx, interrupt := context.WithCancel(context.Background())
 	abort := make(chan struct{})
-	var out, errOut syncBuffer
+	var out, errOut testtool.Buffer
 	done := make(chan error)
 	go func() {
 		s := sender(sink, 2, &out, &errOut)
@@ -250,7 +251,7 @@ func TestEventSend_interruptSaysWhenSendingAgainIsSafe(t *testing.T) {
 	}
 	sink := newBlockingSink(2)
 	ctx, interrupt := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testtool.Buffer
 	done := make(chan error)
 	go func() {
 		done <- sender(sink, 2, &out, &errOut).send(ctx, strings.NewReader(input.String()), "stdin")
@@ -279,7 +280,7 @@ func TestEventSend_interruptEndsAReadThatWaits(t *testing.T) {
 	defer producer.Close()
 	go func() { _, _ = io.WriteString(producer, kafkaEvents("quiet", 1)) }()
 	ctx, interrupt := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testtool.Buffer
 	done := make(chan error)
 	go func() { done <- sender(&recordingSink{}, 10, &out, &errOut).send(ctx, stdin, "stdin") }()
 	time.Sleep(50 * time.Millisecond)
@@ -401,7 +402,7 @@ func TestEventSend_interruptSignal(t *testing.T) {
 			cmd := exec.Command(bin, "event", "send", "--url", srv.URL, "--batch-size", "2")
 			cmd.Stdin = strings.NewReader(kafkaEvents("signal", 6))
 			var out bytes.Buffer
-			errOut := &syncBuffer{}
+			errOut := &testtool.Buffer{}
 			cmd.Stdout, cmd.Stderr = &out, errOut
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

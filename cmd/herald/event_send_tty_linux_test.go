@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"herald/internal/testtool"
 )
 
 // openPTY opens a pseudo-terminal: what is written to term is read from tty, as typed.
@@ -49,7 +51,7 @@ func TestEventSend_saysItReadsATerminal(t *testing.T) {
 	term, tty := openPTY(t)
 	root := newRootCommand()
 	var out bytes.Buffer
-	errOut := &syncBuffer{}
+	errOut := &testtool.Buffer{}
 	root.SetArgs([]string{"event", "send", "--url", srv.URL})
 	root.SetIn(tty)
 	root.SetOut(&out)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"herald/internal/testtool"
 )
 
 // The in-process tests build herald with newApp, serve it with httptest and drive it through
@@ -27,32 +29,14 @@ const (
 	otherSecretKey    = "45c48cce2e2d7fbdea1afc51c7c6ad26d67d7f4b5b2d8e3b1c0a9f8e7d6c5b4a"
 )
 
-// syncBuffer is a bytes.Buffer that the server's goroutines may write to concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testApp is one herald wired by newApp, with every log line (debug level) and every GraphQL
 // response body kept for inspection.
 type testApp struct {
 	t       testing.TB
 	url     string
 	dataDir string
-	logs    *syncBuffer
-	bodies  *syncBuffer
+	logs    *testtool.Buffer
+	bodies  *testtool.Buffer
 	stop    func()
 }
 
@@ -83,7 +67,7 @@ func startTestAppConfig(t testing.TB, cfg serveConfig) *testApp {
 func startTestAppLogging(t testing.TB, cfg serveConfig, level slog.Level) *testApp {
 	t.Helper()
 	dataDir := cfg.DataDir
-	logs := &syncBuffer{}
+	logs := &testtool.Buffer{}
 	a, err := newApp(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatalf("newApp: %v\nlogs:\n%s", err, logs)
@@ -95,7 +79,7 @@ func startTestAppLogging(t testing.TB, cfg serveConfig, level slog.Level) *testA
 		_ = a.Run(ctx)
 	}()
 	srv := httptest.NewServer(a.Handler())
-	app := &testApp{t: t, url: srv.URL, dataDir: dataDir, logs: logs, bodies: &syncBuffer{}}
+	app := &testApp{t: t, url: srv.URL, dataDir: dataDir, logs: logs, bodies: &testtool.Buffer{}}
 	var once sync.Once
 	app.stop = func() {
 		once.Do(func() {

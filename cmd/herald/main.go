@@ -96,6 +96,7 @@ upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
 	refuseUnknownSubcommands(root)
 	explainArgs(root)
+	noteFlagSources(root)
 	return root
 }
 

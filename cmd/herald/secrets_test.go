@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"herald/commands"
+	"herald/internal/testtool"
 )
 
 // Every credential these tests hand to herald contains secretMarker, so that one search finds
@@ -239,7 +240,7 @@ func TestSecrets_restartWithAnotherKeyFailsClearly(t *testing.T) {
 	id := created["createNotificationEndpointConfiguration"].(map[string]any)["id"].(string)
 	app.stop()
 
-	logs := &syncBuffer{}
+	logs := &testtool.Buffer{}
 	other, err := newApp(testServeConfig(dir, otherSecretKey), debugLogger(logs))
 	if err == nil {
 		other.Close()

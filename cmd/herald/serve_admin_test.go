@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"herald/domain"
+	"herald/internal/testtool"
 )
 
 // TestServe_aShortAdminPasswordLeavesNoAdminAccount: on a fresh data directory, an
@@ -20,7 +21,7 @@ func TestServe_aShortAdminPasswordLeavesNoAdminAccount(t *testing.T) {
 	cfg := testServeConfig(dataDir, "") // a key would be generated in the data directory
 	cfg.Listen, cfg.Port = "127.0.0.1", freePort(t)
 	cfg.Auth.AdminPassword = "short"
-	logs := &syncBuffer{}
+	logs := &testtool.Buffer{}
 	err := serve(context.Background(), cfg, debugLogger(logs))
 	if err == nil {
 		t.Fatal("herald started")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"herald/internal/testtool"
 )
 
 // TestServe_dataDirInUseNamesTheOtherHerald: a second herald on a data directory another one
@@ -15,7 +17,7 @@ import (
 func TestServe_dataDirInUseNamesTheOtherHerald(t *testing.T) {
 	dir := t.TempDir()
 	startServer(t, dir, freePort(t)) // another process: the store's lock is per process
-	store, err := openEventStore(testServeConfig(dir, testSecretKey), debugLogger(&syncBuffer{}))
+	store, err := openEventStore(testServeConfig(dir, testSecretKey), debugLogger(&testtool.Buffer{}))
 	if err == nil {
 		store.Close()
 		t.Fatal("opened the store another herald runs on")
@@ -73,7 +75,7 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 			if c.kafka != nil {
 				cfg.Kafka = *parseKafkaFlags(t, c.kafka...)
 			}
-			logs := &syncBuffer{}
+			logs := &testtool.Buffer{}
 			err := serve(context.Background(), cfg, debugLogger(logs))
 			if err == nil {
 				t.Fatal("herald started")
@@ -139,7 +141,7 @@ func TestServe_badAdminUserIsNotCalledAnInvalidEvent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testServeConfig(t.TempDir(), testSecretKey)
 			cfg.Auth.AdminUser, cfg.Auth.AdminPassword = c.user, c.password
-			a, err := newApp(cfg, debugLogger(&syncBuffer{}))
+			a, err := newApp(cfg, debugLogger(&testtool.Buffer{}))
 			if err == nil {
 				a.Close()
 				t.Fatal("herald started")

@@ -1,6 +1,7 @@
-// Package testtool lets tests use programs `make test` installs (redis-server, kcat, node):
-// a test needing one that is missing skips on a developer's machine, and fails under CI
-// (CI=true), where a skip would let it pass without checking anything.
+// Package testtool holds what tests of several packages share. Need lets them use programs
+// `make test` installs (redis-server, kcat, node): a test needing one that is missing skips
+// on a developer's machine, and fails under CI (CI=true), where a skip would let it pass
+// without checking anything. Buffer collects logs written from other goroutines.
 package testtool
 
 import (
