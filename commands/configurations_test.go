@@ -175,6 +175,14 @@ func TestUpdateConfiguration_credentialsDoNotFollowANewServer(t *testing.T) {
 	if s := stored(); s.URL != "https://corp.example/hook" || s.Password.Reveal() != "TOPSECRET" {
 		t.Fatalf("a refused update changed the configuration: %+v", s)
 	}
+	// a URL that is no URL, credentials left out: the URL is named first, then the credentials
+	_, err = update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook("notaurl", "")})
+	if !errors.As(err, &v) || len(v.Fields) != 3 || v.Fields[0].Field != "settings.url" || !strings.Contains(err.Error(), "settings.password: give it again") {
+		t.Fatalf("a bad URL without the credentials: %v", err)
+	}
+	if s := stored(); s.URL != "https://corp.example/hook" || s.Password.Reveal() != "TOPSECRET" {
+		t.Fatalf("a refused update changed the configuration: %+v", s)
+	}
 	// another path on the same server (a shared service's other customer, a redirect): refused too
 	for _, url := range []string{"https://corp.example/other", "https://corp.example/hook?to=https://attacker.example"} {
 		if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: webhook(url, "")}); !errors.As(err, &v) {

@@ -2,7 +2,9 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"herald/domain"
 )
@@ -60,8 +62,10 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		if err != nil {
 			return 0, err
 		}
-		if draft.Settings, err = keepSecrets(draft.Settings, kept, tlsOff); err != nil {
-			return 0, err
+		given := draft.Settings
+		if draft.Settings, err = keepSecrets(given, kept, tlsOff); err != nil {
+			draft.Settings = given
+			return 0, withDraftProblems(err, draft, current.Account)
 		}
 	case tlsOff && holdsCredentials(current.Settings):
 		return 0, invalid("settings", "give the settings with every credential again: TLS verification is being turned off, and a stored credential is not sent over a connection that is not verified unless it is given again")
@@ -81,6 +85,24 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		}
 	}
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
+}
+
+// withDraftProblems adds to keepSecrets' refusal what else is wrong with the draft: a URL
+// that is no URL changes the destination, and "give the credential again" alone would hide
+// that the URL is what is wrong. Fields keepSecrets named keep its message.
+func withDraftProblems(secrets error, draft domain.ConfigurationDraft, account string) error {
+	var named, others *domain.ValidationError
+	if !errors.As(secrets, &named) || !errors.As(draft.Validate(account), &others) {
+		return secrets
+	}
+	merged := &domain.ValidationError{Subject: named.Subject}
+	for _, f := range others.Fields {
+		if !slices.ContainsFunc(named.Fields, func(n domain.FieldError) bool { return n.Field == f.Field }) {
+			merged.Fields = append(merged.Fields, f)
+		}
+	}
+	merged.Fields = append(merged.Fields, named.Fields...)
+	return merged
 }
 
 // holdsCredentials tells whether any credential of s is set.

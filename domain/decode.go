@@ -274,6 +274,8 @@ func (d *eventDecoder) logEvent(w *wireEvent) LogEvent {
 		t, err := ParseTimestamp(ts)
 		if err != nil {
 			d.add("timestamp", "%s is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", Quote(ts))
+		} else if err := CheckEarliest(t); err != nil {
+			d.add("timestamp", "%s", err.Error()) // the zero time would read as "not given", and become now
 		}
 		e.Timestamp = t
 	}

@@ -5,6 +5,7 @@ package domain
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -166,6 +167,18 @@ func daysIn(m time.Month, year int) int {
 		return 28
 	}
 	return 31 - int(m-1)%7%2
+}
+
+// EarliestTimestamp is the earliest time herald takes, in an event or a filter: no platform
+// event is older, and inside herald the zero time (0001-01-01) means "not given".
+var EarliestTimestamp = time.Unix(0, 0).UTC()
+
+// CheckEarliest reports a time before EarliestTimestamp.
+func CheckEarliest(t time.Time) error {
+	if t.Before(EarliestTimestamp) {
+		return fmt.Errorf("%s is before %s, the earliest time herald takes", t.UTC().Format(time.RFC3339Nano), EarliestTimestamp.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // ParseTimestamp reads an RFC 3339 timestamp (any offset, any fraction) and returns it in UTC.

@@ -144,6 +144,8 @@ func (e LogEvent) Validate(now time.Time) error {
 	}
 	if e.Timestamp.IsZero() {
 		v.add("timestamp", "is required")
+	} else if err := CheckEarliest(e.Timestamp); err != nil {
+		v.add("timestamp", "%s", err.Error())
 	} else if e.Timestamp.After(now.Add(maxFutureClockSkewed)) {
 		v.add("timestamp", "%s is more than 24 hours in the future", FormatTimestamp(e.Timestamp))
 	}

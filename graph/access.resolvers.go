@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"herald/commands"
 	"herald/domain"
 	"herald/graph/model"
@@ -72,6 +73,9 @@ func (r *mutationResolver) SetAccountRetention(ctx context.Context, account stri
 	if retention != nil {
 		if maxAge, err = domain.ParseRetention(*retention); err != nil {
 			return nil, invalid("retention", err.Error())
+		}
+		if maxAge == 0 { // zero is how the command reads "the server's default"
+			return nil, invalid("retention", fmt.Sprintf("%s keeps nothing; the shortest retention is %s; for the server's default, give null (default with the CLI)", domain.Quote(*retention), commands.MinRetention))
 		}
 	}
 	if err := r.Access.SetRetention.Handle(ctx, commands.SetRetention{Actor: actor, Account: account, MaxAge: maxAge}); err != nil {

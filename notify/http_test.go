@@ -243,8 +243,8 @@ func TestPostJSON_aHostThatDoesNotExistIsAFinalFailure(t *testing.T) {
 		lookup    *net.DNSError
 		retryable bool
 	}{
-		{&net.DNSError{Err: "no such host", Name: "hooks.exmaple.com", IsNotFound: true}, false},
-		{&net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", IsTemporary: true}, true},
+		{&net.DNSError{Err: "no such host", Name: "hooks.exmaple.com", Server: "10.255.255.53:53", IsNotFound: true}, false},
+		{&net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", Server: "10.255.255.53:53", IsTemporary: true}, true},
 		{&net.DNSError{Err: "i/o timeout", Name: "hooks.example.com", IsTimeout: true}, true},
 	} {
 		client := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
@@ -252,8 +252,11 @@ func TestPostJSON_aHostThatDoesNotExistIsAFinalFailure(t *testing.T) {
 		}}}
 		_, err := notify.PostJSON(context.Background(), client, "https://"+c.lookup.Name+"/hook", []byte(`{}`), nil)
 		var se *notify.SendError
-		if !errors.As(err, &se) || se.Retryable != c.retryable || !strings.Contains(err.Error(), c.lookup.Err) {
+		if !errors.As(err, &se) || se.Retryable != c.retryable || !strings.Contains(err.Error(), "lookup "+c.lookup.Name+": "+c.lookup.Err) {
 			t.Errorf("%s: got %v, want a SendError with retryable %v", c.lookup.Err, err, c.retryable)
+		}
+		if strings.Contains(err.Error(), "10.255.255.53") { // account users read it: not the server's resolver
+			t.Errorf("%s: %v names the DNS server", c.lookup.Err, err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"herald/domain"
@@ -70,10 +71,18 @@ func (e *SendError) Error() string {
 	if e.Retryable {
 		kind = "retryable"
 	}
+	msg := fmt.Sprintf("%s failure: %v", kind, e.Err)
 	if e.Status != 0 {
-		return fmt.Sprintf("%s failure: receiver answered %d: %v", kind, e.Status, e.Err)
+		msg = fmt.Sprintf("%s failure: receiver answered %d: %v", kind, e.Status, e.Err)
 	}
-	return fmt.Sprintf("%s failure: %v", kind, e.Err)
+	// Leave out which DNS server herald asked ("lookup host on 10.0.0.53:53: no such host"):
+	// the failure reaches account users (test notifications, delivery history), who need not
+	// learn the server's network.
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) && dnsErr.Server != "" {
+		msg = strings.ReplaceAll(msg, " on "+dnsErr.Server+":", ":")
+	}
+	return msg
 }
 
 func (e *SendError) Unwrap() error { return e.Err }

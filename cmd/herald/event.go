@@ -91,6 +91,9 @@ func timeVars(vars map[string]any, since, before string) error {
 		if err != nil {
 			return fmt.Errorf("--%s %q: not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", t.flag, t.value)
 		}
+		if err := domain.CheckEarliest(ts); err != nil {
+			return fmt.Errorf("--%s: %w", t.flag, err)
+		}
 		vars[t.flag] = domain.FormatTimestamp(ts)
 	}
 	return nil

@@ -44,6 +44,19 @@ func TestReadInputEventsNumbersLines(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line") {
 		t.Errorf("malformed array: %v", err)
 	}
+	// An array whose end is broken gives nothing: an event after it, or the closing ] left out.
+	for input, want := range map[string]string{
+		"[{\"a\":1}]\n{\"b\":2}\n":   "line 2: more after the JSON array's closing ]: give one array, or one event per line (NDJSON)",
+		"[{\"a\":1}]\n\n trailing":   "line 3: more after the JSON array's closing ]",
+		"[\n{\"a\":1},\n{\"b\":2}\n": "line 4: the JSON array is not closed: ] is missing",
+		"[\n{\"a\":1},\n":            "line 3: the JSON array is not closed: ] is missing",
+	} {
+		var read int
+		err := readInputEvents(strings.NewReader(input), func(inputEvent) error { read++; return nil })
+		if err == nil || !strings.Contains(err.Error(), want) || read != 0 {
+			t.Errorf("%q: %v after %d events, want %q and none", input, err, read, want)
+		}
+	}
 	err = readInputEvents(strings.NewReader("{\n  \"a\": 1,\n  \"b\": 2\n  \"c\": 3\n}\n"), func(inputEvent) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "line 4: malformed JSON") {
 		t.Errorf("malformed pretty-printed object: %v", err)

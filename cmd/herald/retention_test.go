@@ -55,11 +55,23 @@ func TestRetention_perAccount(t *testing.T) {
 	want = []string{"alice-new", "bob-1d"} // alice at the default now; ghost's longest age is the default again
 	waitFor(t, "alice's events at the default retention", 10*time.Second, func() bool { return slices.Equal(ids(), want) })
 
-	for _, bad := range []string{"10m", "forever", "-3d"} {
+	app.mustGQL(adminAuth(), `mutation { setAccountRetention(account: "bob", retention: "30d") { name } }`, nil)
+	for bad, says := range map[string]string{
+		"10m":     "shorter than the shortest retention",
+		"forever": `\"forever\": want a number of days`,
+		"-3d":     `\"-3d\" is negative`,
+		"0h":      `\"0h\" keeps nothing; the shortest retention is 1h0m0s; for the server's default, give null`,
+		"0d":      `\"0d\" keeps nothing`,
+		"0":       `\"0\" keeps nothing`,
+	} {
 		res := app.gql(adminAuth(), `mutation($r: String) { setAccountRetention(account: "bob", retention: $r) { name } }`, map[string]any{"r": bad})
-		if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "retention") {
-			t.Errorf("retention %q: %s, want refused", bad, res.Raw)
+		if res.code() != "BAD_USER_INPUT" || res.field() != "retention" || !strings.Contains(res.Raw, says) {
+			t.Errorf("retention %q: %s, want refused with %s", bad, res.Raw, says)
 		}
+	}
+	kept := app.mustGQL(adminAuth(), `{ account(name: "bob") { retention } }`, nil)
+	if got := kept["account"].(map[string]any)["retention"]; got != "30d" {
+		t.Errorf("bob's retention after refused changes reads %v, want 30d still", got)
 	}
 	if res := app.gql(adminAuth(), `mutation { setAccountRetention(account: "nobody", retention: "3d") { name } }`, nil); len(res.Errors) == 0 {
 		t.Errorf("retention of an unknown account: %s, want refused", res.Raw)

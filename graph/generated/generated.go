@@ -1954,7 +1954,7 @@ extend type Mutation {
   grantRole(account: String!, user: String!, role: Role!): User! @hasPermission(action: "manageAccounts")
   """
   Set how long an account's events are kept: a number of days ("30d") or a duration ("720h"),
-  at least an hour; null goes back to the server's default (--retention). Older events are
+  at least an hour and at most 100 years (0 is refused); null goes back to the server's default (--retention). Older events are
   cleared, as by deleteEvents, within minutes to hours (1% of the retention, at most a day).
   Admin only.
   """
@@ -2691,6 +2691,7 @@ extend type Mutation {
 	{Name: "../schema/schema.graphqls", Input: `"""
 An instant in UTC, written as RFC 3339 with microseconds: ` + "`" + `2018-06-28T22:36:26.512589Z` + "`" + `.
 Inputs accept any RFC 3339 offset or fraction, and a date-time without offset is read as UTC.
+The earliest accepted is 1970-01-01T00:00:00Z.
 """
 scalar Timestamp
 

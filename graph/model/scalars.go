@@ -26,13 +26,14 @@ func MarshalTimestamp(t time.Time) graphql.Marshaler {
 func UnmarshalTimestamp(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("a Timestamp must be a string such as \"2018-06-28T22:36:26.512589Z\", not %T", v)
+		return time.Time{}, fmt.Errorf("a Timestamp must be a string such as \"2018-06-28T22:36:26.512589Z\", not %s", kindOf(v))
 	}
 	t, err := domain.ParseTimestamp(s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", s)
 	}
-	return t, nil
+	// The zero time means "not given" to herald: a filter bound of 0001-01-01 would vanish.
+	return t, domain.CheckEarliest(t)
 }
 
 // MarshalJSON writes a JSON object as it is.
@@ -63,5 +64,24 @@ func UnmarshalJSON(v any) (json.RawMessage, error) {
 		}
 		return bytes.TrimRight(buf.Bytes(), "\n"), nil
 	}
-	return nil, fmt.Errorf("must be a JSON object or a string, not %T", v)
+	return nil, fmt.Errorf("must be a JSON object or a string, not %s", kindOf(v))
+}
+
+// kindOf names the kind of a JSON value as gqlgen hands it over, for the people who sent it.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number, int, int64, float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
 }
