@@ -24,11 +24,12 @@ func ParseRetention(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, errors.New("is empty: " + retentionForm)
 	}
+	tooLong := func() error { return fmt.Errorf("%s is more than a hundred years (%dd)", Quote(s), maxRetentionDays) }
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		switch {
-		case err != nil && errors.Is(err, strconv.ErrRange), err == nil && n > maxRetentionDays:
-			return 0, fmt.Errorf("%s is more than a hundred years (%dd)", Quote(s), maxRetentionDays)
+		case errors.Is(err, strconv.ErrRange), err == nil && n > maxRetentionDays:
+			return 0, tooLong()
 		case err != nil:
 			return 0, fmt.Errorf("%s is not a whole number of days: %s", Quote(s), retentionForm)
 		case n < 0:
@@ -39,13 +40,13 @@ func ParseRetention(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	switch {
 	case err != nil && durationShape.MatchString(s): // well formed, too large for a Duration
-		return 0, fmt.Errorf("%s is more than a hundred years (%dd)", Quote(s), maxRetentionDays)
+		return 0, tooLong()
 	case err != nil:
 		return 0, fmt.Errorf("%s: %s", Quote(s), retentionForm)
 	case d < 0:
 		return 0, fmt.Errorf("%s is negative", Quote(s))
 	case d > maxRetentionDays*24*time.Hour:
-		return 0, fmt.Errorf("%s is more than a hundred years (%dd)", Quote(s), maxRetentionDays)
+		return 0, tooLong()
 	}
 	return d, nil
 }

@@ -153,21 +153,23 @@ func readEventArray(r io.Reader, firstLine int, each func(inputEvent) error) err
 	if _, err := dec.Token(); err != nil { // [
 		return fmt.Errorf("line %d: %w", firstLine, err)
 	}
+	broken := func(err error, at int64) error {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("line %d: the JSON array is not closed: ] is missing", lineAt(int64(len(data))))
+		}
+		return fmt.Errorf("line %d: malformed JSON array: %w", lineAt(at), err)
+	}
 	// The whole array is read before any event goes: a broken end refuses all of it.
 	var events []inputEvent
 	for dec.More() {
 		e, err := decodeEvent(dec, data, lineAt)
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("line %d: the JSON array is not closed: ] is missing", lineAt(int64(len(data))))
-		} else if err != nil {
-			return fmt.Errorf("line %d: malformed JSON array: %w", lineAt(errorOffset(err, data)), err)
+		if err != nil {
+			return broken(err, errorOffset(err, data))
 		}
 		events = append(events, e)
 	}
-	if _, err := dec.Token(); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("line %d: the JSON array is not closed: ] is missing", lineAt(int64(len(data))))
-	} else if err != nil { // ]
-		return fmt.Errorf("line %d: malformed JSON array: %w", lineAt(dec.InputOffset()), err)
+	if _, err := dec.Token(); err != nil { // ]
+		return broken(err, dec.InputOffset())
 	}
 	if end := skipSpace(data, int(dec.InputOffset())); end < len(data) {
 		return fmt.Errorf("line %d: more after the JSON array's closing ]: give one array, or one event per line (NDJSON)", lineAt(int64(end)))
