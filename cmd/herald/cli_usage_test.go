@@ -110,6 +110,39 @@ func TestConfigSettings_headersIsTheDocumentedNameAndHeaderStillWorks(t *testing
 	}
 }
 
+func TestConfigSettings_listsRefuseEmptyItems(t *testing.T) {
+	f := configFlags{set: []string{"to=a@example.com, b@example.com"}}
+	got, err := f.settings(domain.KindEmail, nil, strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got["to"]) != "[a@example.com b@example.com]" {
+		t.Errorf("to = %v", got["to"])
+	}
+	for value, want := range map[string]string{
+		"a@example.com,,c@example.com": `--set to="a@example.com,,c@example.com": item 2 of 3 is empty; remove the extra comma`,
+		"a@example.com, ":              `--set to="a@example.com, ": item 2 of 2 is empty; remove the extra comma`,
+	} {
+		f := configFlags{set: []string{"to=" + value}}
+		if _, err := f.settings(domain.KindEmail, nil, strings.NewReader("")); err == nil || err.Error() != want {
+			t.Errorf("to=%s: error = %v, want %s", value, err, want)
+		}
+	}
+}
+
+func TestConfigSettings_useTlsTakesAnyCase(t *testing.T) {
+	f := configFlags{set: []string{"useTls=StartTLS"}}
+	got, err := f.settings(domain.KindEmail, nil, strings.NewReader(""))
+	if err != nil || got["useTls"] != "STARTTLS" {
+		t.Fatalf("useTls=StartTLS: %v, %v", got, err)
+	}
+	f = configFlags{set: []string{"useTls=ssl"}}
+	want := `--set useTls="ssl": use starttls, tls or none`
+	if _, err := f.settings(domain.KindEmail, nil, strings.NewReader("")); err == nil || err.Error() != want {
+		t.Errorf("useTls=ssl: error = %v, want %s", err, want)
+	}
+}
+
 // TestTokenIssue_ttlInDays: --ttl takes days as the retention flags do, and the refusal of a
 // token that would outlive the one it is issued with names ttlSeconds and says the longest
 // lifetime in a form --ttl takes, and in seconds.

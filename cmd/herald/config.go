@@ -248,7 +248,7 @@ func applySettings(cmd *cobra.Command, file map[string]configValue) error {
 			v, source = c.Value, fmt.Sprintf("config line %d: %s", c.Line, c.Path)
 		}
 		if e := setFrom(cmd.Flags(), f, v, source); e != nil {
-			err = fmt.Errorf("%s=%q: %w", source, v, e)
+			err = fmt.Errorf("%s=%q (--%s): %w", source, v, f.Name, e)
 		}
 	})
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ func bindEnv(cmd *cobra.Command) error {
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
 			if e := setFrom(cmd.Flags(), f, v, envName(f.Name)); e != nil {
-				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+				err = fmt.Errorf("%s=%q (--%s): %w", envName(f.Name), v, f.Name, e)
 			}
 		}
 	})
@@ -41,7 +42,7 @@ const sourceAnnotation = "herald_source"
 // setFrom sets f to value, taken from source (HERALD_X, "config line 3: kafka.group").
 func setFrom(flags *pflag.FlagSet, f *pflag.Flag, value, source string) error {
 	if err := flags.Set(f.Name, value); err != nil {
-		return err
+		return errors.New(valueProblem(f, err))
 	}
 	if f.Annotations == nil {
 		f.Annotations = map[string][]string{}
@@ -200,4 +201,51 @@ func editDistance(a, b string) int {
 		}
 	}
 	return row[len(b)]
+}
+
+// pflagValueError is pflag's error for a value a flag refuses: the value, the flag (with its
+// shorthand: "-o, --output") and the value's own error.
+var pflagValueError = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") for "(?:-\S, )?--([^"]+)" flag: (.*)$`)
+
+// explainFlagValue is the root's flag error function. It names a refused value with what its
+// flag wants, where pflag shows Go's parse error: --batch-size "abc": want a whole number,
+// not invalid argument "abc" for "--batch-size" flag: strconv.ParseInt: parsing "abc": ...
+func explainFlagValue(cmd *cobra.Command, err error) error {
+	m := pflagValueError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	f := cmd.Flags().Lookup(m[2])
+	if f == nil {
+		return err
+	}
+	return fmt.Errorf("--%s %s: %s", f.Name, m[1], valueProblem(f, err))
+}
+
+// valueProblem says why f refused a value, from pflag's error: what a flag of a built-in
+// type wants, or the message of herald's own flag types.
+func valueProblem(f *pflag.Flag, err error) string {
+	msg := err.Error()
+	if m := pflagValueError.FindStringSubmatch(msg); m != nil {
+		msg = strings.TrimPrefix(m[3], m[1]+": ") // the value is named once
+	}
+	var want string
+	switch {
+	case strings.HasPrefix(msg, "strconv.ParseBool"):
+		want = "true or false"
+	case strings.HasPrefix(msg, "strconv.ParseFloat"):
+		want = "a number, such as 2.5"
+	case strings.HasPrefix(msg, "strconv.ParseUint"):
+		want = "a whole number, 0 or more"
+	case strings.HasPrefix(msg, "strconv.ParseInt"):
+		want = "a whole number"
+	case strings.HasPrefix(msg, "time: "):
+		want = "a duration such as 500ms, 30s, 5m or 1h30m"
+	default:
+		return msg // herald's own flag types say what they want
+	}
+	if strings.HasSuffix(msg, "value out of range") {
+		return "is out of range"
+	}
+	return "want " + want
 }

@@ -108,3 +108,30 @@ func TestNamesFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagValues_sayWhatTheyWant(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"event", "send", "--batch-size", "abc"}, `--batch-size "abc": want a whole number`},
+		{nil, []string{"event", "send", "--batch-size", "99999999999999999999"}, `--batch-size "99999999999999999999": is out of range`},
+		{nil, []string{"serve", "--kafka-batch-wait", "5"}, `--kafka-batch-wait "5": want a duration such as 500ms, 30s, 5m or 1h30m`},
+		{nil, []string{"event", "delete", "--yes=maybe"}, `--yes "maybe": want true or false`},
+		// herald's own flag types name the value once, then what they want
+		{nil, []string{"serve", "--retention", "abc"}, `--retention "abc": want a number of days such as 90d, or a duration such as 720h`},
+		{map[string]string{"HERALD_BATCH_SIZE": "ten"}, []string{"event", "send"}, `HERALD_BATCH_SIZE="ten" (--batch-size): want a whole number`},
+		{map[string]string{"HERALD_RETENTION": "abc"}, []string{"serve"}, `HERALD_RETENTION="abc" (--retention): want a number of days such as 90d, or a duration such as 720h`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, _, err := runCLI(t, "", tc.args...)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error = %v\nwant    %s", err, tc.want)
+			}
+		})
+	}
+}

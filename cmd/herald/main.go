@@ -94,6 +94,7 @@ upper case with dashes as underscores (--data-dir is HERALD_DATA_DIR).`,
 	}
 	root.AddCommand(newServeCommand(), newEventCommand(), newNotificationsCommand(), newAccountCommand(), newProjectionsCommand(), newHealthCommand(), newVersionCommand())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd) }
+	root.SetFlagErrorFunc(explainFlagValue)
 	refuseUnknownSubcommands(root)
 	explainArgs(root)
 	noteFlagSources(root)

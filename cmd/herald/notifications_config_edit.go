@@ -100,8 +100,23 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			}
 			out[name] = n
 		case "list":
+			// An empty item is a slip (a doubled or trailing comma), said rather than dropped:
+			// dropped, it would also shift the numbers the server's errors give the items after it.
+			if items := strings.Split(value, ","); strings.TrimSpace(value) != "" {
+				for i, item := range items {
+					if strings.TrimSpace(item) == "" {
+						return nil, fmt.Errorf("--set %s=%q: item %d of %d is empty; remove the extra comma", key, value, i+1, len(items))
+					}
+				}
+			}
 			out[name] = splitList(value)
 		case "tls":
+			// checked here: the server would name the upper-case enum value this sends
+			switch domain.EmailSecurity(strings.ToLower(value)) {
+			case domain.EmailStartTLS, domain.EmailTLS, domain.EmailNone:
+			default:
+				return nil, fmt.Errorf("--set %s=%q: use %s, %s or %s", key, value, domain.EmailStartTLS, domain.EmailTLS, domain.EmailNone)
+			}
 			out[name] = strings.ToUpper(value)
 		case "header":
 			hname, v, ok := strings.Cut(value, ":")
