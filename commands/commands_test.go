@@ -94,6 +94,74 @@ func TestRecordEvents_anIDOfAnotherAccountIsRefused(t *testing.T) {
 	}
 }
 
+// A duplicate that differs from the event recorded under its id is not stored either, but
+// says in what it differs: two events were most likely given one id. A resent copy, stamped
+// anew because it came without a timestamp, says nothing.
+func TestRecordEvents_aDuplicateThatDiffersSaysInWhat(t *testing.T) {
+	store := openStore(t)
+	clockAt := now
+	h, err := commands.NewRecordEventsHandler(store, func() time.Time { return clockAt }, commands.NewEventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	record := func(events ...domain.LogEvent) commands.RecordEventsResult {
+		t.Helper()
+		res, err := h.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	record(event("a"))
+	withURL := event("u")
+	withURL.Details = []byte(`{"url":"http://a/?b=1&c=<2>"}`) // stored escaped, as encoding/json writes it
+	record(withURL)
+	if o := record(withURL).Outcomes[0]; o.Status != commands.Duplicate || o.Reason != "" {
+		t.Errorf("the same details sent again: %+v, want a duplicate without a reason", o)
+	}
+	clockAt = now.Add(time.Minute)
+	other := event("a")
+	other.Message, other.Details = "succeeded", []byte(`{"n":1}`)
+	stamped := event("a")
+	stamped.Timestamp = now.Add(-time.Hour)
+	res := record(event("a"), other, stamped)
+	want := []string{
+		"",
+		commands.IDReused("a", []string{"message", "details"}),
+		commands.IDReused("a", []string{"timestamp"}),
+	}
+	for i, o := range res.Outcomes {
+		if o.Status != commands.Duplicate || o.Reason != want[i] {
+			t.Errorf("outcome %d: %+v, want a duplicate with reason %q", i, o, want[i])
+		}
+	}
+	if got := want[1]; !strings.Contains(got, `event id "a" is already in the log for an event that differs from this one in its message and details; this one was not stored`) {
+		t.Errorf("reason reads %q", got)
+	}
+	if res.Refusals() != nil {
+		t.Errorf("refusals %v: a duplicate is no refusal", res.Refusals())
+	}
+	// in one batch: the later copy is compared with the first
+	res = record(event("b"), infoEvent("b"))
+	if o := res.Outcomes[1]; o.Status != commands.Duplicate || o.Reason != commands.IDReused("b", []string{"level"}) {
+		t.Errorf("within a batch: %+v", o)
+	}
+	records, err := store.ReadStream(ctx, domain.LogEventStream("a"))
+	if err != nil || len(records) != 1 {
+		t.Fatalf("stream of a: %d records (%v), want the first alone", len(records), err)
+	}
+	if e, _ := domain.DecodeEventRecorded(records[0].Data); e.Event.Message != "failed" {
+		t.Errorf("stored event changed: %+v", e.Event)
+	}
+}
+
+func infoEvent(id string) domain.LogEvent {
+	e := event(id)
+	e.Level = domain.LevelInfo
+	return e
+}
+
 func TestRecordEvents_idempotentByID(t *testing.T) {
 	store := openStore(t)
 	h, err := commands.NewRecordEventsHandler(store, clock, commands.NewEventID)

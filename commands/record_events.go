@@ -45,7 +45,9 @@ type RecordOutcome struct {
 	ID       string
 	Status   RecordStatus
 	Position uint64 // global position of the EventRecorded fact; 0 unless recorded
-	Reason   string // why a refused event was refused
+	// Reason says why a refused event was refused, and for a duplicate that differs from
+	// the event recorded under its id, in what (IDReused).
+	Reason string
 }
 
 // RecordEventsResult lists the outcome of every event of the batch.
@@ -95,6 +97,21 @@ func IDTaken(id string) string {
 	return fmt.Sprintf("event id %q is taken by an event of another account; event ids are unique across accounts: send this event with another id, or with none and herald makes one", id)
 }
 
+// IDReused is the note on a duplicate that differs from the event recorded under its id in
+// the fields named.
+func IDReused(id string, fields []string) string {
+	return fmt.Sprintf("event id %q is already in the log for an event that differs from this one in its %s; this one was not stored: give each event its own id, or none and herald makes one",
+		id, joinAnd(fields))
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
 // RecordEventsHandler handles RecordEvents.
 type RecordEventsHandler struct {
 	store EventStore
@@ -132,7 +149,7 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 		}
 		if !cmd.Actor.Sees(e.Resource.UserID) {
 			invalid.Fields = append(invalid.Fields, domain.FieldError{Field: fmt.Sprintf("events[%d].resource.user_id", i),
-				Message: fmt.Sprintf("%q: account %s may only record its own events", e.Resource.UserID, cmd.Actor.Account)})
+				Message: fmt.Sprintf("%s: account %s may only record its own events", domain.Quote(e.Resource.UserID), cmd.Actor.Account)})
 			continue
 		}
 		events[i] = e.WithDefaults(now, h.newID)
@@ -156,17 +173,19 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 
 	result := RecordEventsResult{Outcomes: make([]RecordOutcome, len(events))}
 	appends := make([]domain.StreamAppend, 0, len(events))
-	appended := make([]int, 0, len(events))      // batch index of each append
-	seen := make(map[string]string, len(events)) // id -> account, earlier in the batch
+	appended := make([]int, 0, len(events))   // batch index of each append
+	seen := make(map[string]int, len(events)) // id -> index of its first event in the batch
 	for i, e := range events {
 		result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Duplicate}
-		if account, dup := seen[e.ID]; dup {
-			if account != e.Account() {
+		if first, dup := seen[e.ID]; dup {
+			if events[first].Account() != e.Account() {
 				result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Refused, Reason: IDTaken(e.ID)}
+			} else if diff := events[first].Differences(e, !cmd.Events[i].Timestamp.IsZero()); len(diff) > 0 {
+				result.Outcomes[i].Reason = IDReused(e.ID, diff)
 			}
 			continue
 		}
-		seen[e.ID] = e.Account()
+		seen[e.ID] = i
 		appends = append(appends, domain.StreamAppend{
 			Stream:   domain.LogEventStream(e.ID),
 			Expected: domain.NoStream(),
@@ -186,12 +205,16 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 			result.Outcomes[i].Position = o.Result.Position
 			result.LastPosition = max(result.LastPosition, o.Result.Position)
 		case errors.Is(o.Err, domain.ErrConcurrency):
-			account, err := h.accountOf(ctx, events[i].ID)
+			stored, err := h.recorded(ctx, events[i].ID)
 			if err != nil {
 				return RecordEventsResult{}, err
 			}
-			if account != events[i].Account() {
+			if stored.Account() != events[i].Account() {
 				result.Outcomes[i] = RecordOutcome{ID: events[i].ID, Status: Refused, Reason: IDTaken(events[i].ID)}
+			} else if diff := stored.Differences(events[i], !cmd.Events[i].Timestamp.IsZero()); len(diff) > 0 {
+				// Not stored, as any duplicate; said, since a resent copy does not differ:
+				// most likely two events were given one id.
+				result.Outcomes[i].Reason = IDReused(events[i].ID, diff)
 			}
 		case errors.Is(o.Err, domain.ErrStreamDeleted):
 			// recorded and deleted since: not again (whose it was is gone with it)
@@ -202,20 +225,20 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 	return result, nil
 }
 
-// accountOf reads whose the recorded event with this id is.
-func (h RecordEventsHandler) accountOf(ctx context.Context, id string) (string, error) {
+// recorded reads the recorded event with this id.
+func (h RecordEventsHandler) recorded(ctx context.Context, id string) (domain.LogEvent, error) {
 	records, err := h.store.ReadStream(ctx, domain.LogEventStream(id))
 	if err != nil {
-		return "", fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
+		return domain.LogEvent{}, fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
 	}
 	for _, r := range records {
 		if r.Type == domain.EventRecordedType {
-			e, err := domain.DecodeEventRecordedHeader(r.Data)
+			f, err := domain.DecodeEventRecorded(r.Data)
 			if err != nil {
-				return "", fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
+				return domain.LogEvent{}, fmt.Errorf("read event %s, already in the log under this id: %w", id, err)
 			}
-			return e.Account(), nil
+			return f.Event, nil
 		}
 	}
-	return "", fmt.Errorf("read event %s, already in the log under this id: its stream holds no EventRecorded fact", id)
+	return domain.LogEvent{}, fmt.Errorf("read event %s, already in the log under this id: its stream holds no EventRecorded fact", id)
 }

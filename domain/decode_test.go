@@ -107,6 +107,15 @@ func TestLogEvent_validateRejects(t *testing.T) {
 		{"bad id", func(e *domain.LogEvent) { e.ID = "has space" }, "id", "letters, digits"},
 		{"future timestamp", func(e *domain.LogEvent) { e.Timestamp = now.Add(48 * time.Hour) }, "timestamp", "future"},
 		{"invalid utf8", func(e *domain.LogEvent) { e.Source.HostID = "\xff" }, "source.hostid", "UTF-8"},
+		{"blank message", func(e *domain.LogEvent) { e.Message = " \t\n\u00a0" }, "message", "is blank"},
+		{"bell in resource id", func(e *domain.LogEvent) { e.Resource.ID = "docker.io/a\ab" }, "resource.id", "control character U+0007"},
+		{"line break in service", func(e *domain.LogEvent) { e.Source.ServiceName = "cat\nalog" }, "source.servicename", "single line"},
+		{"bidi in host", func(e *domain.LogEvent) { e.Source.HostID = "host\u202e1" }, "source.hostid", "bidirectional"},
+		{"control in request id", func(e *domain.LogEvent) { e.Source.RequestID = "r\x1b[31m" }, "source.request_id", "U+001B"},
+		{"line break in base url", func(e *domain.LogEvent) { e.Source.BaseURL = "http://a\r\n" }, "source.base_url", "single line"},
+		{"no account", func(e *domain.LogEvent) { e.Resource.UserID = "" }, "resource.user_id", "required"},
+		{"line break in account", func(e *domain.LogEvent) { e.Resource.UserID = "alice\n" }, "resource.user_id", "single line"},
+		{"account too long", func(e *domain.LogEvent) { e.Resource.UserID = strings.Repeat("a", 256) }, "resource.user_id", "limit is 255"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

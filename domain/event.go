@@ -4,6 +4,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -197,4 +198,25 @@ func ParseTimestamp(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, &time.ParseError{Layout: time.RFC3339, Value: s, Message: ": want an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z"}
+}
+
+// Differences names the fields in which other differs from e, in the order of the event's
+// JSON form; the timestamp counts only when withTime (an event sent without one is stamped
+// when it arrives, so a resent copy differs in it). Details are compared as the log stores
+// them (compacted, &, < and > escaped), their keys in the order sent.
+func (e LogEvent) Differences(other LogEvent, withTime bool) []string {
+	var out []string
+	add := func(differ bool, field string) {
+		if differ {
+			out = append(out, field)
+		}
+	}
+	add(withTime && FormatTimestamp(e.Timestamp) != FormatTimestamp(other.Timestamp), "timestamp")
+	add(e.Level != other.Level, "level")
+	add(e.Type != other.Type, "type")
+	add(e.Message != other.Message, "message")
+	add(e.Resource != other.Resource, "resource")
+	add(e.Source != other.Source, "source")
+	add(!bytes.Equal(appendRawJSON(nil, e.Details), appendRawJSON(nil, other.Details)), "details")
+	return out
 }

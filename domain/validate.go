@@ -160,16 +160,20 @@ func (e LogEvent) Validate(now time.Time) error {
 	case !typePattern(e.Type):
 		v.add("type", "%s is not of the form category.subcategory.event (lower-case letters, digits, _ and -, separated by dots)", Quote(e.Type))
 	}
-	checkText(v, "message", e.Message, MaxMessageLength, true)
-	checkText(v, "resource.id", e.Resource.ID, MaxResourceIDLength, false)
+	if checkText(v, "message", e.Message, MaxMessageLength, true, eventText) && isBlank(e.Message) {
+		v.add("message", "is blank; say what happened")
+	}
+	checkText(v, "resource.id", e.Resource.ID, MaxResourceIDLength, false, oneLine)
 	if e.Resource.Type != "" && !IsResourceType(e.Resource.Type) {
 		v.add("resource.type", "%s is not a resource type; use one of %s", Quote(e.Resource.Type), strings.Join(ResourceTypes(), ", "))
 	}
-	checkText(v, "resource.user_id", e.Resource.UserID, MaxNameLength, true)
-	checkText(v, "source.servicename", e.Source.ServiceName, MaxNameLength, false)
-	checkText(v, "source.hostid", e.Source.HostID, MaxNameLength, false)
-	checkText(v, "source.base_url", e.Source.BaseURL, MaxURLLength, false)
-	checkText(v, "source.request_id", e.Source.RequestID, MaxNameLength, false)
+	// Producers name accounts as their platform does, which may allow more than herald's own
+	// account names: any one line is taken, and only the admin sees an event of no account.
+	checkText(v, "resource.user_id", e.Resource.UserID, MaxNameLength, true, oneLine)
+	checkText(v, "source.servicename", e.Source.ServiceName, MaxNameLength, false, oneLine)
+	checkText(v, "source.hostid", e.Source.HostID, MaxNameLength, false, oneLine)
+	checkText(v, "source.base_url", e.Source.BaseURL, MaxURLLength, false, oneLine)
+	checkText(v, "source.request_id", e.Source.RequestID, MaxNameLength, false, oneLine)
 	if len(e.Details) > MaxDetailsBytes {
 		v.add("details", "is %d bytes, the limit is %d (64 KiB)", len(e.Details), MaxDetailsBytes)
 	} else if len(e.Details) > 0 && !bytes.HasPrefix(e.Details, []byte("{")) {
@@ -178,7 +182,9 @@ func (e LogEvent) Validate(now time.Time) error {
 	return v.errOrNil()
 }
 
-func checkText(v *ValidationError, field, s string, limit int, required bool) {
+// checkText checks one of an event's texts and tells whether it passed. A message keeps
+// what its producer's tools print (eventText); the names and ids around it are one line.
+func checkText(v *ValidationError, field, s string, limit int, required bool, form textForm) bool {
 	switch {
 	case s == "" && required:
 		v.add(field, "is required")
@@ -187,8 +193,14 @@ func checkText(v *ValidationError, field, s string, limit int, required bool) {
 	case !utf8.ValidString(s):
 		v.add(field, "is not valid UTF-8")
 	default:
-		checkCharacters(v, field, s, eventText)
+		return !checkCharacters(v, field, s, form)
 	}
+	return false
+}
+
+// isBlank tells whether s holds only white space; it stops at the first other character.
+func isBlank(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }) < 0
 }
 
 // textForm says which control characters a text field may hold.

@@ -54,7 +54,7 @@ func authenticate(ctx context.Context, auth Authenticator, header string) (domai
 		}
 		return auth.Password(ctx, user, password)
 	}
-	return domain.Actor{}, fmt.Errorf("unsupported authorization scheme %q; use Basic or Bearer: %w", scheme, domain.ErrUnauthenticated)
+	return domain.Actor{}, fmt.Errorf("unsupported authorization scheme %s; use Basic or Bearer: %w", domain.Quote(scheme), domain.ErrUnauthenticated)
 }
 
 // AuthMiddleware authenticates each request from its Authorization header. A request with

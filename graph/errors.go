@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -29,19 +30,36 @@ const (
 // inputPath renames the field paths of a validation error from the command's names to the
 // GraphQL argument's (events[3].level -> input[3].level; level -> filter.level).
 func inputPath(err error, from, to string) error {
+	return renameFields(err, func(name string) string {
+		if from == "" {
+			return to + "." + name
+		}
+		if rest, ok := strings.CutPrefix(name, from); ok {
+			return to + rest
+		}
+		return name
+	})
+}
+
+// eventInputNames turns the names validation gives an event's fields, those of the JSON
+// form (recordEventsJSON, Kafka), into EventInput's.
+var eventInputNames = strings.NewReplacer(
+	".resource.user_id", ".resource.userId",
+	".source.servicename", ".source.serviceName",
+	".source.hostid", ".source.hostId",
+	".source.base_url", ".source.baseUrl",
+	".source.request_id", ".source.requestId",
+)
+
+// renameFields renames the field paths of a validation error; other errors pass as they are.
+func renameFields(err error, rename func(string) string) error {
 	var v *domain.ValidationError
 	if !errors.As(err, &v) {
 		return err
 	}
 	out := &domain.ValidationError{Subject: v.Subject, Fields: make([]domain.FieldError, len(v.Fields))}
 	for i, f := range v.Fields {
-		name := f.Field
-		if from == "" {
-			name = to + "." + name
-		} else if rest, ok := strings.CutPrefix(name, from); ok {
-			name = to + rest
-		}
-		out.Fields[i] = domain.FieldError{Field: name, Message: f.Message}
+		out.Fields[i] = domain.FieldError{Field: rename(f.Field), Message: f.Message}
 	}
 	return out
 }
@@ -117,6 +135,32 @@ func variableProblem(msg string, schema *ast.Schema) string {
 	case "unknown field":
 		return "is no field of this input; see the schema for the fields"
 	}
+	if m := gqlparserKindError.FindStringSubmatch(msg); m != nil {
+		var want string
+		switch read := m[1] != ""; m[3] { // read: a number gqlparser could not read as one
+		case "Int":
+			want = "a whole number (Int)"
+			if read {
+				want += " that fits in 64 bits"
+			}
+		case "Float":
+			want = "a number (Float)"
+			if read {
+				want += " no larger than 1.8e308"
+			}
+		case "Boolean":
+			want = "true or false (Boolean)"
+		default:
+			want = "a " + m[3]
+		}
+		return "must be " + want + notKind(m[2])
+	}
+	if m := gqlparserObjectError.FindStringSubmatch(msg); m != nil {
+		return "must be an object (" + m[1] + ")" + notKind(m[2])
+	}
+	if msg == "enums must be ints or strings" {
+		return "must be one of the enum's values, as a string"
+	}
 	if value, enum, ok := strings.Cut(msg, " is not a valid "); ok && schema != nil {
 		if def := schema.Types[enum]; def != nil && def.Kind == ast.Enum {
 			values := make([]string, len(def.EnumValues))
@@ -127,6 +171,29 @@ func variableProblem(msg string, schema *ast.Schema) string {
 		}
 	}
 	return msg
+}
+
+// gqlparser's refusals of a variable's kind, in Go's words: "cannot use bool as String",
+// "cannot use value 0 as Int" (for 25.7: gqlparser shows what it failed to read it into),
+// "cannot use value +Inf as Float" (for 1e400) and "must be a EventFilter, not a slice".
+var (
+	gqlparserKindError   = regexp.MustCompile(`^cannot use (value )?(\S+) as (\w+)$`)
+	gqlparserObjectError = regexp.MustCompile(`^must be a (\w+), not a (\w+)$`)
+)
+
+// notKind names the JSON kind a Go reflect kind came from, as ", not a boolean". gqlparser
+// sees a JSON string and a JSON number alike as a Go string (json.Number), and a value it
+// could not read as one ("value 0" for 25.7) as neither: for those it says nothing.
+func notKind(kind string) string {
+	switch kind {
+	case "bool":
+		return ", not a boolean"
+	case "map":
+		return ", not an object"
+	case "slice", "array":
+		return ", not a list"
+	}
+	return ""
 }
 
 // isInputCoercion tells whether gqlgen failed to read an argument (a bad Timestamp or JSON

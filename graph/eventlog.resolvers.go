@@ -30,7 +30,8 @@ func (r *mutationResolver) RecordEvents(ctx context.Context, input []model.Event
 	for i, in := range input {
 		events[i] = eventOf(in)
 	}
-	return r.record(ctx, events, "input")
+	res, err := r.record(ctx, events, "input")
+	return res, renameFields(err, eventInputNames.Replace)
 }
 
 func (r *mutationResolver) RecordEventsJSON(ctx context.Context, events string) (*model.RecordEventsPayload, error) {
@@ -69,6 +70,9 @@ func (r *mutationResolver) DeleteEvents(ctx context.Context, filter *model.Event
 
 func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, first *int, after *string) (*model.EventConnection, error) {
 	f := filterOf(filter)
+	if err := f.Validate(); err != nil {
+		return nil, inputPath(err, "", "filter")
+	}
 	size, err := pageSize(first, projections.MaxPageSize)
 	if err != nil {
 		return nil, err
@@ -77,9 +81,11 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, f
 	if err != nil {
 		return nil, err
 	}
+	// The filter is valid: what Events refuses now is one of the query's own arguments
+	// (first, after), named as they are.
 	list, err := r.EventLog.Events(ctx, actor, f, size, deref(after))
 	if err != nil {
-		return nil, inputPath(err, "", "filter")
+		return nil, err
 	}
 	conn := &model.EventConnection{
 		Edges:    make([]model.EventEdge, len(list.Entries)),

@@ -58,10 +58,12 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(jsonPOST{})
+	srv.AddTransport(unsupported{}) // last: it takes every request the others do not
 	srv.SetQueryCache(graphql.NoCache[*ast.QueryDocument]{})
 	srv.AroundOperations(checkSocketCredentials)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(strictVariables{schema: es.Schema()})
 	srv.Use(DepthLimit{Max: MaxDepth, MaxIntrospection: MaxIntrospectionDepth})
 	srv.SetErrorPresenter(ErrorPresenter(r.Logger, es.Schema()))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

@@ -169,6 +169,9 @@ func (r *Resolver) record(ctx context.Context, events []domain.LogEvent, arg str
 		switch o.Status {
 		case commands.Duplicate:
 			out.Results[i].Status = model.RecordStatusDuplicate
+			if o.Reason != "" {
+				out.Results[i].Reason = &o.Reason
+			}
 		case commands.Refused:
 			out.Results[i].Status = model.RecordStatusRefused
 			out.Results[i].Reason = &o.Reason

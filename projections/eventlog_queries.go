@@ -109,7 +109,7 @@ func (q EventLogQueries) Event(ctx context.Context, actor domain.Actor, id strin
 		return domain.LogEvent{}, err
 	}
 	if !domain.ValidEventID(id) {
-		return domain.LogEvent{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%q is not an event id", id)}}}
+		return domain.LogEvent{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "id", Message: fmt.Sprintf("%s is not an event id", domain.Quote(id))}}}
 	}
 	entry, ok, err := q.view.Entry(ctx, id)
 	if err != nil {
@@ -203,13 +203,13 @@ func EncodeCursor(c Cursor) string {
 func DecodeCursor(s string) (Cursor, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return Cursor{}, fmt.Errorf("%q is not a cursor returned by this API", s)
+		return Cursor{}, fmt.Errorf("%s is not a cursor returned by this API", domain.Quote(s))
 	}
 	ts, pos, ok := strings.Cut(string(raw), ".")
 	nanos, err1 := strconv.ParseInt(ts, 36, 64)
 	position, err2 := strconv.ParseUint(pos, 36, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return Cursor{}, fmt.Errorf("%q is not a cursor returned by this API", s)
+		return Cursor{}, fmt.Errorf("%s is not a cursor returned by this API", domain.Quote(s))
 	}
 	return Cursor{Timestamp: time.Unix(0, nanos).UTC(), Position: position}, nil
 }

@@ -355,6 +355,10 @@ func TestE2E_badInputStoresNothing(t *testing.T) {
 		{"unknown resource type", map[string]any{"resource": map[string]any{"type": "container"}}, "input[1].resource.type", "not a resource type"},
 		{"oversize details", map[string]any{"details": map[string]any{"blob": strings.Repeat("x", 70_000)}}, "input[1].details", "64 KiB"},
 		{"details array", map[string]any{"details": []any{1, 2}}, "", "JSON object"},
+		// EventInput's own names, not the JSON form's (resource.user_id, source.servicename)
+		{"control in account", map[string]any{"resource": map[string]any{"userId": "ali\tce"}}, "input[1].resource.userId", "U+0009"},
+		{"control in service", map[string]any{"source": map[string]any{"serviceName": "cat\alog"}}, "input[1].source.serviceName", "U+0007"},
+		{"blank message", map[string]any{"message": "   "}, "input[1].message", "is blank"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -393,6 +397,16 @@ func TestE2E_badInputStoresNothing(t *testing.T) {
 	_, errs := s.graphql(`query { events(filter: {type: "system.*.failed"}) { totalCount } }`, nil)
 	if len(errs) == 0 || errs[0]["extensions"].(map[string]any)["field"] != "filter.type" {
 		t.Fatalf("unknown filter value: %v", errs)
+	}
+	// The query's own arguments are named as they are, not as fields of the filter.
+	for query, field := range map[string]string{
+		`query { events(after: "garbage", filter: {type: "a.b"}) { totalCount } }`: "after",
+		`query { events(first: 5000) { totalCount } }`:                             "first",
+	} {
+		_, errs := s.graphql(query, nil)
+		if len(errs) == 0 || errs[0]["extensions"].(map[string]any)["field"] != field {
+			t.Fatalf("%s: %v, want BAD_USER_INPUT on %s", query, errs, field)
+		}
 	}
 	if n := s.count(nil); n != 0 {
 		t.Fatalf("bad input stored %d events", n)

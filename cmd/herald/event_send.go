@@ -156,6 +156,9 @@ type eventSink interface {
 type sendResult struct {
 	recorded, duplicates, refused int
 	reasons                       map[int]string // why, by index in the batch, each refused event was
+	// reused says, by index in the batch, in what a duplicate differs from the event recorded
+	// under its id.
+	reused map[int]string
 }
 
 // checkFlags refuses the Kafka flags given on the command line without --to kafka, which
@@ -284,12 +287,17 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult,
 	r := data.RecordEventsJSON
 	res := sendResult{recorded: r.Recorded, duplicates: r.Duplicates, refused: r.Refused}
 	for i, o := range r.Results {
-		if o.Reason != nil {
-			if res.reasons == nil {
-				res.reasons = map[int]string{}
-			}
-			res.reasons[i] = *o.Reason
+		if o.Reason == nil {
+			continue
 		}
+		notes := &res.reasons
+		if o.Status == "DUPLICATE" {
+			notes = &res.reused
+		}
+		if *notes == nil {
+			*notes = map[int]string{}
+		}
+		(*notes)[i] = *o.Reason
 	}
 	return res, nil
 }

@@ -194,6 +194,9 @@ func (s eventSender) flush(ctx, sendCtx context.Context, p *sendProgress, batch 
 		if reason, ok := r.reasons[i]; ok {
 			fmt.Fprintf(s.stderr, "%s:%d: refused: %s\n", p.name, batch[i].line, reason)
 		}
+		if note, ok := r.reused[i]; ok {
+			fmt.Fprintf(s.stderr, "%s:%d: duplicate: %s\n", p.name, batch[i].line, note)
+		}
 	}
 	if time.Since(p.lastReport) >= progressEvery {
 		p.lastReport = time.Now()
@@ -256,6 +259,11 @@ func (s eventSender) sendKeeping(ctx, sendCtx context.Context, batch []inputEven
 		}
 		r.refused += len(refused) - len(r.reasons) // those refused with a whole batch, on top of the answer's
 		r.reasons = refused
+		reused := map[int]string{}
+		for i, note := range r.reused {
+			reused[index[i]] = note
+		}
+		r.reused = reused
 		return r, nil
 	}
 }

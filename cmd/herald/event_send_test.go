@@ -454,6 +454,24 @@ func TestEventSend_eventsTheServerRefusesForWhoSends(t *testing.T) {
 	}
 }
 
+// TestEventSend_aReusedIDIsNamedWithItsLine: a duplicate that differs from the event recorded
+// under its id is reported with its line, also in a batch sent again without a refused event
+// (the lines must still match); a copy sent again is not.
+func TestEventSend_aReusedIDIsNamedWithItsLine(t *testing.T) {
+	app := startTestApp(t, t.TempDir(), "")
+	ts := setUpTenants(t, app)
+	lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(kafkaEvents("bob", 4), `"user_id":"admin"`, `"user_id":"bob"`)), "\n") // line 1 has the id bob-0
+	lines[1] = strings.Replace(lines[1], `{`, `{"id":"kafka:herald.events:0:7",`, 1)                                                   // refused: the batch is sent again without it
+	lines[2] = strings.Replace(lines[2], `{`, `{"id":"bob-0",`, 1)                                                                     // another event under line 1's id
+	lines = append(lines, lines[0])                                                                                                    // line 1 again, as it was
+	out, errOut, err := runCLI(t, strings.Join(lines, "\n")+"\n", "event", "send", "--url", app.url, "--token", strings.TrimPrefix(ts.bobRW, "Bearer "), "--batch-size", "10")
+	if err == nil || out != "Sent 5 events: 2 recorded, 2 duplicates, 1 refused\n" ||
+		!strings.Contains(errOut, `stdin:3: duplicate: event id "bob-0" is already in the log for an event that differs from this one in its message; this one was not stored`) ||
+		strings.Contains(errOut, "stdin:5: duplicate") || !strings.Contains(errOut, "stdin:2: refused") {
+		t.Fatalf("error %v\nstdout %q\nstderr %s", err, out, errOut)
+	}
+}
+
 // TestEventSend_toKafkaRefusesAKafkaID: a "kafka:" id sent to Kafka would be dead-lettered
 // (it names the message at one offset, which a producer cannot know): the line is reported.
 func TestEventSend_toKafkaRefusesAKafkaID(t *testing.T) {

@@ -124,7 +124,7 @@ func TestIsolation_bobNeverReachesAlice(t *testing.T) {
 		app := base.in(t)
 		event := tenantEvent("bob-forges", "alice", 50)
 		res := app.gql(ts.bobRW, recordEventsOp, map[string]any{"in": []any{event}})
-		if res.code() != badUserInput || res.field() != "input[0].resource.user_id" {
+		if res.code() != badUserInput || res.field() != "input[0].resource.userId" {
 			t.Errorf("recordEvents by bob for alice: code %q field %q: %s", res.code(), res.field(), res.Raw)
 		}
 		res = app.gql(ts.bobRW, `mutation($e: String!) { recordEventsJSON(events: $e) { recorded } }`,

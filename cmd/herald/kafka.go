@@ -14,12 +14,27 @@ import (
 // recordEvents uses it (with its metrics).
 type kafkaRecorder struct {
 	record graph.EventRecorder
+	log    *slog.Logger
 }
 
 func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (kafka.Recorded, error) {
 	res, err := r.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
 	if err != nil {
 		return kafka.Recorded{}, err
+	}
+	// A message delivered again is a duplicate that says nothing; one that differs from the
+	// event under its id is most likely a producer giving two events one id, which would
+	// otherwise go unseen: once per batch, with the first.
+	reused, first := 0, ""
+	for _, o := range res.Outcomes {
+		if o.Status == commands.Duplicate && o.Reason != "" {
+			if reused++; first == "" {
+				first = o.Reason
+			}
+		}
+	}
+	if reused > 0 {
+		r.log.WarnContext(ctx, "kafka events not stored: their ids are already in the log for other events", "count", reused, "first", first)
 	}
 	c := res.Counts()
 	return kafka.Recorded{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: res.Refusals()}, nil
@@ -31,5 +46,5 @@ func newKafkaIngester(flags *kafkaFlags, record graph.EventRecorder, metrics *me
 	if err != nil {
 		return nil, err
 	}
-	return kafka.NewIngester(cfg, kafkaRecorder{record: record}, metrics, logger)
+	return kafka.NewIngester(cfg, kafkaRecorder{record: record, log: logger}, metrics, logger)
 }

@@ -2232,7 +2232,7 @@ input EventInput {
   level: Level!
   "Structured type such as ` + "`" + `user.image.analysis.failed` + "`" + `; legacy flat names such as ` + "`" + `list_tags_fail` + "`" + ` are accepted."
   type: String!
-  "Human-readable summary."
+  "Human-readable summary; not blank. It keeps its line breaks and tabs."
   message: String!
   "What the event is about. userId names the account; it defaults to ` + "`" + `admin` + "`" + `."
   resource: ResourceInput
@@ -2244,15 +2244,15 @@ input EventInput {
 
 "What an event is about."
 input ResourceInput {
-  "Identifier of the resource."
+  "Identifier of the resource, on one line (no control character)."
   id: String
   "Kind of resource: image_digest, image_tag, image_reference, repository, feeds, feed, feed_group, policy_bundle or service."
   type: String
-  "Account the event belongs to; defaults to ` + "`" + `admin` + "`" + `."
+  "Account the event belongs to, on one line; defaults to ` + "`" + `admin` + "`" + ` (for another account's user, that account)."
   userId: String
 }
 
-"Who emitted an event."
+"Who emitted an event. Each field is one line (no control character)."
 input SourceInput {
   "Name of the emitting service."
   serviceName: String
@@ -2283,7 +2283,7 @@ type RecordEventResult {
   id: ID!
   "Whether it was stored now, was a duplicate, or was refused."
   status: RecordStatus!
-  "Why the event was refused; null unless status is REFUSED."
+  "Why the event was refused (REFUSED); for a DUPLICATE that differs from the event recorded under its id, in what (two events were likely given one id; this one was not stored). Null otherwise."
   reason: String
 }
 

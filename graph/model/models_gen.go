@@ -196,7 +196,7 @@ type EventInput struct {
 	Level Level `json:"level"`
 	// Structured type such as `user.image.analysis.failed`; legacy flat names such as `list_tags_fail` are accepted.
 	Type string `json:"type"`
-	// Human-readable summary.
+	// Human-readable summary; not blank. It keeps its line breaks and tabs.
 	Message string `json:"message"`
 	// What the event is about. userId names the account; it defaults to `admin`.
 	Resource *ResourceInput `json:"resource,omitempty"`
@@ -465,7 +465,7 @@ type RecordEventResult struct {
 	ID string `json:"id"`
 	// Whether it was stored now, was a duplicate, or was refused.
 	Status RecordStatus `json:"status"`
-	// Why the event was refused; null unless status is REFUSED.
+	// Why the event was refused (REFUSED); for a DUPLICATE that differs from the event recorded under its id, in what (two events were likely given one id; this one was not stored). Null otherwise.
 	Reason *string `json:"reason,omitempty"`
 }
 
@@ -493,11 +493,11 @@ type Resource struct {
 
 // What an event is about.
 type ResourceInput struct {
-	// Identifier of the resource.
+	// Identifier of the resource, on one line (no control character).
 	ID *string `json:"id,omitempty"`
 	// Kind of resource: image_digest, image_tag, image_reference, repository, feeds, feed, feed_group, policy_bundle or service.
 	Type *string `json:"type,omitempty"`
-	// Account the event belongs to; defaults to `admin`.
+	// Account the event belongs to, on one line; defaults to `admin` (for another account's user, that account).
 	UserID *string `json:"userId,omitempty"`
 }
 
@@ -551,7 +551,7 @@ type Source struct {
 	RequestID *string `json:"requestId,omitempty"`
 }
 
-// Who emitted an event.
+// Who emitted an event. Each field is one line (no control character).
 type SourceInput struct {
 	// Name of the emitting service.
 	ServiceName *string `json:"serviceName,omitempty"`

@@ -30,7 +30,7 @@ func UnmarshalTimestamp(v any) (time.Time, error) {
 	}
 	t, err := domain.ParseTimestamp(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", s)
+		return time.Time{}, fmt.Errorf("%s is not an RFC 3339 timestamp such as 2018-06-28T22:36:26.512589Z", domain.Quote(s))
 	}
 	// The zero time means "not given" to herald: a filter bound of 0001-01-01 would vanish.
 	return t, domain.CheckEarliest(t)
