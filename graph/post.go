@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"herald/domain"
+	"herald/graph/model"
 )
 
 // jsonPOST is the transport of requests POSTed as application/json, as the GraphQL over HTTP
@@ -143,7 +144,7 @@ func decodeRawParams(body []byte, p *graphql.RawParams) error {
 			return nil
 		}
 		if !ok {
-			return fmt.Errorf("%q must be %s, not %s", key, want, jsonKind(v))
+			return fmt.Errorf("%q must be %s, not %s", key, want, model.JSONKind(v))
 		}
 		return nil
 	})
@@ -167,18 +168,4 @@ func objectMember(v any, was map[string]any) (map[string]any, bool) {
 		return was, true
 	}
 	return m, ok
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	}
-	return "a number"
 }

@@ -42,7 +42,7 @@ const sourceAnnotation = "herald_source"
 // setFrom sets f to value, taken from source (HERALD_X, "config line 3: kafka.group").
 func setFrom(flags *pflag.FlagSet, f *pflag.Flag, value, source string) error {
 	if err := flags.Set(f.Name, value); err != nil {
-		return errors.New(valueProblem(f, err))
+		return errors.New(valueProblem(err))
 	}
 	if f.Annotations == nil {
 		f.Annotations = map[string][]string{}
@@ -210,25 +210,27 @@ var pflagValueError = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") 
 // explainFlagValue is the root's flag error function. It names a refused value with what its
 // flag wants, where pflag shows Go's parse error: --batch-size "abc": want a whole number,
 // not invalid argument "abc" for "--batch-size" flag: strconv.ParseInt: parsing "abc": ...
-func explainFlagValue(cmd *cobra.Command, err error) error {
+func explainFlagValue(_ *cobra.Command, err error) error {
 	m := pflagValueError.FindStringSubmatch(err.Error())
 	if m == nil {
 		return err
 	}
-	f := cmd.Flags().Lookup(m[2])
-	if f == nil {
-		return err
-	}
-	return fmt.Errorf("--%s %s: %s", f.Name, m[1], valueProblem(f, err))
+	return fmt.Errorf("--%s %s: %s", m[2], m[1], flagWants(m[1], m[3]))
 }
 
-// valueProblem says why f refused a value, from pflag's error: what a flag of a built-in
-// type wants, or the message of herald's own flag types.
-func valueProblem(f *pflag.Flag, err error) string {
-	msg := err.Error()
-	if m := pflagValueError.FindStringSubmatch(msg); m != nil {
-		msg = strings.TrimPrefix(m[3], m[1]+": ") // the value is named once
+// valueProblem says why a flag refused a value, from the error pflag's Set returned.
+func valueProblem(err error) string {
+	if m := pflagValueError.FindStringSubmatch(err.Error()); m != nil {
+		return flagWants(m[1], m[3])
 	}
+	return err.Error()
+}
+
+// flagWants turns the error of a flag's value (quoted, as pflag quotes it) into what the flag
+// wants, for the built-in types, whose errors are Go's parse errors; herald's own flag types
+// say what they want themselves, and the value is named once.
+func flagWants(quoted, msg string) string {
+	msg = strings.TrimPrefix(msg, quoted+": ")
 	var want string
 	switch {
 	case strings.HasPrefix(msg, "strconv.ParseBool"):

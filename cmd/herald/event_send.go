@@ -285,19 +285,15 @@ func (s graphqlSink) Send(ctx context.Context, events []inputEvent) (sendResult,
 		return sendResult{}, refusedEvents(err, len(events))
 	}
 	r := data.RecordEventsJSON
-	res := sendResult{recorded: r.Recorded, duplicates: r.Duplicates, refused: r.Refused}
+	res := sendResult{recorded: r.Recorded, duplicates: r.Duplicates, refused: r.Refused, reasons: map[int]string{}, reused: map[int]string{}}
 	for i, o := range r.Results {
-		if o.Reason == nil {
-			continue
+		switch {
+		case o.Reason == nil:
+		case o.Status == "DUPLICATE":
+			res.reused[i] = *o.Reason
+		default:
+			res.reasons[i] = *o.Reason
 		}
-		notes := &res.reasons
-		if o.Status == "DUPLICATE" {
-			notes = &res.reused
-		}
-		if *notes == nil {
-			*notes = map[int]string{}
-		}
-		(*notes)[i] = *o.Reason
 	}
 	return res, nil
 }

@@ -26,7 +26,7 @@ func MarshalTimestamp(t time.Time) graphql.Marshaler {
 func UnmarshalTimestamp(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("a Timestamp must be a string such as \"2018-06-28T22:36:26.512589Z\", not %s", kindOf(v))
+		return time.Time{}, fmt.Errorf("a Timestamp must be a string such as \"2018-06-28T22:36:26.512589Z\", not %s", JSONKind(v))
 	}
 	t, err := domain.ParseTimestamp(s)
 	if err != nil {
@@ -64,11 +64,12 @@ func UnmarshalJSON(v any) (json.RawMessage, error) {
 		}
 		return bytes.TrimRight(buf.Bytes(), "\n"), nil
 	}
-	return nil, fmt.Errorf("must be a JSON object or a string, not %s", kindOf(v))
+	return nil, fmt.Errorf("must be a JSON object or a string, not %s", JSONKind(v))
 }
 
-// kindOf names the kind of a JSON value as gqlgen hands it over, for the people who sent it.
-func kindOf(v any) string {
+// JSONKind names the kind of a JSON value as gqlgen (or domain.DecodeJSONObject) hands it
+// over, for the people who sent it: "a number", "an object".
+func JSONKind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
