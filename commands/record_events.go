@@ -18,6 +18,15 @@ import (
 type RecordEvents struct {
 	Actor  domain.Actor // who records: an account may only record its own events
 	Events []domain.LogEvent
+	// Stamped, when set, says which events carry a timestamp the sender did not give: the
+	// Kafka ingester gives an event without one its message's. A duplicate of such an event
+	// is not said to differ in its timestamp, as a copy produced again has a new one.
+	Stamped []bool
+}
+
+// timeGiven tells whether the sender gave event i its timestamp.
+func (cmd RecordEvents) timeGiven(i int) bool {
+	return !cmd.Events[i].Timestamp.IsZero() && !(i < len(cmd.Stamped) && cmd.Stamped[i])
 }
 
 // RecordStatus says what became of one event of a batch.
@@ -180,7 +189,7 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 		if first, dup := seen[e.ID]; dup {
 			if events[first].Account() != e.Account() {
 				result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Refused, Reason: IDTaken(e.ID)}
-			} else if diff := events[first].Differences(e, !cmd.Events[i].Timestamp.IsZero()); len(diff) > 0 {
+			} else if diff := events[first].Differences(e, cmd.timeGiven(i)); len(diff) > 0 {
 				result.Outcomes[i].Reason = IDReused(e.ID, diff)
 			}
 			continue
@@ -211,7 +220,7 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 			}
 			if stored.Account() != events[i].Account() {
 				result.Outcomes[i] = RecordOutcome{ID: events[i].ID, Status: Refused, Reason: IDTaken(events[i].ID)}
-			} else if diff := stored.Differences(events[i], !cmd.Events[i].Timestamp.IsZero()); len(diff) > 0 {
+			} else if diff := stored.Differences(events[i], cmd.timeGiven(i)); len(diff) > 0 {
 				// Not stored, as any duplicate; said, since a resent copy does not differ:
 				// most likely two events were given one id.
 				result.Outcomes[i].Reason = IDReused(events[i].ID, diff)

@@ -158,7 +158,7 @@ func (e LogEvent) Validate(now time.Time) error {
 	case len(e.Type) > MaxTypeLength:
 		v.add("type", "is %d characters long, the limit is %d", len(e.Type), MaxTypeLength)
 	case !typePattern(e.Type):
-		v.add("type", "%s is not of the form category.subcategory.event (lower-case letters, digits, _ and -, separated by dots)", Quote(e.Type))
+		v.add("type", "%s (in lower case, as herald stores types) is not of the form category.subcategory.event: letters, digits, _ and -, separated by dots", Quote(e.Type))
 	}
 	if checkText(v, "message", e.Message, MaxMessageLength, true, eventText) && isBlank(e.Message) {
 		v.add("message", "is blank; say what happened")

@@ -117,7 +117,7 @@ func (c *Config) Validate() error {
 	}
 	for _, t := range append(append([]string(nil), c.Topics...), c.DeadLetterTopic) {
 		if t != "" && !ValidTopic(t) {
-			errs = append(errs, fmt.Errorf("topic %q: use at most 249 letters, digits, '.', '_' and '-'", t))
+			errs = append(errs, fmt.Errorf("topic %q: %s", t, TopicRule))
 		}
 	}
 	if len(c.Topics) == 0 {
@@ -174,6 +174,9 @@ func (c *Config) deadLetterTopic(topic string) string {
 
 // MaxTopicLength is the longest topic name Kafka takes.
 const MaxTopicLength = 249
+
+// TopicRule says, for error messages, which names ValidTopic takes.
+const TopicRule = "a topic name is 1 to 249 letters, digits, '.', '_' and '-', and not . or .."
 
 // ValidTopic tells whether s is a legal Kafka topic name.
 func ValidTopic(s string) bool {

@@ -20,12 +20,12 @@ type crashingRecorder struct {
 	crash   func()
 }
 
-func (c *crashingRecorder) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
+func (c *crashingRecorder) Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (Recorded, error) {
 	if c.calls.Add(1) != c.crashAt {
-		return c.next.Record(ctx, events)
+		return c.next.Record(ctx, events, stamped)
 	}
 	if c.partial && len(events) > 1 {
-		if _, err := c.next.Record(ctx, events[:len(events)/2]); err != nil {
+		if _, err := c.next.Record(ctx, events[:len(events)/2], stamped[:len(events)/2]); err != nil {
 			return Recorded{}, err
 		}
 	}

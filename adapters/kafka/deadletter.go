@@ -137,33 +137,49 @@ func newDeadLetterWriter(cfg *Config, conn connectors) *kafkago.Writer {
 }
 
 // sendDeadLetters writes the dead letters of a batch, retrying with backoff until they are
-// written or ctx is done. Nothing of the batch is committed before they are written.
+// written or ctx is done. Nothing of the batch is committed before they are written, and each
+// is logged once it is.
 func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) error {
 	msgs := make([]kafkago.Message, len(letters))
 	for i, d := range letters {
 		msgs[i] = d.message(in.cfg.deadLetterTopic(d.msg.Topic))
-		in.logger.Warn("message is no valid event; dead-lettered", "topic", d.msg.Topic, "partition", d.msg.Partition,
-			"offset", d.msg.Offset, "dead_letter_topic", msgs[i].Topic, "error", d.err)
 	}
-	return in.retry(ctx, StateRetryingDeadLetter, "dead-letter messages", func() error {
-		err := in.deadLetters.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
+	topics := make([]string, len(msgs))
+	for i, m := range msgs {
+		topics[i] = m.Topic
+	}
+	err := in.retry(ctx, StateRetryingDeadLetter, "dead-letter messages", func() error {
+		for cut := false; ; cut = true {
+			err := in.deadLetters.WriteMessages(ctx, msgs...)
+			if err == nil {
+				return nil
+			}
+			missing := missingTopics(msgs, err)
+			var slimmed []kafkago.Message
+			msgs, slimmed = unwritten(msgs, err)
+			for _, m := range slimmed {
+				in.logger.Warn("dead letter too large for its topic's max.message.bytes; writing it without the original key, value and headers",
+					"dead_letter_topic", m.Topic, "original_size", string(header(m, HeaderTruncated)))
+			}
+			if !cut && len(slimmed) > 0 && len(slimmed) == len(msgs) {
+				continue // only letters too large failed: write them cut down now, not after a pause
+			}
+			letters := fmt.Sprintf("write %d dead %s", len(msgs), inNumber(len(msgs), "letter", "letters"))
+			if len(missing) > 0 {
+				return fmt.Errorf("%s: dead-letter topic %s does not exist, and the brokers do not create topics on demand: create %s (kafka-topics.sh --bootstrap-server BROKER --create --topic %s), or set --kafka-dlq-topic to one that exists; until then nothing after these messages is committed: %w",
+					letters, strings.Join(missing, ", "), inNumber(len(missing), "it", "them"), missing[0], err)
+			}
+			return fmt.Errorf("%s: %w", letters, in.cfg.Security.explain(err))
 		}
-		missing := missingTopics(msgs, err)
-		var slimmed []kafkago.Message
-		msgs, slimmed = unwritten(msgs, err)
-		for _, m := range slimmed {
-			in.logger.Warn("dead letter too large for its topic's max.message.bytes; writing it without the original key, value and headers",
-				"dead_letter_topic", m.Topic, "original_size", string(header(m, HeaderTruncated)))
-		}
-		letters := fmt.Sprintf("write %d dead %s", len(msgs), inNumber(len(msgs), "letter", "letters"))
-		if len(missing) > 0 {
-			return fmt.Errorf("%s: dead-letter topic %s does not exist, and the brokers do not create topics on demand: create %s (kafka-topics.sh --bootstrap-server BROKER --create --topic %s), or set --kafka-dlq-topic to one that exists; until then nothing after these messages is committed: %w",
-				letters, strings.Join(missing, ", "), inNumber(len(missing), "it", "them"), missing[0], err)
-		}
-		return fmt.Errorf("%s: %w", letters, in.cfg.Security.explain(err))
 	})
+	if err != nil {
+		return err
+	}
+	for i, d := range letters {
+		in.logger.Warn("message is no valid event; dead-lettered", "topic", d.msg.Topic, "partition", d.msg.Partition,
+			"offset", d.msg.Offset, "dead_letter_topic", topics[i], "error", d.err)
+	}
+	return nil
 }
 
 // missingTopics are the topics of msgs that a failed write found do not exist.

@@ -59,7 +59,7 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.Record(context.Background(), []domain.LogEvent{first}); err != nil {
+	if _, err := log.Record(context.Background(), []domain.LogEvent{first}, nil); err != nil {
 		t.Fatal(err)
 	}
 	want.keys["taken-first"] = true

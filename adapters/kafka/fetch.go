@@ -26,7 +26,7 @@ func (in *Ingester) fetch(ctx context.Context, reader *kafkago.Reader, msgs chan
 			return errors.New("kafka reader closed")
 		case err != nil:
 			failed = true
-			err = in.cfg.Security.explain(err)
+			err = in.explainFetch(err)
 			in.status.brokersFailed(fmt.Errorf("fetch: %w", err))
 			d := errs.delay()
 			in.logger.Warn("kafka fetch failed; retrying", "error", err, "retry_in", d.String())
@@ -98,4 +98,15 @@ func (in *Ingester) batch(ctx context.Context, msgs <-chan kafkago.Message, slot
 		pending <- b // never blocks: pending holds as many batches as there are slots
 		wg.Go(func() { in.process(ctx, b) })
 	}
+}
+
+// explainFetch adds to a failed fetch what usually causes it: TLS or SASL that do not match
+// the listener (Security.explain), or a session timeout the brokers do not allow, which they
+// answer every attempt to join the group with.
+func (in *Ingester) explainFetch(err error) error {
+	if errors.Is(err, kafkago.InvalidSessionTimeout) {
+		return fmt.Errorf("%w (the brokers refuse a session timeout of %s: set --kafka-session-timeout within their group.min.session.timeout.ms and group.max.session.timeout.ms, 6s and 30m unless changed)",
+			err, in.cfg.SessionTimeout)
+	}
+	return in.cfg.Security.explain(err)
 }

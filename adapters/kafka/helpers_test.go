@@ -60,8 +60,8 @@ func newTestLog(t testing.TB) *testLog {
 	return &testLog{store: store, record: record}
 }
 
-func (l *testLog) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
-	res, err := l.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
+func (l *testLog) Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (Recorded, error) {
+	res, err := l.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events, Stamped: stamped})
 	if err != nil {
 		return Recorded{}, err
 	}

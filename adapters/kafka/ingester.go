@@ -32,6 +32,9 @@ type Ingester struct {
 	status      *tracker
 	deadLetters *kafkago.Writer
 	now         func() time.Time
+	// clientErrors keeps kafka-go's own error log, which repeats itself while the brokers
+	// are down, to one warning a minute; the rest go to the debug level.
+	clientErrors quieter
 
 	// afterRecord, when set (by tests), runs after a batch's events are durable and before
 	// its offsets are committed.
@@ -56,8 +59,9 @@ func NewIngester(cfg Config, recorder Recorder, metrics Metrics, logger *slog.Lo
 	}
 	return &Ingester{
 		cfg: cfg, recorder: recorder, metrics: metrics, conn: conn, status: newTracker(),
-		logger: logger.With("component", "kafka_ingest", "group", cfg.GroupID),
-		now:    func() time.Time { return time.Now().UTC() },
+		logger:       logger.With("component", "kafka_ingest", "group", cfg.GroupID),
+		now:          func() time.Time { return time.Now().UTC() },
+		clientErrors: quieter{every: clientErrorEvery},
 	}, nil
 }
 
@@ -229,8 +233,15 @@ func (in *Ingester) readerConfig(topics []string) kafkago.ReaderConfig {
 		}),
 		ErrorLogger: kafkago.LoggerFunc(func(msg string, args ...any) {
 			err := fmt.Errorf(msg, args...)
-			in.logger.Warn("kafka client error", "error", err)
 			in.status.failed(err)
+			switch ok, held := in.clientErrors.pass(in.now()); {
+			case !ok:
+				in.logger.Debug("kafka client error", "error", err)
+			case held > 0:
+				in.logger.Warn("kafka client error", "error", err, "held_back", held)
+			default:
+				in.logger.Warn("kafka client error", "error", err)
+			}
 		}),
 	}
 }

@@ -35,24 +35,24 @@ func DerivedEventID(topic string, partition int, offset int64) string {
 }
 
 // eventOf reads one message as a log event with its defaults filled and validated. An event
-// without a timestamp gets the message's, and one without an id a derived one, so that the
-// same message always yields the same event. The error says why the message is no event;
-// now bounds how far ahead a timestamp may lie.
-func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, error) {
+// without a timestamp gets the message's (stamped says so), and one without an id a derived
+// one, so that the same message always yields the same event. The error says why the message
+// is no event; now bounds how far ahead a timestamp may lie.
+func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (e domain.LogEvent, stamped bool, err error) {
 	if len(m.Value) > maxBytes {
-		return domain.LogEvent{}, messageError("message is %d bytes, the limit is %d", len(m.Value), maxBytes)
+		return domain.LogEvent{}, false, messageError("the Kafka message is %d bytes; herald reads messages of at most %d", len(m.Value), maxBytes)
 	}
 	if i := invalidUTF8(m.Value); i >= 0 { // the decoder would read it as U+FFFD: the event would not be what was sent
-		return domain.LogEvent{}, messageError("value is not valid UTF-8 at byte %d", i)
+		return domain.LogEvent{}, false, messageError("value is not valid UTF-8 at byte %d", i)
 	}
-	e, err := domain.DecodeLogEventSkippingBOM(m.Value)
+	e, err = domain.DecodeLogEventSkippingBOM(m.Value)
 	if err != nil {
-		return domain.LogEvent{}, err
+		return domain.LogEvent{}, false, err
 	}
 	// A "kafka:" id names the message at one offset. Taken by another message, it would make
 	// the message at that offset, which carries no id, a "duplicate", dropped without a trace.
 	if strings.HasPrefix(e.ID, domain.KafkaIDPrefix) && e.ID != DerivedEventID(m.Topic, m.Partition, m.Offset) {
-		return domain.LogEvent{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{
+		return domain.LogEvent{}, false, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{
 			Field: "id", Message: fmt.Sprintf("%s: ids starting with %q are the ones herald gives messages without an id, by topic, partition and offset; leave the id out, or choose one of your own", domain.Quote(e.ID), domain.KafkaIDPrefix),
 		}}}
 	}
@@ -60,15 +60,15 @@ func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (domain.LogEvent, 
 	if at.IsZero() { // a message of the oldest format, without a timestamp
 		at = now
 	}
-	sentTimestamp := !e.Timestamp.IsZero()
+	stamped = e.Timestamp.IsZero()
 	e = e.WithDefaults(at, func() string { return DerivedEventID(m.Topic, m.Partition, m.Offset) })
 	if err := e.Validate(now); err != nil {
-		if !sentTimestamp {
+		if stamped {
 			blameMessageTimestamp(err)
 		}
-		return domain.LogEvent{}, err
+		return domain.LogEvent{}, false, err
 	}
-	return e, nil
+	return e, stamped, nil
 }
 
 // messageError is a fault of the message as a whole (field $).

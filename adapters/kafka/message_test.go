@@ -38,11 +38,11 @@ func TestEventOfIsStableUnderRedelivery(t *testing.T) {
 	at := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC)
 	m := &kafkago.Message{Topic: "events", Partition: 1, Offset: 7, Time: at,
 		Value: []byte(`{"level":"INFO","type":"System.Feeds.Sync.Completed","message":"done","resource":{"id":"x"},"source":{"servicename":"s","hostid":"h"}}`)}
-	first, err := eventOf(m, 1<<20, time.Now())
-	if err != nil {
-		t.Fatal(err)
+	first, stamped, err := eventOf(m, 1<<20, time.Now())
+	if err != nil || !stamped {
+		t.Fatalf("event without a timestamp: stamped %t, %v; want it stamped with its message's", stamped, err)
 	}
-	again, err := eventOf(m, 1<<20, time.Now().Add(time.Hour))
+	again, _, err := eventOf(m, 1<<20, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +54,14 @@ func TestEventOfIsStableUnderRedelivery(t *testing.T) {
 	}
 
 	m.Value = []byte(`{"id":"kafka:events:1:7","level":"info","type":"a.b","message":"m"}`) // its own id: the same event
-	if e, err := eventOf(m, 1<<20, time.Now()); err != nil || e.ID != "kafka:events:1:7" {
+	if e, _, err := eventOf(m, 1<<20, time.Now()); err != nil || e.ID != "kafka:events:1:7" {
 		t.Errorf("a message carrying its own derived id: %+v, %v", e, err)
 	}
 
 	m.Value = []byte(`{"id":"mine","timestamp":"2018-06-28T22:36:26.512589Z","level":"error","type":"a.b.c","message":"m","resource":{"id":"x"},"source":{"servicename":"s","hostid":"h"}}`)
-	e, err := eventOf(m, 1<<20, time.Now())
-	if err != nil || e.ID != "mine" || domain.FormatTimestamp(e.Timestamp) != "2018-06-28T22:36:26.512589Z" {
-		t.Errorf("event with id and timestamp = %+v, %v", e, err)
+	e, stamped, err := eventOf(m, 1<<20, time.Now())
+	if err != nil || stamped || e.ID != "mine" || domain.FormatTimestamp(e.Timestamp) != "2018-06-28T22:36:26.512589Z" {
+		t.Errorf("event with id and timestamp = %+v, stamped %t, %v", e, stamped, err)
 	}
 }
 
@@ -73,7 +73,7 @@ func TestEventOfRefusesBadMessages(t *testing.T) {
 		"bad level":   {`{"level":"warn","type":"a.b","message":"m"}`, "level"},
 		"no type":     {`{"level":"info","message":"m"}`, "type: is required"},
 		"future":      {`{"timestamp":"2999-01-01T00:00:00Z","level":"info","type":"a.b","message":"m"}`, "in the future"},
-		"too large":   {`{"level":"info","type":"a.b","message":"` + strings.Repeat("m", 200) + `"}`, "message is 242 bytes, the limit is 100"},
+		"too large":   {`{"level":"info","type":"a.b","message":"` + strings.Repeat("m", 200) + `"}`, "the Kafka message is 242 bytes; herald reads messages of at most 100"},
 		"not object":  {`[1,2]`, "$"},
 		"kafka id":    {`{"id":"kafka:t:0:8","level":"info","type":"a.b","message":"m"}`, `id: "kafka:t:0:8": ids starting with "kafka:" are the ones herald gives messages without an id`},
 		"details str": {`{"level":"info","type":"a.b","message":"m","details":"` + strings.Repeat("d", 70*1024) + `"}`, "details"},
@@ -82,7 +82,7 @@ func TestEventOfRefusesBadMessages(t *testing.T) {
 		if name == "too large" {
 			limit = 100
 		}
-		_, err := eventOf(&kafkago.Message{Topic: "t", Value: []byte(tc.value), Time: time.Now()}, limit, time.Now())
+		_, _, err := eventOf(&kafkago.Message{Topic: "t", Value: []byte(tc.value), Time: time.Now()}, limit, time.Now())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
 		}
@@ -103,13 +103,13 @@ func TestDeadLetterTruncatesHugeValues(t *testing.T) {
 func TestEventOf_blamesAFutureKafkaTimestampOnTheMessage(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	m := &kafkago.Message{Topic: "t", Time: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), Value: []byte(`{"level":"info","type":"a.b","message":"m"}`)}
-	_, err := eventOf(m, 1<<20, now)
+	_, _, err := eventOf(m, 1<<20, now)
 	if err == nil || errorFields(err) != "$" || !strings.Contains(err.Error(), "$: the event has no timestamp, and its Kafka message's timestamp 2999-01-01T00:00:00.000000Z is more than 24 hours in the future") {
 		t.Errorf("error %v (fields %s), want the Kafka message's timestamp blamed, with its value, on $", err, errorFields(err))
 	}
 
 	m.Value = []byte(`{"timestamp":"2998-01-01T00:00:00Z","level":"info","type":"a.b","message":"m"}`)
-	if _, err := eventOf(m, 1<<20, now); err == nil || errorFields(err) != "timestamp" || strings.Contains(err.Error(), "Kafka") {
+	if _, _, err := eventOf(m, 1<<20, now); err == nil || errorFields(err) != "timestamp" || strings.Contains(err.Error(), "Kafka") {
 		t.Errorf("event's own future timestamp: error %v (fields %s), want the timestamp field blamed", err, errorFields(err))
 	}
 }
@@ -121,7 +121,7 @@ func TestEventOf_refusesInvalidUTF8(t *testing.T) {
 		`{"level":"info","type":"a.b","message":"caf` + "\xe9" + `"}`, // Latin-1 é
 		`{"level":"info","type":"a.b","message":"m","details":{"k":"` + "\xff" + `"}}`,
 	} {
-		_, err := eventOf(&kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte(value)}, 1<<20, time.Now())
+		_, _, err := eventOf(&kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte(value)}, 1<<20, time.Now())
 		want := fmt.Sprintf("$: value is not valid UTF-8 at byte %d", strings.IndexFunc(value, func(r rune) bool { return r == utf8.RuneError }))
 		if err == nil || errorFields(err) != "$" || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", value, err, want)
@@ -133,16 +133,16 @@ func TestEventOf_refusesInvalidUTF8(t *testing.T) {
 // of a file: the README has any Kafka client (kcat < events.ndjson) do the same job.
 func TestEventOf_skipsAByteOrderMark(t *testing.T) {
 	m := &kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte("\xEF\xBB\xBF" + `{"level":"info","type":"a.b","message":"m"}`)}
-	if e, err := eventOf(m, 1<<20, time.Now()); err != nil || e.Message != "m" {
+	if e, _, err := eventOf(m, 1<<20, time.Now()); err != nil || e.Message != "m" {
 		t.Errorf("event behind a byte-order mark: %+v, %v", e, err)
 	}
 	m.Value = []byte(`{"level":"info","type":"a.b","message":"m"}` + "\xEF\xBB\xBF") // only ahead of it
-	if _, err := eventOf(m, 1<<20, time.Now()); err == nil {
+	if _, _, err := eventOf(m, 1<<20, time.Now()); err == nil {
 		t.Error("a byte-order mark after the JSON was taken")
 	}
 	// The offset of a fault counts the mark: it points into the message as sent.
 	m.Value = []byte("\xEF\xBB\xBF" + `{"level":}`)
-	if _, err := eventOf(m, 1<<20, time.Now()); err == nil || !strings.Contains(err.Error(), "malformed JSON at byte 13:") {
+	if _, _, err := eventOf(m, 1<<20, time.Now()); err == nil || !strings.Contains(err.Error(), "malformed JSON at byte 13:") {
 		t.Errorf("malformed JSON behind a byte-order mark: %v, want it at byte 13 of the message", err)
 	}
 }
@@ -164,7 +164,7 @@ func FuzzEventOf(f *testing.F) {
 	now := at.Add(time.Hour)
 	f.Fuzz(func(t *testing.T, value []byte, offset int64) {
 		m := &kafkago.Message{Topic: "events", Partition: 1, Offset: offset, Time: at, Value: value}
-		e, err := eventOf(m, 4096, now)
+		e, _, err := eventOf(m, 4096, now)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatalf("eventOf(%q): an error with no text", value)
@@ -177,7 +177,7 @@ func FuzzEventOf(f *testing.F) {
 		if e.ID == "" || e.Timestamp.IsZero() {
 			t.Fatalf("eventOf(%q) = an event without id or timestamp: %+v", value, e)
 		}
-		again, err := eventOf(m, 4096, now.Add(time.Minute))
+		again, _, err := eventOf(m, 4096, now.Add(time.Minute))
 		if err != nil || !reflect.DeepEqual(again, e) {
 			t.Fatalf("eventOf(%q) read again: %+v, %v; first %+v", value, again, err, e)
 		}

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"herald/domain"
+	"herald/internal/testtool"
 )
 
 // flakyStore fails every call while down.
@@ -23,12 +27,12 @@ type flakyStore struct {
 	calls atomic.Int32
 }
 
-func (f *flakyStore) Record(ctx context.Context, events []domain.LogEvent) (Recorded, error) {
+func (f *flakyStore) Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (Recorded, error) {
 	f.calls.Add(1)
 	if f.down.Load() {
 		return Recorded{}, errors.New("store unavailable")
 	}
-	return f.next.Record(ctx, events)
+	return f.next.Record(ctx, events, stamped)
 }
 
 // A store outage is no bad message: ingest pauses, retries with backoff and commits nothing;
@@ -51,6 +55,11 @@ func TestStoreOutagePausesIngest(t *testing.T) {
 	s := r.in.Status()
 	if s.Ready() || !s.Outage() || !strings.Contains(s.LastError, "store unavailable") || s.LastErrorAt.Before(began) || s.LastErrorAt.After(time.Now()) {
 		t.Errorf("status while the store is down = %+v", s)
+	}
+	calls := store.calls.Load()
+	waitUntil(t, 10*time.Second, "more attempts", func() bool { return store.calls.Load() >= calls+2 })
+	if later := r.in.Status(); !later.LastErrorAt.After(s.LastErrorAt) {
+		t.Errorf("the last error's time stayed at %s through later failed attempts", s.LastErrorAt)
 	}
 	if committedAny(t, addrs, cfg.GroupID, "events") {
 		t.Fatal("offsets committed while the store is down")
@@ -102,6 +111,76 @@ func TestUnreachableBrokersShowInStatus(t *testing.T) {
 	waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
 	if s := r.in.Status(); s.Ready() || !strings.Contains(s.LastError, "connection refused") {
 		t.Errorf("status = %+v", s)
+	}
+}
+
+// Brokers that go away while herald consumes show in the status for as long as they are
+// gone, and consuming resumes when a broker is back. kafka-go's Transport answers metadata
+// from its cache: the probe went through the ingester's shared one, went on succeeding with
+// no broker, and the state flipped between brokers-unavailable and joining.
+func TestBrokersGoneShowInStatusUntilBack(t *testing.T) {
+	dir := t.TempDir() // the broker keeps its topics and the group's offsets there across restarts
+	cluster := func(opts ...kfake.Opt) *kfake.Cluster {
+		c, err := kfake.NewCluster(append(opts, kfake.NumBrokers(1), kfake.DataDir(dir),
+			kfake.GroupMinSessionTimeout(100*time.Millisecond))...)
+		if err != nil {
+			t.Fatalf("start kfake: %v", err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	c := cluster(kfake.SeedTopics(4, "events"))
+	addrs := c.ListenAddrs()
+	want := newProduced()
+	want.produce(t, addrs, "events", 0, 20, "none")
+	log := newTestLog(t)
+	cfg := testConfig(addrs, "events")
+	var logged testtool.Buffer
+	r := start(t, cfg, log, nil, func(in *Ingester) {
+		in.logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	waitCommitted(t, 20*time.Second, addrs, cfg.GroupID, "events")
+	c.Close()
+
+	waitUntil(t, 15*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
+	for end := time.Now().Add(10 * cfg.ProbeInterval); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if s := r.in.Status(); s.State != StateBrokersUnavailable {
+			t.Fatalf("with no broker, the state went back to %s (status %+v)", s.State, s)
+		}
+	}
+
+	if out := logged.String(); strings.Count(out, `level=WARN msg="kafka client error"`) > 1 {
+		t.Errorf("kafka-go's errors were logged as warnings more than once while the brokers were gone:\n%s", out)
+	} else if !strings.Contains(out, `level=DEBUG msg="kafka client error"`) {
+		t.Errorf("kafka-go's errors held back are not in the debug log:\n%s", out)
+	} else if !strings.Contains(out, `level=WARN msg="kafka brokers unavailable"`) {
+		t.Errorf("the log does not say the brokers are unavailable:\n%s", out)
+	}
+
+	_, port, _ := net.SplitHostPort(addrs[0])
+	n, _ := strconv.Atoi(port)
+	cluster(kfake.Ports(n)) // the same broker, back
+	want.produce(t, addrs, "events", 20, 10, "none")
+	waitUntil(t, 30*time.Second, "the 30 events recorded", func() bool { ev, _ := log.events(t); return len(ev) == 30 })
+	waitUntil(t, 15*time.Second, "status consuming", func() bool { return r.in.Status().State == StateConsuming })
+	log.checkExactlyOnce(t, want.keys)
+	if out := logged.String(); !strings.Contains(out, `msg="kafka brokers available again"`) {
+		t.Errorf("the log does not say the brokers are back:\n%s", out)
+	}
+}
+
+// A warning that repeats is let through once per interval, with the count of those held back.
+func TestQuieterHoldsBackRepeats(t *testing.T) {
+	q := quieter{every: time.Minute}
+	t0 := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+	for _, step := range []struct {
+		at   time.Duration
+		ok   bool
+		held int
+	}{{0, true, 0}, {time.Second, false, 0}, {30 * time.Second, false, 0}, {time.Minute, true, 2}, {time.Minute, false, 0}, {5 * time.Minute, true, 1}} {
+		if ok, held := q.pass(t0.Add(step.at)); ok != step.ok || held != step.held {
+			t.Errorf("at +%s: pass = %t, %d; want %t, %d", step.at, ok, held, step.ok, step.held)
+		}
 	}
 }
 
@@ -201,4 +280,23 @@ func TestGroupLagGrowsWhileIngestIsPaused(t *testing.T) {
 	waitUntil(t, 5*time.Second, "a group lag of 0 again", func() bool { l, _ := total(); return l == 0 })
 	r.stop(t)
 	log.checkExactlyOnce(t, want.keys)
+}
+
+// A session timeout the brokers do not allow is named by its flag in the status: the brokers
+// answer every attempt to join the group with a bare "Invalid Session Timeout".
+func TestRefusedSessionTimeoutIsExplained(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "events"), kfake.GroupMinSessionTimeout(6*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cfg := testConfig(c.ListenAddrs(), "events")
+	cfg.SessionTimeout = time.Second
+	r := start(t, cfg, newTestLog(t), nil)
+	waitUntil(t, 15*time.Second, "the refusal in the status", func() bool {
+		return strings.Contains(r.in.Status().LastError, "the brokers refuse a session timeout of 1s: set --kafka-session-timeout within")
+	})
+	if s := r.in.Status(); s.Ready() {
+		t.Errorf("ready with its session timeout refused: %+v", s)
+	}
 }

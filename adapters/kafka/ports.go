@@ -17,7 +17,9 @@ import (
 // once the batch is durable; an error means nothing of the batch may be taken as stored.
 // cmd/herald wires the RecordEvents command to it.
 type Recorder interface {
-	Record(ctx context.Context, events []domain.LogEvent) (Recorded, error)
+	// Record records events; stamped[i] says events[i] carries its message's timestamp,
+	// having none of its own.
+	Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (Recorded, error)
 }
 
 // Recorded is what became of a batch a Recorder took.

@@ -104,11 +104,16 @@ func (in *Ingester) reportMissing(missing []string) {
 		"missing", missing)
 }
 
-// probeOnce reads the topics' layout and the group's lag.
+// probeOnce reads the topics' layout and the group's lag. It asks the brokers through a
+// Transport of its own: kafka-go's Transport answers metadata requests from its cache, and
+// once it has the cluster's layout it keeps it when the brokers stop answering, so a probe
+// through the shared one went on succeeding with every broker gone.
 func (in *Ingester) probeOnce(ctx context.Context) (layout, error) {
 	ctx, cancel := context.WithTimeout(ctx, min(probeTimeout, in.cfg.ProbeInterval))
 	defer cancel()
-	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: in.conn.transport}
+	transport := in.conn.newTransport()
+	defer transport.CloseIdleConnections()
+	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: transport}
 	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: in.cfg.Topics})
 	if err != nil {
 		return nil, fmt.Errorf("read the metadata of %v from %v: %w", in.cfg.Topics, in.cfg.Brokers, in.cfg.Security.explain(err))

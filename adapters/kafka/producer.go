@@ -41,7 +41,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		errs = append(errs, errors.New("brokers: name at least one broker (host:port)"))
 	}
 	if !ValidTopic(cfg.Topic) {
-		errs = append(errs, fmt.Errorf("topic %q: use at most 249 letters, digits, '.', '_' and '-'", cfg.Topic))
+		errs = append(errs, fmt.Errorf("topic %q: %s", cfg.Topic, TopicRule))
 	}
 	codec, err := compression(cfg.Compression)
 	if err != nil {

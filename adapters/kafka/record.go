@@ -14,20 +14,22 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 	defer close(b.done)
 	now := in.now()
 	events := make([]domain.LogEvent, 0, len(b.msgs))
+	stamped := make([]bool, 0, len(b.msgs))
 	from := make([]int, 0, len(b.msgs)) // index in b.msgs of each event
 	var bad []deadLetter
 	for i := range b.msgs {
-		e, err := eventOf(&b.msgs[i], in.cfg.MaxMessageBytes, now)
+		e, s, err := eventOf(&b.msgs[i], in.cfg.MaxMessageBytes, now)
 		if err != nil {
 			bad = append(bad, deadLetter{msg: &b.msgs[i], err: err})
 			continue
 		}
 		events = append(events, e)
+		stamped = append(stamped, s)
 		from = append(from, i)
 	}
 	b.stats.Consumed = len(b.msgs)
 	if len(events) > 0 {
-		rejected, err := in.record(ctx, b, events, from)
+		rejected, err := in.record(ctx, b, events, stamped, from)
 		if err != nil {
 			b.err = err
 			return
@@ -50,10 +52,10 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 // to be dead-lettered. Should the store refuse the batch as invalid although every event
 // passed validation here (its clock may differ), the events are recorded one by one and those
 // it refuses are returned as well.
-func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEvent, from []int) ([]deadLetter, error) {
+func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEvent, stamped []bool, from []int) ([]deadLetter, error) {
 	var res Recorded
 	err := in.retry(ctx, StateRetryingStore, "record events", func() (err error) {
-		res, err = in.recorder.Record(ctx, events)
+		res, err = in.recorder.Record(ctx, events, stamped)
 		return err
 	})
 	var invalid *domain.ValidationError
@@ -72,7 +74,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 	var rejected []deadLetter
 	for i := range events {
 		err := in.retry(ctx, StateRetryingStore, "record event", func() (err error) {
-			res, err = in.recorder.Record(ctx, events[i:i+1])
+			res, err = in.recorder.Record(ctx, events[i:i+1], stamped[i:i+1])
 			return err
 		})
 		switch {
@@ -118,6 +120,8 @@ func (in *Ingester) retry(ctx context.Context, state State, what string, do func
 		if delays == nil {
 			delays = newBackoff(in.cfg.RetryMin, in.cfg.RetryMax)
 			in.status.retryStarted(state, fmt.Errorf("%s: %w", what, err))
+		} else {
+			in.status.failed(fmt.Errorf("%s: %w", what, err)) // the last error, and when: it may change as the outage goes on
 		}
 		d := delays.delay()
 		in.logger.Warn(what+" failed; retrying, nothing is committed meanwhile", "error", err, "attempt", attempt, "retry_in", d.String())

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -226,18 +227,23 @@ func (s Security) connectors(clientID string) (connectors, error) {
 	if err != nil {
 		return connectors{}, err
 	}
-	return connectors{
-		dialer: &kafkago.Dialer{ClientID: clientID, Timeout: dialTimeout, DualStack: true, TLS: tlsConfig, SASLMechanism: mech},
-		transport: &kafkago.Transport{ClientID: clientID, DialTimeout: dialTimeout, TLS: tlsConfig, SASL: mech,
-			IdleTimeout: time.Minute, MetadataTTL: 10 * time.Second},
-	}, nil
+	c := connectors{dialer: &kafkago.Dialer{ClientID: clientID, Timeout: dialTimeout, DualStack: true, TLS: tlsConfig, SASLMechanism: mech}}
+	c.transport = c.newTransport()
+	return c, nil
+}
+
+// newTransport returns a Transport of its own, with no connection and no cached metadata yet.
+func (c connectors) newTransport() *kafkago.Transport {
+	return &kafkago.Transport{ClientID: c.dialer.ClientID, DialTimeout: dialTimeout, TLS: c.dialer.TLS, SASL: c.dialer.SASLMechanism,
+		IdleTimeout: time.Minute, MetadataTTL: 10 * time.Second}
 }
 
 // explain adds to a failed exchange with the brokers what usually causes it when TLS or SASL
 // do not match their listener. Brokers end the connection without a word on a client that
 // skips the TLS handshake or SASL (or whose credentials they refuse), which reaches herald as
 // a bare "unexpected EOF"; a TLS handshake with a plaintext listener goes unanswered until it
-// times out. Other errors are returned as they are.
+// times out, the connection's own deadline or the caller's context's. Other errors are
+// returned as they are.
 func (s Security) explain(err error) error {
 	if err == nil {
 		return nil
@@ -255,7 +261,7 @@ func (s Security) explain(err error) error {
 		hint = "the listener does not speak TLS: connect without TLS, or to the brokers' TLS listener"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		hint = "the brokers closed the connection, as they do when TLS or SASL does not match their listener: " + s.describe()
-	case s.tlsEnabled() && errors.Is(err, os.ErrDeadlineExceeded):
+	case s.tlsEnabled() && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)):
 		hint = "no answer in time: the brokers may be down, or this listener does not use TLS (herald connects with TLS)"
 	default:
 		return err

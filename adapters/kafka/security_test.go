@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -135,6 +137,8 @@ func TestSecurityExplain(t *testing.T) {
 		{"timeout without TLS", Security{}, os.ErrDeadlineExceeded, os.ErrDeadlineExceeded.Error()},
 		{"timeout with TLS", withCA, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded},
 			"read tcp: i/o timeout (no answer in time: the brokers may be down, or this listener does not use TLS (herald connects with TLS))"},
+		{"the probe's context ends with TLS", withCA, fmt.Errorf("kafka.(*Client).Metadata: %w", context.DeadlineExceeded),
+			"kafka.(*Client).Metadata: context deadline exceeded (no answer in time: the brokers may be down, or this listener does not use TLS (herald connects with TLS))"},
 		{"unknown CA", withCA, x509.UnknownAuthorityError{},
 			"x509: certificate signed by unknown authority (herald does not trust the brokers' certificate: it trusts the CAs in /etc/herald/kafka-ca.pem; name the CA that signs the brokers' certificate with --kafka-tls-ca)"},
 		{"plaintext answer", withCA, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"},

@@ -56,6 +56,20 @@ func readInputEvents(in io.Reader, each func(inputEvent) error) error {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// inputError is a fault of the input as a whole (an array or a document that is not closed
+// or not JSON), found at one line of it.
+type inputError struct {
+	line int
+	err  error
+}
+
+func atLine(line int, format string, args ...any) error {
+	return &inputError{line: line, err: fmt.Errorf(format, args...)}
+}
+
+func (e *inputError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *inputError) Unwrap() error { return e.err }
+
 // firstLineIsJSON tells whether the line ahead of r is a JSON value on its own, as every line
 // of NDJSON is, and a line that opens a pretty-printed object is not. It waits for that line
 // only, so that NDJSON from a pipe still streams; a line longer than r's buffer is taken for
@@ -118,7 +132,7 @@ func readEventDocument(r io.Reader, firstLine int, each func(inputEvent) error) 
 			if ndjson(data) {
 				return readEventLines(bytes.NewReader(data), firstLine, each)
 			}
-			return fmt.Errorf("line %d: malformed JSON: %w; give one event per line (NDJSON), a JSON array of events, or one JSON object", lineAt(errorOffset(err, data)), err)
+			return atLine(lineAt(errorOffset(err, data)), "malformed JSON: %w; give one event per line (NDJSON), a JSON array of events, or one JSON object", err)
 		}
 		events = append(events, e)
 	}
@@ -151,13 +165,13 @@ func readEventArray(r io.Reader, firstLine int, each func(inputEvent) error) err
 	lineAt := lineFinder(data, firstLine)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil { // [
-		return fmt.Errorf("line %d: %w", firstLine, err)
+		return atLine(firstLine, "%w", err)
 	}
 	broken := func(err error, at int64) error {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("line %d: the JSON array is not closed: ] is missing", lineAt(int64(len(data))))
+			return atLine(lineAt(int64(len(data))), "the JSON array is not closed: ] is missing")
 		}
-		return fmt.Errorf("line %d: malformed JSON array: %w", lineAt(at), err)
+		return atLine(lineAt(at), "malformed JSON array: %w", err)
 	}
 	// The whole array is read before any event goes: a broken end refuses all of it.
 	var events []inputEvent
@@ -172,7 +186,7 @@ func readEventArray(r io.Reader, firstLine int, each func(inputEvent) error) err
 		return broken(err, dec.InputOffset())
 	}
 	if end := skipSpace(data, int(dec.InputOffset())); end < len(data) {
-		return fmt.Errorf("line %d: more after the JSON array's closing ]: give one array, or one event per line (NDJSON)", lineAt(int64(end)))
+		return atLine(lineAt(int64(end)), "more after the JSON array's closing ]: give one array, or one event per line (NDJSON)")
 	}
 	for _, e := range events {
 		if err := each(e); err != nil {

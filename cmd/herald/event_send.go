@@ -204,7 +204,7 @@ func (o *sendOptions) sink(url *clientConfig) (eventSink, batchLimit, error) {
 			return nil, batchLimit{}, err
 		}
 		if !kafka.ValidTopic(o.topic) {
-			return nil, batchLimit{}, fmt.Errorf("--kafka-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", o.topic)
+			return nil, batchLimit{}, fmt.Errorf("--kafka-topic %q: %s", o.topic, kafka.TopicRule)
 		}
 		sec, err := o.security.security()
 		if err != nil {

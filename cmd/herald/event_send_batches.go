@@ -95,6 +95,9 @@ func (s eventSender) sendAll(ctx, sendCtx context.Context, events <-chan inputEv
 		case e, ok := <-events:
 			if !ok {
 				if err := <-readErr; err != nil {
+					if in := (*inputError)(nil); errors.As(err, &in) {
+						return fmt.Errorf("%s:%d: %w", p.name, in.line, in.err) // as a bad event's line is named
+					}
 					return err
 				}
 				return send()

@@ -487,3 +487,14 @@ func TestEventSend_toKafkaRefusesAKafkaID(t *testing.T) {
 		t.Fatalf("error %v, batches %+v, stderr %s", err, sink.batches, errOut.String())
 	}
 }
+
+// TestEventSend_aBrokenInputIsNamedAsItsLinesAre: an array that is not closed refuses the
+// whole input, named by the input and line as a bad event is.
+func TestEventSend_aBrokenInputIsNamedAsItsLinesAre(t *testing.T) {
+	sink := &recordingSink{}
+	var out, errOut bytes.Buffer
+	err := sender(sink, 10, &out, &errOut).send(context.Background(), strings.NewReader("[\n"+strings.ReplaceAll(strings.TrimSpace(kafkaEvents("k", 2)), "\n", ",\n")+"\n"), "in.json")
+	if err == nil || err.Error() != "in.json:4: the JSON array is not closed: ] is missing" || len(sink.batches) != 0 {
+		t.Fatalf("error %v, batches %+v", err, sink.batches)
+	}
+}

@@ -17,8 +17,8 @@ type kafkaRecorder struct {
 	log    *slog.Logger
 }
 
-func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent) (kafka.Recorded, error) {
-	res, err := r.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events})
+func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (kafka.Recorded, error) {
+	res, err := r.record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events, Stamped: stamped})
 	if err != nil {
 		return kafka.Recorded{}, err
 	}

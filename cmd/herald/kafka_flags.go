@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	}
 	for _, t := range topics {
 		if !kafka.ValidTopic(t) {
-			errs = append(errs, fmt.Errorf("--kafka-topics %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", t))
+			errs = append(errs, fmt.Errorf("--kafka-topics %q: %s", t, kafka.TopicRule))
 		}
 	}
 	if k.DLQTopic == "" {
@@ -94,7 +95,7 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 		}
 	}
 	if k.DLQTopic != "" && !kafka.ValidTopic(k.DLQTopic) {
-		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q: a topic name is 1 to 249 letters, digits, '.', '_' and '-'", k.DLQTopic))
+		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q: %s", k.DLQTopic, kafka.TopicRule))
 	}
 	if slices.Contains(topics, k.DLQTopic) {
 		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q is also in --kafka-topics: herald would read its own rejects", k.DLQTopic))
@@ -145,6 +146,9 @@ func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
 	case kafka.SASLPlain, kafka.SASLScramSHA256, kafka.SASLScramSHA512:
 		if s.SASLUsername == "" {
 			errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %s needs --kafka-sasl-username", mechanism))
+		}
+		if s.SASLPassword == "" {
+			errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %s needs --kafka-sasl-password (or HERALD_KAFKA_SASL_PASSWORD)", mechanism))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %q: use plain, scram-sha-256 or scram-sha-512", s.SASLMechanism))
@@ -224,6 +228,8 @@ func brokerList(flag string, list []string) ([]string, error) {
 		}
 		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
 			return nil, fmt.Errorf("%s %q: want host:port, such as localhost:9092", flag, b)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%s %q: the port must be a number from 1 to 65535, such as 9092", flag, b)
 		}
 		out = append(out, b)
 	}

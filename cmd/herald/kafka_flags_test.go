@@ -21,7 +21,7 @@ func parseKafkaFlags(t *testing.T, args ...string) *kafkaFlags {
 }
 
 func TestKafkaFlags(t *testing.T) {
-	k := parseKafkaFlags(t, "--kafka-brokers", "a:9092,b:9093", "--kafka-topics", "x,y", "--kafka-sasl-mechanism", "SCRAM-SHA-512", "--kafka-sasl-username", "u")
+	k := parseKafkaFlags(t, "--kafka-brokers", "a:9092,b:9093", "--kafka-topics", "x,y", "--kafka-sasl-mechanism", "SCRAM-SHA-512", "--kafka-sasl-username", "u", "--kafka-sasl-password", "p")
 	cfg, err := k.config()
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +46,9 @@ func TestKafkaFlags(t *testing.T) {
 		{[]string{"--kafka-brokers", "a:1", "--kafka-tls-cert", "/etc/hostname"}, "--kafka-tls-cert and --kafka-tls-key go together"},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-sasl-mechanism", "gssapi"}, `--kafka-sasl-mechanism "gssapi"`},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-sasl-mechanism", "plain"}, "needs --kafka-sasl-username"},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-sasl-mechanism", "scram-sha-256", "--kafka-sasl-username", "u"}, "--kafka-sasl-mechanism scram-sha-256 needs --kafka-sasl-password (or HERALD_KAFKA_SASL_PASSWORD)"},
+		{[]string{"--kafka-brokers", "localhost:notaport"}, `--kafka-brokers "localhost:notaport": the port must be a number from 1 to 65535, such as 9092`},
+		{[]string{"--kafka-brokers", "localhost:0"}, `--kafka-brokers "localhost:0": the port must be a number`},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-sasl-username", "u"}, "need --kafka-sasl-mechanism"},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-session-timeout", "10ms"}, "--kafka-session-timeout 10ms"},
 	} {

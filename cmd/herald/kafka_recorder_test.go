@@ -33,14 +33,21 @@ func TestKafkaRecorder_warnsOfIDsGivenToTwoEvents(t *testing.T) {
 	}
 	ctx := context.Background()
 	first := event("k-1", "one")
-	if _, err := r.Record(ctx, []domain.LogEvent{first}); err != nil {
+	if _, err := r.Record(ctx, []domain.LogEvent{first}, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.Record(ctx, []domain.LogEvent{first})
+	res, err := r.Record(ctx, []domain.LogEvent{first}, nil)
 	if err != nil || res.Duplicates != 1 || logs.String() != "" {
 		t.Fatalf("redelivery: %+v, %v; logged %q", res, err, logs.String())
 	}
-	res, err = r.Record(ctx, []domain.LogEvent{event("k-1", "two"), event("k-2", "new")})
+	// produced again without a timestamp of its own: it carries its new message's
+	again := first
+	again.Timestamp = first.Timestamp.Add(time.Minute)
+	res, err = r.Record(ctx, []domain.LogEvent{again}, []bool{true})
+	if err != nil || res.Duplicates != 1 || logs.String() != "" {
+		t.Fatalf("produced again, stamped with its message's timestamp: %+v, %v; logged %q", res, err, logs.String())
+	}
+	res, err = r.Record(ctx, []domain.LogEvent{event("k-1", "two"), event("k-2", "new")}, nil)
 	if err != nil || res.Duplicates != 1 || res.Recorded != 1 || len(res.Refused) != 0 {
 		t.Fatalf("reused id: %+v, %v", res, err)
 	}
