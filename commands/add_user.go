@@ -44,7 +44,7 @@ func (h AddUserHandler) Handle(ctx context.Context, cmd AddUser) error {
 // checkUserName refuses what cannot be a user name.
 func checkUserName(user string) error {
 	if !domain.ValidAccountName(user) {
-		return invalid("user", "%s is not a user name: 1 to 64 letters, digits, . _ @ -", domain.Quote(user))
+		return invalid("user", "%s is not a user name: %s", domain.Quote(user), domain.AccountNameRule)
 	}
 	return nil
 }

@@ -229,7 +229,7 @@ func owningAccount(ctx context.Context, store EventStore, actor domain.Actor, ac
 		return "", fmt.Errorf("%s cannot add configurations to account %s: %w", actor, domain.Truncate(account, domain.MaxQuoted), domain.ErrForbidden)
 	}
 	if !domain.ValidAccountName(account) { // and quoted whole below: at most 64 characters
-		return "", invalid("account", "%s is not an account name: 1 to 64 letters, digits, . _ @ -; check the name (herald account list)", domain.Quote(account))
+		return "", invalid("account", "%s is not an account name: %s; check the name (herald account list)", domain.Quote(account), domain.AccountNameRule)
 	}
 	if _, err := loadAccount(ctx, store, account); err != nil {
 		if errors.Is(err, domain.ErrAccountNotFound) {

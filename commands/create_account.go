@@ -42,7 +42,7 @@ func (h CreateAccountHandler) Handle(ctx context.Context, cmd CreateAccount) err
 
 func createAccount(ctx context.Context, store EventStore, name string, now time.Time) error {
 	if !domain.ValidAccountName(name) {
-		return invalid("name", "%s is not an account name: 1 to 64 letters, digits, . _ @ -", domain.Quote(name))
+		return invalid("name", "%s is not an account name: %s", domain.Quote(name), domain.AccountNameRule)
 	}
 	fact, err := domain.EncodeAccountFact(domain.AccountCreated{Name: name, At: now})
 	if err != nil {

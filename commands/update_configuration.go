@@ -17,6 +17,9 @@ type UpdateConfiguration struct {
 	ID               string
 	Draft            domain.ConfigurationDraft
 	ExpectedRevision *uint64 // optimistic concurrency: fail if someone changed it meanwhile
+	// Remove names the credentials (by their settings field: password, hmacSecret, ...) that
+	// the draft leaves empty to remove them; other credentials left empty keep their values.
+	Remove []string
 }
 
 // UpdateConfigurationHandler handles UpdateConfiguration.
@@ -63,7 +66,7 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 			return 0, err
 		}
 		given := draft.Settings
-		if draft.Settings, err = keepSecrets(given, kept, tlsOff); err != nil {
+		if draft.Settings, err = keepSecrets(given, kept, tlsOff, cmd.Remove); err != nil {
 			draft.Settings = given
 			return 0, withDraftProblems(err, draft, current.Account)
 		}
@@ -115,12 +118,13 @@ func holdsCredentials(s domain.Settings) bool {
 	return false
 }
 
-// keepSecrets fills every credential left empty in next with its value in current. When next
+// keepSecrets fills every credential left empty in next with its value in current, except
+// those named in remove, which stay empty. When next
 // sends elsewhere than current (domain.Destination: another URL, another SMTP server) or TLS
 // verification is being turned off, nothing is carried over: a credential left empty then is
 // an error, so that whoever may edit a configuration cannot have its stored credentials sent
 // to an endpoint of their choosing.
-func keepSecrets(next, current domain.Settings, tlsOff bool) (domain.Settings, error) {
+func keepSecrets(next, current domain.Settings, tlsOff bool, remove []string) (domain.Settings, error) {
 	old := map[string]domain.Secret{}
 	_, _ = current.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
 		old[field] = s
@@ -136,7 +140,7 @@ func keepSecrets(next, current domain.Settings, tlsOff bool) (domain.Settings, e
 	v := &domain.ValidationError{}
 	merged, _ := next.MapSecrets(func(field string, s domain.Secret) (domain.Secret, error) {
 		switch {
-		case s.IsSet() || !old[field].IsSet():
+		case s.IsSet() || !old[field].IsSet() || slices.Contains(remove, field):
 			return s, nil
 		case why != "":
 			v.Fields = append(v.Fields, domain.FieldError{Field: "settings." + field, Message: fmt.Sprintf(

@@ -51,6 +51,9 @@ var (
 	ErrTokenNotFound   = errors.New("token not found")
 )
 
+// AccountNameRule says, for error messages, which names ValidAccountName takes.
+const AccountNameRule = "1 to 64 letters, digits, . _ @ -"
+
 // ValidAccountName tells whether s may name an account or a user: 1 to 64 characters,
 // letters, digits, and . _ @ - (so that e-mail addresses work as user names).
 func ValidAccountName(s string) bool {

@@ -136,6 +136,33 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 	return nil
 }
 
+// removedCredentials names the credentials an update gives as "": to remove them. Left out
+// (null), a credential keeps its stored value.
+func removedCredentials(in model.ConfigurationInput) []string {
+	var out []string
+	add := func(field string, p *string) {
+		if p != nil && *p == "" {
+			out = append(out, field)
+		}
+	}
+	switch {
+	case in.Email != nil:
+		add("password", in.Email.Password)
+	case in.Github != nil:
+		add("accessToken", in.Github.AccessToken)
+	case in.Jira != nil:
+		add("apiToken", in.Jira.APIToken)
+	case in.Slack != nil:
+		add("webhookUrl", in.Slack.WebhookURL)
+	case in.Teams != nil:
+		add("webhookUrl", in.Teams.WebhookURL)
+	case in.Webhook != nil:
+		add("password", in.Webhook.Password)
+		add("hmacSecret", in.Webhook.HmacSecret)
+	}
+	return out
+}
+
 // modelConfiguration shows a configuration without its credentials: only whether they are set.
 func modelConfiguration(c domain.Configuration) *model.NotificationEndpointConfiguration {
 	out := &model.NotificationEndpointConfiguration{

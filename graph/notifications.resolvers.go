@@ -46,6 +46,12 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 		return nil, inputPath(err, "", "input")
 	}
 	draft.Settings = keepHeaders(draft.Settings, current.Settings, input)
+	if input.Description == nil {
+		draft.Description = current.Description
+	}
+	if input.VerifyTLS == nil {
+		draft.VerifyTLS = current.VerifyTLS
+	}
 	switch t := input.Templates; {
 	case t == nil:
 		draft.Templates = current.Templates
@@ -57,7 +63,7 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 			draft.Templates.Body = current.Templates.Body
 		}
 	}
-	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft}
+	cmd := commands.UpdateConfiguration{Actor: actor, ID: id, Draft: draft, Remove: removedCredentials(input)}
 	if expectedRevision != nil {
 		if *expectedRevision < 0 {
 			return nil, invalid("expectedRevision", fmt.Sprintf("is %d; a revision is 0 or more (the configuration's revision field)", *expectedRevision))

@@ -272,7 +272,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	delivery := d.outcome(job, n.Event, n.Configuration, domain.DeliveryDelivered, attemptOf(msg), receipt.Status, "")
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !isStopping(ctx) {
 		d.cfg.Logger.Warn("the notification went out after its pair lock was lost; another instance may send it too, with the same idempotency key", "event", job.EventID, "configuration", job.ConfigurationID, "cause", context.Cause(ctx))
 	}
 	// it went out: record it even when ctx has ended meanwhile (a lost pair lock, or a
@@ -364,6 +364,11 @@ func (d *Deliverer) sendInTurn(ctx context.Context, n Notification) (Receipt, ti
 		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, ctx.Err())
 	}
 	defer func() { <-d.turns }()
+	if ctx.Err() != nil { // no send starts once herald is stopping
+		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, context.Cause(ctx))
+	}
+	ctx, cancel := lingering(ctx) // a send under way when herald stops may finish
+	defer cancel()
 	return d.send(ctx, n)
 }
 

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -21,6 +22,16 @@ func WatermillLogger(l *slog.Logger) watermill.LoggerAdapter {
 type quietLogger struct {
 	watermill.LoggerAdapter
 	slog *slog.Logger
+}
+
+// Error logs a handler's error, but one that only says herald is stopping at debug level:
+// watermill calls every error a handler returns an error.
+func (q quietLogger) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, errStopping) {
+		q.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
+		return
+	}
+	q.LoggerAdapter.Error(msg, err, fields)
 }
 
 func (q quietLogger) Info(msg string, fields watermill.LogFields) {

@@ -56,7 +56,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	cfg.Shards = max(cfg.Shards, 1)
 	logger := WatermillLogger(cfg.Logger.With("component", "router"))
-	wr, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, logger)
+	wr, err := message.NewRouter(message.RouterConfig{CloseTimeout: stopGrace + time.Second}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("new router: %w", err)
 	}
@@ -74,7 +74,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		}
 		cfg.Logger.Info("notification will be sent again", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "kind", kind, "attempt", attemptOf(msg), "in", wait.Round(time.Millisecond), "error", err)
 	}
-	wr.AddMiddleware(roomyStack, middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
+	wr.AddMiddleware(markStop, roomyStack, middleware.CorrelationID, pauseOnTransient(cfg.Logger), middleware.Recoverer)
 	for _, kind := range d.Kinds() {
 		for shard := range cfg.Shards {
 			topic := kindTopic(kind, shard, cfg.Shards)
@@ -128,6 +128,9 @@ func pauseOnTransient(logger *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
+			if err != nil && isStopping(msg.Context()) {
+				return out, fmt.Errorf("%w: %w", errStopping, err)
+			}
 			if err != nil && errors.Is(err, errTransient) {
 				logger.Warn("notification held back: herald could not read or write its ledger; trying again shortly", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "error", err)
 				select {

@@ -18,6 +18,7 @@ import (
 
 	"herald/adapters/localpubsub"
 	"herald/domain"
+	"herald/internal/testtool"
 )
 
 // flakyLedger fails its first `fail` outcome reads (herald's own side: a transient failure),
@@ -540,5 +541,65 @@ func TestDeliverer_aReceiverThatDoesNotAnswerIsCutOffAtTheSendTimeout(t *testing
 	_, _, err = d.send(context.Background(), Notification{Configuration: hook})
 	if took := time.Since(start); err == nil || !IsRetryable(err) || took < 300*time.Millisecond || took > 5*time.Second {
 		t.Errorf("send to a receiver that never answers: %v after %v; want a retryable failure after the 300ms send timeout", err, took)
+	}
+}
+
+// heldSender sends once the test releases it, or gives up when its context ends.
+type heldSender struct{ sending, release chan struct{} }
+
+func (s heldSender) Send(ctx context.Context, _ Notification) (Receipt, error) {
+	close(s.sending)
+	select {
+	case <-s.release:
+		return Receipt{Status: 200}, nil
+	case <-ctx.Done():
+		return Receipt{}, &SendError{Retryable: true, Err: context.Cause(ctx)}
+	}
+}
+
+// TestRouter_aSendUnderWayWhenHeraldStopsMayFinish: watermill ends a message's context as
+// soon as the router stops; a send under way then is let finish (for stopGrace) and recorded,
+// instead of being cut off and sent again after the restart.
+func TestRouter_aSendUnderWayWhenHeraldStopsMayFinish(t *testing.T) {
+	ledger := &flakyLedger{}
+	sender := heldSender{sending: make(chan struct{}), release: make(chan struct{})}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: []domain.Configuration{{ID: "c1", Kind: domain.KindWebhook}}, Ledger: ledger, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		StepAside: localpubsub.StepAside,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := localpubsub.New(nil, 0)
+	defer ps.Close()
+	var logged testtool.Buffer
+	r, err := NewRouter(RouterConfig{Publisher: ps, Subscriber: ps, Deliverer: d, Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+		Retry: RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxElapsed: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	if err := r.Publish(ctx, Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}); err != nil {
+		t.Fatal(err)
+	}
+	<-sender.sending
+	stop() // herald stops, as on SIGTERM
+	time.Sleep(300 * time.Millisecond)
+	close(sender.release)
+	select {
+	case <-ran:
+	case <-time.After(stopGrace + 3*time.Second):
+		t.Fatal("the router did not stop")
+	}
+	if got := ledger.outcomes(); len(got) != 1 || got[0].Status != domain.DeliveryDelivered {
+		t.Errorf("outcomes %+v, want the send that finished after the stop recorded as delivered", got)
+	}
+	if out := logged.String(); strings.Contains(out, "level=ERROR") || strings.Contains(out, "level=WARN") {
+		t.Errorf("a clean stop logged:\n%s", out)
 	}
 }

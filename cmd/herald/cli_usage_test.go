@@ -302,3 +302,14 @@ func TestCLI_theWrongNumberOfArgumentsSaysTheUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigTest_ofASavedConfigurationRefusesOtherSettings: a test through a saved
+// configuration sends with its saved settings; --set and the like were silently ignored.
+func TestConfigTest_ofASavedConfigurationRefusesOtherSettings(t *testing.T) {
+	t.Parallel()
+	_, _, err := runCLI(t, "", "notifications", "config", "test", "cfg-1", "--set", "url=https://other.example.com/", "--no-verify-tls", "--url", "http://127.0.0.1:1")
+	want := "--set, --no-verify-tls: a test through a saved configuration (ID) uses its saved settings; to try other settings, give --kind with --set instead of the ID, or change the configuration first (herald notifications config edit cfg-1)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}

@@ -160,3 +160,35 @@ func TestConfigurationList_anUnknownAccountIsNotFound(t *testing.T) {
 		t.Errorf("carol has %d configurations", len(got))
 	}
 }
+
+// TestConfigurationUpdate_keepsWhatIsLeftOut: an update that leaves out the description or
+// verifyTls keeps them, as it keeps selectors and templates; "" clears the description.
+func TestConfigurationUpdate_keepsWhatIsLeftOut(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	const fields = `{ name description verifyTls }`
+	slack := func(name string) map[string]any {
+		return map[string]any{"name": name, "slack": map[string]any{"webhookUrl": "https://hooks.slack.com/services/T0/B0/x"}, "quickSelections": []string{"all"}}
+	}
+	in := slack("ops")
+	in["description"], in["verifyTls"] = "the ops channel", false
+	data := app.mustGQL(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: SLACK, input: $in) { id } }`, map[string]any{"in": in})
+	id := data["createNotificationEndpointConfiguration"].(map[string]any)["id"].(string)
+	update := func(in map[string]any) map[string]any {
+		t.Helper()
+		data := app.mustGQL(adminAuth(), `mutation($id: ID!, $in: ConfigurationInput!) { updateNotificationEndpointConfiguration(id: $id, input: $in) `+fields+` }`, map[string]any{"id": id, "in": in})
+		return data["updateNotificationEndpointConfiguration"].(map[string]any)
+	}
+	if got := update(slack("ops renamed")); got["description"] != "the ops channel" || got["verifyTls"] != false || got["name"] != "ops renamed" {
+		t.Errorf("an update leaving out description and verifyTls: %v", got)
+	}
+	cleared := slack("ops renamed")
+	cleared["description"], cleared["verifyTls"] = "", true
+	if got := update(cleared); got["description"] != "" || got["verifyTls"] != true {
+		t.Errorf("an update clearing the description and verifying TLS again: %v", got)
+	}
+	data = app.mustGQL(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: SLACK, input: $in) `+fields+` }`, map[string]any{"in": slack("dev")})
+	if got := data["createNotificationEndpointConfiguration"].(map[string]any); got["verifyTls"] != true || got["description"] != "" {
+		t.Errorf("created without description or verifyTls: %v", got)
+	}
+}

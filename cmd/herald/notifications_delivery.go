@@ -41,6 +41,16 @@ receiver did not accept it.`,
 			case len(args) == 1 && kind != "":
 				return fmt.Errorf("give either the ID of a saved configuration or --kind with --set, not both")
 			case len(args) == 1:
+				var changed []string
+				for _, name := range []string{"set", "no-verify-tls", "title-template", "body-template"} {
+					if cmd.Flags().Changed(name) {
+						changed = append(changed, "--"+name)
+					}
+				}
+				if len(changed) > 0 {
+					return fmt.Errorf("%s: a test through a saved configuration (ID) uses its saved settings; to try other settings, give --kind with --set instead of the ID, or change the configuration first (herald notifications config edit %s)",
+						strings.Join(changed, ", "), args[0])
+				}
 				vars["id"] = args[0]
 			case kind == "":
 				return fmt.Errorf("give the ID of a saved configuration, or --kind with --set for unsaved settings")

@@ -270,3 +270,35 @@ func linesWith(s, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSecrets_anEmptyCredentialRemovesIt: on update, a credential given as "" is removed (and
+// one left out kept); the CLI's --set key= sends "". A required one cannot be removed.
+func TestSecrets_anEmptyCredentialRemovesIt(t *testing.T) {
+	t.Parallel()
+	app := startTestApp(t, t.TempDir(), testSecretKey)
+	in := map[string]any{"name": "hook", "quickSelections": []string{"all"},
+		"webhook": map[string]any{"url": "https://hooks.example.com/h", "username": "u", "password": "pw", "hmacSecret": "key"}}
+	data := app.mustGQL(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: WEBHOOK, input: $in) { id } }`, map[string]any{"in": in})
+	id := data["createNotificationEndpointConfiguration"].(map[string]any)["id"].(string)
+	const update = `mutation($id: ID!, $in: ConfigurationInput!) { updateNotificationEndpointConfiguration(id: $id, input: $in) { settings { ... on WebhookSettings { hasPassword hasHmacSecret } } } }`
+	in["webhook"] = map[string]any{"url": "https://hooks.example.com/h", "username": "u", "hmacSecret": ""}
+	data = app.mustGQL(adminAuth(), update, map[string]any{"id": id, "in": in})
+	if got := data["updateNotificationEndpointConfiguration"].(map[string]any)["settings"].(map[string]any); got["hasHmacSecret"] != false || got["hasPassword"] != true {
+		t.Errorf("hmacSecret given empty, password left out: %v; want the first removed, the second kept", got)
+	}
+	if _, errOut, err := runCLI(t, "", "notifications", "config", "edit", id, "--set", "password=", "--url", app.url, "--user", "admin", "--password", testAdminPassword); err != nil {
+		t.Fatalf("config edit --set password=: %v\n%s", err, errOut)
+	}
+	data = app.mustGQL(adminAuth(), `query($id: ID!) { getNotificationEndpointConfiguration(id: $id) { settings { ... on WebhookSettings { hasPassword hasHmacSecret } } } }`, map[string]any{"id": id})
+	if got := data["getNotificationEndpointConfiguration"].(map[string]any)["settings"].(map[string]any); got["hasPassword"] != false {
+		t.Errorf("after config edit --set password=: %v; want the password removed", got)
+	}
+
+	slack := map[string]any{"name": "chat", "quickSelections": []string{"all"}, "slack": map[string]any{"webhookUrl": "https://hooks.slack.com/services/T0/B0/x"}}
+	data = app.mustGQL(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: SLACK, input: $in) { id } }`, map[string]any{"in": slack})
+	chat := data["createNotificationEndpointConfiguration"].(map[string]any)["id"].(string)
+	slack["slack"] = map[string]any{"webhookUrl": ""}
+	if res := app.gql(adminAuth(), update, map[string]any{"id": chat, "in": slack}); res.code() != badUserInput || !strings.Contains(res.field(), "webhookUrl") {
+		t.Errorf("removing a required credential: %s", res.Raw)
+	}
+}

@@ -2612,10 +2612,10 @@ selectors: custom ones, quick selections by name, or both.
 input ConfigurationInput {
   "Name shown in listings."
   name: String!
-  "What it is for."
+  "What it is for. On update, left out keeps the stored description; \"\" clears it."
   description: String
-  "Verify the receiver's TLS certificate (default true)."
-  verifyTls: Boolean = true
+  "Verify the receiver's TLS certificate. Left out: true on create; on update, the stored value is kept."
+  verifyTls: Boolean
   email: EmailSettingsInput
   github: GitHubSettingsInput
   jira: JiraSettingsInput
@@ -2644,7 +2644,7 @@ extend type Query {
 extend type Mutation {
   "Add a configuration of a kind to the caller's account (the admin account may name another, which must exist)."
   createNotificationEndpointConfiguration(kind: EndpointKind!, input: ConfigurationInput!, account: String): NotificationEndpointConfiguration! @hasPermission(action: "createNotificationEndpointConfiguration")
-  "Replace a configuration's name, description, settings and selectors. Credentials left out keep their stored values, unless the update changes where they go (another URL; another SMTP host or port) or turns TLS verification off: then every credential must be given again. Selectors left out stay as they are. With expectedRevision, fail if it changed meanwhile."
+  "Replace a configuration's name and settings. Its description, verifyTls, selectors and templates, when left out, stay as they are. Credentials left out keep their stored values, unless the update changes where they go (another URL; another SMTP host or port) or turns TLS verification off: then every credential must be given again. With expectedRevision, fail if it changed meanwhile."
   updateNotificationEndpointConfiguration(id: ID!, input: ConfigurationInput!, expectedRevision: Int): NotificationEndpointConfiguration! @hasPermission(action: "updateNotificationEndpointConfiguration")
   "Remove a configuration and its selectors, for good."
   deleteNotificationEndpointConfiguration(id: ID!): Boolean! @hasPermission(action: "deleteNotificationEndpointConfiguration")
@@ -10870,10 +10870,6 @@ func (ec *executionContext) unmarshalInputConfigurationInput(ctx context.Context
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
-	}
-
-	if _, present := asMap["verifyTls"]; !present {
-		asMap["verifyTls"] = true
 	}
 
 	fieldsInOrder := [...]string{"name", "description", "verifyTls", "email", "github", "jira", "slack", "teams", "webhook", "selectors", "quickSelections", "templates"}

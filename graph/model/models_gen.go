@@ -73,9 +73,9 @@ type BackfillJob struct {
 type ConfigurationInput struct {
 	// Name shown in listings.
 	Name string `json:"name"`
-	// What it is for.
+	// What it is for. On update, left out keeps the stored description; "" clears it.
 	Description *string `json:"description,omitempty"`
-	// Verify the receiver's TLS certificate (default true).
+	// Verify the receiver's TLS certificate. Left out: true on create; on update, the stored value is kept.
 	VerifyTLS *bool                 `json:"verifyTls,omitempty"`
 	Email     *EmailSettingsInput   `json:"email,omitempty"`
 	Github    *GitHubSettingsInput  `json:"github,omitempty"`
