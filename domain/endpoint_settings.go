@@ -106,6 +106,9 @@ func (s EmailSettings) Validate() error {
 	if s.Password.IsSet() && s.Username == "" {
 		v.add("username", "is required when a password is set")
 	}
+	if s.Password.IsSet() && s.Security == EmailNone && !localHost(s.Host) {
+		v.add("useTls", "is none, and herald's mail client sends a password in clear to no server but this machine's: use starttls or tls, or leave out the username and password")
+	}
 	settingText(v, "username", s.Username)
 	tooLong(v, "password", s.Password.Reveal(), MaxCredentialLength)
 	if s.From == "" {
@@ -124,6 +127,15 @@ func (s EmailSettings) Validate() error {
 		}
 	}
 	return v.errOrNil()
+}
+
+// localHost tells whether host names this machine (localhost, a loopback address).
+func localHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // MapSecrets implements Settings.

@@ -18,6 +18,8 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 		{"email port", domain.EmailSettings{Host: "smtp", Port: 70000, Security: domain.EmailStartTLS, From: "a@b.c", To: []string{"d@e.f"}}, "port", "not a port"},
 		{"email to", domain.EmailSettings{Host: "smtp", Port: 587, Security: domain.EmailStartTLS, From: "a@b.c", To: []string{"nobody"}}, "to[0]", "not an email address"},
 		{"email tls", domain.EmailSettings{Host: "smtp", Port: 587, Security: "ssl3", From: "a@b.c", To: []string{"d@e.f"}}, "useTls", "not a TLS mode"},
+		{"email password in clear", domain.EmailSettings{Host: "192.0.2.2", Port: 25, Security: domain.EmailNone, Username: "u", Password: domain.NewSecret("p"), From: "a@b.c", To: []string{"d@e.f"}},
+			"useTls", "sends a password in clear to no server but this machine's"},
 		{"github url", domain.GitHubSettings{APIURL: "ftp://x", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "http or https"},
 		{"github repo", domain.GitHubSettings{APIURL: domain.DefaultGitHubAPIURL, Owner: "o", Repository: "o/r", AccessToken: domain.NewSecret("t")}, "repository", "owner has its own"},
 		{"jira token", domain.JiraSettings{URL: "https://jira", Username: "u", ProjectKey: "P", IssueType: "Bug"}, "apiToken", "required"},
@@ -28,6 +30,21 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { assertFieldError(t, c.settings.Validate(), c.field, c.contains) })
+	}
+}
+
+// A password without TLS is sent only to this machine's server, as go-mail's PLAIN and LOGIN
+// authentication do: to another it is refused when saved, not at every send.
+func TestEmailSettings_aPasswordInClearOnlyToThisMachine(t *testing.T) {
+	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+		s := domain.EmailSettings{Host: host, Port: 25, Security: domain.EmailNone, Username: "u", Password: domain.NewSecret("p"), From: "a@b.c", To: []string{"d@e.f"}}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+	s := domain.EmailSettings{Host: "mail.example.com", Port: 25, Security: domain.EmailNone, From: "a@b.c", To: []string{"d@e.f"}}
+	if err := s.Validate(); err != nil {
+		t.Errorf("no password, no TLS: %v", err)
 	}
 }
 

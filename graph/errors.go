@@ -101,6 +101,8 @@ func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresen
 			gerr.Extensions["code"] = CodeForbidden
 		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict):
 			gerr.Extensions["code"] = CodeConflict
+		case errors.Is(err, errViewsBehind):
+			gerr.Extensions["code"] = CodeUnavailable
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			gerr.Message = "the request was cancelled or timed out"
 			gerr.Extensions["code"] = CodeUnavailable

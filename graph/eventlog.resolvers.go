@@ -60,6 +60,11 @@ func (r *mutationResolver) DeleteEvents(ctx context.Context, filter *model.Event
 	if err != nil {
 		return nil, err
 	}
+	// The clear takes the events the view matches: one that has not read the whole log (a
+	// rebuild, a catch-up) would leave the rest out and report success.
+	if err := r.viewsAtHead(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.Resolver.DeleteEvents.Handle(ctx, commands.DeleteEvents{Actor: actor, Filter: filterOf(filter)})
 	if err != nil {
 		return nil, inputPath(err, "", "filter")

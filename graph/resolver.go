@@ -139,6 +139,24 @@ func (r *Resolver) waitForHead(ctx context.Context) {
 	}
 }
 
+// errViewsBehind refuses what needs the views to hold the whole log while they do not.
+var errViewsBehind = errors.New("the event-log view has not read the whole log yet (it is rebuilding or catching up), and a clear now would miss the events it has not read: try again once herald projections status shows it live")
+
+// viewsAtHead waits, for at most viewWaitLimit, until the views hold everything the log holds
+// now; past that it returns errViewsBehind.
+func (r *Resolver) viewsAtHead(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
+	defer cancel()
+	if err := r.Views.WaitForHead(wctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.Logger.WarnContext(ctx, "a clear waited for the views in vain", "error", err)
+		return errViewsBehind
+	}
+	return nil
+}
+
 func (r *Resolver) waitForViews(ctx context.Context, position uint64) {
 	if position == 0 {
 		return

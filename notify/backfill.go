@@ -193,6 +193,11 @@ func (b *Backfiller) Start(ctx context.Context, c domain.Configuration, since, b
 	return run.snapshot(), nil
 }
 
+// ErrShutdown is the cause with which herald ends the work under way when it stops (the
+// context given to Start): a backfill so ended says that herald stopped, not that it was
+// canceled.
+var ErrShutdown = errors.New("herald is stopping")
+
 // Wait returns once every run started here has stopped and recorded how it ended; runs stop
 // when the context given to Start ends: cancel that first. No run starts after Wait began.
 func (b *Backfiller) Wait() {
@@ -457,7 +462,12 @@ func (b *Backfiller) finish(ctx context.Context, run *backfillRun, err error) {
 			p.State = BackfillDone
 		case errors.As(context.Cause(ctx), new(removedError)):
 			p.State, p.Error = BackfillFailed, fmt.Sprintf("%v: stopped after handing %d of the %d matching events scanned to the router", context.Cause(ctx), p.Published, p.Matched)
-		case ctx.Err() != nil: // canceled, or the server stopping: whatever error that surfaced as
+		case ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShutdown):
+			p.State, p.Error = BackfillCanceled, "canceled: herald stopped while it ran; run it again once herald is back (it skips what was delivered)"
+			if pending := len(run.waiting); pending > 0 { // update holds run.mu
+				p.Error = fmt.Sprintf("canceled: herald stopped while it ran, and %d notifications it had handed to the router had not ended yet: with herald's streams in Redis they are still sent, in one process alone they are not; run the backfill again once herald is back (it skips what was delivered)", pending)
+			}
+		case ctx.Err() != nil: // canceled: whatever error that surfaced as
 			p.State, p.Error = BackfillCanceled, "canceled"
 			if pending := len(run.waiting); pending > 0 { // update holds run.mu
 				p.Error = fmt.Sprintf("canceled; %d notifications it had handed to the router had not ended yet: they are still sent, and how they end shows in the delivery history, not in these counts", pending)

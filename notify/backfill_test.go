@@ -201,13 +201,13 @@ func TestBackfill_waitStopsRunsAndRefusesNewOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithCancelCause(context.Background())
 	started, err := b.Start(ctx, backfillConfiguration(t), time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the backfill publishes", func() bool { return pub.count() == 3 })
-	stop()
+	stop(ErrShutdown) // as herald stopping does
 	b.Wait()
 	records, err := store.ReadStream(context.Background(), domain.BackfillStream(started.ID))
 	if err != nil {
@@ -215,6 +215,10 @@ func TestBackfill_waitStopsRunsAndRefusesNewOnes(t *testing.T) {
 	}
 	if last := records[len(records)-1].Type; last != domain.BackfillFinishedType {
 		t.Fatalf("after Wait the backfill's stream ends with %s, want %s", last, domain.BackfillFinishedType)
+	}
+	if p, _, err := b.Progress(context.Background(), started.ID); err != nil || p.State != BackfillCanceled ||
+		!strings.HasPrefix(p.Error, "canceled: herald stopped while it ran, and 3 notifications it had handed to the router had not ended yet: with herald's streams in Redis they are still sent, in one process alone they are not") {
+		t.Errorf("a backfill ended by herald stopping: %+v, %v", p, err)
 	}
 	if _, err := b.Start(context.Background(), backfillConfiguration(t), time.Time{}, time.Time{}); err == nil || !strings.Contains(err.Error(), "herald is stopping") {
 		t.Fatalf("a backfill started after Wait: %v, want refused because herald is stopping", err)

@@ -522,6 +522,14 @@ func (d *Deliverer) rateLimit(ctx context.Context, job Job) (held bool, err erro
 	if delay == 0 {
 		return false, nil
 	}
+	// A configuration removed since is not waited for: its queued notifications fail now, each
+	// in its turn of the rate limit they would take up minutes (GitHub's), holding the slots
+	// of the notifications in flight meanwhile. The caller reads the configuration again.
+	var gone *SendError
+	if _, _, err := d.configuration(ctx, job.ConfigurationID); errors.As(err, &gone) {
+		r.Cancel()
+		return false, nil
+	}
 	if err := d.cfg.StepAside.sleep(ctx, delay); err != nil {
 		r.Cancel()
 		return true, err

@@ -110,6 +110,7 @@ type Dispatcher struct {
 	counts      map[uint64]int // jobs without an outcome, by event position
 	saved       uint64
 	savedAt     time.Time
+	reportedAt  time.Time // when the metrics last had the dispatch state
 	wake        chan struct{}
 	matches     []*domain.Configuration // scratch for index.match
 }
@@ -541,7 +542,17 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	}
 	pending := len(d.pending)
 	if safe == d.saved || !due {
+		// The checkpoint stays (a notification at its front is slow, or retrying): what is in
+		// flight and behind still changes, and the metrics say so.
+		report := d.cfg.Metrics != nil && time.Since(d.reportedAt) >= checkpointEvery
+		if report {
+			d.reportedAt = time.Now()
+		}
+		saved := d.saved
 		d.mu.Unlock()
+		if report {
+			d.cfg.Metrics.DispatchState(pending, lagging, saved)
+		}
 		return nil
 	}
 	d.mu.Unlock()
@@ -550,6 +561,7 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	}
 	d.mu.Lock()
 	d.saved, d.savedAt = safe, time.Now()
+	d.reportedAt = d.savedAt
 	d.mu.Unlock()
 	if d.cfg.Metrics != nil {
 		d.cfg.Metrics.DispatchState(pending, lagging, safe)

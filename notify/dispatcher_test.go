@@ -360,3 +360,49 @@ func TestDispatcher_replayDoesNotNotifyConfigurationsOfEarlierEvents(t *testing.
 		t.Fatalf("published %v, want only the event after the configuration's creation (ev004)", got)
 	}
 }
+
+// dispatchState keeps the last dispatch state reported to the metrics.
+type dispatchState struct {
+	mu               sync.Mutex
+	calls            int
+	pending, lagging int
+	checkpoint       uint64
+}
+
+func (s *dispatchState) Dispatched(domain.EndpointKind, int) {}
+
+func (s *dispatchState) DispatchState(pending, lagging int, checkpoint uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.pending, s.lagging, s.checkpoint = pending, lagging, checkpoint
+}
+
+// TestDispatcher_metricsFollowNotificationsInFlightWhileTheCheckpointStays: while the
+// notification at the checkpoint's front is not out (a slow receiver, a rate limit), the
+// notifications in flight still show in the metrics; they were reported only when the
+// checkpoint moved, and stayed at their last value through a backlog.
+func TestDispatcher_metricsFollowNotificationsInFlightWhileTheCheckpointStays(t *testing.T) {
+	h := newDispatchHarness(t, 100, 1000)
+	state := &dispatchState{}
+	h.d.cfg.Metrics = state
+	ctx := context.Background()
+	if err := h.record(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.saveCheckpoint(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(checkpointEvery)
+	if err := h.record(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.saveCheckpoint(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	state.mu.Lock()
+	defer state.mu.Unlock()
+	if state.pending != 7 || state.checkpoint != 0 || state.calls < 2 {
+		t.Errorf("metrics: %d in flight, checkpoint %d (%d reports); want 7 in flight at checkpoint 0", state.pending, state.checkpoint, state.calls)
+	}
+}

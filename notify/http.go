@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -139,5 +140,20 @@ func noAnswer(err error) error {
 	if IsAddressFailure(err) {
 		return &SendError{Err: fmt.Errorf("%w; correct the host in the configuration's URL", err)}
 	}
+	if untrustedCertificate(err) { // a setting to correct: no retry would pass
+		return &SendError{Err: fmt.Errorf("%w; the receiver's TLS certificate is not one herald trusts: have it fixed (or give herald the CA that signs it, in the system's CAs), or turn the configuration's verifyTls off (--no-verify-tls) for a receiver of your own", err)}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &SendError{Retryable: true, Err: fmt.Errorf("no answer within the send timeout (--notify-send-timeout): %w", err)}
+	}
 	return &SendError{Retryable: true, Err: fmt.Errorf("no answer: %w", err)}
+}
+
+// untrustedCertificate tells whether err is a TLS certificate that failed verification: signed
+// by an authority herald does not trust, for another host name, or expired.
+func untrustedCertificate(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"herald/notify"
 )
@@ -258,5 +259,34 @@ func TestPostJSON_aHostThatDoesNotExistIsAFinalFailure(t *testing.T) {
 		if strings.Contains(err.Error(), "10.255.255.53") { // account users read it: not the server's resolver
 			t.Errorf("%s: %v names the DNS server", c.lookup.Err, err)
 		}
+	}
+}
+
+// A receiver whose certificate herald does not trust is a setting to correct: no retry would
+// pass, so the failure is final and says what to do. A receiver that does not answer within
+// the send timeout is retried, and the error names the timeout's flag.
+func TestPostJSON_anUntrustedCertificateIsAFinalFailure(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	allow, err := notify.ParseNetworks([]string{"127.0.0.1/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := notify.NewHTTPClients(notify.OutboundPolicy{Allow: allow, Deny: notify.DefaultDeny()}.Transport(), 0)
+	_, err = notify.PostJSON(context.Background(), clients.For(true), srv.URL+"/hook", []byte(`{}`), nil)
+	if err == nil || notify.IsRetryable(err) || !strings.Contains(err.Error(), "certificate signed by unknown authority; the receiver's TLS certificate is not one herald trusts") {
+		t.Fatalf("got %v, want a final failure about the certificate", err)
+	}
+
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer slow.Close()
+	defer close(release) // before Close, which waits for the handler
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = notify.PostJSON(ctx, clients.For(true), slow.URL+"/hook", []byte(`{}`), nil)
+	if !notify.IsRetryable(err) || !strings.Contains(err.Error(), "no answer within the send timeout (--notify-send-timeout)") {
+		t.Fatalf("got %v, want a retryable failure naming the send timeout", err)
 	}
 }

@@ -143,6 +143,15 @@ func (p RetryPolicy) deferred(s RetryScheduler, topic string, retried func(msg *
 // the first; or, once the policy is exhausted, the final failure to hand the poison queue.
 func (p RetryPolicy) next(attempt int, elapsed time.Duration, err error) (time.Duration, error) {
 	wait := p.wait(attempt, err)
+	var se *SendError
+	if elapsed+wait > p.MaxElapsed && attempt < p.MaxAttempts && errors.As(err, &se) && se.RetryAfter > p.MaxElapsed-elapsed {
+		// the receiver asked to wait past the retry window: say so, or "gave up after 1
+		// attempt" reads like herald's own doing
+		final := giveUp(err, attempt, elapsed)
+		final.Err = fmt.Errorf("%w; the receiver asked to be sent again in %s (Retry-After), after herald's retries end (--notify-max-retry-time)",
+			final.Err, se.RetryAfter.Round(time.Second))
+		return 0, final
+	}
 	if attempt >= p.MaxAttempts || elapsed+wait > p.MaxElapsed {
 		return 0, giveUp(err, attempt, elapsed)
 	}
@@ -150,11 +159,15 @@ func (p RetryPolicy) next(attempt int, elapsed time.Duration, err error) (time.D
 }
 
 // giveUp turns a retryable failure into a final one once the policy is exhausted.
-func giveUp(err error, attempts int, took time.Duration) error {
+func giveUp(err error, attempts int, took time.Duration) *SendError {
 	var se *SendError
 	status, last := 0, err
 	if errors.As(err, &se) { // its status leads the message once, not twice
 		status, last = se.Status, se.Err
 	}
-	return &SendError{Status: status, Err: fmt.Errorf("gave up after %d attempts over %s; the last failed with: %w", attempts, took.Round(time.Millisecond), last)}
+	tries := "attempts"
+	if attempts == 1 {
+		tries = "attempt"
+	}
+	return &SendError{Status: status, Err: fmt.Errorf("gave up after %d %s over %s; the last failed with: %w", attempts, tries, took.Round(time.Millisecond), last)}
 }

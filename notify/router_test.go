@@ -449,6 +449,46 @@ func TestDeliverer_aSendHeldBackByTheRateLimitSeesChangesMadeMeanwhile(t *testin
 	}
 }
 
+// TestDeliverer_aRemovedConfigurationIsNotWaitedFor: the notifications of a configuration
+// removed while they wait for its rate limit fail at once, not each in its turn.
+func TestDeliverer_aRemovedConfigurationIsNotWaitedFor(t *testing.T) {
+	configs := &changingConfigurations{c: domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Revision: 1,
+		Settings: domain.WebhookSettings{URL: "https://a.example/hook"}}}
+	sender := &urlSender{}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: configs, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		RateLimits: map[domain.EndpointKind]float64{domain.KindWebhook: 1}, // a burst of 5, then one a second
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(id string) *message.Message {
+		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
+	}
+	for i := range 5 {
+		if _, err := d.Handle(job(fmt.Sprintf("burst-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	configs.set(func(c *domain.Configuration) { c.Deleted = true })
+	start := time.Now()
+	for i := range 5 {
+		_, err := d.Handle(job(fmt.Sprintf("queued-%d", i)))
+		if err == nil || !strings.Contains(err.Error(), "configuration c1 was removed") || IsRetryable(err) {
+			t.Fatalf("queued notification %d of a removed configuration: %v, want a final failure saying so", i, err)
+		}
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("five notifications of a removed configuration took %s to fail, want no wait for its rate limit", took)
+	}
+	if sends := sender.count(); sends != 5 {
+		t.Errorf("%d sends, want the burst alone", sends)
+	}
+}
+
 type changingConfigurations struct {
 	mu sync.Mutex
 	c  domain.Configuration
@@ -601,5 +641,18 @@ func TestRouter_aSendUnderWayWhenHeraldStopsMayFinish(t *testing.T) {
 	}
 	if out := logged.String(); strings.Contains(out, "level=ERROR") || strings.Contains(out, "level=WARN") {
 		t.Errorf("a clean stop logged:\n%s", out)
+	}
+}
+
+// A receiver that asks (Retry-After) to be sent again after the retries would end fails the
+// notification at once, and the failure says that the receiver asked for the wait.
+func TestRetryPolicy_aRetryAfterPastTheWindowSaysSo(t *testing.T) {
+	p := RetryPolicy{MaxAttempts: 10, InitialInterval: time.Second, MaxInterval: time.Minute, MaxElapsed: 10 * time.Minute}
+	_, final := p.next(1, time.Second, &SendError{Retryable: true, Status: 503, RetryAfter: time.Hour, Err: errors.New("Service Unavailable")})
+	if final == nil || IsRetryable(final) || !strings.Contains(final.Error(), "gave up after 1 attempt over 1s; the last failed with: Service Unavailable; the receiver asked to be sent again in 1h0m0s (Retry-After), after herald's retries end (--notify-max-retry-time)") {
+		t.Errorf("got %v", final)
+	}
+	if wait, final := p.next(1, time.Second, &SendError{Retryable: true, Status: 503, RetryAfter: time.Minute, Err: errors.New("Service Unavailable")}); final != nil || wait != time.Minute {
+		t.Errorf("a Retry-After within the window: wait %s, final %v", wait, final)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"herald/adapters/kafka"
 	"herald/graph"
+	"herald/notify"
 	"herald/projections"
 )
 
@@ -52,7 +53,9 @@ func newApp(cfg serveConfig, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{logger: logger, store: store, registry: registry}
-	a.background, a.stop = context.WithCancel(context.Background())
+	var stop context.CancelCauseFunc
+	a.background, stop = context.WithCancelCause(context.Background())
+	a.stop = func() { stop(notify.ErrShutdown) } // a backfill so ended says herald stopped
 	if err := a.wire(cfg, metrics); err != nil {
 		store.Close()
 		return nil, err

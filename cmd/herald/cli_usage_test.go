@@ -294,6 +294,7 @@ func TestCLI_theWrongNumberOfArgumentsSaysTheUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"event", "get"}, "event get: accepts 1 arg(s), received 0; usage: herald event get ID [flags]"},
+		{[]string{"notifications", "backfill"}, "notifications backfill: accepts 1 arg(s), received 0; usage: herald notifications backfill CONFIGURATION-ID [flags]"},
 		{[]string{"account", "user", "add", "alice"}, "account user add: accepts 2 arg(s), received 1; usage: herald account user add ACCOUNT USER [flags]"},
 		{[]string{"notifications", "deliveries", "extra"}, `notifications deliveries: takes no arguments, received "extra"; usage: herald notifications deliveries [flags]`},
 	} {
@@ -311,5 +312,18 @@ func TestConfigTest_ofASavedConfigurationRefusesOtherSettings(t *testing.T) {
 	want := "--set, --no-verify-tls: a test through a saved configuration (ID) uses its saved settings; to try other settings, give --kind with --set instead of the ID, or change the configuration first (herald notifications config edit cfg-1)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+// TestConfigSettings_aKeyGivenTwiceIsRefused: --set url=a --set url=b kept b silently;
+// headers, one --set each, may repeat.
+func TestConfigSettings_aKeyGivenTwiceIsRefused(t *testing.T) {
+	f := configFlags{set: []string{"url=https://a.example.com/", "url=https://b.example.com/"}}
+	if _, err := f.settings(domain.KindWebhook, nil, strings.NewReader("")); err == nil || err.Error() != "--set url is given twice; give it once" {
+		t.Errorf("url twice: %v", err)
+	}
+	f = configFlags{set: []string{"headers=X-A: 1", "headers=X-B: 2"}}
+	if got, err := f.settings(domain.KindWebhook, nil, strings.NewReader("")); err != nil || len(got["headers"].([]map[string]any)) != 2 {
+		t.Errorf("two headers: %v, %v", got, err)
 	}
 }

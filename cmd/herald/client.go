@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -242,7 +243,13 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if stopped := c.stopped(ctx, err); stopped != nil {
+			if errors.Is(context.Cause(ctx), errTookTooLong) {
+				return &unansweredError{stopped}
+			}
 			return stopped
+		}
+		if brokeOff(err) {
+			return &unansweredError{fmt.Errorf("the connection to the herald server at %s broke before it answered (%w): whether the request took effect is unknown", c.endpoint, errors.Unwrap(err))}
 		}
 		return fmt.Errorf("cannot reach the herald server at %s (start one with 'herald serve', or set --url or HERALD_URL): %w", c.endpoint, errors.Unwrap(err))
 	}
@@ -250,9 +257,9 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		if stopped := c.stopped(ctx, err); stopped != nil {
-			return stopped
+			return &unansweredError{stopped}
 		}
-		return fmt.Errorf("read the answer of %s: %w", c.endpoint, err)
+		return &unansweredError{fmt.Errorf("read the answer of %s: %w: whether the request took effect is unknown", c.endpoint, err)}
 	}
 	var envelope struct {
 		Data   json.RawMessage `json:"data"`
@@ -280,6 +287,19 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 		}
 	}
 	return nil
+}
+
+// unansweredError is a request the server may have carried out: the connection broke, or the
+// time limit passed, after the request was sent and before the whole answer came.
+type unansweredError struct{ err error }
+
+func (e *unansweredError) Error() string { return e.err.Error() }
+func (e *unansweredError) Unwrap() error { return e.err }
+
+// brokeOff tells whether err is a connection that ended under a request sent on it: the
+// server stopped or dropped it. A refused connection or a failed handshake is not.
+func brokeOff(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // stopped explains a request ended by the caller or by one of the client's time limits, and

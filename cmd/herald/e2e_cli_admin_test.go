@@ -103,6 +103,20 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=nope", "--quick-selection", "all", "--token", token); err == nil || !strings.Contains(errOut, "--set webhookUrl: ") || strings.Contains(errOut, "input.") {
 		t.Fatalf("bad URL: %v %s", err, errOut)
 	}
+	// every refusal names the flag, not the GraphQL input's field
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://hooks.slack.com/services/T0/B0/x"}, "--selector or --quick-selection: "},
+		{[]string{"config", "add", "webhook", "--name", "x", "--set", "url=https://hooks.example.com/", "--quick-selection", "all", "--title-template", "{{.Type}}"}, "--title-template or --body-template: "},
+		{[]string{"config", "test", "--kind", "teams", "--set", "webhookUrl=nope"}, "--set webhookUrl: "},
+		{[]string{"config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://hooks.slack.com/services/T0/B0/x", "--selector", "system.*,scope=everyone"}, `--selector "system.*,scope=everyone": scope=everyone: use scope=account or scope=global`},
+	} {
+		if _, errOut, err := s.cli("", append(append([]string{"notifications"}, c.args...), "--token", token)...); err == nil || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "input.") {
+			t.Errorf("%v: %v %s; want %q", c.args, err, errOut, c.want)
+		}
+	}
 	if _, errOut, err := s.cli("", "notifications", "config", "add", "slack", "--name", "x", "--set", "webhookUrl=https://x", "--quick-selection", "global-all", "--token", token); err == nil || !strings.Contains(errOut, "--quick-selection #1: global-all: global scope is reserved to the admin account; use all") {
 		t.Fatalf("global scope by a non-admin: %v %s", err, errOut)
 	}

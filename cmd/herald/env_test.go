@@ -121,6 +121,7 @@ func TestFlagValues_sayWhatTheyWant(t *testing.T) {
 		{nil, []string{"event", "delete", "--yes=maybe"}, `--yes "maybe": want true or false`},
 		// herald's own flag types name the value once, then what they want
 		{nil, []string{"serve", "--retention", "abc"}, `--retention "abc": want a number of days such as 90d, or a duration such as 720h`},
+		{nil, []string{"serve", "--retention", "90s"}, `--retention "90s": is shorter than the shortest retention, 1h0m0s, as for accounts: give days (90d) or hours (720h), or 0 to keep events forever`},
 		{map[string]string{"HERALD_BATCH_SIZE": "ten"}, []string{"event", "send"}, `HERALD_BATCH_SIZE="ten" (--batch-size): want a whole number`},
 		{map[string]string{"HERALD_RETENTION": "abc"}, []string{"serve"}, `HERALD_RETENTION="abc" (--retention): want a number of days such as 90d, or a duration such as 720h`},
 	} {

@@ -185,6 +185,9 @@ func (s eventSender) flush(ctx, sendCtx context.Context, p *sendProgress, batch 
 		if sendCtx.Err() != nil {
 			return p.interrupted(batch)
 		}
+		if unanswered := (*unansweredError)(nil); errors.As(err, &unanswered) { // the batch may be recorded
+			return &interruptedError{name: p.name, lastLine: p.lastLine, withoutID: p.withoutID, inFlight: batch, cause: err}
+		}
 		return fmt.Errorf("send events from line %d on (%d sent before): %w", batch[0].line, p.sent, advise(err, batch))
 	}
 	p.sent += len(batch)
@@ -299,19 +302,24 @@ type interruptedError struct {
 	lastLine  int          // of the last event sent, 0 if none was
 	withoutID int          // events sent that have no id
 	inFlight  []inputEvent // the batch given up on: recorded or not, nobody can tell
+	cause     error        // what ended the send when no interrupt did: a connection broken under the batch
 }
 
 func (e *interruptedError) Error() string {
 	var b strings.Builder
+	lead := "interrupted"
+	if e.cause != nil {
+		lead = e.cause.Error()
+	}
 	switch {
 	case e.lastLine == 0 && e.inFlight == nil:
 		return fmt.Sprintf("interrupted before any event of %s was sent", e.name)
 	case e.inFlight == nil:
-		fmt.Fprintf(&b, "interrupted: the events of %s up to line %d were sent, as counted above, and none after it", e.name, e.lastLine)
+		fmt.Fprintf(&b, "%s: the events of %s up to line %d were sent, as counted above, and none after it", lead, e.name, e.lastLine)
 	case e.lastLine == 0:
-		fmt.Fprintf(&b, "interrupted: the events of %s of %s were in flight, and may or may not have been recorded; none after them was sent", lineSpan(e.inFlight), e.name)
+		fmt.Fprintf(&b, "%s: the events of %s of %s were in flight, and may or may not have been recorded; none after them was sent", lead, lineSpan(e.inFlight), e.name)
 	default:
-		fmt.Fprintf(&b, "interrupted: the events of %s up to line %d were sent, as counted above; those of %s were in flight, and may or may not have been recorded; none after them was sent", e.name, e.lastLine, lineSpan(e.inFlight))
+		fmt.Fprintf(&b, "%s: the events of %s up to line %d were sent, as counted above; those of %s were in flight, and may or may not have been recorded; none after them was sent", lead, e.name, e.lastLine, lineSpan(e.inFlight))
 	}
 	sent, unsure := e.withoutID, withoutID(e.inFlight)
 	switch {

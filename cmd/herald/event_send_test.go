@@ -498,3 +498,21 @@ func TestEventSend_aBrokenInputIsNamedAsItsLinesAre(t *testing.T) {
 		t.Fatalf("error %v, batches %+v", err, sink.batches)
 	}
 }
+
+// TestEventSend_aConnectionBrokenUnderABatchLeavesItUnsure: a server that drops the
+// connection under a batch (it was killed) may have recorded it: the error says the batch's
+// lines were in flight, as an interrupt's does, not "cannot reach", and not to send again
+// from its first line, which recorded its events without id twice.
+func TestEventSend_aConnectionBrokenUnderABatchLeavesItUnsure(t *testing.T) {
+	herald := startFakeRecorder(t, 1<<20, func(request int) {
+		if request == 2 {
+			panic(http.ErrAbortHandler) // the connection closes without an answer
+		}
+	})
+	_, _, err := runCLI(t, kafkaEvents("cut", 30), "event", "send", "--url", herald.URL, "--batch-size", "10")
+	if err == nil || !strings.Contains(err.Error(), "broke before it answered") ||
+		!strings.Contains(err.Error(), "the events of stdin up to line 10 were sent, as counted above; those of lines 11-20 were in flight, and may or may not have been recorded") ||
+		strings.Contains(err.Error(), "cannot reach") {
+		t.Fatalf("error %v", err)
+	}
+}

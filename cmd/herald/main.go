@@ -107,7 +107,7 @@ func explainArgs(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		explainArgs(c)
 	}
-	if cmd.HasSubCommands() || cmd.Args == nil {
+	if (cmd.HasSubCommands() && !cmd.Runnable()) || cmd.Args == nil { // backfill runs, and has status and cancel
 		return
 	}
 	check := cmd.Args

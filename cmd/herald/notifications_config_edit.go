@@ -70,6 +70,7 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			out[k] = v
 		}
 	}
+	given := map[string]bool{}
 	for _, kv := range f.set {
 		key, raw, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -79,6 +80,10 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 		if n, ok := settingAliases[key]; ok && keys[n] != "" {
 			name = n
 		}
+		if given[name] && keys[name] != "header" { // headers are one --set each
+			return nil, fmt.Errorf("--set %s is given twice; give it once", key)
+		}
+		given[name] = true
 		typ, known := keys[name]
 		if !known {
 			names := make([]string, 0, len(keys))
@@ -182,6 +187,10 @@ func (f *configFlags) selectorInputs() ([]map[string]any, error) {
 			case in[field] != nil:
 				return nil, fmt.Errorf("--selector %q: %s= is given twice; give it once", s, key)
 			case key == "scope":
+				// checked here: the server would name the upper-case enum value this sends
+				if l := strings.ToLower(v); l != "account" && l != "global" {
+					return nil, fmt.Errorf("--selector %q: scope=%s: use scope=account or scope=global", s, v)
+				}
 				v = strings.ToUpper(v)
 			}
 			in[field] = v
@@ -355,6 +364,9 @@ func flagOfField(field string, kind domain.EndpointKind) string {
 		return ""
 	}
 	if setting, ok := strings.CutPrefix(rest, string(kind)+"."); ok {
+		if name, ok := strings.CutPrefix(setting, "headers."); ok { // one header, by its name
+			return fmt.Sprintf("--set headers (%s)", name)
+		}
 		return "--set " + setting
 	}
 	for _, list := range []struct{ prefix, flag string }{{"selectors[", "--selector"}, {"quickSelections[", "--quick-selection"}} {
@@ -368,8 +380,12 @@ func flagOfField(field string, kind domain.EndpointKind) string {
 		}
 	}
 	switch rest {
-	case "name", "description":
+	case "name", "description", "account":
 		return "--" + rest
+	case "selectors", "quickSelections":
+		return "--selector or --quick-selection"
+	case "templates":
+		return "--title-template or --body-template"
 	case "templates.title":
 		return "--title-template"
 	case "templates.body":

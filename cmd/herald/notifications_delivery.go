@@ -72,6 +72,9 @@ receiver did not accept it.`,
 			}
 			q := `mutation($id: ID, $kind: EndpointKind, $input: ConfigurationInput) { testNotificationEndpointConfiguration(id: $id, kind: $kind, input: $input) { delivered receiverStatus retryable error response latencyMs } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
+				if k, ok := vars["kind"].(string); ok {
+					return asFlags(err, domain.EndpointKind(strings.ToLower(k)))
+				}
 				return err
 			}
 			r := data.Result

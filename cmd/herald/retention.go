@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -20,6 +21,9 @@ func (r *retention) Set(s string) error {
 	d, err := domain.ParseRetention(s)
 	if err != nil {
 		return err
+	}
+	if d != 0 && d < commands.MinRetention { // 90s for 90d would clear the whole log within a minute
+		return fmt.Errorf("is shorter than the shortest retention, %s, as for accounts: give days (90d) or hours (720h), or 0 to keep events forever", commands.MinRetention)
 	}
 	*r = retention(d)
 	return nil
@@ -65,6 +69,9 @@ func resumePurges(ctx context.Context, h commands.ResumePurgesHandler, logger *s
 	case err != nil && ctx.Err() == nil:
 		logger.Error("finish the purges of earlier clears; the cleared events stay hidden and their payloads stay in the store until the next start",
 			"error", err)
+	case ctx.Err() != nil: // herald is stopping: what is left is finished at the next start
+		logger.Info("stopped the purges of earlier clears; the next start finishes them", "purges", res.Finished, "deleted", res.Deleted,
+			"dropped", res.Dropped)
 	case res != commands.ResumePurgesResult{}:
 		logger.Info("finished the purges of earlier clears", "purges", res.Finished, "deleted", res.Deleted,
 			"dropped", res.Dropped, "left_for_later", res.Left)
