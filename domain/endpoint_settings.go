@@ -129,13 +129,10 @@ func (s EmailSettings) Validate() error {
 	return v.errOrNil()
 }
 
-// localHost tells whether host names this machine (localhost, a loopback address).
+// localHost tells whether the mail client (go-mail) sends a password in clear to host: it
+// does to these three names of this machine alone, written exactly so.
 func localHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 // MapSecrets implements Settings.

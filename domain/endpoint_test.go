@@ -42,6 +42,10 @@ func TestEmailSettings_aPasswordInClearOnlyToThisMachine(t *testing.T) {
 			t.Errorf("%s: %v", host, err)
 		}
 	}
+	for _, host := range []string{"LOCALHOST", "127.0.0.2", "0:0:0:0:0:0:0:1"} { // go-mail takes the three names above alone
+		s := domain.EmailSettings{Host: host, Port: 25, Security: domain.EmailNone, Username: "u", Password: domain.NewSecret("p"), From: "a@b.c", To: []string{"d@e.f"}}
+		assertFieldError(t, s.Validate(), "useTls", "sends a password in clear")
+	}
 	s := domain.EmailSettings{Host: "mail.example.com", Port: 25, Security: domain.EmailNone, From: "a@b.c", To: []string{"d@e.f"}}
 	if err := s.Validate(); err != nil {
 		t.Errorf("no password, no TLS: %v", err)

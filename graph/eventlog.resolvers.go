@@ -60,12 +60,16 @@ func (r *mutationResolver) DeleteEvents(ctx context.Context, filter *model.Event
 	if err != nil {
 		return nil, err
 	}
+	f := filterOf(filter)
+	if err := f.Validate(); err != nil {
+		return nil, inputPath(err, "", "filter")
+	}
 	// The clear takes the events the view matches: one that has not read the whole log (a
 	// rebuild, a catch-up) would leave the rest out and report success.
-	if err := r.viewsAtHead(ctx); err != nil {
+	if err := r.eventLogAtHead(ctx); err != nil {
 		return nil, err
 	}
-	res, err := r.Resolver.DeleteEvents.Handle(ctx, commands.DeleteEvents{Actor: actor, Filter: filterOf(filter)})
+	res, err := r.Resolver.DeleteEvents.Handle(ctx, commands.DeleteEvents{Actor: actor, Filter: f})
 	if err != nil {
 		return nil, inputPath(err, "", "filter")
 	}

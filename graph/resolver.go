@@ -44,6 +44,9 @@ type Resolver struct {
 	EventLog     projections.EventLogQueries
 	Feed         *projections.Feed
 	Views        ViewWaiter
+	// EventLogView waits on the event-log view alone, for what reads it whole (a bulk
+	// clear's matches); nil: Views.
+	EventLogView ViewWaiter
 	Logger       *slog.Logger
 
 	// Auth checks credentials; RequireAuth false makes requests without credentials act as
@@ -142,19 +145,25 @@ func (r *Resolver) waitForHead(ctx context.Context) {
 // errViewsBehind refuses what needs the views to hold the whole log while they do not.
 var errViewsBehind = errors.New("the event-log view has not read the whole log yet (it is rebuilding or catching up), and a clear now would miss the events it has not read: try again once herald projections status shows it live")
 
-// viewsAtHead waits, for at most viewWaitLimit, until the views hold everything the log holds
-// now; past that it returns errViewsBehind.
-func (r *Resolver) viewsAtHead(ctx context.Context) error {
+// eventLogAtHead waits, for at most viewWaitLimit, until the event-log view holds everything
+// the log holds now; past that it returns errViewsBehind.
+func (r *Resolver) eventLogAtHead(ctx context.Context) error {
+	view := r.EventLogView
+	if view == nil {
+		view = r.Views
+	}
 	wctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
 	defer cancel()
-	if err := r.Views.WaitForHead(wctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.Logger.WarnContext(ctx, "a clear waited for the views in vain", "error", err)
+	switch err := view.WaitForHead(wctx); {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
 		return errViewsBehind
+	default: // the store could not say where the log ends, or the view failed
+		return fmt.Errorf("wait for the event-log view to hold the log: %w", err)
 	}
-	return nil
 }
 
 func (r *Resolver) waitForViews(ctx context.Context, position uint64) {

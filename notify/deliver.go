@@ -255,7 +255,7 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && !isStopping(ctx) { // stopping, the receiver's answer stands
 		// herald's side gave up (its pair lock was lost, or it is stopping), not the
 		// receiver: the message is handed over again, and the ledger then says whether it
 		// went out (the send timeout is the receiver's, and does not end ctx)
@@ -367,9 +367,13 @@ func (d *Deliverer) sendInTurn(ctx context.Context, n Notification) (Receipt, ti
 	if ctx.Err() != nil { // no send starts once herald is stopping
 		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, context.Cause(ctx))
 	}
-	ctx, cancel := lingering(ctx) // a send under way when herald stops may finish
+	sctx, cancel := lingering(ctx) // a send under way when herald stops may finish
 	defer cancel()
-	return d.send(ctx, n)
+	r, took, err := d.send(sctx, n)
+	if err != nil && sctx.Err() != nil { // herald's side ended the send, not the receiver
+		return r, took, fmt.Errorf("%w: the send was cut short: %v", errTransient, context.Cause(sctx))
+	}
+	return r, took, err
 }
 
 // send sends with the send timeout and reports the metrics.

@@ -92,3 +92,42 @@ func TestDeliverer_aLostPairLockStopsTheSendButNotTheRecord(t *testing.T) {
 		}
 	}
 }
+
+// finalSender answers with a final failure (400) once the test lets it.
+type finalSender struct{ sending, answer chan struct{} }
+
+func (s finalSender) Send(context.Context, Notification) (Receipt, error) {
+	close(s.sending)
+	<-s.answer
+	return Receipt{Status: 400}, &SendError{Status: 400, Err: errors.New("Bad Request")}
+}
+
+// TestDeliverer_aReceiversAnswerAfterTheStopStands: a send let finish after herald began to
+// stop keeps the receiver's answer (a final 400 goes to the poison queue as usual); only a
+// send that herald's side ended is its own, transient, failure.
+func TestDeliverer_aReceiversAnswerAfterTheStopStands(t *testing.T) {
+	sender := finalSender{sending: make(chan struct{}), answer: make(chan struct{})}
+	e := domain.LogEvent{ID: "e1", Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		System: []domain.Configuration{{ID: "c1", Kind: domain.KindWebhook}}, Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}},
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := Job{EventID: "e1", ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Trigger: domain.TriggerDispatch, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
+	running, stop := context.WithCancel(context.Background())
+	msg.SetContext(running)
+	go func() {
+		<-sender.sending
+		stop() // herald stops while the receiver answers
+		close(sender.answer)
+	}()
+	_, err = markStop(d.Handle)(msg)
+	var se *SendError
+	if errors.Is(err, errTransient) || !errors.As(err, &se) || se.Status != 400 {
+		t.Errorf("a final answer that came after the stop: %v, want the receiver's 400", err)
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -240,6 +242,10 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	if c.auth != "" {
 		req.Header.Set("Authorization", c.auth)
 	}
+	var wrote atomic.Bool // the whole request went out: a connection broken after it may have carried it
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { wrote.Store(w.Err == nil) },
+	}))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if stopped := c.stopped(ctx, err); stopped != nil {
@@ -248,7 +254,7 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 			}
 			return stopped
 		}
-		if brokeOff(err) {
+		if wrote.Load() && brokeOff(err) {
 			return &unansweredError{fmt.Errorf("the connection to the herald server at %s broke before it answered (%w): whether the request took effect is unknown", c.endpoint, errors.Unwrap(err))}
 		}
 		return fmt.Errorf("cannot reach the herald server at %s (start one with 'herald serve', or set --url or HERALD_URL): %w", c.endpoint, errors.Unwrap(err))
@@ -296,8 +302,8 @@ type unansweredError struct{ err error }
 func (e *unansweredError) Error() string { return e.err.Error() }
 func (e *unansweredError) Unwrap() error { return e.err }
 
-// brokeOff tells whether err is a connection that ended under a request sent on it: the
-// server stopped or dropped it. A refused connection or a failed handshake is not.
+// brokeOff tells whether err, for a request written whole, is its connection ending before
+// the answer: the server stopped or dropped it.
 func brokeOff(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
@@ -320,7 +326,7 @@ func (c *client) stopped(ctx context.Context, err error) error {
 	case strings.Contains(err.Error(), "TLS handshake"): // net/http's error type is not exported
 		return fmt.Errorf("the server at %s did not complete the TLS handshake within %s; is it serving https?", c.endpoint, seconds(c.timeouts.handshake))
 	}
-	return fmt.Errorf("the herald server at %s did not answer within %s: it took the request but sent no answer; is it overloaded, or is another service listening there?", c.endpoint, seconds(c.timeouts.answer))
+	return &unansweredError{fmt.Errorf("the herald server at %s did not answer within %s: it took the request but sent no answer (whether it took effect is unknown); is it overloaded, or is another service listening there?", c.endpoint, seconds(c.timeouts.answer))}
 }
 
 func isTimeout(err error) bool {

@@ -305,6 +305,8 @@ type interruptedError struct {
 	cause     error        // what ended the send when no interrupt did: a connection broken under the batch
 }
 
+func (e *interruptedError) Unwrap() error { return e.cause }
+
 func (e *interruptedError) Error() string {
 	var b strings.Builder
 	lead := "interrupted"

@@ -69,7 +69,7 @@ func resumePurges(ctx context.Context, h commands.ResumePurgesHandler, logger *s
 	case err != nil && ctx.Err() == nil:
 		logger.Error("finish the purges of earlier clears; the cleared events stay hidden and their payloads stay in the store until the next start",
 			"error", err)
-	case ctx.Err() != nil: // herald is stopping: what is left is finished at the next start
+	case err != nil: // herald is stopping: what is left is finished at the next start
 		logger.Info("stopped the purges of earlier clears; the next start finishes them", "purges", res.Finished, "deleted", res.Deleted,
 			"dropped", res.Dropped)
 	case res != commands.ResumePurgesResult{}:

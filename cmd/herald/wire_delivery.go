@@ -103,6 +103,11 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		return out, err
 	}
 	a.jobs = append(a.jobs, func(ctx context.Context) {
+		if t.renewPairs != nil {
+			lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+			defer stop() // once the router, and the sends it let finish, have stopped
+			go t.renewPairs(lctx)
+		}
 		if err := router.Run(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Error("notification router stopped", "error", err)
 		}
@@ -165,7 +170,10 @@ type routerTransport struct {
 	shards  int
 	retries notify.RetryScheduler // nil: retries wait in the handler
 	pairs   notify.PairLocks      // nil: one instance
-	aside   notify.StepAside      // nil: the transport does not bound what its handlers hold
+	// renewPairs keeps the pair locks until its context ends (nil: one instance). It runs
+	// until the router has stopped, so that a send let finish after the stop keeps its lock.
+	renewPairs func(context.Context)
+	aside      notify.StepAside // nil: the transport does not bound what its handlers hold
 }
 
 // transport is the router's transport: the in-process pub/sub, or Redis Streams shared by
@@ -196,8 +204,7 @@ func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 		if err != nil {
 			return routerTransport{}, err
 		}
-		a.jobs = append(a.jobs, pairs.Run)
-		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs}, nil
+		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs, renewPairs: pairs.Run}, nil
 	}
 	// A kind's handler holds at most four times the sends under way at once: enough to keep
 	// every turn to send busy, few enough that the notifications waiting for one cost a queue
