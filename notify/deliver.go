@@ -255,10 +255,11 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	receipt, took, err := d.sendInTurn(ctx, n)
-	if err != nil && ctx.Err() != nil && !isStopping(ctx) { // stopping, the receiver's answer stands
-		// herald's side gave up (its pair lock was lost, or it is stopping), not the
-		// receiver: the message is handed over again, and the ledger then says whether it
-		// went out (the send timeout is the receiver's, and does not end ctx)
+	if err != nil && ctx.Err() != nil && !isStopping(ctx) {
+		// herald's side gave up (its pair lock was lost), not the receiver: the message is
+		// handed over again, and the ledger then says whether it went out (the send timeout
+		// is the receiver's, and does not end ctx). Stopping, the send was let finish
+		// (sendInTurn), and the receiver's answer stands.
 		return nil, fmt.Errorf("%w: the send was cut short: %v", errTransient, context.Cause(ctx))
 	}
 	if err != nil {

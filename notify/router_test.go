@@ -369,19 +369,15 @@ func TestDeliverer_aDeletedEventHeldBackByTheRateLimitIsNotSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := func(id string) *message.Message {
-		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
-		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
-	}
 	for _, id := range []string{"first", "second"} {
-		if _, err := d.Handle(job(id)); err != nil {
+		if _, err := d.Handle(c1Job(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deleted.mu.Lock()
 	deleted.ids["third"] = true // deleted while its notification waits for the rate limit
 	deleted.mu.Unlock()
-	_, err = d.Handle(job("third"))
+	_, err = d.Handle(c1Job("third"))
 	if err == nil || !strings.Contains(err.Error(), EventDeletedBeforeDelivery("third")) || IsRetryable(err) {
 		t.Errorf("the held-back notification of a deleted event: %v, want a final failure saying it was deleted", err)
 	}
@@ -408,19 +404,15 @@ func TestDeliverer_aSendHeldBackByTheRateLimitSeesChangesMadeMeanwhile(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := func(id string) *message.Message {
-		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
-		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
-	}
 	for i := range 20 {
-		if _, err := d.Handle(job(fmt.Sprintf("burst-%d", i))); err != nil {
+		if _, err := d.Handle(c1Job(fmt.Sprintf("burst-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// each of these waits 250 ms for its turn; the change comes while it waits
 	handleAfter := func(id string, change func()) error {
 		done := make(chan error, 1)
-		go func() { _, err := d.Handle(job(id)); done <- err }()
+		go func() { _, err := d.Handle(c1Job(id)); done <- err }()
 		time.Sleep(50 * time.Millisecond)
 		change()
 		return <-done
@@ -464,19 +456,15 @@ func TestDeliverer_aRemovedConfigurationIsNotWaitedFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := func(id string) *message.Message {
-		e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
-		return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
-	}
 	for i := range 5 {
-		if _, err := d.Handle(job(fmt.Sprintf("burst-%d", i))); err != nil {
+		if _, err := d.Handle(c1Job(fmt.Sprintf("burst-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	configs.set(func(c *domain.Configuration) { c.Deleted = true })
 	start := time.Now()
 	for i := range 5 {
-		_, err := d.Handle(job(fmt.Sprintf("queued-%d", i)))
+		_, err := d.Handle(c1Job(fmt.Sprintf("queued-%d", i)))
 		if err == nil || !strings.Contains(err.Error(), "configuration c1 was removed") || IsRetryable(err) {
 			t.Fatalf("queued notification %d of a removed configuration: %v, want a final failure saying so", i, err)
 		}
@@ -655,4 +643,10 @@ func TestRetryPolicy_aRetryAfterPastTheWindowSaysSo(t *testing.T) {
 	if wait, final := p.next(1, time.Second, &SendError{Retryable: true, Status: 503, RetryAfter: time.Minute, Err: errors.New("Service Unavailable")}); final != nil || wait != time.Minute {
 		t.Errorf("a Retry-After within the window: wait %s, final %v", wait, final)
 	}
+}
+
+// c1Job is the notification of a new error event id through webhook configuration c1.
+func c1Job(id string) *message.Message {
+	e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
+	return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
 }

@@ -144,10 +144,6 @@ func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) e
 	for i, d := range letters {
 		msgs[i] = d.message(in.cfg.deadLetterTopic(d.msg.Topic))
 	}
-	topics := make([]string, len(msgs))
-	for i, m := range msgs {
-		topics[i] = m.Topic
-	}
 	err := in.retry(ctx, StateRetryingDeadLetter, "dead-letter messages", func() error {
 		for cut := false; ; cut = true {
 			err := in.deadLetters.WriteMessages(ctx, msgs...)
@@ -175,9 +171,9 @@ func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) e
 	if err != nil {
 		return err
 	}
-	for i, d := range letters {
+	for _, d := range letters {
 		in.logger.Warn("message is no valid event; dead-lettered", "topic", d.msg.Topic, "partition", d.msg.Partition,
-			"offset", d.msg.Offset, "dead_letter_topic", topics[i], "error", d.err)
+			"offset", d.msg.Offset, "dead_letter_topic", in.cfg.deadLetterTopic(d.msg.Topic), "error", d.err)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 		EventLog:       el.queries,
 		Feed:           el.feed,
 		Views:          viewSet{head: a.store.LastPosition, runners: a.runners},
-		EventLogView:   viewSet{head: a.store.LastPosition, runners: a.runnersNamed(projections.EventLogViewName)},
+		EventLogView:   viewSet{head: a.store.LastPosition, runners: []*projections.Runner{el.runner}},
 		Logger:         a.logger,
 		Auth:           auth,
 		RequireAuth:    cfg.Auth.RequireAuth,
@@ -175,17 +175,6 @@ func (a *app) Run(ctx context.Context) error {
 		}
 	}
 	return first
-}
-
-// runnersNamed are the runners of the view named name (one, or none).
-func (a *app) runnersNamed(name string) []*projections.Runner {
-	var out []*projections.Runner
-	for _, r := range a.runners {
-		if r.Name() == name {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // Close stops the work requests started (backfills), waits for it to record how it ended,

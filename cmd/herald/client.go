@@ -249,9 +249,6 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if stopped := c.stopped(ctx, err); stopped != nil {
-			if errors.Is(context.Cause(ctx), errTookTooLong) {
-				return &unansweredError{stopped}
-			}
 			return stopped
 		}
 		if wrote.Load() && brokeOff(err) {
@@ -263,7 +260,7 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		if stopped := c.stopped(ctx, err); stopped != nil {
-			return &unansweredError{stopped}
+			return unanswered(stopped) // the answer had begun: the request went through
 		}
 		return &unansweredError{fmt.Errorf("read the answer of %s: %w: whether the request took effect is unknown", c.endpoint, err)}
 	}
@@ -302,6 +299,14 @@ type unansweredError struct{ err error }
 func (e *unansweredError) Error() string { return e.err.Error() }
 func (e *unansweredError) Unwrap() error { return e.err }
 
+// unanswered makes err an unansweredError, unless it is one already.
+func unanswered(err error) error {
+	if u := (*unansweredError)(nil); errors.As(err, &u) {
+		return err
+	}
+	return &unansweredError{err}
+}
+
 // brokeOff tells whether err, for a request written whole, is its connection ending before
 // the answer: the server stopped or dropped it.
 func brokeOff(err error) bool {
@@ -314,7 +319,7 @@ func (c *client) stopped(ctx context.Context, err error) error {
 	var op *net.OpError
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errTookTooLong):
-		return fmt.Errorf("the herald server at %s did not finish answering within %s", c.endpoint, seconds(c.timeouts.overall))
+		return &unansweredError{fmt.Errorf("the herald server at %s did not finish answering within %s", c.endpoint, seconds(c.timeouts.overall))}
 	case cause != nil: // the caller's: an interrupt
 		return fmt.Errorf("request to %s: %w", c.endpoint, cause)
 	case !isTimeout(err):
