@@ -198,23 +198,22 @@ func (w *writer) purgeStream(g *group, stream string) error {
 	if err != nil {
 		return fmt.Errorf("purge stream %s: %w", stream, err)
 	}
-	positions := []uint64{h.firstPos}
+	// Point deletions, never a DeleteRange over the index: pebble reads every range
+	// tombstone of a memtable or table on each lookup that touches it, so a bulk clear's
+	// hundred thousand of them made the purge slow down as it ran and every read after it
+	// slow until a compaction (most streams, logevent-<id>, have no index entry at all).
+	w.del(g, globalKey(h.firstPos))
 	for ok := it.First(); ok; ok = it.Next() {
 		pos, size := binary.Uvarint(it.Value())
 		if size <= 0 {
 			_ = it.Close()
 			return fmt.Errorf("purge stream %s: index entry: %w", stream, errCorrupt)
 		}
-		positions = append(positions, pos)
+		w.del(g, globalKey(pos))
+		w.del(g, it.Key())
 	}
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("purge stream %s: %w", stream, err)
-	}
-	for _, pos := range positions {
-		w.del(g, globalKey(pos))
-	}
-	if err := g.batch.DeleteRange(lower, upper, nil); err != nil && g.err == nil {
-		g.err = err
 	}
 	w.del(g, purgeKey(stream))
 	return nil
