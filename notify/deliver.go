@@ -63,6 +63,10 @@ type DelivererConfig struct {
 	// Events tells whether an event was deleted (may be nil): a notification waiting for a
 	// retry, or held back by its rate limit, is not sent once its event is deleted.
 	Events DeletedEvents
+	// Removed tells from the log whether a configuration the configurations view does not
+	// hold was removed (may be nil: the view is trusted). A view being rebuilt, or lost with
+	// Redis's data, holds none for a while; its notifications are retried, not failed.
+	Removed RemovedConfigurations
 	// Pairs keeps instances from handling one (event, configuration) pair at once (nil: one
 	// instance, whose own lock is enough).
 	Pairs PairLocks
@@ -109,6 +113,12 @@ type PairLocks interface {
 // DeletedEvents tells whether an event was deleted from the log since it was recorded.
 type DeletedEvents interface {
 	EventDeleted(ctx context.Context, eventID string) (bool, error)
+}
+
+// RemovedConfigurations tells from the event store whether a configuration was removed (or
+// never existed).
+type RemovedConfigurations interface {
+	ConfigurationRemoved(ctx context.Context, id string) (bool, error)
 }
 
 // EventDeletedBeforeDelivery says why a notification was not sent.
@@ -494,6 +504,16 @@ func (d *Deliverer) configuration(ctx context.Context, id string) (domain.Config
 	switch {
 	case err != nil:
 		return domain.Configuration{}, false, fmt.Errorf("%w: read configuration %s: %v", errTransient, id, err)
+	case !ok && d.cfg.Removed != nil:
+		removed, err := d.cfg.Removed.ConfigurationRemoved(ctx, id)
+		if err != nil {
+			return domain.Configuration{}, false, fmt.Errorf("%w: read configuration %s from the event store: %v", errTransient, id, err)
+		}
+		if !removed {
+			return domain.Configuration{}, false, fmt.Errorf("%w: configuration %s is in the event store but not yet in the configurations view "+
+				"(it is being rebuilt, or Redis lost its data)", errTransient, id)
+		}
+		fallthrough
 	case !ok || stored.Deleted:
 		return domain.Configuration{}, false, &SendError{Err: fmt.Errorf("configuration %s was removed", id)}
 	}

@@ -111,6 +111,7 @@ type Dispatcher struct {
 	saved       uint64
 	savedAt     time.Time
 	reportedAt  time.Time // when the metrics last had the dispatch state
+	lostBefore  time.Time // RedeliverLost: jobs published before it are published again now
 	wake        chan struct{}
 	matches     []*domain.Configuration // scratch for index.match
 }
@@ -598,7 +599,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				d.cfg.Logger.Error("catch up a configuration that fell behind; retrying", "configuration", id, "error", err)
 			}
 		}
-		if time.Since(lastSweep) >= d.cfg.Sweep {
+		d.mu.Lock()
+		lost := !d.lostBefore.IsZero()
+		d.mu.Unlock()
+		if lost || time.Since(lastSweep) >= d.cfg.Sweep {
 			lastSweep = time.Now()
 			d.redeliverStale(ctx)
 		}
@@ -788,12 +792,28 @@ func (d *Dispatcher) catchUpAllBatch(ctx context.Context, records []domain.Recor
 	return jobs, nil
 }
 
-// redeliverStale publishes again the jobs whose outcome has not come for RedeliverAfter.
+// RedeliverLost publishes again, without waiting for RedeliverAfter, every job without an
+// outcome that was published before now: the transport says it lost what it held (Redis lost
+// its data). The ledger keeps a job that was in fact delivered from being sent twice. It does
+// nothing on an instance that does not dispatch.
+func (d *Dispatcher) RedeliverLost() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.active {
+		d.lostBefore = time.Now()
+		d.poke()
+	}
+}
+
+// redeliverStale publishes again the jobs whose outcome has not come for RedeliverAfter, and
+// those RedeliverLost asked for.
 func (d *Dispatcher) redeliverStale(ctx context.Context) {
 	d.mu.Lock()
+	lostBefore := d.lostBefore
+	d.lostBefore = time.Time{}
 	var jobs []Job
 	for _, f := range d.pending {
-		if time.Since(f.publishedAt) >= d.cfg.RedeliverAfter {
+		if time.Since(f.publishedAt) >= d.cfg.RedeliverAfter || f.publishedAt.Before(lostBefore) {
 			f.publishedAt = time.Now()
 			jobs = append(jobs, f.job)
 		}
@@ -802,7 +822,11 @@ func (d *Dispatcher) redeliverStale(ctx context.Context) {
 	if len(jobs) == 0 {
 		return
 	}
-	d.cfg.Logger.Warn("publishing again notifications without an outcome", "count", len(jobs), "after", d.cfg.RedeliverAfter)
+	if !lostBefore.IsZero() {
+		d.cfg.Logger.Warn("publishing again the notifications the transport lost", "count", len(jobs))
+	} else {
+		d.cfg.Logger.Warn("publishing again notifications without an outcome", "count", len(jobs), "after", d.cfg.RedeliverAfter)
+	}
 	if err := d.cfg.Publisher.Publish(ctx, jobs...); err != nil {
 		d.cfg.Logger.Error("publish again", "error", err)
 	}

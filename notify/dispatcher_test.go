@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -404,5 +405,40 @@ func TestDispatcher_metricsFollowNotificationsInFlightWhileTheCheckpointStays(t 
 	defer state.mu.Unlock()
 	if state.pending != 7 || state.checkpoint != 0 || state.calls < 2 {
 		t.Errorf("metrics: %d in flight, checkpoint %d (%d reports); want 7 in flight at checkpoint 0", state.pending, state.checkpoint, state.calls)
+	}
+}
+
+// When the transport says it lost what it held (Redis lost its data), the jobs without an
+// outcome are published again at once, not after RedeliverAfter; jobs published after the
+// loss, and those with an outcome, are not.
+func TestDispatcher_redeliverLostPublishesPendingAtOnce(t *testing.T) {
+	h := newDispatchHarness(t, 100, 1000)
+	if err := h.record(3); err != nil {
+		t.Fatal(err)
+	}
+	h.d.RedeliverLost()
+	time.Sleep(time.Millisecond) // a job published after the loss is in the new streams
+	if err := h.record(1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.d.Run(ctx) }()
+	eventually(t, "the lost jobs published again", func() bool {
+		h.pub.mu.Lock()
+		defer h.pub.mu.Unlock()
+		return len(h.pub.jobs) >= 7
+	})
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	count := map[string]int{}
+	for _, j := range h.pub.jobs {
+		count[j.EventID]++
+	}
+	want := map[string]int{"ev001": 2, "ev002": 2, "ev003": 2, "ev004": 1}
+	if !maps.Equal(count, want) {
+		t.Errorf("published %v, want %v", count, want)
 	}
 }

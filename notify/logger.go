@@ -24,10 +24,11 @@ type quietLogger struct {
 	slog *slog.Logger
 }
 
-// Error logs a handler's error, but one that only says herald is stopping at debug level:
-// watermill calls every error a handler returns an error.
+// Error logs a handler's error, but one that only says herald is stopping, or one of herald's
+// own side that pauseOnTransient has told already, at debug level: watermill calls every
+// error a handler returns an error.
 func (q quietLogger) Error(msg string, err error, fields watermill.LogFields) {
-	if errors.Is(err, errStopping) {
+	if errors.Is(err, errStopping) || errors.Is(err, errTransient) {
 		q.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
 		return
 	}

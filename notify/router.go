@@ -132,7 +132,7 @@ func pauseOnTransient(logger *slog.Logger) message.HandlerMiddleware {
 				return out, fmt.Errorf("%w: %w", errStopping, err)
 			}
 			if err != nil && errors.Is(err, errTransient) {
-				logger.Warn("notification held back: herald could not read or write its ledger; trying again shortly", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "error", err)
+				logger.Warn("notification held back: herald could not read its views or write its ledger; trying again shortly", "event", msg.Metadata.Get(metaEvent), "configuration", msg.Metadata.Get(metaConfiguration), "error", err)
 				select {
 				case <-time.After(time.Second):
 				case <-msg.Context().Done():

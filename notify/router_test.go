@@ -650,3 +650,48 @@ func c1Job(id string) *message.Message {
 	e := domain.LogEvent{ID: id, Type: "t", Level: domain.LevelError, Message: "m", Timestamp: time.Now()}
 	return Job{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Position: 1, Fact: domain.EventRecorded{Event: e}.Encode().Data}.Message()
 }
+
+// A configuration the configurations view does not hold is removed only if the log says so:
+// while the view is rebuilt (or lost with Redis's data) its notifications are held back as
+// herald's own failure, not failed for good.
+func TestDeliverer_aConfigurationMissingFromItsViewIsAskedOfTheLog(t *testing.T) {
+	removed := &logRemovals{}
+	sender := &urlSender{}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: &changingConfigurations{}, // holds nothing: being rebuilt
+		OpenSettings:   func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger:         &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		Removed: removed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Handle(c1Job("rebuilding"))
+	if !errors.Is(err, errTransient) || !strings.Contains(err.Error(), "not yet in the configurations view") {
+		t.Errorf("a configuration the log holds but its view does not: %v, want it held back as herald's own failure", err)
+	}
+	removed.set(true)
+	_, err = d.Handle(c1Job("gone"))
+	if err == nil || errors.Is(err, errTransient) || IsRetryable(err) || !strings.Contains(err.Error(), "configuration c1 was removed") {
+		t.Errorf("a configuration the log says was removed: %v, want a final failure saying so", err)
+	}
+	if asked := removed.asked.Load(); asked != 2 {
+		t.Errorf("the log was asked %d times, want 2", asked)
+	}
+	if n := sender.count(); n != 0 {
+		t.Errorf("%d sends, want none", n)
+	}
+}
+
+type logRemovals struct {
+	removed atomic.Bool
+	asked   atomic.Int32
+}
+
+func (l *logRemovals) ConfigurationRemoved(context.Context, string) (bool, error) {
+	l.asked.Add(1)
+	return l.removed.Load(), nil
+}
+
+func (l *logRemovals) set(removed bool) { l.removed.Store(removed) }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,6 +74,86 @@ func TestDelivery_redisStreamsRetryHoldsNothingBack(t *testing.T) {
 	for k, times := range got {
 		if times != 1 {
 			t.Errorf("%s received %d times", k, times)
+		}
+	}
+}
+
+// Redis losing its data (a FLUSHALL, a restart without persistence) takes the router's
+// consumer groups with it, and the notifications waiting there for a retry. Herald recreates
+// the groups and publishes the lost notifications again at once: every notification is
+// delivered, each once, and the ones delivered before are not sent again.
+func TestDelivery_redisLosingItsDataLosesNoNotification(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := deliveryServeConfig(t.TempDir())
+	cfg.Auth.SecretKey = testSecretKey
+	cfg.Redis.URL = "redis://" + srv.Addr() + "/0"
+	app := startTestAppConfig(t, cfg)
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(app.logs.String())
+		}
+	})
+
+	var mu sync.Mutex
+	got := map[string]int{}
+	down := false
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		got[r.Header.Get("Idempotency-Key")]++
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	config := createWebhook(app, adminAuth(), "hook", hook.URL)
+	received := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got)
+	}
+
+	recordAliceEvents(app, "before", 5)
+	waitFor(t, "the first notifications delivered", 10*time.Second, func() bool { return received() == 5 })
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	recordAliceEvents(app, "waiting", 5)
+	waitFor(t, "notifications waiting for a retry in Redis", 10*time.Second, func() bool {
+		waiting, err := metricValue(app.url, "herald_notifications_waiting_retry")
+		return err == nil && waiting == 5
+	})
+	if err := srv.Client(t).FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	waitFor(t, "the views rebuilt", 10*time.Second, func() bool {
+		r := app.gql(adminAuth(), `{ accounts { name } }`, nil)
+		return len(r.Errors) == 0
+	})
+	recordAliceEvents(app, "after", 5)
+	waitFor(t, "notifications delivered after Redis lost its data", 20*time.Second, func() bool { return received() == 15 })
+	waitFor(t, "the ledger holding all fifteen", 10*time.Second, func() bool { return deliveriesOf(app, config)["DELIVERED"] == 15 })
+	time.Sleep(time.Second) // anything sent twice would come now
+	logs := app.logs.String()
+	if n := strings.Count(logs, "herald recreated them"); n != 1 {
+		t.Errorf("the recreated groups are told %d times, want once:\n%s", n, logs)
+	}
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, "NOGROUP") && !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("a lost group is logged above debug level: %s", line)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for key, times := range got {
+		if times != 1 {
+			t.Errorf("%s received %d times", key, times)
 		}
 	}
 }

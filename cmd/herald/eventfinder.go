@@ -75,3 +75,28 @@ func (f eventFinder) EventRecord(ctx context.Context, eventID string) (domain.Re
 	}
 	return domain.Record{}, domain.ErrEventNotFound
 }
+
+// configurationLog answers from the event store whether a configuration was removed, for
+// the deliverer to tell a removed configuration from one its view does not hold yet.
+type configurationLog struct {
+	store interface {
+		ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
+	}
+}
+
+// ConfigurationRemoved implements notify.RemovedConfigurations.
+func (l configurationLog) ConfigurationRemoved(ctx context.Context, id string) (bool, error) {
+	records, err := l.store.ReadStream(ctx, domain.ConfigurationStream(id))
+	switch {
+	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	for _, r := range records {
+		if r.Type == domain.ConfigurationDeletedType {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -187,10 +187,12 @@ func redisStreams(views *goredis.Client, prefix string, slogger *slog.Logger) fu
 		host, _ := os.Hostname()
 		consumer := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:8])
 		alive := func(name string) string { return prefix + "notifications:alive:" + name }
+		groups := &consumerGroups{client: client, group: prefix + "notifications", log: slogger}
 		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 			Client: client, Unmarshaller: redisstream.DefaultMarshallerUnmarshaller{},
-			ConsumerGroup: prefix + "notifications", Consumer: consumer,
+			ConsumerGroup: groups.group, Consumer: consumer,
 			ClaimInterval: time.Second, MaxIdleTime: aliveTTL,
+			ShouldStopOnReadErrors: groups.readFailed,
 			ShouldClaimPendingMessage: func(p goredis.XPendingExt) bool {
 				if p.Consumer == consumer {
 					return false
@@ -200,7 +202,7 @@ func redisStreams(views *goredis.Client, prefix string, slogger *slog.Logger) fu
 				n, err := client.Exists(ctx, alive(p.Consumer)).Result()
 				return err == nil && n == 0
 			},
-		}, logger)
+		}, noGroupQuiet{logger})
 		if err != nil {
 			return streamTransport{}, err
 		}
@@ -231,8 +233,9 @@ func redisStreams(views *goredis.Client, prefix string, slogger *slog.Logger) fu
 			}
 		}
 		return streamTransport{
-			pub: topicPrefixed{pub, prefix}, sub: topicPrefixedSub{sub, prefix}, retries: retries, client: client, prefix: prefix,
-			jobs: []func(context.Context){heartbeat, retries.Run},
+			pub: topicPrefixed{pub, prefix}, sub: topicPrefixedSub{sub, prefix, groups}, retries: retries, client: client, prefix: prefix,
+			whenLost: groups.whenLost,
+			jobs:     []func(context.Context){heartbeat, retries.Run},
 		}, nil
 	}
 }
@@ -245,6 +248,8 @@ type streamTransport struct {
 	client  *goredis.Client   // the streams' connections
 	prefix  string            // of herald's keys
 	jobs    []func(context.Context)
+	// whenLost sets what to do when Redis lost the streams (Dispatcher.RedeliverLost).
+	whenLost func(func())
 }
 
 // aliveTTL is how long after an instance stopped another takes its pending notifications
@@ -265,8 +270,10 @@ func (p topicPrefixed) Publish(topic string, msgs ...*message.Message) error {
 type topicPrefixedSub struct {
 	message.Subscriber
 	prefix string
+	groups *consumerGroups
 }
 
 func (s topicPrefixedSub) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.groups.subscribed(s.prefix + topic)
 	return s.Subscriber.Subscribe(ctx, s.prefix+topic)
 }

@@ -93,7 +93,8 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 		OpenSettings: func(s domain.Settings) (domain.Settings, error) { return commands.OpenSettings(s, sealer) },
 		RateLimits:   limits, SendTimeout: cfg.Notify.SendTimeout, Concurrency: cfg.Notify.Concurrency,
 		Logger: a.logger, Metrics: metrics, Now: now, Disabled: v.configurations, Events: eventFinder{store: a.store},
-		Pairs: t.pairs, StepAside: t.aside,
+		Removed: configurationLog{store: a.store},
+		Pairs:   t.pairs, StepAside: t.aside,
 	})
 	if err != nil {
 		return out, err
@@ -143,6 +144,9 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	if l, ok := v.leases[notify.DispatcherName]; ok {
 		runner.UseLease(l.lease, l.claim)
 	}
+	if t.whenLost != nil {
+		t.whenLost(dispatcher.RedeliverLost)
+	}
 	a.dispatch = runner
 	a.jobs = append(a.jobs, func(ctx context.Context) {
 		select { // dispatch starts once the handlers subscribed
@@ -174,6 +178,9 @@ type routerTransport struct {
 	// until the router has stopped, so that a send let finish after the stop keeps its lock.
 	renewPairs func(context.Context)
 	aside      notify.StepAside // nil: the transport does not bound what its handlers hold
+	// whenLost sets what to do when the transport lost the messages it held (nil: it
+	// cannot lose them without herald stopping too).
+	whenLost func(func())
 }
 
 // transport is the router's transport: the in-process pub/sub, or Redis Streams shared by
@@ -204,7 +211,7 @@ func (a *app) transport(cfg serveConfig, v views) (routerTransport, error) {
 		if err != nil {
 			return routerTransport{}, err
 		}
-		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs, renewPairs: pairs.Run}, nil
+		return routerTransport{pub: t.pub, sub: t.sub, shards: cfg.Notify.Shards, retries: t.retries, pairs: pairs, renewPairs: pairs.Run, whenLost: t.whenLost}, nil
 	}
 	// A kind's handler holds at most four times the sends under way at once: enough to keep
 	// every turn to send busy, few enough that the notifications waiting for one cost a queue

@@ -118,6 +118,9 @@ func TestDeliveries_storedLayout(t *testing.T) {
 	t.Parallel()
 	ctx, client, prefix := t.Context(), shared.Client(t), redistest.Prefix(t)
 	v := newTestDeliveries(t, prefix, Options{}).Fenced(1)
+	if err := v.ClaimFence(ctx); err != nil {
+		t.Fatal(err)
+	}
 	d := testDelivery(1<<53+1, "ev-1", "cfg-1")
 	if err := v.Apply(ctx, []domain.Delivery{d}, 7); err != nil {
 		t.Fatal(err)

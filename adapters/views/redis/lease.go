@@ -19,7 +19,7 @@ import (
 // its writes (EventLog.Fenced) so that storage refuses a former holder that woke up late.
 //
 // Keys: <prefix>lease:{<name>} holds the holder's random id with a TTL, and
-// <prefix>lease:{<name>}:fence counts acquisitions (never expires).
+// <prefix>lease:{<name>}:fence counts acquisitions (never expires; it starts from the clock).
 type Lease struct {
 	client   goredis.UniversalClient
 	opts     LeaseOptions
@@ -92,9 +92,16 @@ type leaseScripts struct {
 
 func newLeaseScripts() leaseScripts {
 	return leaseScripts{
+		// A missing counter starts from the server's clock in milliseconds, not from 0: when
+		// Redis has lost its data, the fences drawn after are still newer than those drawn
+		// before, which a former holder may still write with.
 		acquire: goredis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', KEYS[2], string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)))
+  end
   return redis.call('INCR', KEYS[2])
 end
 return false`),

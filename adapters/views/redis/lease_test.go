@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,66 @@ func TestLease_holderDies(t *testing.T) {
 	}
 	if err := viewB.Apply(t.Context(), viewstest.Recorded(late...), gen.Position()); err != nil {
 		t.Fatalf("Apply by the new holder: %v", err)
+	}
+}
+
+// TestLease_redisLosesItsData: after Redis lost its data (FLUSHALL), the holder's writes are
+// refused instead of storing a checkpoint over a view that is no longer there, its lease is
+// lost, and the next holder draws a fence newer than the former one (the counter went too),
+// finds no checkpoint and applies the view from the start.
+func TestLease_redisLosesItsData(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	client := srv.Client(t)
+	prefix := redistest.Prefix(t)
+	a, b := newTestLease(t, client, prefix), newTestLease(t, client, prefix)
+	view, err := NewEventLog(client, Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := viewstest.NewGenerator(viewstest.GeneratorConfig{Seed: 7})
+
+	fa, err := a.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewA := view.Fenced(fa)
+	if err := viewA.ClaimFence(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := viewA.Apply(t.Context(), viewstest.Recorded(gen.Entries(20)...), gen.Position()); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err = viewA.Apply(t.Context(), viewstest.Recorded(gen.Entries(5)...), gen.Position())
+	if !errors.Is(err, ErrFenced) || !strings.Contains(err.Error(), "lost its data") {
+		t.Fatalf("Apply after Redis lost the view = %v, want ErrFenced saying Redis lost its data", err)
+	}
+	if cp, err := view.Checkpoint(t.Context()); err != nil || cp != 0 {
+		t.Fatalf("checkpoint after the refused write = %d, %v; want 0 (none)", cp, err)
+	}
+	if !closedWithin(a.Lost(), time.Second) {
+		t.Fatal("the holder still holds a lease Redis has lost")
+	}
+
+	fb, err := b.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb <= fa {
+		t.Fatalf("fence %d drawn after the loss is not above %d, drawn before", fb, fa)
+	}
+	viewB := view.Fenced(fb)
+	if err := viewB.ClaimFence(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := viewB.Apply(t.Context(), viewstest.Recorded(gen.Entries(5)...), gen.Position()); err != nil {
+		t.Fatalf("Apply by the next holder: %v", err)
+	}
+	if err := viewA.Apply(t.Context(), nil, gen.Position()+1); !errors.Is(err, ErrFenced) {
+		t.Fatalf("Apply by the former holder after the next one claimed = %v, want ErrFenced", err)
 	}
 }
 

@@ -12,9 +12,17 @@ local function decimalLess(a, b)
 end
 
 -- fenced refuses a write whose fence is older than the one stored, and stores a newer one,
--- so that once a new lease holder has written, a paused former holder cannot.
+-- so that once a new lease holder has written, a paused former holder cannot. A lease holder
+-- claimed the fence before its first write, so a fence that is gone means Redis lost the
+-- view's data (a FLUSHALL, a restart without persistence): writing on would store a
+-- checkpoint over data that is no longer there, and the view would never be rebuilt.
 local function fenced(fenceKey, fence)
-  local stored = redis.call('GET', fenceKey) or '0'
+  local stored = redis.call('GET', fenceKey)
+  if not stored and tonumber(fence) > 0 then
+    return 'HERALD_FENCED write with fence ' .. fence .. ' refused: the view\'s fence is gone from Redis, ' ..
+      'which has lost its data (a FLUSHALL, or a restart without persistence); the view is rebuilt from the log under a new lease'
+  end
+  stored = stored or '0'
   if tonumber(stored) > tonumber(fence) then
     return 'HERALD_FENCED write with fence ' .. fence .. ' refused: the view is held with fence ' .. stored
   end
