@@ -31,6 +31,9 @@ type app struct {
 	drains   []func()                // wait for work started through background to end
 	closers  []func()
 	ingester kafkaIngester // nil unless Kafka ingest is enabled
+	// storeCheck keeps views in Redis to this instance's embedded store (nil: memory views,
+	// or a shared store).
+	storeCheck *oneStore
 	// background lives as long as the server (Run): for work a request starts and does not
 	// wait for (backfills, purges).
 	background context.Context
@@ -74,6 +77,9 @@ func (a *app) wire(cfg serveConfig, metrics *metrics) error {
 	a.closers = append(a.closers, v.close)
 	if cfg.Redis.enabled() {
 		a.logger.Info("views are kept in Redis and shared with other instances", "prefix", cfg.Redis.Prefix)
+	}
+	if err := a.followOneStore(ctx, v); err != nil {
+		return err
 	}
 	el, err := a.wireEventLog(cfg, v, metrics, now)
 	if err != nil {
@@ -212,6 +218,11 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		body["store"] = map[string]any{"last_position": head, "error": err.Error()}
+	}
+	if a.storeCheck != nil && err == nil {
+		if err = a.storeCheck.refused(); err != nil {
+			body["views_error"] = err.Error()
+		}
 	}
 	kafkaReady, kafkaOutage := true, false
 	if a.ingester != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,5 +156,39 @@ func TestDelivery_redisLosingItsDataLosesNoNotification(t *testing.T) {
 		if times != 1 {
 			t.Errorf("%s received %d times", key, times)
 		}
+	}
+}
+
+// Views in Redis follow one event store: a second instance with an embedded store of its own
+// is refused at start, saying what to do, and the first one goes on; the first one restarted
+// on its own store is welcome.
+func TestServe_viewsInRedisFollowOneEmbeddedStore(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	first := testServeConfig(t.TempDir(), testSecretKey)
+	first.Redis.URL = "redis://" + srv.Addr() + "/0"
+	app := startTestAppConfig(t, first)
+	app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+	recordAliceEvents(app, "kept", 1)
+
+	second := first
+	second.DataDir = t.TempDir()
+	_, err := newApp(second, slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Fatal("a second instance with its own embedded store started on the same views")
+	}
+	for _, want := range []string{"built from another event store", "--eventstore-url", "--redis-prefix", "redis-cli --scan --pattern 'herald:*'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not say %q: %v", want, err)
+		}
+	}
+	if got := app.mustGQL(adminAuth(), `{ events(first: 10) { totalCount } }`, nil)["events"].(map[string]any)["totalCount"]; got != 1.0 {
+		t.Errorf("the first instance counts %v events, want 1", got)
+	}
+
+	own := second
+	own.Redis.Prefix = "other:"
+	other := startTestAppConfig(t, own)
+	if len(other.gql(adminAuth(), `{ accounts { name } }`, nil).Errors) != 0 {
+		t.Error("an instance with views of its own (--redis-prefix) does not answer")
 	}
 }

@@ -90,6 +90,11 @@ type views struct {
 	deliveries     projections.DeliveryView
 	leases         map[string]leased // by view name (and the dispatcher's); empty for memory views
 	close          func()
+	// claimStore records which event store the views follow (redisview.StoreIdentity.Claim);
+	// nil for memory views.
+	claimStore func(ctx context.Context, identity string) error
+	// viewsPrefix starts every key of the views in Redis ("" for memory views).
+	viewsPrefix string
 	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
 	dispatchCheckpoint notify.CheckpointStore
 	// streams opens the router's Redis Streams with a connection for each of its
@@ -117,7 +122,8 @@ func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, e
 	accounts, err3 := redisview.NewAccounts(client, opts)
 	deliveries, err4 := redisview.NewDeliveries(client, opts)
 	checkpoint, err5 := redisview.NewDispatchCheckpoint(client, opts)
-	if err := firstError(err1, err2, err3, err4, err5); err != nil {
+	identity, err6 := redisview.NewStoreIdentity(client, opts)
+	if err := firstError(err1, err2, err3, err4, err5, err6); err != nil {
 		_ = client.Close()
 		return views{}, err
 	}
@@ -130,6 +136,8 @@ func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, e
 		close:          func() { _ = client.Close() },
 
 		dispatchCheckpoint: checkpoint,
+		claimStore:         identity.Claim,
+		viewsPrefix:        identity.Prefix(),
 		streams:            redisStreams(client, r.Prefix, logger),
 	}
 	// Each view's lease is named after its layout: a view whose layout changed gets a lease of

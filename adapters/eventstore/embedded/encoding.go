@@ -18,6 +18,7 @@ import (
 //	p/<stream>                   -> empty: the stream is deleted, its facts not yet purged
 //	m/last                       -> last position ever assigned, u64 BE
 //	m/format                     -> the layout's version, u64 BE (storeFormat)
+//	m/id                         -> the store's identity: 16 random bytes, set at creation
 //
 // Revision 0 of a stream is found through its head (firstPos), so a stream with one fact,
 // the common case (logevent-<id>), costs two keys besides its record instead of three.
@@ -28,6 +29,7 @@ var (
 	purgePrefix   = []byte("p/")
 	lastPosKey    = []byte("m/last")
 	formatKey     = []byte("m/format")
+	identityKey   = []byte("m/id")
 	errCorrupt    = errors.New("corrupt value")
 	errBadVersion = errors.New("unknown encoding version")
 )

@@ -52,3 +52,36 @@ func TestOpen_refusesANewerFormat(t *testing.T) {
 		closer.Close()
 	}
 }
+
+// A store gets an identity when created and keeps it across restarts; another store has
+// another.
+func TestOpen_givesTheStoreALastingIdentity(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.Identity()
+	if len(id) != 32 {
+		t.Fatalf("identity %q, want 32 hex digits", id)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again := s.Identity(); again != id {
+		t.Errorf("identity after a restart %q, want %q", again, id)
+	}
+	other, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if other.Identity() == id {
+		t.Errorf("two stores share the identity %q", id)
+	}
+}

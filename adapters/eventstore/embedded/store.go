@@ -6,7 +6,9 @@ package embedded
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +60,7 @@ type Store struct {
 	notify   chan struct{} // closed and replaced whenever durable advances
 
 	health *health // the sticky failure and write stalls
+	id     string  // Identity
 }
 
 // Open opens (or creates) the store in dir.
@@ -76,7 +79,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}
+	var id string
 	last, streams, purges, err := loadState(db)
+	if err == nil {
+		id, err = loadIdentity(db)
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
@@ -94,6 +101,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		tail:      newTail(opts.TailRecords),
 		streams:   streams,
 		health:    h,
+		id:        id,
 	}
 	s.durable.Store(last)
 	committed := make(chan *group, 4)
@@ -147,6 +155,33 @@ func checkFormat(db *pebble.DB) error {
 	}
 	return nil
 }
+
+// loadIdentity reads the store's identity, and gives a store without one (new, or written by
+// an earlier herald) its own.
+func loadIdentity(db *pebble.DB) (string, error) {
+	v, closer, err := db.Get(identityKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		id := make([]byte, 16)
+		_, _ = rand.Read(id)
+		if err := db.Set(identityKey, id, pebble.Sync); err != nil {
+			return "", fmt.Errorf("give the store its identity: %w", err)
+		}
+		return hex.EncodeToString(id), nil
+	case err != nil:
+		return "", fmt.Errorf("read the store's identity: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 16 {
+		return "", fmt.Errorf("the store's identity: %w", errCorrupt)
+	}
+	return hex.EncodeToString(v), nil
+}
+
+// Identity names this store: random, given when it was created, kept for its life. Views
+// kept elsewhere (Redis) record it, so that views built from one store are not followed
+// from another (two instances with embedded stores on one Redis).
+func (s *Store) Identity() string { return s.id }
 
 // lastPosition finds the last position ever assigned: the meta key, or the newest record if
 // it is somehow ahead (it never should be).

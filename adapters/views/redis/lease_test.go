@@ -259,3 +259,30 @@ func TestLease_lostWhenRedisIsDown(t *testing.T) {
 		t.Fatalf("the holder counted the lease lost %s after Redis went down; the TTL is %s", took, testTTL)
 	}
 }
+
+// TestStoreIdentity: the first store to claim the views under a prefix holds them; the same
+// store may claim again, another is refused, until Redis loses its data.
+func TestStoreIdentity(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	client := srv.Client(t)
+	ids, err := NewStoreIdentity(client, Options{Prefix: redistest.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"store-a", "store-a"} {
+		if err := ids.Claim(t.Context(), id); err != nil {
+			t.Fatalf("claim by %s: %v", id, err)
+		}
+	}
+	err = ids.Claim(t.Context(), "store-b")
+	if !errors.Is(err, ErrOtherStore) || !strings.Contains(err.Error(), "holds store-a; this instance's store is store-b") {
+		t.Fatalf("claim by another store = %v, want ErrOtherStore naming both", err)
+	}
+	if err := client.FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.Claim(t.Context(), "store-b"); err != nil {
+		t.Fatalf("claim by another store once Redis lost the record: %v", err)
+	}
+}
