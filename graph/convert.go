@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"strings"
 
 	"herald/domain"
 	"herald/graph/model"
@@ -42,7 +43,7 @@ func filterOf(f *model.EventFilter) domain.EventFilter {
 	}
 	out.Service = deref(f.Service)
 	out.Host = deref(f.Host)
-	out.Type = deref(f.Type)
+	out.Type = strings.ToLower(deref(f.Type)) // types are recorded in lower case
 	out.ResourceType = deref(f.ResourceType)
 	out.Account = deref(f.Account)
 	return out

@@ -17,6 +17,7 @@ import (
 
 	"herald/graph/generated"
 	"herald/graph/model"
+	"herald/projections"
 )
 
 // Limits that keep one query from tying up the server.
@@ -39,7 +40,9 @@ func NewHandler(r *Resolver) (http.Handler, error) {
 	cfg.Complexity.Query.Events = func(child int, _ *model.EventFilter, first *int, _ *string) int {
 		n := 100
 		if first != nil && *first > 0 {
-			n = *first
+			// A page larger than allowed is refused by the resolver, saying the limit; as
+			// complexity it would be refused first, with a message about complexity.
+			n = min(*first, projections.MaxPageSize)
 		}
 		return 1 + child*n
 	}

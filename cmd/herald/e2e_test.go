@@ -232,6 +232,7 @@ func TestE2E_cliAgainstRealServer(t *testing.T) {
 			{[]string{"--level", "info", "--service", "policy_engine"}, []string{"9b0078d22cca4a2fa677cdc0d632435a", "3b75967268824f4ca12c57d76c97d32c"}},
 			{[]string{"--host", "dockerhostid-localhost", "--type", "system.feeds.*"}, []string{"9b0078d22cca4a2fa677cdc0d632435a", "3b75967268824f4ca12c57d76c97d32c"}},
 			{[]string{"--type", "system.feeds.sync.started"}, []string{"3b75967268824f4ca12c57d76c97d32c"}},
+			{[]string{"--type", "System.Feeds.*"}, []string{"9b0078d22cca4a2fa677cdc0d632435a", "3b75967268824f4ca12c57d76c97d32c"}}, // types are recorded in lower case
 			{[]string{"--since", "2018-06-28T22:36:26.512589Z", "--before", "2018-06-29T00:00:00Z"}, []string{"9b0078d22cca4a2fa677cdc0d632435a", "67946415c113488b8fff8b335272a45b"}},
 			{[]string{"--resource-type", "repository", "--service", "nobody"}, nil},
 		}

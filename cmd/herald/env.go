@@ -17,12 +17,16 @@ func envName(flag string) string {
 	return "HERALD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
+// notFromEnv are flags no environment variable sets: --yes answers a question about
+// deleting data, which a variable left in a shell or a container would answer for good.
+var notFromEnv = map[string]bool{"help": true, "yes": true}
+
 // bindEnv sets every flag of cmd not given on the command line from its environment variable,
 // and warns on cmd's stderr of HERALD_* variables that no herald command reads.
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || notFromEnv[f.Name] {
 			return
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
@@ -138,6 +142,10 @@ func warnUnknownEnv(cmd *cobra.Command, env []string, w io.Writer) {
 			continue
 		}
 		flag := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "HERALD_"), "_", "-"))
+		if notFromEnv[flag] {
+			fmt.Fprintf(w, "herald: warning: %s is ignored: --%s is taken from the command line only\n", name, flag)
+			continue
+		}
 		if f := cmd.Flags().Lookup(flag); f != nil && envName(f.Name) == name {
 			continue
 		}
@@ -164,7 +172,11 @@ func testVariable(name string) bool {
 
 // collectEnvNames adds the variable of every flag of cmd and of the commands below it.
 func collectEnvNames(cmd *cobra.Command, names map[string]bool) {
-	add := func(f *pflag.Flag) { names[envName(f.Name)] = true }
+	add := func(f *pflag.Flag) {
+		if !notFromEnv[f.Name] {
+			names[envName(f.Name)] = true
+		}
+	}
 	cmd.Flags().VisitAll(add)
 	cmd.PersistentFlags().VisitAll(add)
 	for _, c := range cmd.Commands() {

@@ -136,3 +136,16 @@ func TestFlagValues_sayWhatTheyWant(t *testing.T) {
 		})
 	}
 }
+
+// HERALD_YES does not answer "delete everything?": a variable left in a shell or a container
+// would answer it for every later run. It is ignored, with a warning, and the question asked.
+func TestEnv_yesIsTakenFromTheCommandLineOnly(t *testing.T) {
+	t.Setenv("HERALD_YES", "true")
+	_, stderr, err := runCLI(t, "n\n", "event", "delete", "--url", "http://127.0.0.1:1")
+	if err == nil || !strings.Contains(err.Error()+stderr, "nothing deleted") {
+		t.Fatalf("event delete with HERALD_YES set: %v, stderr %q; want the question asked and answered no", err, stderr)
+	}
+	if want := "herald: warning: HERALD_YES is ignored: --yes is taken from the command line only\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
+}

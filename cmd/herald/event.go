@@ -22,7 +22,7 @@ func (f *eventFlags) add(cmd *cobra.Command, withResource bool) {
 	fl.StringVar(&f.level, "level", "", "only events of this level: info or error")
 	fl.StringVar(&f.service, "service", "", "only events from this service (source servicename)")
 	fl.StringVar(&f.host, "host", "", "only events from this host (source hostid)")
-	fl.StringVar(&f.typ, "type", "", "only events of this type, exact or a prefix pattern such as system.feeds.*")
+	fl.StringVar(&f.typ, "type", "", "only events of this type, exact or a prefix pattern such as system.feeds.* (any case)")
 	fl.StringVar(&f.resourceType, "resource-type", "", "only events about this kind of resource, such as image_tag")
 	fl.StringVar(&f.account, "account", "", "only events of this account (admin only)")
 	if withResource {
@@ -43,6 +43,7 @@ func (f *eventFlags) filter() (map[string]any, error) {
 		}
 		out["level"] = l.Upper()
 	}
+	f.typ = strings.ToLower(f.typ) // types are recorded in lower case
 	if f.typ != "" && !domain.ValidTypePattern(f.typ) {
 		return nil, fmt.Errorf("--type %q: want an event type such as system.repository.list_tags_fail or a prefix pattern such as system.feeds.*", f.typ)
 	}

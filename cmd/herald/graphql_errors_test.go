@@ -95,3 +95,13 @@ func TestGraphQL_wrongKindsAreNamedAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// A page larger than allowed is refused with the page limit, not as a query too complex: the
+// complexity counts at most a full page.
+func TestGraphQL_aPageTooLargeSaysTheLimit(t *testing.T) {
+	app := startTestApp(t, t.TempDir(), "")
+	res := app.gql(adminAuth(), `{ events(first: 60000) { totalCount nodes { id } } }`, nil)
+	if res.code() != "BAD_USER_INPUT" || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "is 60000; it must lie between 1 and") {
+		t.Errorf("first: 60000: code %q: %s", res.code(), res.Raw)
+	}
+}

@@ -2198,7 +2198,7 @@ input EventFilter {
   service: String
   "Events emitted from this host (source hostid)."
   host: String
-  "Events of this type: an exact type, or a prefix pattern ending in ` + "`" + `.*` + "`" + ` such as ` + "`" + `system.feeds.*` + "`" + `."
+  "Events of this type: an exact type, or a prefix pattern ending in ` + "`" + `.*` + "`" + ` such as ` + "`" + `system.feeds.*` + "`" + `. Taken in any case, as types are recorded in lower case."
   type: String
   "Events about this kind of resource, such as image_tag or repository."
   resourceType: String

@@ -178,7 +178,7 @@ type EventFilter struct {
 	Service *string `json:"service,omitempty"`
 	// Events emitted from this host (source hostid).
 	Host *string `json:"host,omitempty"`
-	// Events of this type: an exact type, or a prefix pattern ending in `.*` such as `system.feeds.*`.
+	// Events of this type: an exact type, or a prefix pattern ending in `.*` such as `system.feeds.*`. Taken in any case, as types are recorded in lower case.
 	Type *string `json:"type,omitempty"`
 	// Events about this kind of resource, such as image_tag or repository.
 	ResourceType *string `json:"resourceType,omitempty"`
