@@ -150,12 +150,17 @@ func walkConfig(node *yaml.Node, t reflect.Type, path string, values map[string]
 	if node.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: %s must be a mapping of keys to values", node.Line, nameOr(path, "the document"))
 	}
+	seen := map[string]int{} // key -> its line: yaml.v3 takes a key given twice, the last one winning
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, val := node.Content[i], node.Content[i+1]
 		keyPath := key.Value
 		if path != "" {
 			keyPath = path + "." + key.Value
 		}
+		if line, twice := seen[key.Value]; twice {
+			return fmt.Errorf("line %d: %s is given twice (first on line %d): keep one", key.Line, keyPath, line)
+		}
+		seen[key.Value] = key.Line
 		field, ok := fieldByYAML(t, key.Value)
 		if !ok {
 			return fmt.Errorf("line %d: unknown key %s (known keys here: %s)", key.Line, keyPath, strings.Join(yamlKeys(t), ", "))

@@ -84,6 +84,8 @@ auth:
 		"notifications:\n  port: eighty\n":                "notifications.port must be a whole number",
 		"storage:\n  data_dir: x\n":                       "line 1: unknown key storage",
 		"notifications: [1, 2]\n":                         "notifications must be a mapping",
+		"store:\n  data_dir: a\n  data_dir: b\n":          "line 3: store.data_dir is given twice (first on line 2): keep one",
+		"store:\n  data_dir: a\nstore:\n  data_dir: b\n":  "line 3: store is given twice (first on line 1)",
 	} {
 		write(content)
 		if _, err := loadConfigFile(path); err == nil || !strings.Contains(err.Error(), want) {
