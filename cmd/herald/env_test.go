@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -147,5 +148,14 @@ func TestEnv_yesIsTakenFromTheCommandLineOnly(t *testing.T) {
 	}
 	if want := "herald: warning: HERALD_YES is ignored: --yes is taken from the command line only\n"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
+}
+
+// serve's start-up errors say where the flags they name were set, as other commands' do.
+func TestEnv_serveErrorsSayWhereTheFlagsWereSet(t *testing.T) {
+	t.Setenv("HERALD_SECRET_KEY", "abc")
+	_, stderr, err := runCLI(t, "", "serve", "--data-dir", t.TempDir(), "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	if err == nil || !strings.Contains(stderr, "32 bytes") || !strings.Contains(stderr, "(--secret-key is set by HERALD_SECRET_KEY)") {
+		t.Errorf("serve with a short HERALD_SECRET_KEY: %v, stderr %q; want the error to name the variable", err, stderr)
 	}
 }

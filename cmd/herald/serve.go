@@ -76,7 +76,8 @@ README's "Running distributed" and docker-compose.yml.`,
 				logger.Info("running with one Go processor more than the CPUs: a thread waiting on the embedded store's disk syncs holds one; set GOMAXPROCS to choose", "gomaxprocs", now, "cpus", before)
 			}
 			if err := serve(cmd.Context(), cfg, logger); err != nil {
-				logger.Error("herald stopped", "error", err)
+				// with where the flags it names were set, when not on the command line
+				logger.Error("herald stopped", "error", withFlagSources(cmd, err))
 				return exitError{code: 1}
 			}
 			return nil
