@@ -112,6 +112,7 @@ type Dispatcher struct {
 	savedAt     time.Time
 	reportedAt  time.Time // when the metrics last had the dispatch state
 	lostBefore  time.Time // RedeliverLost: jobs published before it are published again now
+	seen        uint64    // the highest checkpoint loaded or saved here: it never moves back
 	wake        chan struct{}
 	matches     []*domain.Configuration // scratch for index.match
 }
@@ -157,7 +158,13 @@ func (d *Dispatcher) Name() string { return DispatcherName }
 // Checkpoint implements projections.Projection: the position up to which every notification
 // has an outcome, as last saved (by this instance or another).
 func (d *Dispatcher) Checkpoint(ctx context.Context) (uint64, error) {
-	return d.cfg.Checkpoints.Load(ctx)
+	cp, err := d.cfg.Checkpoints.Load(ctx)
+	if err == nil {
+		d.mu.Lock()
+		d.seen = max(d.seen, cp)
+		d.mu.Unlock()
+	}
+	return cp, err
 }
 
 // Resume implements projections.Resumer: the runner is about to read the log from the
@@ -175,6 +182,17 @@ func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The checkpoint never moves back. One behind what this instance saw (saved, or read
+	// while another instance dispatched) was lost with the views' Redis: dispatching from it
+	// would match the whole history again, and send what was never meant to be sent (events
+	// of a kind that was turned off, of selectors since widened).
+	if seen := max(d.seen, d.saved); cp < seen {
+		d.cfg.Logger.Warn("the dispatcher's checkpoint is behind the one this instance saw (Redis lost its data?): dispatching from the one it saw",
+			"stored", cp, "seen", seen)
+		cp = seen
+		d.saved = 0 // written again at the next save, though it does not move
+	}
+	d.seen = max(d.seen, cp)
 	d.epoch++
 	d.active = true
 	d.replayUntil = head
@@ -562,6 +580,7 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	}
 	d.mu.Lock()
 	d.saved, d.savedAt = safe, time.Now()
+	d.seen = max(d.seen, safe)
 	d.reportedAt = d.savedAt
 	d.mu.Unlock()
 	if d.cfg.Metrics != nil {
@@ -794,15 +813,14 @@ func (d *Dispatcher) catchUpAllBatch(ctx context.Context, records []domain.Recor
 
 // RedeliverLost publishes again, without waiting for RedeliverAfter, every job without an
 // outcome that was published before now: the transport says it lost what it held (Redis lost
-// its data). The ledger keeps a job that was in fact delivered from being sent twice. It does
-// nothing on an instance that does not dispatch.
+// its data). The ledger keeps a job that was in fact delivered from being sent twice. On an
+// instance that does not dispatch at the moment (the loss took the lease too), it is done
+// once it dispatches again.
 func (d *Dispatcher) RedeliverLost() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.active {
-		d.lostBefore = time.Now()
-		d.poke()
-	}
+	d.lostBefore = time.Now()
+	d.poke()
 }
 
 // redeliverStale publishes again the jobs whose outcome has not come for RedeliverAfter, and

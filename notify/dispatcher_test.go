@@ -442,3 +442,61 @@ func TestDispatcher_redeliverLostPublishesPendingAtOnce(t *testing.T) {
 		t.Errorf("published %v, want %v", count, want)
 	}
 }
+
+// A checkpoint store that lost its checkpoint (Redis lost its data) does not send the
+// dispatcher back to the start of the log, which would match the whole history again: it
+// resumes from the highest checkpoint this instance saw, and writes it back.
+func TestDispatcher_aLostCheckpointDoesNotReplayHistory(t *testing.T) {
+	h := newDispatchHarness(t, 100, 1000)
+	if err := h.record(5); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if err := h.d.saveCheckpoint(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	saved := h.cp.position
+	if saved == 0 {
+		t.Fatal("nothing saved: the test checks nothing")
+	}
+	h.d.Suspend()
+	h.cp.position = 0 // lost
+	from, err := h.d.Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from != saved {
+		t.Fatalf("resumed from %d after the checkpoint was lost, want %d (the one saved)", from, saved)
+	}
+	if err := h.d.saveCheckpoint(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if h.cp.position != saved {
+		t.Errorf("checkpoint written back as %d, want %d", h.cp.position, saved)
+	}
+}
+
+// RedeliverLost told while the instance does not dispatch (the loss took the lease too) is
+// done once it dispatches again.
+func TestDispatcher_redeliverLostWhileSuspendedWaitsForResume(t *testing.T) {
+	h := newDispatchHarness(t, 100, 1000)
+	if err := h.record(2); err != nil {
+		t.Fatal(err)
+	}
+	h.d.Suspend()
+	h.d.RedeliverLost()
+	if _, err := h.d.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.d.Run(ctx) }()
+	eventually(t, "the lost jobs published again after the resume", func() bool {
+		h.pub.mu.Lock()
+		defer h.pub.mu.Unlock()
+		return len(h.pub.jobs) == 4
+	})
+	cancel()
+	<-done
+}

@@ -188,6 +188,49 @@ func TestRunner_redisRestartedMidCatchUp(t *testing.T) {
 	assertSameViews(t, rebuilt(t, wctx, store, head), sharedView(srv, prefix), 20000)
 }
 
+// TestRunner_redisLosingItsDataRebuildsTheView: Redis loses its data (FLUSHALL) while the
+// runner applies the view, and events keep coming. The runner's writes are refused (the
+// view's fence is gone), its lease lapses, and it rebuilds the view from the log; WaitFor
+// waits for the view Redis holds, not for the count the runner kept, and the view then
+// holds every event, from before the loss too.
+func TestRunner_redisLosingItsDataRebuildsTheView(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	recordBatch := func(name string) {
+		events := make([]domain.LogEvent, 500)
+		for i := range events {
+			events[i] = ev(fmt.Sprintf("%s-%03d", name, i), i%60, domain.Level(1+i%2), "user.image.analysis.completed")
+		}
+		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recordBatch("before")
+	prefix := redistest.Prefix(t)
+	in := startInstance(t, srv, store, prefix)
+	head, _ := store.LastPosition(ctx)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := in.runner.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := goredis.NewClient(srv.ClientOptions()).FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	recordBatch("after")
+	head, _ = store.LastPosition(ctx)
+	if err := in.runner.WaitFor(wctx, head); err != nil {
+		t.Fatalf("the view was not rebuilt after Redis lost it: %v (%+v)", err, in.runner.Progress())
+	}
+	assertSameViews(t, rebuilt(t, wctx, store, head), sharedView(srv, prefix), 1000)
+}
+
 // rebuilt applies the log up to head to a fresh memory view: what any view must equal.
 func rebuilt(t *testing.T, ctx context.Context, store *embedded.Store, head uint64) *memory.EventLog {
 	t.Helper()

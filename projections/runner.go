@@ -311,22 +311,27 @@ func (r *Runner) WaitLive(ctx context.Context) error {
 	}
 }
 
-// WaitFor blocks until the view has applied the record at position, or ctx is done.
+// WaitFor blocks until the view has applied the record at position, or ctx is done. A view
+// shared in Redis must hold it as stored, too.
 func (r *Runner) WaitFor(ctx context.Context, position uint64) error {
+	shared := r.lease != nil
 	for {
 		r.mu.Lock()
 		applied, changed, standby := r.applied, r.changed, r.standby
 		r.mu.Unlock()
-		if applied >= position {
+		if applied >= position && !shared {
 			return nil
 		}
-		if standby { // another instance applies: read the shared checkpoint
+		// A shared view is asked, too: another instance may apply it (standby), and Redis may
+		// have lost it (its data flushed) while this instance's count stayed where it was.
+		poll := standby || applied >= position
+		if poll {
 			if cp, err := r.projection.Checkpoint(ctx); err == nil && cp >= position {
 				return nil
 			}
 		}
 		wait := time.After(time.Hour)
-		if standby {
+		if poll {
 			wait = time.After(10 * time.Millisecond)
 		}
 		select {

@@ -47,9 +47,10 @@ func (g *consumerGroups) subscribed(stream string) {
 func (g *consumerGroups) readFailed(err error) bool {
 	switch {
 	case err == nil:
-	case strings.HasPrefix(err.Error(), "NOGROUP"):
+	case strings.HasPrefix(err.Error(), "NOGROUP"),
+		strings.HasPrefix(err.Error(), "UNBLOCKED the stream key no longer exists"): // went while a read waited
 		g.restore(true)
-	case strings.HasPrefix(err.Error(), "UNBLOCKED"): // the stream went while a read waited
+	case strings.HasPrefix(err.Error(), "UNBLOCKED"): // CLIENT UNBLOCK, a failover: look, to be sure
 		g.restore(false)
 	}
 	return false
