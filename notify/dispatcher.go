@@ -186,13 +186,13 @@ func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	// while another instance dispatched) was lost with the views' Redis: dispatching from it
 	// would match the whole history again, and send what was never meant to be sent (events
 	// of a kind that was turned off, of selectors since widened).
-	if seen := max(d.seen, d.saved); cp < seen {
+	if cp < d.seen {
 		d.cfg.Logger.Warn("the dispatcher's checkpoint is behind the one this instance saw (Redis lost its data?): dispatching from the one it saw",
-			"stored", cp, "seen", seen)
-		cp = seen
+			"stored", cp, "seen", d.seen)
+		cp = d.seen
 		d.saved = 0 // written again at the next save, though it does not move
 	}
-	d.seen = max(d.seen, cp)
+	d.seen = cp
 	d.epoch++
 	d.active = true
 	d.replayUntil = head

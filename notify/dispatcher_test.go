@@ -117,6 +117,23 @@ func newDispatchHarness(t *testing.T, window, maxInFlight int) *dispatchHarness 
 	return h
 }
 
+// run runs the dispatcher's Run loop until the returned stop is called, which returns once
+// the loop has.
+func (h *dispatchHarness) run() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.d.Run(ctx) }()
+	h.t.Cleanup(func() { cancel(); <-done })
+	return func() { cancel(); <-done }
+}
+
+// published is how many jobs the publisher took.
+func (h *dispatchHarness) published() int {
+	h.pub.mu.Lock()
+	defer h.pub.mu.Unlock()
+	return len(h.pub.jobs)
+}
+
 // record appends n events to the log and applies them; it returns Apply's error.
 func (h *dispatchHarness) record(n int) error {
 	return h.d.Apply(context.Background(), h.append(n))
@@ -421,18 +438,10 @@ func TestDispatcher_redeliverLostPublishesPendingAtOnce(t *testing.T) {
 	if err := h.record(1); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = h.d.Run(ctx) }()
-	eventually(t, "the lost jobs published again", func() bool {
-		h.pub.mu.Lock()
-		defer h.pub.mu.Unlock()
-		return len(h.pub.jobs) >= 7
-	})
+	stop := h.run()
+	eventually(t, "the lost jobs published again", func() bool { return h.published() >= 7 })
 	time.Sleep(50 * time.Millisecond)
-	cancel()
-	<-done
+	stop()
 	count := map[string]int{}
 	for _, j := range h.pub.jobs {
 		count[j.EventID]++
@@ -488,15 +497,7 @@ func TestDispatcher_redeliverLostWhileSuspendedWaitsForResume(t *testing.T) {
 	if _, err := h.d.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = h.d.Run(ctx) }()
-	eventually(t, "the lost jobs published again after the resume", func() bool {
-		h.pub.mu.Lock()
-		defer h.pub.mu.Unlock()
-		return len(h.pub.jobs) == 4
-	})
-	cancel()
-	<-done
+	stop := h.run()
+	eventually(t, "the lost jobs published again after the resume", func() bool { return h.published() == 4 })
+	stop()
 }

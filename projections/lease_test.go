@@ -56,27 +56,36 @@ func (in *instance) crash() {
 	<-in.done
 }
 
+// openLog opens an embedded store for a test, and returns it with a function that records n
+// events of type typ, with ids name-000 and on, in one batch.
+func openLog(t *testing.T) (*embedded.Store, func(name string, n int, typ string)) {
+	t.Helper()
+	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
+	return store, func(name string, n int, typ string) {
+		t.Helper()
+		events := make([]domain.LogEvent, n)
+		for i := range events {
+			events[i] = ev(fmt.Sprintf("%s-%03d", name, i), i%60, domain.Level(1+i%2), typ)
+		}
+		if _, err := record.Handle(context.Background(), commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestRunner_leaseMovesToASurvivingInstance runs two instances on one Redis view, crashes the
 // one applying it in the middle of a stream of writes, and checks that the other takes over
 // and that the Redis view then equals a view rebuilt from the log, entry for entry.
 func TestRunner_leaseMovesToASurvivingInstance(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, record := openLog(t)
 	ctx := context.Background()
-	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
-	batch := func(b int) {
-		events := make([]domain.LogEvent, 500)
-		for i := range events {
-			events[i] = ev(fmt.Sprintf("lease-%03d-%03d", b, i), i%60, domain.Level(1+i%2), "system.feeds.sync.started")
-		}
-		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	batch := func(b int) { record(fmt.Sprintf("lease-%03d", b), 500, "system.feeds.sync.started") }
 	for b := range 4 {
 		batch(b)
 	}
@@ -154,21 +163,10 @@ func assertSameViews(t *testing.T, want, got projections.EventLogView, total int
 // retries, resumes from the checkpoint Redis kept, and the view ends equal to a rebuild.
 func TestRunner_redisRestartedMidCatchUp(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{Persistent: true})
-	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, record := openLog(t)
 	ctx := context.Background()
-	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
 	for b := range 20 {
-		events := make([]domain.LogEvent, 1000)
-		for i := range events {
-			events[i] = ev(fmt.Sprintf("restart-%02d-%03d", b, i), i%60, domain.Level(1+i%2), "user.image.analysis.completed")
-		}
-		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
-			t.Fatal(err)
-		}
+		record(fmt.Sprintf("restart-%02d", b), 1000, "user.image.analysis.completed")
 	}
 	prefix := redistest.Prefix(t)
 	in := startInstance(t, srv, store, prefix)
@@ -195,23 +193,9 @@ func TestRunner_redisRestartedMidCatchUp(t *testing.T) {
 // holds every event, from before the loss too.
 func TestRunner_redisLosingItsDataRebuildsTheView(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	store, err := embedded.Open(t.TempDir(), embedded.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, record := openLog(t)
 	ctx := context.Background()
-	record, _ := commands.NewRecordEventsHandler(store, func() time.Time { return now }, commands.NewEventID)
-	recordBatch := func(name string) {
-		events := make([]domain.LogEvent, 500)
-		for i := range events {
-			events[i] = ev(fmt.Sprintf("%s-%03d", name, i), i%60, domain.Level(1+i%2), "user.image.analysis.completed")
-		}
-		if _, err := record.Handle(ctx, commands.RecordEvents{Actor: domain.SystemActor(), Events: events}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	recordBatch("before")
+	record("before", 500, "user.image.analysis.completed")
 	prefix := redistest.Prefix(t)
 	in := startInstance(t, srv, store, prefix)
 	head, _ := store.LastPosition(ctx)
@@ -223,7 +207,7 @@ func TestRunner_redisLosingItsDataRebuildsTheView(t *testing.T) {
 	if err := goredis.NewClient(srv.ClientOptions()).FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	recordBatch("after")
+	record("after", 500, "user.image.analysis.completed")
 	head, _ = store.LastPosition(ctx)
 	if err := in.runner.WaitFor(wctx, head); err != nil {
 		t.Fatalf("the view was not rebuilt after Redis lost it: %v (%+v)", err, in.runner.Progress())

@@ -14,9 +14,7 @@ import (
 // store (notify.EventFinder).
 type eventFinder struct {
 	queries projections.EventLogQueries
-	store   interface {
-		ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
-	}
+	store   projections.StreamReader
 }
 
 // EventsBetween implements notify.EventFinder.
@@ -78,11 +76,7 @@ func (f eventFinder) EventRecord(ctx context.Context, eventID string) (domain.Re
 
 // configurationLog answers from the event store whether a configuration was removed, for
 // the deliverer to tell a removed configuration from one its view does not hold yet.
-type configurationLog struct {
-	store interface {
-		ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
-	}
-}
+type configurationLog struct{ store projections.StreamReader }
 
 // ConfigurationRemoved implements notify.RemovedConfigurations.
 func (l configurationLog) ConfigurationRemoved(ctx context.Context, id string) (bool, error) {

@@ -90,11 +90,8 @@ type views struct {
 	deliveries     projections.DeliveryView
 	leases         map[string]leased // by view name (and the dispatcher's); empty for memory views
 	close          func()
-	// claimStore records which event store the views follow (redisview.StoreIdentity.Claim);
-	// nil for memory views.
-	claimStore func(ctx context.Context, identity string) error
-	// viewsPrefix starts every key of the views in Redis ("" for memory views).
-	viewsPrefix string
+	// storeIdentity records which event store the views follow; nil for memory views.
+	storeIdentity *redisview.StoreIdentity
 	// dispatchCheckpoint keeps the dispatcher's checkpoint in Redis; nil: a file in --data-dir.
 	dispatchCheckpoint notify.CheckpointStore
 	// streams opens the router's Redis Streams with a connection for each of its
@@ -136,8 +133,7 @@ func openViews(ctx context.Context, r redisFlags, logger *slog.Logger) (views, e
 		close:          func() { _ = client.Close() },
 
 		dispatchCheckpoint: checkpoint,
-		claimStore:         identity.Claim,
-		viewsPrefix:        identity.Prefix(),
+		storeIdentity:      identity,
 		streams:            redisStreams(client, r.Prefix, logger),
 	}
 	// Each view's lease is named after its layout: a view whose layout changed gets a lease of

@@ -45,13 +45,8 @@ func (g *consumerGroups) subscribed(stream string) {
 // readFailed is the subscriber's ShouldStopOnReadErrors: it never stops the reads, which
 // watermill retries every half second, but restores the groups when a read says one is gone.
 func (g *consumerGroups) readFailed(err error) bool {
-	switch {
-	case err == nil:
-	case strings.HasPrefix(err.Error(), "NOGROUP"),
-		strings.HasPrefix(err.Error(), "UNBLOCKED the stream key no longer exists"): // went while a read waited
-		g.restore(true)
-	case strings.HasPrefix(err.Error(), "UNBLOCKED"): // CLIENT UNBLOCK, a failover: look, to be sure
-		g.restore(false)
+	if lost, sure := groupLost(err); lost {
+		g.restore(sure)
 	}
 	return false
 }
@@ -99,11 +94,17 @@ func (g *consumerGroups) restore(gone bool) {
 // lostQuiet is how long after telling a loss another is not told.
 const lostQuiet = 30 * time.Second
 
-// isGroupLost tells the errors of reading a stream whose group is gone: NOGROUP, and
-// UNBLOCKED for a read that was waiting when the stream was deleted; consumerGroups deals
-// with both.
-func isGroupLost(err error) bool {
-	return err != nil && (strings.HasPrefix(err.Error(), "NOGROUP") || strings.HasPrefix(err.Error(), "UNBLOCKED"))
+// groupLost tells the errors of reading a stream whose group may be gone, which
+// consumerGroups deals with; sure when it is: NOGROUP, or a read that was waiting when the
+// stream was deleted. Another UNBLOCKED (CLIENT UNBLOCK, a failover) is worth a look.
+func groupLost(err error) (lost, sure bool) {
+	switch {
+	case err == nil:
+		return false, false
+	case strings.HasPrefix(err.Error(), "NOGROUP"), strings.HasPrefix(err.Error(), "UNBLOCKED the stream key no longer exists"):
+		return true, true
+	}
+	return strings.HasPrefix(err.Error(), "UNBLOCKED"), false
 }
 
 // noGroupQuiet logs at debug level the subscriber's errors that say a consumer group is
@@ -112,7 +113,7 @@ func isGroupLost(err error) bool {
 type noGroupQuiet struct{ watermill.LoggerAdapter }
 
 func (q noGroupQuiet) Error(msg string, err error, fields watermill.LogFields) {
-	if isGroupLost(err) {
+	if lost, _ := groupLost(err); lost {
 		q.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
 		return
 	}

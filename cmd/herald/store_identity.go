@@ -33,10 +33,10 @@ const storeCheckEvery = 15 * time.Second
 // does nothing for memory views or a shared store (KurrentDB).
 func (a *app) followOneStore(ctx context.Context, v views) error {
 	identified, ok := a.store.(interface{ Identity() string })
-	if v.claimStore == nil || !ok {
+	if v.storeIdentity == nil || !ok {
 		return nil
 	}
-	o := &oneStore{claim: v.claimStore, identity: identified.Identity(), prefix: v.viewsPrefix}
+	o := &oneStore{claim: v.storeIdentity.Claim, identity: identified.Identity(), prefix: v.storeIdentity.Prefix()}
 	if err := o.check(ctx); err != nil {
 		return err
 	}

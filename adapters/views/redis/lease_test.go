@@ -34,6 +34,21 @@ func closedWithin(ch <-chan struct{}, d time.Duration) bool {
 	}
 }
 
+// hold acquires l and claims its fence on view, as a runner does before it applies; it
+// returns the fence and the view as the holder writes it.
+func hold(t *testing.T, l *Lease, view *EventLog) (uint64, *EventLog) {
+	t.Helper()
+	fence, err := l.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := view.Fenced(fence)
+	if err := held.ClaimFence(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return fence, held
+}
+
 // TestLease_oneHolderAtATime: while one contender holds and renews the lease (after the
 // context of its Acquire is done, too), the other waits, however long; a release hands it
 // over at once, with a newer fence.
@@ -95,14 +110,7 @@ func TestLease_holderDies(t *testing.T) {
 	view := newTestView(t, Options{})
 	gen := viewstest.NewGenerator(viewstest.GeneratorConfig{Seed: 31})
 
-	fa, err := a.Acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewA := view.Fenced(fa)
-	if err := viewA.ClaimFence(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	fa, viewA := hold(t, a, view)
 	if err := viewA.Apply(t.Context(), viewstest.Recorded(gen.Entries(50)...), gen.Position()); err != nil {
 		t.Fatal(err)
 	}
@@ -169,14 +177,7 @@ func TestLease_redisLosesItsData(t *testing.T) {
 	}
 	gen := viewstest.NewGenerator(viewstest.GeneratorConfig{Seed: 7})
 
-	fa, err := a.Acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewA := view.Fenced(fa)
-	if err := viewA.ClaimFence(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	fa, viewA := hold(t, a, view)
 	if err := viewA.Apply(t.Context(), viewstest.Recorded(gen.Entries(20)...), gen.Position()); err != nil {
 		t.Fatal(err)
 	}
@@ -194,16 +195,9 @@ func TestLease_redisLosesItsData(t *testing.T) {
 		t.Fatal("the holder still holds a lease Redis has lost")
 	}
 
-	fb, err := b.Acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fb, viewB := hold(t, b, view)
 	if fb <= fa {
 		t.Fatalf("fence %d drawn after the loss is not above %d, drawn before", fb, fa)
-	}
-	viewB := view.Fenced(fb)
-	if err := viewB.ClaimFence(t.Context()); err != nil {
-		t.Fatal(err)
 	}
 	if err := viewB.Apply(t.Context(), viewstest.Recorded(gen.Entries(5)...), gen.Position()); err != nil {
 		t.Fatalf("Apply by the next holder: %v", err)
