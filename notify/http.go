@@ -60,6 +60,13 @@ func sameServerRedirects(req *http.Request, via []*http.Request) error {
 		return &SendError{Err: errors.New("the receiver redirected 10 times; configure the URL it ends at")}
 	case !strings.EqualFold(req.URL.Scheme, first.Scheme) || !strings.EqualFold(req.URL.Host, first.Host):
 		return &SendError{Err: fmt.Errorf("the receiver redirected to another server (%s); herald does not send credentials on to another server: configure that URL if it is the right one", req.URL.Host)}
+	case req.Method != via[len(via)-1].Method && req.Response != nil:
+		// Go follows a 301, 302 or 303 answer to a POST with a GET without a body: the
+		// receiver would answer it, and the notification would count as delivered though it
+		// never arrived. Only 307 and 308 keep the method and the body.
+		// The URL it redirects to is left out, as the configured one is: for Slack and Teams
+		// the path is the credential.
+		return &SendError{Status: req.Response.StatusCode, Err: errors.New("a redirect of this kind turns the POST into a GET without the notification, so herald does not follow it (only 307 and 308 keep the request): configure the URL the receiver redirects to (its Location header)")}
 	}
 	return nil
 }

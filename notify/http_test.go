@@ -170,9 +170,12 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 			http.Redirect(w, r, "/hook", http.StatusPermanentRedirect)
 		case "/away":
 			http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+		case "/old", "/found", "/see-other":
+			code := map[string]int{"/old": http.StatusMovedPermanently, "/found": http.StatusFound, "/see-other": http.StatusSeeOther}[r.URL.Path]
+			http.Redirect(w, r, "/hook", code)
 		case "/hook":
 			body, _ := io.ReadAll(r.Body)
-			got.Store(r.Header.Get("X-Api-Key") + " " + string(body))
+			got.Store(r.Method + " " + r.Header.Get("X-Api-Key") + " " + string(body))
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -181,8 +184,21 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 	if _, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/moved", []byte(`{"a":1}`), header); err != nil {
 		t.Fatalf("redirect within the server: %v", err)
 	}
-	if g, _ := got.Load().(string); g != `TOPSECRET {"a":1}` {
+	if g, _ := got.Load().(string); g != `POST TOPSECRET {"a":1}` {
 		t.Errorf("after the redirect the receiver got %q", g)
+	}
+	// Go would follow these with a GET without the body: the receiver would answer it, and
+	// the notification would count as delivered.
+	for _, path := range []string{"/old", "/found", "/see-other"} {
+		got.Store("")
+		_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+path, []byte(`{"a":1}`), header)
+		var se *notify.SendError
+		if !errors.As(err, &se) || se.Retryable || !strings.Contains(err.Error(), "turns the POST into a GET") || strings.Contains(err.Error(), "/hook") {
+			t.Errorf("POST to %s: %v, want a final failure saying the redirect is not followed, without the URL", path, err)
+		}
+		if g, _ := got.Load().(string); g != "" {
+			t.Errorf("POST to %s: the receiver got %q", path, g)
+		}
 	}
 	_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/away", []byte(`{"a":1}`), header)
 	var se *notify.SendError
