@@ -231,7 +231,10 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 		Args:  cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readValue(newPassword, cmd.InOrStdin())
-			if err != nil || pw == "" {
+			if err != nil {
+				return fmt.Errorf("--new-password: %w", err)
+			}
+			if pw == "" {
 				return fmt.Errorf("--new-password is required (@FILE or @- to read it)")
 			}
 			vars := map[string]any{"p": pw}

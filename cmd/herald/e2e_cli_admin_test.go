@@ -86,6 +86,27 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if strings.Contains(get+list, "SECRETPART") {
 		t.Fatal("the webhook URL was printed")
 	}
+	// An empty file is a slip, not a removal: the stored URL stays (and a password, a template).
+	emptyFile := filepath.Join(dir, "empty.txt")
+	if err := os.WriteFile(emptyFile, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"notifications", "config", "edit", id, "--set", "webhookUrl=@" + emptyFile}, "--set webhookUrl: read " + emptyFile + ": it is empty; to remove the setting, give --set webhookUrl= with nothing after the ="},
+		{[]string{"notifications", "config", "edit", id, "--body-template", "@-"}, `--body-template: read stdin: it is empty; to restore the default template, give --body-template ""`},
+		{[]string{"account", "user", "add", "alice", "bob", "--new-password", "@" + emptyFile}, "--new-password: read " + emptyFile + ": it is empty"},
+		{[]string{"account", "user", "password", "--new-password", "@-"}, "--new-password: read stdin: it is empty"},
+	} {
+		if _, errOut, err := s.cli("", append(c.args, "--token", token)...); err == nil || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: %v %q, want %q", c.args, err, errOut, c.want)
+		}
+	}
+	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "hasWebhookUrl: true") {
+		t.Fatalf("an empty file removed the webhook URL:\n%s", get)
+	}
 	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error"); out != "Updated configuration "+id+"\n" {
 		t.Fatalf("edit printed %q", out)
 	}

@@ -94,6 +94,9 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			return nil, fmt.Errorf("--set %s: %s settings are %s", key, kind, strings.Join(names, ", "))
 		}
 		value, err := readValue(raw, stdin)
+		if errors.Is(err, errEmptyValue) {
+			return nil, fmt.Errorf("--set %s: %w; to remove the setting, give --set %s= with nothing after the =", key, err, key)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--set %s: %w", key, err)
 		}
@@ -137,6 +140,13 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 	return out, nil
 }
 
+// errEmptyValue is a file or stdin given as @FILE or @- that holds nothing (a line end at
+// most). It is refused: a value read from nothing would remove a credential or a password,
+// or restore a default template, where a file was given to set one.
+var errEmptyValue = errors.New("it is empty")
+
+// readValue returns raw, or what the file @FILE (stdin for @-) holds, without its final line
+// ends.
 func readValue(raw string, stdin io.Reader) (string, error) {
 	path, ok := strings.CutPrefix(raw, "@")
 	if !ok {
@@ -144,7 +154,9 @@ func readValue(raw string, stdin io.Reader) (string, error) {
 	}
 	var data []byte
 	var err error
+	name := path
 	if path == "-" {
+		name = "stdin"
 		data, err = io.ReadAll(stdin)
 	} else {
 		data, err = os.ReadFile(path)
@@ -152,7 +164,11 @@ func readValue(raw string, stdin io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimRight(string(data), "\r\n"), nil
+	value := strings.TrimRight(string(data), "\r\n")
+	if value == "" {
+		return "", fmt.Errorf("read %s: %w", name, errEmptyValue)
+	}
+	return value, nil
 }
 
 func splitList(s string) []string {
@@ -232,6 +248,9 @@ func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, curren
 				continue
 			}
 			v, err := readValue(x.value, cmd.InOrStdin())
+			if errors.Is(err, errEmptyValue) {
+				return nil, fmt.Errorf("--%s: %w; to restore the default template, give --%s \"\"", x.flag, err, x.flag)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("--%s: %w", x.flag, err)
 			}
