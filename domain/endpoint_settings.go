@@ -162,7 +162,11 @@ func (GitHubSettings) Kind() EndpointKind { return KindGitHub }
 // Validate implements Settings.
 func (s GitHubSettings) Validate() error {
 	v := &ValidationError{}
+	before := len(v.Fields)
 	validHTTPURL(v, "apiUrl", s.APIURL, true, "use the accessToken setting")
+	if problem := gitHubAPIProblem(s.APIURL); problem != "" && len(v.Fields) == before {
+		v.add("apiUrl", "%s", problem)
+	}
 	required(v, "owner", s.Owner)
 	switch {
 	case strings.TrimSpace(s.Owner) == "" || tooLong(v, "owner", s.Owner, MaxGitHubOwner): // required, or too long
@@ -192,6 +196,23 @@ func (s GitHubSettings) Validate() error {
 	shortTexts(v, "labels", s.Labels, "labels")
 	shortTexts(v, "assignees", s.Assignees, "assignees")
 	return v.errOrNil()
+}
+
+// gitHubAPIProblem tells why a URL that parses is still not a GitHub API's base: github.com's
+// website, or a path below api.github.com (a repository's API URL, say), to which the sender's
+// /repos/OWNER/REPO/issues would be added.
+func gitHubAPIProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "" // said by validHTTPURL
+	}
+	switch host := strings.ToLower(u.Hostname()); {
+	case host == "github.com" || host == "www.github.com":
+		return fmt.Sprintf("%s is GitHub's website, not its API: use %s (or leave apiUrl out); GitHub Enterprise Server's is https://HOST/api/v3", Quote(raw), DefaultGitHubAPIURL)
+	case host == "api.github.com" && strings.Trim(u.Path, "/") != "":
+		return fmt.Sprintf("%s: give the API's base, %s; the owner and the repository have settings of their own", Quote(raw), DefaultGitHubAPIURL)
+	}
+	return ""
 }
 
 // GitHub's own limits on the names of users, organizations and repositories.

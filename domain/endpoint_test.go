@@ -22,6 +22,8 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 			"useTls", "sends a password in clear to no server but this machine's"},
 		{"github url", domain.GitHubSettings{APIURL: "ftp://x", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "http or https"},
 		{"github repo", domain.GitHubSettings{APIURL: domain.DefaultGitHubAPIURL, Owner: "o", Repository: "o/r", AccessToken: domain.NewSecret("t")}, "repository", "owner has its own"},
+		{"github website", domain.GitHubSettings{APIURL: "https://GitHub.com/", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "GitHub's website, not its API: use https://api.github.com"},
+		{"github repo api url", domain.GitHubSettings{APIURL: "https://api.github.com/repos/o/r", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
 		{"jira token", domain.JiraSettings{URL: "https://jira", Username: "u", ProjectKey: "P", IssueType: "Bug"}, "apiToken", "required"},
 		{"slack url", domain.SlackSettings{WebhookURL: domain.NewSecret("not a url")}, "webhookUrl", "http or https"},
 		{"teams missing", domain.TeamsSettings{}, "webhookUrl", "required"},
