@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"text/template"
@@ -89,12 +90,30 @@ var TemplateFuncs = template.FuncMap{
 		b, err := json.Marshal(v)
 		return string(b), err
 	},
-	"default": func(fallback, v string) string {
-		if v == "" {
+	"default": func(fallback, v any) any {
+		if isEmpty(v) {
 			return fallback
 		}
 		return v
 	},
+}
+
+// isEmpty tells whether v is what default stands in for, as Sprig's default (Helm's
+// templates) reads it: nothing (a details key the event lacks, a JSON null), empty text, a
+// list or an object without items, 0 or false.
+func isEmpty(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map, reflect.Array:
+		return r.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return r.IsNil()
+	default:
+		return r.IsZero()
+	}
 }
 
 // IsZero tells whether no template is overridden.

@@ -154,3 +154,35 @@ func TestRenderMessageTemplate_limits(t *testing.T) {
 		t.Errorf("text with an early broken character cut to %d bytes (%v), starting %q", len(out), err, out[:min(len(out), 8)])
 	}
 }
+
+// default stands in for what an event lacks or leaves empty: a details key it does not have,
+// an empty string, a number or a list, as Sprig's default (Helm, Alertmanager's users) does.
+func TestTemplateDefault_standsInForWhatIsMissing(t *testing.T) {
+	data := domain.TemplateData{Type: "user.image.analysis.failed", Details: map[string]any{
+		"count": float64(3), "zero": float64(0), "empty": "", "tags": []any{"a", "b"}, "none": []any{}, "nil": nil, "tag": "latest",
+	}}
+	for src, want := range map[string]string{
+		`{{.Details.missing | default "none"}}`:        "none",
+		`{{.Details.nil | default "none"}}`:            "none",
+		`{{.Details.empty | default "none"}}`:          "none",
+		`{{.Details.tag | default "none"}}`:            "latest",
+		`{{.Details.count | default "none"}}`:          "3",
+		`{{.Details.zero | default "none"}}`:           "none",
+		`{{.Details.tags | default "none"}}`:           "[a b]",
+		`{{.Details.none | default "none"}}`:           "none",
+		`{{.Resource.ID | default "no image"}}`:        "no image",
+		`{{default "x" .Type}}`:                        "user.image.analysis.failed",
+		`{{.Details.count | default 1 | printf "%v"}}`: "3",
+	} {
+		tmpl, err := domain.ParseMessageTemplate("body", src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if err := (domain.MessageTemplates{Body: src}).Validate(); err != nil {
+			t.Errorf("%s refused: %v", src, err)
+		}
+		if out, err := domain.RenderMessageTemplate(tmpl, data); err != nil || out != want {
+			t.Errorf("%s = %q, %v; want %q", src, out, err, want)
+		}
+	}
+}
