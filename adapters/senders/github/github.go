@@ -93,11 +93,12 @@ func issueRequest(n notify.Notification, settings domain.GitHubSettings) *gh.Iss
 	return req
 }
 
-// issueBody is n's text as Markdown, then a link to the event in the UI and the idempotency
-// key in an HTML comment, invisible on the page, by which the issue can be found again.
+// issueBody is n's text as Markdown, then a link to the event in the UI unless the text
+// has it already (the default text does: GitHub links it), and the idempotency key in an
+// HTML comment, invisible on the page, by which the issue can be found again.
 func issueBody(n notify.Notification) string {
 	var footer strings.Builder
-	if n.EventURL != "" {
+	if n.EventURL != "" && !strings.Contains(n.Text, n.EventURL) {
 		fmt.Fprintf(&footer, "\n\n[Open the event in herald](%s)", n.EventURL)
 	}
 	fmt.Fprintf(&footer, "\n\n<!-- herald:idempotency-key=%s -->\n", n.IdempotencyKey)

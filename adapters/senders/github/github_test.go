@@ -87,12 +87,15 @@ func TestSend_createsAnIssueOnGitHubCom(t *testing.T) {
 	body, _ := got.body["body"].(string)
 	for _, want := range []string{
 		"Failed to analyze image\n",
-		"\n\n[Open the event in herald](https://ui.example/events/67946415c113488b8fff8b335272a45b)\n",
+		"\nOpen in the UI: https://ui.example/events/67946415c113488b8fff8b335272a45b\n",
 		"\n<!-- herald:idempotency-key=" + notify.IdempotencyKey("67946415c113488b8fff8b335272a45b", "cfg-1") + " -->\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("body lacks %q:\n%s", want, body)
 		}
+	}
+	if n := strings.Count(body, "https://ui.example/events/"); n != 1 {
+		t.Fatalf("the body links the event %d times, want once:\n%s", n, body)
 	}
 	if strings.Contains(body, "```") {
 		t.Fatalf("the text is code-fenced:\n%s", body)
@@ -164,6 +167,26 @@ func TestSend_testNotificationsSayTheyAreTests(t *testing.T) {
 	}
 	if got.body["title"] != "[test] [ERROR] user.image.analysis.failed on sha256:abc" {
 		t.Fatalf("title %q", got.body["title"])
+	}
+}
+
+// A text of the configuration's own that does not link the event is followed by a link.
+func TestSend_linksTheEventBelowATextWithoutTheLink(t *testing.T) {
+	var got createdRequest
+	srv := httptest.NewServer(issuesAPI(t, &got))
+	defer srv.Close()
+	s := domain.GitHubSettings{APIURL: srv.URL, Owner: "acme", Repository: "platform", AccessToken: domain.NewSecret("t")}
+	c := domain.Configuration{ID: "cfg-1", Account: "alice", Kind: domain.KindGitHub, Name: "issues", Settings: s, Templates: domain.MessageTemplates{Body: "{{.Message}}"}}
+	n, err := notify.NewNotification(sendertest.Event(), c, "https://ui.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	want := "Failed to analyze image\n\n[Open the event in herald](https://ui.example/events/67946415c113488b8fff8b335272a45b)\n\n<!-- herald:idempotency-key="
+	if body := got.body["body"].(string); !strings.HasPrefix(body, want) {
+		t.Errorf("body:\n%s\nwant it to start with\n%s", body, want)
 	}
 }
 
