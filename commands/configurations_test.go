@@ -347,3 +347,60 @@ func TestConfigurations_aRepeatedSelectorIsStoredOnce(t *testing.T) {
 		t.Fatalf("updated with selectors %q", got)
 	}
 }
+
+// TestUpdateConfiguration_anEditThatChangesNothingRecordsNothing: the same values again, the
+// stored credentials left out or given again, keep the revision and add no fact; any change
+// does add one.
+func TestUpdateConfiguration_anEditThatChangesNothingRecordsNothing(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	seal := sealer(t)
+	create, _ := commands.NewCreateConfigurationHandler(store, seal, func() string { return "cfg-1" }, clock)
+	update, _ := commands.NewUpdateConfigurationHandler(store, seal, clock)
+	alice := domain.Actor{Account: "alice", User: "ann", Role: domain.RoleReadWrite}
+	all, _ := domain.LookupQuickSelection("all")
+	sel, _ := all.Selector(false)
+	draft := func(password string) domain.ConfigurationDraft {
+		return domain.ConfigurationDraft{Name: "corp", Description: "ops", VerifyTLS: true, Selectors: []domain.Selector{sel, sel},
+			Templates: domain.MessageTemplates{Title: "{{.Type}}"}, Settings: domain.GitHubSettings{APIURL: domain.DefaultGitHubAPIURL,
+				Owner: "acme", Repository: "alerts", AccessToken: domain.NewSecret(password), Labels: []string{"sec"}}}
+	}
+	id, created, err := create.Handle(ctx, commands.CreateConfiguration{Actor: alice, Draft: draft("TOPSECRET")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := func() int {
+		records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(records)
+	}
+	for name, d := range map[string]domain.ConfigurationDraft{"the credential left out": draft(""), "the credential given again": draft("TOPSECRET")} {
+		pos, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: d})
+		if err != nil || pos != created || facts() != 1 {
+			t.Fatalf("%s: position %d (created at %d), %v; %d facts, want 1", name, pos, created, err, facts())
+		}
+	}
+	for name, change := range map[string]func(*domain.ConfigurationDraft){
+		"credential": func(d *domain.ConfigurationDraft) { d.Settings = draft("n3w").Settings },
+		"label": func(d *domain.ConfigurationDraft) {
+			s := d.Settings.(domain.GitHubSettings)
+			s.Labels = nil
+			d.Settings = s
+		},
+		"description": func(d *domain.ConfigurationDraft) { d.Description = "" },
+		"template":    func(d *domain.ConfigurationDraft) { d.Templates.Title = "" },
+		"name":        func(d *domain.ConfigurationDraft) { d.Name = "Corp" },
+	} {
+		d := draft("")
+		change(&d)
+		before := facts()
+		if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: d}); err != nil || facts() != before+1 {
+			t.Fatalf("changing the %s: %v; %d facts, want %d", name, err, facts(), before+1)
+		}
+		if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: draft("")}); err != nil {
+			t.Fatalf("changing the %s back: %v", name, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"herald/domain"
@@ -59,10 +60,10 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		draft.Selectors = current.Selectors // validated as a whole below
 	}
 	tlsOff := current.VerifyTLS && !draft.VerifyTLS
+	var kept domain.Settings // current's settings, opened
 	switch {
 	case draft.Settings != nil:
-		kept, err := openSettings(current.Settings, h.sealer)
-		if err != nil {
+		if kept, err = openSettings(current.Settings, h.sealer); err != nil {
 			return 0, err
 		}
 		given := draft.Settings
@@ -77,6 +78,9 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		return 0, err
 	}
 	draft.Selectors = domain.DistinctSelectors(draft.Selectors)
+	if unchanged(current, kept, draft) {
+		return lastPosition(ctx, h.store, cmd.ID)
+	}
 	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
 		return 0, err
 	}
@@ -88,6 +92,27 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 		}
 	}
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
+}
+
+// unchanged tells whether draft gives current's values again (opened, its settings opened;
+// nil when the draft leaves the settings as they are). Such an edit records nothing: the
+// revision stays, and so do the history and the views, as a re-applied manifest leaves a
+// Kubernetes object's resourceVersion.
+func unchanged(current domain.Configuration, opened domain.Settings, draft domain.ConfigurationDraft) bool {
+	return draft.Name == current.Name && draft.Description == current.Description && draft.VerifyTLS == current.VerifyTLS &&
+		draft.Templates == current.Templates &&
+		(draft.Settings == nil || reflect.DeepEqual(draft.Settings, opened)) &&
+		reflect.DeepEqual(draft.Selectors, current.Selectors)
+}
+
+// lastPosition is the log position of a configuration's last fact, which an edit that
+// changes nothing returns: the views hold it already.
+func lastPosition(ctx context.Context, store EventStore, id string) (uint64, error) {
+	records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
+	if err != nil {
+		return 0, fmt.Errorf("read configuration %s: %w", id, err)
+	}
+	return records[len(records)-1].Position, nil
 }
 
 // withDraftProblems adds to keepSecrets' refusal what else is wrong with the draft: a URL

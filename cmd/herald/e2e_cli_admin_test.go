@@ -110,6 +110,10 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error"); out != "Updated configuration "+id+"\n" {
 		t.Fatalf("edit printed %q", out)
 	}
+	// the same again (the webhook URL given again too) records nothing
+	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error", "--set", "webhookUrl=@"+urlFile); out != "Configuration "+id+" is unchanged: it has those values already\n" {
+		t.Fatalf("an edit that changes nothing printed %q", out)
+	}
 	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "name: ops") || !strings.Contains(get, "system.*") || strings.Contains(get, "user.checks") || strings.Contains(get, "templates") {
 		t.Fatalf("after edit:\n%s", get)
 	}

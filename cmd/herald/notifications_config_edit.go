@@ -345,8 +345,15 @@ keep their stored values. --selector and --quick-selection replace all selectors
 				vars["rev"] = revision
 			}
 			q := `mutation($id: ID!, $input: ConfigurationInput!, $rev: Int) { updateNotificationEndpointConfiguration(id: $id, input: $input, expectedRevision: $rev) { id revision } }`
-			if err := newClient(url).do(cmd.Context(), q, vars, nil); err != nil {
+			var out struct {
+				Update struct{ Revision int } `json:"updateNotificationEndpointConfiguration"`
+			}
+			if err := newClient(url).do(cmd.Context(), q, vars, &out); err != nil {
 				return asFlags(err, kind)
+			}
+			if out.Update.Revision == current.Revision {
+				fmt.Fprintf(cmd.OutOrStdout(), "Configuration %s is unchanged: it has those values already\n", args[0])
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Updated configuration %s\n", args[0])
 			return nil
