@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"herald/domain"
+	"herald/notify"
 )
 
 // Error codes in extensions.code.
@@ -99,7 +100,7 @@ func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresen
 			gerr.Extensions["code"] = CodeUnauthenticated
 		case errors.Is(err, domain.ErrForbidden):
 			gerr.Extensions["code"] = CodeForbidden
-		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict):
+		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict), errors.Is(err, notify.ErrBackfillRunning):
 			gerr.Extensions["code"] = CodeConflict
 		case errors.Is(err, errViewsBehind):
 			gerr.Extensions["code"] = CodeUnavailable

@@ -207,10 +207,21 @@ func (b *Backfiller) Wait() {
 	b.busy.Wait()
 }
 
-func stillRunning(p BackfillProgress) error {
-	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId",
-		Message: fmt.Sprintf("backfill %s of configuration %s is still running: follow it with herald notifications backfill status %s (GraphQL: backfillJob), or cancel it first", p.ID, p.ConfigurationID, p.ID)}}}
+func stillRunning(p BackfillProgress) error { return runningError{p} }
+
+// ErrBackfillRunning is a backfill started while one of the same configuration runs (the
+// API's CONFLICT): errors.Is tells it.
+var ErrBackfillRunning = errors.New("a backfill of the configuration is running")
+
+// runningError says which backfill runs and how to follow or cancel it.
+type runningError struct{ running BackfillProgress }
+
+func (e runningError) Error() string {
+	p := e.running
+	return fmt.Sprintf("backfill %s of configuration %s is still running: follow it with herald notifications backfill status %s (GraphQL: backfillJob), or cancel it first", p.ID, p.ConfigurationID, p.ID)
 }
+
+func (runningError) Is(target error) bool { return target == ErrBackfillRunning }
 
 // claim takes the configuration's turn for backfill id: it appends BackfillClaimed at the
 // revision it read, after checking that the backfill of the claim before has ended, so that

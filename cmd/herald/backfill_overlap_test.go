@@ -103,7 +103,7 @@ func TestBackfill_overlapsSendNothingTwice(t *testing.T) {
 		id := createWebhook(app, adminAuth(), "late", rcv.srv.URL+"/x")
 		first := backfillAll(app, id)
 		second := backfillAll(app, id)
-		if len(first.Errors) > 0 || second.code() != "BAD_USER_INPUT" || !strings.Contains(second.Raw, "is still running") {
+		if len(first.Errors) > 0 || second.code() != "CONFLICT" || !strings.Contains(second.Raw, "is still running") {
 			t.Fatalf("two backfills at once: %s / %s", first.Raw, second.Raw)
 		}
 		p := waitBackfill(t, app, first.Data["backfillNotifications"].(map[string]any)["id"].(string))
