@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,6 +115,20 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 		}
 		if err := text.check("Ops-Été_2\u200f"); err != nil { // a right-to-left mark is text's, not an override
 			t.Errorf("%s without control characters: %v", text.field, err)
+		}
+	}
+
+	// A configuration's name is what tells it from the account's others: one that looks like
+	// another name is refused. The joiners that emoji and some scripts need are text.
+	for _, r := range []rune{0x200B, 0x2060, 0xFEFF, 0x00AD, 0x180E} {
+		want := fmt.Sprintf("contains the invisible character %U, which makes the name look like another; remove it", r)
+		if got := fieldMessage(t, draft("ops"+string(r)+"-slack", "").Validate("alice"), "name"); got != want {
+			t.Errorf("name with %U: %q, want %q", r, got, want)
+		}
+	}
+	for _, name := range []string{"on-call 👩\u200d💻", "می\u200cخواهم"} {
+		if err := draft(name, "").Validate("alice"); err != nil {
+			t.Errorf("name %q: %v", name, err)
 		}
 	}
 

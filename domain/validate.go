@@ -256,6 +256,15 @@ func IsBidiOverride(r rune) bool {
 	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
+// isInvisible tells whether r is a character that shows as nothing and serves no script: a
+// zero width space (U+200B), a word joiner or an invisible operator (U+2060 to U+2064), a
+// zero width no-break space (U+FEFF, a byte order mark), a soft hyphen (U+00AD) or the
+// Mongolian vowel separator (U+180E). A name holding one looks like the name without it.
+// The zero width joiner and non-joiner, which emoji and some scripts need, are not among them.
+func isInvisible(r rune) bool {
+	return r == 0x200B || r >= 0x2060 && r <= 0x2064 || r == 0xFEFF || r == 0x00AD || r == 0x180E
+}
+
 // MaxQuoted bounds how many characters of a refused value an error message quotes: enough to
 // recognise it, while a megabyte sent by mistake does not come back whole in the error.
 const MaxQuoted = 64
