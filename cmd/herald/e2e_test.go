@@ -256,6 +256,46 @@ func TestE2E_cliAgainstRealServer(t *testing.T) {
 		}
 	})
 
+	t.Run("list -o wide adds the account and the resource", func(t *testing.T) {
+		out := s.mustCLI("event", "list", "docker.io/library/nginx", "-o", "wide")
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "Timestamp Level Service Host Event ID Account Resource" {
+			t.Fatalf("-o wide:\n%s", out)
+		}
+		if f := strings.Fields(lines[1]); len(f) != 9 || f[5] != "67946415c113488b8fff8b335272a45b" || f[6] != "admin" || f[7] != "repository" || f[8] != "docker.io/library/nginx" {
+			t.Fatalf("-o wide row %q", lines[1])
+		}
+	})
+
+	t.Run("types lists the catalog and the types only seen in the log", func(t *testing.T) {
+		s.record(map[string]any{"timestamp": "2018-06-28T00:00:00Z", "level": "INFO", "type": "acme.builds.finished", "message": "built",
+			"resource": map[string]any{"id": "x", "type": "image_tag", "userId": "admin"}, "source": map[string]any{"serviceName": "ci", "hostId": "ci-1"}})
+		out := s.mustCLI("event", "types")
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if strings.Join(strings.Fields(lines[0]), " ") != "Type Level Resource type Description" {
+			t.Fatalf("header %q", lines[0])
+		}
+		var known, seen string
+		for _, line := range lines[1:] {
+			switch f := strings.Fields(line); f[0] {
+			case "system.repository.list_tags_fail":
+				known = strings.Join(f[1:3], " ")
+			case "acme.builds.finished":
+				seen = line
+			}
+		}
+		if known != "error repository" || !strings.Contains(seen, "(not in herald's catalog; seen in the log)") {
+			t.Fatalf("event types:\n%s", out)
+		}
+		var types []map[string]any
+		if err := json.Unmarshal([]byte(s.mustCLI("event", "types", "-o", "json")), &types); err != nil || len(types) != len(lines)-1 || types[0]["name"] != "acme.builds.finished" || types[0]["known"] != false {
+			t.Fatalf("event types -o json: %v, %d types, want %d", err, len(types), len(lines)-1)
+		}
+		if out := s.mustCLI("event", "delete", "--type", "acme.builds.finished"); out != "Deleted 1 event\n" {
+			t.Fatalf("deleting the extra event printed %q", out)
+		}
+	})
+
 	t.Run("get prints the engine's YAML layout", func(t *testing.T) {
 		out := s.mustCLI("event", "get", "d77736ac78a043a9b84b3a1b8171aa44")
 		want := `details:

@@ -62,15 +62,15 @@ func newEventCommand() *cobra.Command {
 	var url clientConfig
 	cmd := &cobra.Command{
 		Use:   "event",
-		Short: "List, get, delete and send events of the log",
+		Short: "List, get, delete and send events of the log, and list their types",
 		Long: `List, get, delete and send events of a herald server's event log.
 
 Events are listed newest first. 'event list' shows the first 100 events that match its
-filters; --all shows every one. 'event send' records events from a file, or produces them to
-Kafka, for testing a setup.`,
+filters; --all shows every one. 'event types' lists the types events have. 'event send'
+records events from a file, or produces them to Kafka, for testing a setup.`,
 	}
 	addClientFlags(cmd, &url)
-	cmd.AddCommand(newEventListCommand(&url), newEventGetCommand(&url), newEventDeleteCommand(&url), newEventSendCommand(&url))
+	cmd.AddCommand(newEventListCommand(&url), newEventGetCommand(&url), newEventDeleteCommand(&url), newEventSendCommand(&url), newEventTypesCommand(&url))
 	return cmd
 }
 

@@ -44,8 +44,8 @@ const listQuery = `query($filter: EventFilter, $first: Int, $after: String) {
   }
 }`
 
-// summaryFields are what the table shows; the server answers them from its index alone.
-const summaryFields = `id timestamp level type source { serviceName hostId }`
+// summaryFields are what the tables show; the server answers them from its index alone.
+const summaryFields = `id timestamp level type resource { id type userId } source { serviceName hostId }`
 
 func newEventListCommand(url *clientConfig) *cobra.Command {
 	var flags eventFlags
@@ -57,8 +57,10 @@ func newEventListCommand(url *clientConfig) *cobra.Command {
 		Long: `List events, newest first. RESOURCE, if given, is a tag, an image digest or a repository
 name, and shows only the events about it: their resource id is RESOURCE exactly, so a
 repository name shows the repository's own events (such as list_tags_fail), not those of its
-tags. Without --all, only the first 100 matching events are shown.`,
+tags. Without --all, only the first 100 matching events are shown. -o wide adds the account
+and the resource of each event.`,
 		Example: `  herald event list
+  herald event list -o wide
   herald event list docker.io/library/nginx:latest
   herald event list --level error --since 2018-06-28T00:00:00Z
   herald event list --type 'system.feeds.*' --all -o json`,
@@ -82,7 +84,7 @@ tags. Without --all, only the first 100 matching events are shown.`,
 			if output == "json" {
 				err = printJSON(cmd, producerForm(events))
 			} else {
-				printTable(cmd.OutOrStdout(), events)
+				printTable(cmd.OutOrStdout(), events, output == "wide")
 			}
 			if !all && total > len(events) { // on stderr, so that stdout stays what -o asked for
 				fmt.Fprintf(cmd.ErrOrStderr(), "Showing the first %d of %d events; use --all to show every one.\n", len(events), total)
@@ -92,7 +94,7 @@ tags. Without --all, only the first 100 matching events are shown.`,
 	}
 	flags.add(cmd, false)
 	cmd.Flags().BoolVar(&all, "all", false, "show every matching event, not only the first 100")
-	addOutputFlag(cmd, &output, "table", "table", "json")
+	addOutputFlag(cmd, &output, "table", "table", "wide", "json")
 	return cmd
 }
 
@@ -127,12 +129,25 @@ func listEvents(cmd *cobra.Command, c *client, filter map[string]any, fields str
 	}
 }
 
-// printTable prints the columns of the engine's event list.
-func printTable(w io.Writer, events []wireEvent) {
+// printTable prints the columns of the engine's event list; wide adds the account and the
+// resource (its type and id).
+func printTable(w io.Writer, events []wireEvent, wide bool) {
 	tw := tabwriter.NewWriter(w, 0, 8, 4, ' ', 0)
-	fmt.Fprintln(tw, "Timestamp\tLevel\tService\tHost\tEvent\tID")
+	header := "Timestamp\tLevel\tService\tHost\tEvent\tID"
+	if wide {
+		header += "\tAccount\tResource"
+	}
+	fmt.Fprintln(tw, header)
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Timestamp, e.Level, printable(e.Source.ServiceName), printable(e.Source.HostID), printable(e.Type), printable(e.ID))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", e.Timestamp, e.Level, printable(e.Source.ServiceName), printable(e.Source.HostID), printable(e.Type), printable(e.ID))
+		if wide {
+			resource := printable(e.Resource.ID)
+			if e.Resource.Type != "" {
+				resource = printable(e.Resource.Type) + " " + resource
+			}
+			fmt.Fprintf(tw, "\t%s\t%s", printable(e.Resource.UserID), resource)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
