@@ -71,6 +71,12 @@ func (g *consumerGroups) restore(gone bool) {
 		case err == nil:
 			created++
 		case strings.HasPrefix(err.Error(), "BUSYGROUP"):
+		case strings.HasPrefix(err.Error(), "READONLY"):
+			// A failover under way: the server herald reads from has just become a replica
+			// (its reads end UNBLOCKED), and the groups are the new primary's to keep.
+			g.log.Info("Redis is a read-only replica here, a failover under way: herald looks at the notification streams' consumer groups again on the next failed read",
+				"stream", stream, "group", g.group)
+			return
 		default:
 			g.log.Warn("could not recreate a notification stream's consumer group in Redis; herald tries again in a second",
 				"stream", stream, "group", g.group, "error", err)
