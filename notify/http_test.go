@@ -187,9 +187,15 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 	if g, _ := got.Load().(string); g != `POST TOPSECRET {"a":1}` {
 		t.Errorf("after the redirect the receiver got %q", g)
 	}
+	// A 303 says the POST was taken, and points at its result: delivered, nothing fetched.
+	got.Store("")
+	receipt, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/see-other", []byte(`{"a":1}`), header)
+	if g, _ := got.Load().(string); err != nil || receipt.Status != http.StatusSeeOther || g != "" {
+		t.Errorf("POST answered 303: %+v %v, and the redirect got %q; want delivered, not followed", receipt, err, g)
+	}
 	// Go would follow these with a GET without the body: the receiver would answer it, and
 	// the notification would count as delivered.
-	for _, path := range []string{"/old", "/found", "/see-other"} {
+	for _, path := range []string{"/old", "/found"} {
 		got.Store("")
 		_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+path, []byte(`{"a":1}`), header)
 		var se *notify.SendError
@@ -200,7 +206,7 @@ func TestPostJSON_redirectsStayOnTheServer(t *testing.T) {
 			t.Errorf("POST to %s: the receiver got %q", path, g)
 		}
 	}
-	_, err := notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/away", []byte(`{"a":1}`), header)
+	_, err = notify.PostJSON(context.Background(), clients.Verify, srv.URL+"/away", []byte(`{"a":1}`), header)
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Retryable || !strings.Contains(err.Error(), "redirected to another server") {
 		t.Errorf("redirect to another server: %v, want a final failure saying so", err)
