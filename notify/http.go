@@ -56,16 +56,12 @@ func NewHTTPClients(transport *http.Transport, concurrency int) HTTPClients {
 func sameServerRedirects(req *http.Request, via []*http.Request) error {
 	first := via[0].URL
 	switch {
-	case req.Response != nil && req.Response.StatusCode == http.StatusSeeOther:
-		// The receiver took the POST and points at a result to fetch: the notification
-		// arrived, and there is nothing to fetch (ClassifyHTTP takes 303 as delivered).
-		return http.ErrUseLastResponse
 	case len(via) >= 10:
 		return &SendError{Err: errors.New("the receiver redirected 10 times; configure the URL it ends at")}
 	case !strings.EqualFold(req.URL.Scheme, first.Scheme) || !strings.EqualFold(req.URL.Host, first.Host):
 		return &SendError{Err: fmt.Errorf("the receiver redirected to another server (%s); herald does not send credentials on to another server: configure that URL if it is the right one", req.URL.Host)}
 	case req.Method != via[len(via)-1].Method && req.Response != nil:
-		// Go follows a 301 or 302 answer to a POST with a GET without a body: the
+		// Go follows a 301, 302 or 303 answer to a POST with a GET without a body: the
 		// receiver would answer it, and the notification would count as delivered though it
 		// never arrived. Only 307 and 308 keep the method and the body.
 		// The URL it redirects to is left out, as the configured one is: for Slack and Teams

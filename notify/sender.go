@@ -106,11 +106,10 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &s) && s.Retryable
 }
 
-// ClassifyHTTP turns an HTTP answer into nil (2xx, or 303 See Other: the receiver took the
-// request and points at its result) or a SendError: 5xx, 429 and 408 are worth retrying (with
-// the receiver's Retry-After), other statuses are final.
+// ClassifyHTTP turns an HTTP answer into nil (2xx) or a SendError: 5xx, 429 and 408 are worth
+// retrying (with the receiver's Retry-After), other statuses are final.
 func ClassifyHTTP(resp *http.Response, body string, now time.Time) error {
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusSeeOther {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
 	retryable := resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout
