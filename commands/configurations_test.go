@@ -382,6 +382,23 @@ func TestUpdateConfiguration_anEditThatChangesNothingRecordsNothing(t *testing.T
 			t.Fatalf("%s: position %d (created at %d), %v; %d facts, want 1", name, pos, created, err, facts())
 		}
 	}
+	// The API gives lists back as []; stored ones without items decode as nil.
+	bare := draft("")
+	gh := bare.Settings.(domain.GitHubSettings)
+	gh.Labels = nil
+	bare.Settings = gh
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: bare}); err != nil || facts() != 2 {
+		t.Fatalf("removing the labels: %v; %d facts, want 2", err, facts())
+	}
+	gh.Labels, gh.Assignees = []string{}, []string{}
+	bare.Settings = gh
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: bare}); err != nil || facts() != 2 {
+		t.Fatalf("no labels again, as []: %v; %d facts, want 2", err, facts())
+	}
+	if _, err := update.Handle(ctx, commands.UpdateConfiguration{Actor: alice, ID: id, Draft: draft("")}); err != nil || facts() != 3 {
+		t.Fatalf("the label back: %v; %d facts, want 3", err, facts())
+	}
+
 	for name, change := range map[string]func(*domain.ConfigurationDraft){
 		"credential": func(d *domain.ConfigurationDraft) { d.Settings = draft("n3w").Settings },
 		"label": func(d *domain.ConfigurationDraft) {

@@ -101,8 +101,55 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 func unchanged(current domain.Configuration, opened domain.Settings, draft domain.ConfigurationDraft) bool {
 	return draft.Name == current.Name && draft.Description == current.Description && draft.VerifyTLS == current.VerifyTLS &&
 		draft.Templates == current.Templates &&
-		(draft.Settings == nil || reflect.DeepEqual(draft.Settings, opened)) &&
-		reflect.DeepEqual(draft.Selectors, current.Selectors)
+		(draft.Settings == nil || same(reflect.ValueOf(draft.Settings), reflect.ValueOf(opened))) &&
+		same(reflect.ValueOf(draft.Selectors), reflect.ValueOf(current.Selectors))
+}
+
+// same is reflect.DeepEqual, except that a nil list or map equals an empty one: the API
+// gives lists back as [], which a stored configuration decodes as nil.
+func same(a, b reflect.Value) bool {
+	if a.IsValid() != b.IsValid() || a.IsValid() && a.Type() != b.Type() {
+		return false
+	}
+	if !a.IsValid() {
+		return true
+	}
+	switch a.Kind() {
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !same(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if v := b.MapIndex(k); !v.IsValid() || !same(a.MapIndex(k), v) {
+				return false
+			}
+		}
+		return true
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !same(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return same(a.Elem(), b.Elem())
+	default:
+		return a.Equal(b)
+	}
 }
 
 // lastPosition is the log position of a configuration's last fact, which an edit that

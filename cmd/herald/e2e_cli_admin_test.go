@@ -114,6 +114,13 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if out := ann("notifications", "config", "edit", id, "--name", "ops", "--selector", "system.*,level=error", "--set", "webhookUrl=@"+urlFile); out != "Configuration "+id+" is unchanged: it has those values already\n" {
 		t.Fatalf("an edit that changes nothing printed %q", out)
 	}
+	// so does one of a GitHub configuration without labels (stored as none, shown as [])
+	out = ann("notifications", "config", "add", "github", "--name", "gh", "--set", "owner=acme", "--set", "repository=alerts", "--set", "accessToken=ghp_x", "--quick-selection", "errors")
+	ghID := strings.Fields(out)[3]
+	if out := ann("notifications", "config", "edit", ghID, "--name", "gh"); out != "Configuration "+ghID+" is unchanged: it has those values already\n" {
+		t.Fatalf("an edit of a GitHub configuration that changes nothing printed %q", out)
+	}
+	ann("notifications", "config", "remove", ghID, "--yes")
 	if get := ann("notifications", "config", "get", id); !strings.Contains(get, "name: ops") || !strings.Contains(get, "system.*") || strings.Contains(get, "user.checks") || strings.Contains(get, "templates") {
 		t.Fatalf("after edit:\n%s", get)
 	}
