@@ -206,10 +206,10 @@ func gitHubAPIProblem(raw string) string {
 	if err != nil {
 		return "" // said by validHTTPURL
 	}
-	switch host := strings.ToLower(u.Hostname()); {
+	switch host := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); {
 	case host == "github.com" || host == "www.github.com":
 		return fmt.Sprintf("%s is GitHub's website, not its API: use %s (or leave apiUrl out); GitHub Enterprise Server's is https://HOST/api/v3", Quote(raw), DefaultGitHubAPIURL)
-	case host == "api.github.com" && strings.Trim(u.Path, "/") != "":
+	case host == "api.github.com" && (u.Scheme != "https" || u.Port() != "" || strings.Trim(u.Path, "/") != "" || !strings.EqualFold(u.Hostname(), host)):
 		return fmt.Sprintf("%s: give the API's base, %s; the owner and the repository have settings of their own", Quote(raw), DefaultGitHubAPIURL)
 	}
 	return ""

@@ -23,6 +23,9 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 		{"github url", domain.GitHubSettings{APIURL: "ftp://x", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "http or https"},
 		{"github repo", domain.GitHubSettings{APIURL: domain.DefaultGitHubAPIURL, Owner: "o", Repository: "o/r", AccessToken: domain.NewSecret("t")}, "repository", "owner has its own"},
 		{"github website", domain.GitHubSettings{APIURL: "https://GitHub.com/", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "GitHub's website, not its API: use https://api.github.com"},
+		{"github website, trailing dot", domain.GitHubSettings{APIURL: "https://github.com./", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "GitHub's website, not its API"},
+		{"github api over http", domain.GitHubSettings{APIURL: "http://api.github.com", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
+		{"github api, trailing dot", domain.GitHubSettings{APIURL: "https://api.github.com.", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
 		{"github repo api url", domain.GitHubSettings{APIURL: "https://api.github.com/repos/o/r", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
 		{"jira token", domain.JiraSettings{URL: "https://jira", Username: "u", ProjectKey: "P", IssueType: "Bug"}, "apiToken", "required"},
 		{"slack url", domain.SlackSettings{WebhookURL: domain.NewSecret("not a url")}, "webhookUrl", "http or https"},
@@ -90,6 +93,15 @@ func TestDestination(t *testing.T) {
 	} {
 		if got := domain.Destination(c.settings); got != c.want {
 			t.Errorf("Destination(%#v) = %q, want %q", c.settings, got, c.want)
+		}
+	}
+}
+
+// GitHub's API URL is accepted in any case and with a closing slash, as the sender reads it.
+func TestGitHubSettings_acceptTheAPIInAnyCase(t *testing.T) {
+	for _, url := range []string{"https://api.github.com", "https://API.GitHub.com/", "https://ghe.corp/api/v3"} {
+		if err := (domain.GitHubSettings{APIURL: url, Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}).Validate(); err != nil {
+			t.Errorf("%s: %v", url, err)
 		}
 	}
 }

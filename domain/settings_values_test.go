@@ -120,13 +120,13 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 
 	// A configuration's name is what tells it from the account's others: one that looks like
 	// another name is refused. The joiners that emoji and some scripts need are text.
-	for _, r := range []rune{0x200B, 0x2060, 0xFEFF, 0x00AD, 0x180E} {
+	for _, r := range []rune{0x200B, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x3164, 0x115F, 0xFFA0, 0x034F, 0x2065, 0x2800, 0xE0020, 0x2028} {
 		want := fmt.Sprintf("contains the invisible character %U, which makes the name look like another; remove it", r)
 		if got := fieldMessage(t, draft("ops"+string(r)+"-slack", "").Validate("alice"), "name"); got != want {
 			t.Errorf("name with %U: %q, want %q", r, got, want)
 		}
 	}
-	for _, name := range []string{"on-call 👩\u200d💻", "می\u200cخواهم"} {
+	for _, name := range []string{"on-call 👩\u200d💻", "می\u200cخواهم", "love ❤\ufe0f", "\u200fעברית", "\u0600١٢"} {
 		if err := draft(name, "").Validate("alice"); err != nil {
 			t.Errorf("name %q: %v", name, err)
 		}

@@ -100,7 +100,7 @@ var TemplateFuncs = template.FuncMap{
 
 // isEmpty tells whether v is what default stands in for, as Sprig's default (Helm's
 // templates) reads it: nothing (a details key the event lacks, a JSON null), empty text, a
-// list or an object without items, 0 or false.
+// list or an object without items, 0 or false; a struct never is.
 func isEmpty(v any) bool {
 	if v == nil {
 		return true
@@ -111,6 +111,8 @@ func isEmpty(v any) bool {
 		return r.Len() == 0
 	case reflect.Pointer, reflect.Interface:
 		return r.IsNil()
+	case reflect.Struct: // as Sprig has it: never empty
+		return false
 	default:
 		return r.IsZero()
 	}

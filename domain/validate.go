@@ -256,13 +256,25 @@ func IsBidiOverride(r rune) bool {
 	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
-// isInvisible tells whether r is a character that shows as nothing and serves no script: a
-// zero width space (U+200B), a word joiner or an invisible operator (U+2060 to U+2064), a
-// zero width no-break space (U+FEFF, a byte order mark), a soft hyphen (U+00AD) or the
-// Mongolian vowel separator (U+180E). A name holding one looks like the name without it.
-// The zero width joiner and non-joiner, which emoji and some scripts need, are not among them.
+// isInvisible tells whether r shows as nothing, or as a blank, in a one-line name: Unicode's
+// default ignorable characters (a zero width space, a soft hyphen, a byte order mark, the
+// Hangul fillers, tag characters ...), the Braille blank and the line and paragraph
+// separators. A name holding one looks like the name without it. Left out are what text
+// needs: the zero width joiner and non-joiner (emoji, Persian, Indic scripts), variation
+// selectors (emoji), the left-to-right and right-to-left marks and the Arabic letter mark,
+// and the visible format characters (Arabic number signs and the like).
 func isInvisible(r rune) bool {
-	return r == 0x200B || r >= 0x2060 && r <= 0x2064 || r == 0xFEFF || r == 0x00AD || r == 0x180E
+	switch {
+	case r == 0x200C || r == 0x200D || r == 0x200E || r == 0x200F || r == 0x061C || unicode.Is(unicode.Variation_Selector, r):
+		return false
+	case r == 0x2800 || r == 0x2028 || r == 0x2029:
+		return true
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		return true
+	case unicode.Is(unicode.Cf, r):
+		return !unicode.Is(unicode.Prepended_Concatenation_Mark, r) && !(r >= 0xFFF9 && r <= 0xFFFB) && !(r >= 0x13430 && r <= 0x1343F)
+	}
+	return false
 }
 
 // MaxQuoted bounds how many characters of a refused value an error message quotes: enough to

@@ -99,6 +99,7 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 		{[]string{"notifications", "config", "edit", id, "--body-template", "@-"}, `--body-template: read stdin: it is empty; to restore the default template, give --body-template ""`},
 		{[]string{"account", "user", "add", "alice", "bob", "--new-password", "@" + emptyFile}, "--new-password: read " + emptyFile + ": it is empty"},
 		{[]string{"account", "user", "password", "--new-password", "@-"}, "--new-password: read stdin: it is empty"},
+		{[]string{"notifications", "config", "edit", id, "--set", "webhookUrl=@-", "--title-template", "@-"}, "--set webhookUrl, --title-template each read stdin (@-), which can be read only once: give one of them @-, and the others @FILE"},
 	} {
 		if _, errOut, err := s.cli("", append(c.args, "--token", token)...); err == nil || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: %v %q, want %q", c.args, err, errOut, c.want)

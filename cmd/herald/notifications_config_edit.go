@@ -221,6 +221,22 @@ var selectorOption = regexp.MustCompile(`^[A-Za-z][A-Za-z-]*=`)
 
 // input builds the ConfigurationInput for kind from the flags on top of a current one.
 func (f *configFlags) input(cmd *cobra.Command, kind domain.EndpointKind, current *wireConfiguration) (map[string]any, error) {
+	// stdin can be read once: a second @- would read nothing, and be refused as empty
+	var fromStdin []string
+	for _, kv := range f.set {
+		if key, raw, _ := strings.Cut(kv, "="); raw == "@-" {
+			fromStdin = append(fromStdin, "--set "+key)
+		}
+	}
+	for flag, value := range map[string]string{"--title-template": f.title, "--body-template": f.body} {
+		if value == "@-" && cmd.Flags().Changed(flag[2:]) {
+			fromStdin = append(fromStdin, flag)
+		}
+	}
+	if len(fromStdin) > 1 {
+		slices.Sort(fromStdin)
+		return nil, fmt.Errorf("%s each read stdin (@-), which can be read only once: give one of them @-, and the others @FILE", strings.Join(fromStdin, ", "))
+	}
 	in := map[string]any{"name": f.name, "verifyTls": !f.noVerifyTLS}
 	var base map[string]any
 	if current != nil {

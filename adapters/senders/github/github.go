@@ -97,13 +97,13 @@ func issueRequest(n notify.Notification, settings domain.GitHubSettings) *gh.Iss
 // has it already (the default text does: GitHub links it), and the idempotency key in an
 // HTML comment, invisible on the page, by which the issue can be found again.
 func issueBody(n notify.Notification) string {
-	var footer strings.Builder
-	if n.EventURL != "" && !strings.Contains(n.Text, n.EventURL) {
-		fmt.Fprintf(&footer, "\n\n[Open the event in herald](%s)", n.EventURL)
-	}
-	fmt.Fprintf(&footer, "\n\n<!-- herald:idempotency-key=%s -->\n", n.IdempotencyKey)
+	key := fmt.Sprintf("\n\n<!-- herald:idempotency-key=%s -->\n", n.IdempotencyKey)
 	text := strings.TrimRight(n.Text, "\n")
-	return domain.Truncate(text, maxBody-utf8.RuneCountInString(footer.String())) + footer.String()
+	if body := domain.Truncate(text, maxBody-utf8.RuneCountInString(key)); n.EventURL == "" || strings.Contains(body, n.EventURL) {
+		return body + key // the link survived the cut, or there is none
+	}
+	footer := fmt.Sprintf("\n\n[Open the event in herald](%s)", n.EventURL) + key
+	return domain.Truncate(text, maxBody-utf8.RuneCountInString(footer)) + footer
 }
 
 // receiptOf is what GitHub answered, when it answered.
