@@ -172,7 +172,8 @@ func TestOutputFlag_refusesFormatsACommandDoesNotOffer(t *testing.T) {
 		cmd          []string
 		bad, formats string
 	}{
-		{[]string{"event", "list"}, "yaml", "table or json"},
+		{[]string{"event", "list"}, "yaml", "table, wide or json"},
+		{[]string{"event", "types"}, "yaml", "table or json"},
 		{[]string{"event", "get", "ID"}, "table", "yaml or json"},
 		{[]string{"notifications", "deliveries"}, "yaml", "table or json"},
 		{[]string{"notifications", "endpoints"}, "yaml", "table or json"},

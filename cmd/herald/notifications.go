@@ -96,7 +96,11 @@ account; configurations stay editable and testable. Enabling it lets new events 
 }
 
 func addOutputFlag(cmd *cobra.Command, output *string, def string, allowed ...string) {
-	cmd.Flags().StringVarP(output, "output", "o", def, "output format: "+strings.Join(allowed, " or "))
+	formats := strings.Join(allowed, " or ")
+	if n := len(allowed); n > 2 {
+		formats = strings.Join(allowed[:n-1], ", ") + " or " + allowed[n-1]
+	}
+	cmd.Flags().StringVarP(output, "output", "o", def, "output format: "+formats)
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
 		for _, a := range allowed {
@@ -107,7 +111,7 @@ func addOutputFlag(cmd *cobra.Command, output *string, def string, allowed ...st
 				return nil
 			}
 		}
-		return fmt.Errorf("-o %q: use %s", *output, strings.Join(allowed, " or "))
+		return fmt.Errorf("-o %q: use %s", *output, formats)
 	}
 }
 
