@@ -20,38 +20,42 @@ type SecretSealer interface {
 	Open(sealed string) (string, error)
 }
 
-// loadConfiguration replays a configuration's stream. A configuration the actor may not see
-// is reported as not found, so that ids cannot be probed across accounts.
-func loadConfiguration(ctx context.Context, store EventStore, actor domain.Actor, id string) (domain.Configuration, error) {
-	c, err := replayConfiguration(ctx, store, id)
+// loadConfiguration replays a configuration's stream, and tells the log position of its last
+// fact. A configuration the actor may not see is reported as not found, so that ids cannot
+// be probed across accounts.
+func loadConfiguration(ctx context.Context, store EventStore, actor domain.Actor, id string) (domain.Configuration, uint64, error) {
+	c, at, err := replayConfiguration(ctx, store, id)
 	switch {
 	case errors.Is(err, domain.ErrStreamNotFound), errors.Is(err, domain.ErrStreamDeleted):
-		return domain.Configuration{}, domain.ConfigurationNotFound(id)
+		return domain.Configuration{}, 0, domain.ConfigurationNotFound(id)
 	case err != nil:
-		return domain.Configuration{}, err
+		return domain.Configuration{}, 0, err
 	}
 	if c.Deleted || !actor.Sees(c.Account) {
-		return domain.Configuration{}, domain.ConfigurationNotFound(id)
+		return domain.Configuration{}, 0, domain.ConfigurationNotFound(id)
 	}
-	return c, nil
+	return c, at, nil
 }
 
-// replayConfiguration replays a configuration's stream as it is, deleted or not; a stream
-// that was never written or was deleted is the store's error.
-func replayConfiguration(ctx context.Context, store EventStore, id string) (domain.Configuration, error) {
+// replayConfiguration replays a configuration's stream as it is, deleted or not, and tells
+// the log position of its last fact; a stream that was never written or was deleted is the
+// store's error.
+func replayConfiguration(ctx context.Context, store EventStore, id string) (domain.Configuration, uint64, error) {
 	records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
 	if err != nil {
-		return domain.Configuration{}, fmt.Errorf("read configuration %s: %w", id, err)
+		return domain.Configuration{}, 0, fmt.Errorf("read configuration %s: %w", id, err)
 	}
 	var c domain.Configuration
+	var at uint64
 	for _, r := range records {
 		fact, err := domain.DecodeConfigurationFact(r.Type, r.Data, c.Kind)
 		if err != nil {
-			return domain.Configuration{}, err
+			return domain.Configuration{}, 0, err
 		}
 		c.Apply(fact, r.Revision)
+		at = r.Position
 	}
-	return c, nil
+	return c, at, nil
 }
 
 // Configuration names are unique within an account, compared as configurationNameKey does,
@@ -163,7 +167,7 @@ func lastNameClaim(ctx context.Context, store EventStore, stream string) (config
 // checkNameFree returns the error for a claim that still holds: its configuration has the
 // name, or the write the claim is for may still be on its way.
 func checkNameFree(ctx context.Context, store EventStore, now time.Time, held configurationNameClaimV1, key string) error {
-	c, err := replayConfiguration(ctx, store, held.Configuration)
+	c, _, err := replayConfiguration(ctx, store, held.Configuration)
 	switch {
 	case errors.Is(err, domain.ErrStreamDeleted):
 		return nil

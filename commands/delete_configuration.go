@@ -32,7 +32,7 @@ func (h DeleteConfigurationHandler) Handle(ctx context.Context, cmd DeleteConfig
 	if err := cmd.Actor.Require(domain.DeleteNotificationEndpointConfiguration); err != nil {
 		return 0, err
 	}
-	current, err := loadConfiguration(ctx, h.store, cmd.Actor, cmd.ID)
+	current, _, err := loadConfiguration(ctx, h.store, cmd.Actor, cmd.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 
 	"herald/domain"
@@ -45,7 +44,7 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	if err := cmd.Actor.Require(domain.UpdateNotificationEndpointConfiguration); err != nil {
 		return 0, err
 	}
-	current, err := loadConfiguration(ctx, h.store, cmd.Actor, cmd.ID)
+	current, at, err := loadConfiguration(ctx, h.store, cmd.Actor, cmd.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -79,7 +78,7 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	}
 	draft.Selectors = domain.DistinctSelectors(draft.Selectors)
 	if unchanged(current, kept, draft) {
-		return lastPosition(ctx, h.store, cmd.ID)
+		return at, nil // the views hold it already
 	}
 	if draft.Settings, err = sealSettings(draft.Settings, h.sealer); err != nil {
 		return 0, err
@@ -94,72 +93,14 @@ func (h UpdateConfigurationHandler) Handle(ctx context.Context, cmd UpdateConfig
 	return appendConfigurationFact(ctx, h.store, cmd.ID, domain.Exact(current.Revision), domain.ConfigurationUpdated{Draft: draft, At: h.now()})
 }
 
-// unchanged tells whether draft gives current's values again (opened, its settings opened;
-// nil when the draft leaves the settings as they are). Such an edit records nothing: the
-// revision stays, and so do the history and the views, as a re-applied manifest leaves a
-// Kubernetes object's resourceVersion.
+// unchanged tells whether draft, validated (so with settings), gives current's values again
+// (opened: current's settings opened). Such an edit records nothing: the revision stays, and
+// so do the history and the views, as a re-applied manifest leaves a Kubernetes object's
+// resourceVersion. Lists are compared loosely: the API gives them back as [], which a stored
+// configuration decodes as nil.
 func unchanged(current domain.Configuration, opened domain.Settings, draft domain.ConfigurationDraft) bool {
 	return draft.Name == current.Name && draft.Description == current.Description && draft.VerifyTLS == current.VerifyTLS &&
-		draft.Templates == current.Templates &&
-		(draft.Settings == nil || same(reflect.ValueOf(draft.Settings), reflect.ValueOf(opened))) &&
-		same(reflect.ValueOf(draft.Selectors), reflect.ValueOf(current.Selectors))
-}
-
-// same is reflect.DeepEqual, except that a nil list or map equals an empty one: the API
-// gives lists back as [], which a stored configuration decodes as nil.
-func same(a, b reflect.Value) bool {
-	if a.IsValid() != b.IsValid() || a.IsValid() && a.Type() != b.Type() {
-		return false
-	}
-	if !a.IsValid() {
-		return true
-	}
-	switch a.Kind() {
-	case reflect.Slice, reflect.Array:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for i := range a.Len() {
-			if !same(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for _, k := range a.MapKeys() {
-			if v := b.MapIndex(k); !v.IsValid() || !same(a.MapIndex(k), v) {
-				return false
-			}
-		}
-		return true
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !same(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return same(a.Elem(), b.Elem())
-	default:
-		return a.Equal(b)
-	}
-}
-
-// lastPosition is the log position of a configuration's last fact, which an edit that
-// changes nothing returns: the views hold it already.
-func lastPosition(ctx context.Context, store EventStore, id string) (uint64, error) {
-	records, err := store.ReadStream(ctx, domain.ConfigurationStream(id))
-	if err != nil {
-		return 0, fmt.Errorf("read configuration %s: %w", id, err)
-	}
-	return records[len(records)-1].Position, nil
+		draft.Templates == current.Templates && domain.LooseEqual(draft.Settings, opened) && domain.LooseEqual(draft.Selectors, current.Selectors)
 }
 
 // withDraftProblems adds to keepSecrets' refusal what else is wrong with the draft: a URL

@@ -2,7 +2,6 @@ package viewstest
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -132,7 +131,7 @@ func diffConfiguration(want, got domain.Configuration) string {
 	if !want.UpdatedAt.Equal(got.UpdatedAt) {
 		d = append(d, fmt.Sprintf("UpdatedAt = %s, want %s", got.UpdatedAt, want.UpdatedAt))
 	}
-	if !looseEqual(reflect.ValueOf(want.Settings), reflect.ValueOf(got.Settings)) {
+	if !domain.LooseEqual(want.Settings, got.Settings) {
 		d = append(d, fmt.Sprintf("Settings = %s, want %s", describeSettings(got.Settings), describeSettings(want.Settings)))
 	}
 	if len(want.Selectors) != len(got.Selectors) {
@@ -183,61 +182,4 @@ func diffSelector(want, got domain.Selector, owner string) string {
 		}
 	}
 	return ""
-}
-
-// looseEqual is reflect.DeepEqual except that a nil slice or map equals an empty one, and it
-// reads unexported fields (domain.Secret) without calling their methods.
-func looseEqual(a, b reflect.Value) bool {
-	if !a.IsValid() || !b.IsValid() {
-		return a.IsValid() == b.IsValid()
-	}
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Interface, reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return looseEqual(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !looseEqual(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Slice, reflect.Array:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for i := range a.Len() {
-			if !looseEqual(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for it := a.MapRange(); it.Next(); {
-			v := b.MapIndex(it.Key())
-			if !v.IsValid() || !looseEqual(it.Value(), v) {
-				return false
-			}
-		}
-		return true
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return a.Uint() == b.Uint()
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	}
-	panic("viewstest: looseEqual cannot compare " + a.Type().String())
 }
