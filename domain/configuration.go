@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Configuration is an endpoint configuration: where one account's notifications of one kind
@@ -64,11 +63,8 @@ func (d ConfigurationDraft) Validate(account string) error {
 	v := &ValidationError{}
 	if name := strings.TrimSpace(d.Name); name == "" {
 		v.add("name", "is required")
-	} else if !tooLong(v, "name", name, MaxConfigurationName) && !checkCharacters(v, "name", name, oneLine) {
-		if i := strings.IndexFunc(name, isInvisible); i >= 0 {
-			r, _ := utf8.DecodeRuneInString(name[i:])
-			v.add("name", "contains the invisible character %U, which makes the name look like another; remove it", r)
-		}
+	} else if !tooLong(v, "name", name, MaxConfigurationName) {
+		checkCharacters(v, "name", name, nameLine)
 	}
 	if !tooLong(v, "description", d.Description, MaxDescription) {
 		checkCharacters(v, "description", d.Description, multiLine)

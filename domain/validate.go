@@ -214,6 +214,9 @@ const (
 	oneLine
 	// multiLine is a description: line feeds and tabs, no other control character.
 	multiLine
+	// nameLine is a name that tells a thing from its likes (a configuration's): oneLine,
+	// and no invisible character, by which it would look like another name.
+	nameLine
 )
 
 // checkCharacters refuses the first control character s may not hold in its form, naming it
@@ -225,6 +228,8 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 		i = strings.IndexByte(s, 0)
 	case multiLine:
 		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' })
+	case nameLine:
+		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || IsBidiOverride(r) || isInvisible(r) })
 	default:
 		i = strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || IsBidiOverride(r) }) // C0, DEL and C1
 	}
@@ -234,7 +239,7 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 	switch r, _ := utf8.DecodeRuneInString(s[i:]); {
 	case r == 0:
 		v.add(field, "contains a NUL character; remove it")
-	case form == oneLine && (r == '\n' || r == '\r'):
+	case form != multiLine && (r == '\n' || r == '\r'):
 		v.add(field, "contains a line break; it must be a single line")
 	case form == multiLine && r == '\r':
 		v.add(field, "contains a carriage return (U+000D); end lines with a line feed (\\n) alone")
@@ -242,6 +247,8 @@ func checkCharacters(v *ValidationError, field, s string, form textForm) bool {
 		v.add(field, "contains the control character %U; remove it (only line breaks and tabs may be used)", r)
 	case IsBidiOverride(r):
 		v.add(field, "contains the bidirectional control character %U, which makes text show in another order than it reads; remove it", r)
+	case isInvisible(r):
+		v.add(field, "contains the invisible character %U, which makes the name look like another; remove it", r)
 	default:
 		v.add(field, "contains the control character %U; remove it", r)
 	}
