@@ -171,36 +171,19 @@ func TestSend_testNotificationsSayTheyAreTests(t *testing.T) {
 	}
 }
 
-// A text of the configuration's own that does not link the event is followed by a link.
-func TestSend_linksTheEventBelowATextWithoutTheLink(t *testing.T) {
+// issueBodyOf sends sendertest's event with message (its own when "") through a
+// configuration whose body template is body, and returns the issue body GitHub received.
+func issueBodyOf(t *testing.T, body, message string) string {
+	t.Helper()
 	var got createdRequest
 	srv := httptest.NewServer(issuesAPI(t, &got))
 	defer srv.Close()
 	s := domain.GitHubSettings{APIURL: srv.URL, Owner: "acme", Repository: "platform", AccessToken: domain.NewSecret("t")}
-	c := domain.Configuration{ID: "cfg-1", Account: "alice", Kind: domain.KindGitHub, Name: "issues", Settings: s, Templates: domain.MessageTemplates{Body: "{{.Message}}"}}
-	n, err := notify.NewNotification(sendertest.Event(), c, "https://ui.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
-		t.Fatal(err)
-	}
-	want := "Failed to analyze image\n\n[Open the event in herald](https://ui.example/events/67946415c113488b8fff8b335272a45b)\n\n<!-- herald:idempotency-key="
-	if body := got.body["body"].(string); !strings.HasPrefix(body, want) {
-		t.Errorf("body:\n%s\nwant it to start with\n%s", body, want)
-	}
-}
-
-// A text that links the event only past GitHub's limit loses the link in the cut: the link
-// is then added below what is kept.
-func TestSend_linksTheEventBelowATextCutBeforeItsLink(t *testing.T) {
-	var got createdRequest
-	srv := httptest.NewServer(issuesAPI(t, &got))
-	defer srv.Close()
-	s := domain.GitHubSettings{APIURL: srv.URL, Owner: "acme", Repository: "platform", AccessToken: domain.NewSecret("t")}
-	c := domain.Configuration{ID: "cfg-1", Account: "alice", Kind: domain.KindGitHub, Name: "issues", Settings: s, Templates: domain.MessageTemplates{Body: "{{.Message}}\n{{.URL}}"}}
+	c := domain.Configuration{ID: "cfg-1", Account: "alice", Kind: domain.KindGitHub, Name: "issues", Settings: s, Templates: domain.MessageTemplates{Body: body}}
 	e := sendertest.Event()
-	e.Message = strings.Repeat("x", 70_000)
+	if message != "" {
+		e.Message = message
+	}
 	n, err := notify.NewNotification(e, c, "https://ui.example")
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +191,21 @@ func TestSend_linksTheEventBelowATextCutBeforeItsLink(t *testing.T) {
 	if _, err := github.New(notify.NewHTTPClients(nil, 0)).Send(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	body := got.body["body"].(string)
+	return got.body["body"].(string)
+}
+
+// A text of the configuration's own that does not link the event is followed by a link.
+func TestSend_linksTheEventBelowATextWithoutTheLink(t *testing.T) {
+	want := "Failed to analyze image\n\n[Open the event in herald](https://ui.example/events/67946415c113488b8fff8b335272a45b)\n\n<!-- herald:idempotency-key="
+	if body := issueBodyOf(t, "{{.Message}}", ""); !strings.HasPrefix(body, want) {
+		t.Errorf("body:\n%s\nwant it to start with\n%s", body, want)
+	}
+}
+
+// A text that links the event only past GitHub's limit loses the link in the cut: the link
+// is then added below what is kept.
+func TestSend_linksTheEventBelowATextCutBeforeItsLink(t *testing.T) {
+	body := issueBodyOf(t, "{{.Message}}\n{{.URL}}", strings.Repeat("x", 70_000))
 	if !strings.Contains(body, "…\n\n[Open the event in herald](https://ui.example/events/67946415c113488b8fff8b335272a45b)\n\n<!-- herald:idempotency-key=") || utf8.RuneCountInString(body) > 65536 {
 		t.Errorf("body of %d characters ends %q", utf8.RuneCountInString(body), body[max(0, len(body)-200):])
 	}
