@@ -48,6 +48,17 @@ type CheckpointStore interface {
 	Save(ctx context.Context, position uint64) error
 }
 
+// CheckpointCopies keeps copies of the checkpoint in the event log itself, written now and
+// then: the floor the checkpoint never starts below when its own store lost it (Redis lost
+// its data while every instance restarted, the views moved to Redis).
+type CheckpointCopies interface {
+	// Latest returns the newest copy (0 when there is none) and the copy's own position in
+	// the log.
+	Latest(ctx context.Context) (position, at uint64, err error)
+	// Copy writes a copy of position and returns the copy's own position in the log.
+	Copy(ctx context.Context, position uint64) (at uint64, err error)
+}
+
 // DispatchMetrics receives what the dispatcher does.
 type DispatchMetrics interface {
 	Dispatched(kind domain.EndpointKind, n int)
@@ -64,6 +75,10 @@ type DispatcherConfig struct {
 	Ledger             LedgerReader
 	Publisher          JobPublisher
 	Checkpoints        CheckpointStore
+	// Copies, when set, gets a copy of the checkpoint once it moved, at most every CopyEvery
+	// (default 5 minutes), and its newest copy is the floor Resume never starts below.
+	Copies    CheckpointCopies
+	CopyEvery time.Duration
 	// System are configurations from herald.yaml (the event-log webhook): matched like the
 	// others, never stored.
 	System []domain.Configuration
@@ -113,6 +128,8 @@ type Dispatcher struct {
 	reportedAt  time.Time // when the metrics last had the dispatch state
 	lostBefore  time.Time // RedeliverLost: jobs published before it are published again now
 	seen        uint64    // the highest checkpoint loaded or saved here: it never moves back
+	copyAt      uint64    // the position in the log of the newest checkpoint copy known here
+	copiedAt    time.Time // when this instance last copied the checkpoint (or tried to)
 	wake        chan struct{}
 	matches     []*domain.Configuration // scratch for index.match
 }
@@ -145,6 +162,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.Sweep <= 0 {
 		cfg.Sweep = 30 * time.Second
 	}
+	if cfg.CopyEvery <= 0 {
+		cfg.CopyEvery = 5 * time.Minute
+	}
 	cfg.Logger = cfg.Logger.With("component", DispatcherName)
 	return &Dispatcher{
 		cfg: cfg, configs: map[string]*domain.Configuration{}, states: map[string]*configState{}, since: map[string]uint64{},
@@ -176,21 +196,35 @@ func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var copied, copyAt uint64
+	if d.cfg.Copies != nil {
+		if copied, copyAt, err = d.cfg.Copies.Latest(ctx); err != nil {
+			return 0, err
+		}
+	}
 	head, err := d.cfg.Log.LastPosition(ctx)
 	if err != nil {
 		return 0, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.copyAt = max(d.copyAt, copyAt)
 	// The checkpoint never moves back. One behind what this instance saw (saved, or read
-	// while another instance dispatched) was lost with the views' Redis: dispatching from it
-	// would match the whole history again, and send what was never meant to be sent (events
-	// of a kind that was turned off, of selectors since widened).
-	if cp < d.seen {
+	// while another instance dispatched), or behind its copy in the log, was lost with the
+	// views' Redis: dispatching from it would match the whole history again, and send what
+	// was never meant to be sent (events of a kind that was turned off, of selectors since
+	// widened).
+	switch {
+	case cp < d.seen && copied <= d.seen:
 		d.cfg.Logger.Warn("the dispatcher's checkpoint is behind the one this instance saw (Redis lost its data?): dispatching from the one it saw",
 			"stored", cp, "seen", d.seen)
 		cp = d.seen
 		d.saved = 0 // written again at the next save, though it does not move
+	case cp < copied:
+		d.cfg.Logger.Warn("the dispatcher's checkpoint is behind its copy in the event log (Redis lost its data, or the views moved to Redis?): dispatching from the copy",
+			"stored", cp, "copy", copied)
+		cp = copied
+		d.saved = 0
 	}
 	d.seen = cp
 	d.epoch++
@@ -582,9 +616,27 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	d.saved, d.savedAt = safe, time.Now()
 	d.seen = max(d.seen, safe)
 	d.reportedAt = d.savedAt
+	// A copy only once the checkpoint moved past the newest copy, which is itself a record:
+	// an idle log gets no copies.
+	copyNow := !force && d.cfg.Copies != nil && safe > d.copyAt && d.savedAt.Sub(d.copiedAt) >= d.cfg.CopyEvery
+	if copyNow {
+		d.copiedAt = d.savedAt
+	}
 	d.mu.Unlock()
 	if d.cfg.Metrics != nil {
 		d.cfg.Metrics.DispatchState(pending, lagging, safe)
+	}
+	if copyNow {
+		// Only after the checkpoint itself was saved, so that a copy is never ahead of it,
+		// nor written by an instance the checkpoint's fence refused.
+		at, err := d.cfg.Copies.Copy(ctx, safe)
+		if err != nil {
+			d.cfg.Logger.Warn("could not copy the checkpoint into the event log; trying again later", "every", d.cfg.CopyEvery, "error", err)
+			return nil
+		}
+		d.mu.Lock()
+		d.copyAt = max(d.copyAt, at)
+		d.mu.Unlock()
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/adapters/checkpoint"
 	"herald/domain"
 )
 
@@ -21,8 +22,9 @@ import (
 
 // memoryLog is a log in memory, handed to subscribers in batches of two.
 type memoryLog struct {
-	mu      sync.Mutex
-	records []domain.Record
+	mu          sync.Mutex
+	records     []domain.Record
+	failAppends bool
 }
 
 func (l *memoryLog) add(rs ...domain.Record) {
@@ -71,6 +73,27 @@ func (l *memoryLog) ReadStream(_ context.Context, stream string) ([]domain.Recor
 	return out, nil
 }
 
+// Append appends facts to a stream (no expectation is checked), as checkpoint.Copies does.
+func (l *memoryLog) Append(_ context.Context, stream string, _ domain.ExpectedRevision, facts ...domain.Fact) (domain.AppendResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failAppends {
+		return domain.AppendResult{}, errors.New("the event store is unavailable")
+	}
+	for _, f := range facts {
+		l.records = append(l.records, domain.Record{Stream: stream, Position: uint64(len(l.records)) + 1, Type: f.Type, Data: f.Data, Time: time.Now()})
+	}
+	return domain.AppendResult{Position: uint64(len(l.records))}, nil
+}
+
+func (l *memoryLog) ReadLast(ctx context.Context, stream string) (domain.Record, error) {
+	rs, err := l.ReadStream(ctx, stream)
+	if err != nil {
+		return domain.Record{}, err
+	}
+	return rs[len(rs)-1], nil
+}
+
 // failingPublisher fails its next `fail` calls.
 type failingPublisher struct {
 	mu   sync.Mutex
@@ -97,17 +120,21 @@ type dispatchHarness struct {
 	cp  *memoryCheckpoint
 }
 
-func newDispatchHarness(t *testing.T, window, maxInFlight int) *dispatchHarness {
+func newDispatchHarness(t *testing.T, window, maxInFlight int, options ...func(*DispatcherConfig)) *dispatchHarness {
 	sel, err := domain.NewSelector(domain.ScopeAccount, "*", "*", "*", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &dispatchHarness{t: t, log: &memoryLog{}, pub: &failingPublisher{}, cp: &memoryCheckpoint{}}
-	h.d, err = NewDispatcher(DispatcherConfig{
+	cfg := DispatcherConfig{
 		Log: h.log, Configurations: staticConfigurations{{ID: "c1", Account: "account0", Kind: domain.KindWebhook, Selectors: []domain.Selector{sel}}},
 		WaitConfigurations: func(context.Context, uint64) error { return nil }, Ledger: noOutcomes{}, Publisher: h.pub,
 		Checkpoints: h.cp, Window: window, MaxInFlight: maxInFlight, Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	h.d, err = NewDispatcher(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +509,93 @@ func TestDispatcher_aLostCheckpointDoesNotReplayHistory(t *testing.T) {
 	}
 	if h.cp.position != saved {
 		t.Errorf("checkpoint written back as %d, want %d", h.cp.position, saved)
+	}
+}
+
+// The checkpoint is copied into the log once it moved past the newest copy (a record
+// itself, so an idle log gets no more copies), never by a forced save, and never ahead of the
+// checkpoint saved. A dispatcher that finds its checkpoint lost, and saw none itself, starts
+// from the copy; a failed copy does not stop the checkpoint.
+func TestDispatcher_copiesItsCheckpointIntoTheLog(t *testing.T) {
+	ctx := context.Background()
+	var log *memoryLog
+	withCopies := func(cfg *DispatcherConfig) {
+		log = cfg.Log.(*memoryLog)
+		cfg.Copies, cfg.CopyEvery = checkpoint.NewCopies(log, time.Now), time.Nanosecond
+	}
+	h := newDispatchHarness(t, 100, 1000, withCopies)
+	copies := checkpoint.NewCopies(log, time.Now)
+	save := func(force bool) {
+		t.Helper()
+		h.d.mu.Lock()
+		h.d.savedAt = time.Time{} // due now
+		h.d.mu.Unlock()
+		if err := h.d.saveCheckpoint(ctx, force); err != nil {
+			t.Fatal(err)
+		}
+		h.d.mu.Lock()
+		h.d.savedAt = time.Now() // the saves of Apply wait for the next call
+		h.d.mu.Unlock()
+	}
+	copyCount := func() int {
+		rs, _ := log.ReadStream(ctx, domain.DispatchCheckpointStream)
+		return len(rs)
+	}
+	if err := h.record(3); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	save(false)
+	copied, at, err := copies.Latest(ctx)
+	if err != nil || copied == 0 || copied != h.cp.position || copyCount() != 1 {
+		t.Fatalf("after the checkpoint moved to %d: copy %d (%d copies), %v", h.cp.position, copied, copyCount(), err)
+	}
+	copyRecord, _ := log.ReadLast(ctx, domain.DispatchCheckpointStream)
+	if err := h.d.Apply(ctx, []domain.Record{copyRecord}); err != nil {
+		t.Fatal(err)
+	}
+	save(false)
+	if h.cp.position != at || copyCount() != 1 {
+		t.Fatalf("past nothing but its own copy, the checkpoint is %d (want %d) and was copied %d times (want once)", h.cp.position, at, copyCount())
+	}
+
+	if err := h.record(1); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	save(true)
+	if copyCount() != 1 {
+		t.Fatal("a forced save (at shutdown) copied the checkpoint")
+	}
+	log.mu.Lock()
+	log.failAppends = true
+	log.mu.Unlock()
+	if err := h.record(1); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	before := h.cp.position
+	save(false)
+	if h.cp.position <= before || copyCount() != 1 {
+		t.Fatalf("with the store refusing the copy: checkpoint %d (was %d), %d copies", h.cp.position, before, copyCount())
+	}
+	log.mu.Lock()
+	log.failAppends = false
+	log.mu.Unlock()
+
+	// Another instance, started after the checkpoint's place lost it.
+	h.cp.position = 0
+	other, err := NewDispatcher(h.d.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from, err := other.Resume(ctx); err != nil || from != copied {
+		t.Fatalf("a dispatcher without a checkpoint resumed from %d (%v), want the copy %d", from, err, copied)
+	}
+	// The instance that saw a later checkpoint than the copy resumes from the one it saw.
+	h.d.Suspend()
+	if from, err := h.d.Resume(ctx); err != nil || from != h.d.seen || from <= copied {
+		t.Fatalf("resumed from %d (%v), want the one it saw, %d", from, err, h.d.seen)
 	}
 }
 

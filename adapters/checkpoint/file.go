@@ -30,7 +30,7 @@ func (f *File) Load(context.Context) (uint64, error) {
 	}
 	p, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("checkpoint file %s is damaged (%q); remove it to dispatch again from the start of the log, which the ledger keeps from sending twice", f.path, data)
+		return 0, fmt.Errorf("checkpoint file %s is damaged (%q); remove it to dispatch again from the checkpoint's last copy in the event log (the ledger keeps what was delivered from being sent twice)", f.path, data)
 	}
 	return p, nil
 }

@@ -22,6 +22,9 @@ type Store interface {
 	// ReadStream returns the facts of a stream in order, domain.ErrStreamNotFound when it has
 	// none, domain.ErrStreamDeleted when it was deleted.
 	ReadStream(ctx context.Context, stream string) ([]domain.Record, error)
+	// ReadLast returns the newest fact of a stream, domain.ErrStreamNotFound when it has none,
+	// domain.ErrStreamDeleted when it was deleted.
+	ReadLast(ctx context.Context, stream string) (domain.Record, error)
 	// ReadAll returns up to limit records with a global position above from, in order.
 	ReadAll(ctx context.Context, from uint64, limit int) ([]domain.Record, error)
 	// SubscribeAll calls handle with batches of records with a global position above from:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"herald/adapters/checkpoint"
+	"herald/adapters/eventstore/embedded"
 	"herald/adapters/views/redis/redistest"
+	"herald/domain"
 )
 
 // With Redis Streams each subscription hands out one message at a time. A receiver that is
@@ -190,5 +194,87 @@ func TestServe_viewsInRedisFollowOneEmbeddedStore(t *testing.T) {
 	other := startTestAppConfig(t, own)
 	if len(other.gql(adminAuth(), `{ accounts { name } }`, nil).Errors) != 0 {
 		t.Error("an instance with views of its own (--redis-prefix) does not answer")
+	}
+}
+
+// The dispatcher's checkpoint lives beside the views. When that place has lost it and no
+// running instance remembers it (Redis lost its data while herald was down; the views moved
+// from the embedded mode to Redis), the dispatcher starts from the checkpoint's copy in the
+// event log, not from the log's start: events of a kind that was turned off when they came
+// are not sent now that it is on again.
+func TestDispatcher_startsFromTheCheckpointsCopyWhenItsPlaceLostIt(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before func(cfg *serveConfig, redisURL string) // the first run's views
+		lose   func(t *testing.T, srv *redistest.Server)
+	}{
+		{"Redis lost its data", func(cfg *serveConfig, url string) { cfg.Redis.URL = url }, func(t *testing.T, srv *redistest.Server) {
+			if err := srv.Client(t).FlushAll(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"the views moved to Redis", func(*serveConfig, string) {}, func(*testing.T, *redistest.Server) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{})
+			url := "redis://" + srv.Addr() + "/0"
+			var mu sync.Mutex
+			got := map[string]int{}
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				got[r.Header.Get("X-Herald-Event-Id")]++
+			}))
+			t.Cleanup(hook.Close)
+			received := func() map[string]int {
+				mu.Lock()
+				defer mu.Unlock()
+				return maps.Clone(got)
+			}
+
+			cfg := deliveryServeConfig(t.TempDir())
+			cfg.Auth.SecretKey = testSecretKey
+			cfg.Notify.checkpointCopyEvery = 50 * time.Millisecond
+			first := cfg
+			tc.before(&first, url)
+			app := startTestAppConfig(t, first)
+			app.mustGQL(adminAuth(), `mutation { createAccount(name: "alice") { name } }`, nil)
+			createWebhook(app, adminAuth(), "hook", hook.URL)
+			app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: false) { enabled } }`, nil)
+			off := recordAliceEvents(app, "off", 5)
+			app.mustGQL(adminAuth(), `mutation { updateNotificationEndpointStatus(kind: WEBHOOK, enabled: true) { enabled } }`, nil)
+			recordAliceEvents(app, "on", 1)
+			waitFor(t, "the event recorded once webhooks were on again delivered", 10*time.Second, func() bool { return received()["on-000"] == 1 })
+			time.Sleep(500 * time.Millisecond) // its outcome passes the checkpoint, which is copied
+			app.stop()
+
+			store, err := embedded.Open(cfg.DataDir, embedded.Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copies := checkpoint.NewCopies(store, time.Now)
+			copied, _, err := copies.Latest(t.Context())
+			last, rerr := store.ReadLast(t.Context(), domain.LogEventStream(off[len(off)-1]))
+			store.Close()
+			if err != nil || rerr != nil || copied < last.Position {
+				t.Fatalf("the checkpoint's copy is at %d (%v), not past the last event sent to no one at %d (%v)", copied, err, last.Position, rerr)
+			}
+
+			tc.lose(t, srv)
+			second := cfg
+			second.Redis.URL = url
+			app = startTestAppConfig(t, second)
+			recordAliceEvents(app, "again", 1)
+			waitFor(t, "an event recorded after the restart delivered", 10*time.Second, func() bool { return received()["again-000"] == 1 })
+			time.Sleep(time.Second) // events of the history would come now
+			for id, n := range received() {
+				if strings.HasPrefix(id, "off-") {
+					t.Errorf("%s, recorded while webhooks were off, was sent %d times after the restart", id, n)
+				}
+			}
+			if logs := app.logs.String(); !strings.Contains(logs, "behind its copy in the event log") {
+				t.Errorf("the log does not say the dispatcher started from the copy:\n%s", logs)
+			}
+		})
 	}
 }

@@ -34,6 +34,10 @@ type notifyFlags struct {
 	WebhookVerify   bool
 	GeneralURL      string
 	EventUpdateURL  string
+
+	// checkpointCopyEvery is how often the dispatcher copies its checkpoint into the log
+	// (notify's default, 5 minutes, when zero); no flag, tests shorten it.
+	checkpointCopyEvery time.Duration
 }
 
 // defaultRateLimits follow what the receivers document: Slack accepts about one message a

@@ -129,6 +129,7 @@ func (a *app) wireDelivery(cfg serveConfig, v views, metrics *metrics, now comma
 	dispatcher, err := notify.NewDispatcher(notify.DispatcherConfig{
 		Log: a.store, Configurations: v.configurations, WaitConfigurations: configRunner.WaitFor, Ledger: ledger,
 		Publisher: router, Checkpoints: checkpoints, System: system, Window: cfg.Notify.Window,
+		Copies: checkpoint.NewCopies(a.store, now), CopyEvery: cfg.Notify.checkpointCopyEvery,
 		MaxInFlight:    cfg.Notify.MaxInFlight,
 		RedeliverAfter: retry.MaxElapsed + 2*cfg.Notify.SendTimeout + time.Minute,
 		Sweep:          time.Duration(max(cfg.NotificationsCycle, 1)) * time.Second,

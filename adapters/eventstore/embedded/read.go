@@ -15,47 +15,76 @@ import (
 // stream's newest change is not yet durable it waits for it, so that it never reports a
 // state a crash could undo.
 func (s *Store) ReadStream(ctx context.Context, stream string) ([]domain.Record, error) {
+	var records []domain.Record
+	err := s.readHead(ctx, stream, func(snap *pebble.Snapshot, h head) (err error) {
+		records, err = readStreamRecords(snap, stream, h)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return records, nil
+}
+
+// ReadLast returns the newest fact of a stream, domain.ErrStreamNotFound when it has none,
+// domain.ErrStreamDeleted when it was deleted.
+func (s *Store) ReadLast(ctx context.Context, stream string) (domain.Record, error) {
+	var last domain.Record
+	err := s.readHead(ctx, stream, func(snap *pebble.Snapshot, h head) error {
+		v, closer, err := snap.Get(globalKey(h.lastPos))
+		if err != nil {
+			return fmt.Errorf("record %d: %w", h.lastPos, err)
+		}
+		defer closer.Close()
+		last, err = decodeRecord(h.lastPos, v)
+		return err
+	})
+	return last, err
+}
+
+// readHead calls read with a snapshot and the head of a stream that exists, is durable and
+// is not deleted.
+func (s *Store) readHead(ctx context.Context, stream string, read func(*pebble.Snapshot, head) error) error {
 	if !validStream(stream) {
-		return nil, fmt.Errorf("read stream %q: %w", stream, ErrInvalidStream)
+		return fmt.Errorf("read stream %q: %w", stream, ErrInvalidStream)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if !s.streams.mayContain(stream) {
 		// Never written (the writer adds a name before the append that creates the stream
 		// commits), as most of the delivery ledger's streams asked about are.
-		return nil, readError(stream, domain.ErrStreamNotFound)
+		return readError(stream, domain.ErrStreamNotFound)
 	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	v, closer, err := snap.Get(headKey(stream))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, readError(stream, domain.ErrStreamNotFound)
+		return readError(stream, domain.ErrStreamNotFound)
 	}
 	if err != nil {
-		return nil, readError(stream, err)
+		return readError(stream, err)
 	}
 	h, err := decodeHead(v)
 	_ = closer.Close()
 	if err != nil {
-		return nil, readError(stream, err)
+		return readError(stream, err)
 	}
 	if err := s.waitDurable(ctx, h.lastPos); err != nil {
-		return nil, readError(stream, err)
+		return readError(stream, err)
 	}
 	if h.deleted {
-		return nil, readError(stream, domain.ErrStreamDeleted)
+		return readError(stream, domain.ErrStreamDeleted)
 	}
-	records, err := readStreamRecords(snap, stream, h)
-	if err != nil {
-		return nil, readError(stream, err)
+	if err := read(snap, h); err != nil {
+		return readError(stream, err)
 	}
-	return records, nil
+	return nil
 }
 
 // readStreamError is a failed read of one stream. Its text is built only when someone asks for

@@ -108,6 +108,39 @@ func TestReadMissingStream(t *testing.T, tc TestContext, newStore StoreConstruct
 	}
 }
 
+// TestReadLast: the newest fact of a stream comes back as ReadStream gives it, after every
+// append; a stream never written is not found, a deleted one is deleted.
+func TestReadLast(t *testing.T, tc TestContext, newStore StoreConstructor) {
+	ctx := testContext(t)
+	s := openStore(t, newStore)
+	stream, other := tc.Stream("last"), tc.Stream("other")
+	if r, err := s.ReadLast(ctx, stream); !errors.Is(err, domain.ErrStreamNotFound) {
+		t.Fatalf("read the last fact of a missing stream: %+v, err = %v, want ErrStreamNotFound", r, err)
+	}
+	want := facts("last", 4)
+	mustAppend(ctx, t, s, stream, domain.NoStream(), want[:3]...)
+	mustAppend(ctx, t, s, other, domain.NoStream(), fact("other"))
+	for i, f := range [][]domain.Fact{nil, want[3:]} {
+		if f != nil {
+			mustAppend(ctx, t, s, stream, domain.Exact(2), f...)
+		}
+		all := mustRead(ctx, t, s, stream)
+		last, err := s.ReadLast(ctx, stream)
+		if err != nil {
+			t.Fatalf("read the last fact (%d): %v", i, err)
+		}
+		if !sameRecord(last, all[len(all)-1]) {
+			t.Errorf("last fact (%d) = %+v, want %+v", i, last, all[len(all)-1])
+		}
+	}
+	if err := s.DeleteStream(ctx, stream, domain.Any()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.ReadLast(ctx, stream); !errors.Is(err, domain.ErrStreamDeleted) {
+		t.Errorf("read the last fact of a deleted stream: %+v, err = %v, want ErrStreamDeleted", r, err)
+	}
+}
+
 // TestCanceledContext: a call given up because its context ended says so (errors.Is
 // context.Canceled), whatever the store's own error looks like, so that callers can tell a
 // cancel from a failure. A store may also finish a call that needs no waiting.

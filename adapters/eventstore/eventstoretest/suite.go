@@ -54,6 +54,7 @@ func ContractTests() []ContractTest {
 		{"AppendAndReadStream", TestAppendAndReadStream},
 		{"ExpectedRevision", TestExpectedRevision},
 		{"ReadMissingStream", TestReadMissingStream},
+		{"ReadLast", TestReadLast},
 		{"CanceledContext", TestCanceledContext},
 		{"AppendManyMixedOutcomes", TestAppendManyMixedOutcomes},
 		{"AppendManyDuplicateInBatch", TestAppendManyDuplicateInBatch},

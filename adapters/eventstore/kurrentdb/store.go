@@ -265,6 +265,28 @@ func (s *Store) ReadStream(ctx context.Context, stream string) ([]domain.Record,
 	return out, nil
 }
 
+// ReadLast returns the newest fact of a stream: one event read backwards from its end.
+func (s *Store) ReadLast(ctx context.Context, stream string) (domain.Record, error) {
+	c := s.conn()
+	read, err := c.ReadStream(ctx, stream, kdb.ReadStreamOptions{Direction: kdb.Backwards, From: kdb.End{}}, 1)
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("read %s: %w", stream, s.failed(c, err))
+	}
+	defer read.Close()
+	for {
+		ev, err := read.Recv()
+		if errors.Is(err, io.EOF) {
+			return domain.Record{}, fmt.Errorf("read %s: %w", stream, domain.ErrStreamNotFound)
+		}
+		if err != nil {
+			return domain.Record{}, fmt.Errorf("read %s: %w", stream, s.failed(c, err))
+		}
+		if r, ok := record(ev); ok {
+			return r, nil
+		}
+	}
+}
+
 // DeleteStream tombstones a stream: it can be neither read nor written again, and $all gets
 // its "$streamDeleted" record. Deleting a stream never written is not found.
 func (s *Store) DeleteStream(ctx context.Context, stream string, expected domain.ExpectedRevision) error {
