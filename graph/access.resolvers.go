@@ -23,7 +23,9 @@ func (r *mutationResolver) CreateAccount(ctx context.Context, name string) (*mod
 	if err := r.Access.CreateAccount.Handle(ctx, commands.CreateAccount{Actor: actor, Name: name}); err != nil {
 		return nil, conflict(err)
 	}
-	r.waitForHead(ctx)
+	if err := r.viewsShowHead(ctx, "account "+name); err != nil {
+		return nil, err
+	}
 	return r.account(ctx, name)
 }
 
@@ -36,7 +38,9 @@ func (r *mutationResolver) AddUser(ctx context.Context, account string, user str
 	if err := r.Access.AddUser.Handle(ctx, cmd); err != nil {
 		return nil, conflict(err)
 	}
-	r.waitForHead(ctx)
+	if err := r.viewsShowHead(ctx, "user "+user+" of account "+account); err != nil {
+		return nil, err
+	}
 	return r.user(ctx, account, user)
 }
 
@@ -60,7 +64,9 @@ func (r *mutationResolver) GrantRole(ctx context.Context, account string, user s
 	if err := r.Access.GrantRole.Handle(ctx, commands.GrantRole{Actor: actor, Account: account, User: user, Role: roleOf(role)}); err != nil {
 		return nil, err
 	}
-	r.waitForHead(ctx)
+	if err := r.viewsShowHead(ctx, "the role of user "+user+" of account "+account); err != nil {
+		return nil, err
+	}
 	return r.user(ctx, account, user)
 }
 
@@ -81,7 +87,9 @@ func (r *mutationResolver) SetAccountRetention(ctx context.Context, account stri
 	if err := r.Access.SetRetention.Handle(ctx, commands.SetRetention{Actor: actor, Account: account, MaxAge: maxAge}); err != nil {
 		return nil, err
 	}
-	r.waitForHead(ctx)
+	if err := r.viewsShowHead(ctx, "the retention of account "+account); err != nil {
+		return nil, err
+	}
 	return r.account(ctx, account)
 }
 

@@ -77,6 +77,7 @@ func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresen
 			gerr.Extensions = map[string]any{}
 		}
 		var v *domain.ValidationError
+		var notShown *writeNotShownError
 		if field, ok := refusedField(err, gerr); ok {
 			v = &domain.ValidationError{Fields: []domain.FieldError{{Field: field, Message: variableProblem(gerr.Message, schema)}}}
 			err = v
@@ -104,6 +105,11 @@ func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresen
 			gerr.Extensions["code"] = CodeConflict
 		case errors.Is(err, errViewsBehind):
 			gerr.Extensions["code"] = CodeUnavailable
+		case errors.As(err, &notShown):
+			gerr.Extensions["code"] = CodeUnavailable
+			if notShown.position != 0 {
+				gerr.Extensions["position"] = notShown.position
+			}
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			gerr.Message = "the request was cancelled or timed out"
 			gerr.Extensions["code"] = CodeUnavailable

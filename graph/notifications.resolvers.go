@@ -28,7 +28,9 @@ func (r *mutationResolver) CreateNotificationEndpointConfiguration(ctx context.C
 	if err != nil {
 		return nil, draftPath(err, kindOf(kind))
 	}
-	r.waitForViews(ctx, pos)
+	if err := r.viewsShow(ctx, pos, "configuration "+id); err != nil {
+		return nil, err
+	}
 	return r.configuration(ctx, actor, id)
 }
 
@@ -75,7 +77,9 @@ func (r *mutationResolver) UpdateNotificationEndpointConfiguration(ctx context.C
 	if err != nil {
 		return nil, draftPath(err, current.Kind)
 	}
-	r.waitForViews(ctx, pos)
+	if err := r.viewsShow(ctx, pos, "the change to configuration "+id); err != nil {
+		return nil, err
+	}
 	return r.configuration(ctx, actor, id)
 }
 

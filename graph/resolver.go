@@ -166,6 +166,50 @@ func (r *Resolver) eventLogAtHead(ctx context.Context) error {
 	}
 }
 
+// writeNotShownError is a durable write the views did not show within viewWaitLimit: a
+// mutation that answers from them would answer with the state before it.
+type writeNotShownError struct {
+	what     string
+	position uint64 // 0: the write's position is not known (the views were waited on to the log's head)
+}
+
+func (e *writeNotShownError) Error() string {
+	at := ""
+	if e.position != 0 {
+		at = fmt.Sprintf(" (log position %d)", e.position)
+	}
+	return fmt.Sprintf("%s was recorded%s, but the views have not shown it within %s, so herald cannot answer with it: they are catching up (see herald projections status). Read it again shortly; do not write it again", e.what, at, viewWaitLimit)
+}
+
+// viewsShow waits, for at most viewWaitLimit, until the views show the write at position, for
+// a mutation that answers from them; past that it returns a writeNotShownError naming what.
+func (r *Resolver) viewsShow(ctx context.Context, position uint64, what string) error {
+	if position == 0 {
+		return nil
+	}
+	return r.shown(ctx, what, position, func(ctx context.Context) error { return r.Views.WaitFor(ctx, position) })
+}
+
+// viewsShowHead is viewsShow for a write whose position the command does not tell: it waits
+// until the views hold the whole log.
+func (r *Resolver) viewsShowHead(ctx context.Context, what string) error {
+	return r.shown(ctx, what, 0, r.Views.WaitForHead)
+}
+
+func (r *Resolver) shown(ctx context.Context, what string, position uint64, wait func(context.Context) error) error {
+	wctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
+	defer cancel()
+	err := wait(wctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	r.Logger.WarnContext(ctx, "views lag behind a write; the mutation answers unavailable", "what", what, "position", position, "error", err)
+	return &writeNotShownError{what: what, position: position}
+}
+
 func (r *Resolver) waitForViews(ctx context.Context, position uint64) {
 	if position == 0 {
 		return
