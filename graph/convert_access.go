@@ -112,10 +112,10 @@ func (r *Resolver) projectionList(ctx context.Context) ([]model.Projection, erro
 		lag := int(head) - int(p.Applied)
 		m := model.Projection{
 			Name: p.View, Position: int(p.Applied), Target: int(p.Target), LogHead: int(head), Lag: max(lag, 0),
-			CaughtUp: p.CaughtUp, Standby: p.Standby, RecordsPerSecond: p.Rate,
+			CaughtUp: p.CaughtUp, Standby: p.Standby, RecordsApplied: int(p.Records), RecordsPerSecond: p.Rate,
 		}
-		if !p.CaughtUp && p.Rate > 0 && lag > 0 {
-			eta := float64(lag) / p.Rate
+		if !p.CaughtUp && p.PositionRate > 0 && lag > 0 {
+			eta := float64(lag) / p.PositionRate
 			m.EtaSeconds = &eta
 		}
 		out[i] = m

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,5 +288,67 @@ func TestRunner_reportsNoCatchingUpOnceLive(t *testing.T) {
 	f.recordAndWait(t, ev("third", 3, domain.LevelInfo, "a.b.c"))
 	if logs := f.logs.String()[live:]; strings.Contains(logs, "catching up view") {
 		t.Errorf("a live view reported catching up:\n%s", logs)
+	}
+}
+
+// spacedLog is a log whose positions are far apart, as KurrentDB's are (they follow its
+// transaction log), handed over in batches of two.
+type spacedLog struct{ records []domain.Record }
+
+func (l spacedLog) SubscribeAll(ctx context.Context, from uint64, handle func(context.Context, []domain.Record) error) error {
+	var rs []domain.Record
+	for _, r := range l.records {
+		if r.Position > from {
+			rs = append(rs, r)
+		}
+	}
+	for i := 0; i < len(rs); i += 2 {
+		if err := handle(ctx, rs[i:min(i+2, len(rs))]); err != nil {
+			return err
+		}
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (l spacedLog) LastPosition(context.Context) (uint64, error) {
+	return l.records[len(l.records)-1].Position, nil
+}
+
+// countingView applies anything and keeps its checkpoint.
+type countingView struct{ at atomic.Uint64 }
+
+func (*countingView) Name() string                                 { return "counting" }
+func (v *countingView) Checkpoint(context.Context) (uint64, error) { return v.at.Load(), nil }
+func (v *countingView) Reset(context.Context) error                { v.at.Store(0); return nil }
+func (v *countingView) Apply(_ context.Context, rs []domain.Record) error {
+	v.at.Store(rs[len(rs)-1].Position)
+	return nil
+}
+
+// Progress and the runner's log count the records applied, not the positions passed: with
+// KurrentDB positions are far apart, and a rebuild of 9 records is not one of 8,000.
+func TestRunner_countsRecordsNotPositions(t *testing.T) {
+	var log spacedLog
+	for i := range 9 {
+		log.records = append(log.records, domain.Record{Stream: "s", Revision: uint64(i), Position: uint64(1000 * (i + 1)), Type: "Tested"})
+	}
+	logs := &testtool.Buffer{}
+	runner, err := projections.NewRunner(log, &countingView{}, slog.New(slog.NewTextHandler(logs, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = runner.Run(ctx) }()
+	if err := runner.WaitFor(ctx, 9000); err != nil {
+		t.Fatal(err)
+	}
+	p := runner.Progress()
+	if p.Records != 9 || p.Applied != 9000 || p.PositionRate <= p.Rate || p.Rate <= 0 {
+		t.Errorf("progress: %d records, at %d, %.0f records/s, %.0f positions/s; want 9 records at 9000, positions moving faster than records", p.Records, p.Applied, p.Rate, p.PositionRate)
+	}
+	if !strings.Contains(logs.String(), "records=9 ") {
+		t.Errorf("the caught-up line does not count 9 records:\n%s", logs)
 	}
 }

@@ -65,6 +65,7 @@ type Runner struct {
 
 	started   time.Time // when the current catch-up began
 	startFrom uint64    // and from where
+	records   uint64    // records applied since then: positions are not records in KurrentDB
 	cancel    context.CancelFunc
 	rebuild   bool          // a rebuild was asked for: reset the view when follow returns
 	dropped   chan struct{} // closed once the view asked to be rebuilt has been dropped
@@ -181,13 +182,19 @@ func (r *Runner) reset(ctx context.Context) error {
 
 // Progress is how far a view is.
 type Progress struct {
-	View      string
-	Applied   uint64  // position applied
-	Target    uint64  // log head when the current catch-up began
-	CaughtUp  bool    // the view has reached Target and follows the log live
-	Standby   bool    // another instance holds the view's lease and applies it
-	Rate      float64 // records per second since the catch-up began
-	StartedAt time.Time
+	View     string
+	Applied  uint64  // position applied
+	Target   uint64  // log head when the current catch-up began
+	CaughtUp bool    // the view has reached Target and follows the log live
+	Standby  bool    // another instance holds the view's lease and applies it
+	Records  uint64  // records applied since the catch-up began (0 on a standby)
+	Rate     float64 // records per second since the catch-up began (0 on a standby)
+	// PositionRate is how fast the applied position moves, in log positions per second, for
+	// an estimate of the time left. With the embedded store a record is one position; with
+	// KurrentDB positions are far apart (they follow its transaction log), so this is no
+	// count of records.
+	PositionRate float64
+	StartedAt    time.Time
 }
 
 // Progress reports how far the view is.
@@ -196,7 +203,10 @@ func (r *Runner) Progress() Progress {
 	defer r.mu.Unlock()
 	p := Progress{View: r.projection.Name(), Applied: r.applied, Target: r.head, CaughtUp: r.caughtUp, Standby: r.standby, StartedAt: r.started}
 	if d := time.Since(r.started).Seconds(); d > 0 && r.applied > r.startFrom {
-		p.Rate = float64(r.applied-r.startFrom) / d
+		p.PositionRate = float64(r.applied-r.startFrom) / d
+		if !r.standby {
+			p.Records, p.Rate = r.records, float64(r.records)/d
+		}
 	}
 	return p
 }
@@ -220,16 +230,17 @@ func (r *Runner) follow(ctx context.Context) error {
 	r.mu.Lock()
 	r.applied, r.head = from, head
 	r.caughtUp = from >= head
-	r.started, r.startFrom = time.Now(), from
+	r.started, r.startFrom, r.records = time.Now(), from, 0
 	r.mu.Unlock()
 	if from >= head {
 		r.once.Do(func() { close(r.ready) })
 	}
 	start := time.Now()
 	if from < head {
-		r.logger.Info("catching up view", "from", from, "to", head, "records", head-from)
+		r.logger.Info("catching up view", "from", from, "to", head)
 	}
 	lastReport, startFrom := start, from
+	var applied uint64 // records
 	return r.log.SubscribeAll(ctx, from, func(ctx context.Context, records []domain.Record) error {
 		t0 := time.Now()
 		if err := r.projection.Apply(ctx, records); err != nil {
@@ -239,19 +250,22 @@ func (r *Runner) follow(ctx context.Context) error {
 		if r.metrics != nil {
 			r.metrics.Applied(r.projection.Name(), len(records), last, time.Since(t0))
 		}
+		applied += uint64(len(records))
 		// Log before advancing: whoever WaitFor wakes may read the log (tests do).
 		switch justNow, live := r.caughtUpNow(last); {
 		case justNow:
 			took := time.Since(start)
-			r.logger.Info("view caught up", "position", last, "records", last-startFrom, "took", took.Round(time.Millisecond), "records_per_second", int(float64(last-startFrom)/max(took.Seconds(), 1e-6)))
+			r.logger.Info("view caught up", "position", last, "records", applied, "took", took.Round(time.Millisecond), "records_per_second", int(float64(applied)/max(took.Seconds(), 1e-6)))
 		case !live && time.Since(lastReport) >= progressEvery:
 			lastReport = time.Now()
-			done, total := last-startFrom, head-startFrom
-			rate := float64(done) / time.Since(start).Seconds()
-			eta := time.Duration(float64(total-done) / max(rate, 1) * float64(time.Second))
-			r.logger.Info("catching up view", "position", last, "done", done, "total", total, "records_per_second", int(rate), "eta", eta.Round(time.Second))
+			elapsed := time.Since(start)
+			// The share done and the time left are reckoned in positions, the rate in records.
+			done := float64(last-startFrom) / float64(max(head-startFrom, 1))
+			eta := time.Duration(float64(elapsed) * (1 - done) / max(done, 1e-9))
+			r.logger.Info("catching up view", "position", last, "to", head, "percent", int(done*100), "records", applied,
+				"records_per_second", int(float64(applied)/elapsed.Seconds()), "eta", eta.Round(time.Second))
 		}
-		r.advance(last)
+		r.advance(last, len(records))
 		return nil
 	})
 }
@@ -273,9 +287,10 @@ func (r *Runner) caughtUpNow(last uint64) (justNow, live bool) {
 // CaughtUp is closed once the view has first caught up with the log.
 func (r *Runner) CaughtUp() <-chan struct{} { return r.ready }
 
-func (r *Runner) advance(position uint64) {
+func (r *Runner) advance(position uint64, records int) {
 	r.mu.Lock()
 	r.applied = position
+	r.records += uint64(records)
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()

@@ -20,11 +20,12 @@ type wireProjection struct {
 	Lag              int64    `json:"lag"`
 	CaughtUp         bool     `json:"caughtUp"`
 	Standby          bool     `json:"standby"`
+	RecordsApplied   int64    `json:"recordsApplied"`
 	RecordsPerSecond float64  `json:"recordsPerSecond"`
 	EtaSeconds       *float64 `json:"etaSeconds"`
 }
 
-const projectionFields = `name position target logHead lag caughtUp standby recordsPerSecond etaSeconds`
+const projectionFields = `name position target logHead lag caughtUp standby recordsApplied recordsPerSecond etaSeconds`
 
 // viewNames are the views a rebuild takes (--view), as the server names them.
 func viewNames() []string {
@@ -140,10 +141,12 @@ shows a progress bar until the views are live again.`,
 	return cmd
 }
 
-// renderProgress draws one progress line and tells whether every watched view is live.
+// renderProgress draws one progress line and tells whether every watched view is live. The
+// share done is reckoned in log positions, which are records only with the embedded store;
+// the records and the rate are the ones the views counted; the ETA is the slowest view's.
 func renderProgress(w *progressLine, list []wireProjection, view string) bool {
-	var pos, target int64
-	var rate float64
+	var pos, target, records int64
+	var rate, eta float64
 	done := true
 	for _, p := range list {
 		if view != "" && p.Name != view {
@@ -151,19 +154,22 @@ func renderProgress(w *progressLine, list []wireProjection, view string) bool {
 		}
 		pos += p.Position
 		target += max(p.LogHead, 1)
+		records += p.RecordsApplied
 		rate += p.RecordsPerSecond
+		if p.EtaSeconds != nil {
+			eta = max(eta, *p.EtaSeconds)
+		}
 		done = done && p.CaughtUp
 	}
 	frac := float64(pos) / float64(max(target, 1))
 	if done {
 		frac = 1
 	}
-	bar := progressBar(frac)
-	eta := "-"
-	if rate > 0 && !done {
-		eta = (time.Duration(float64(target-pos)/rate) * time.Second).Round(time.Second).String()
+	left := "-"
+	if eta > 0 && !done {
+		left = (time.Duration(eta) * time.Second).Round(time.Second).String()
 	}
-	w.draw(fmt.Sprintf("[%s] %3.0f%%  %d/%d records  %.0f records/s  ETA %s", bar, frac*100, pos, target, rate, eta), done)
+	w.draw(fmt.Sprintf("[%s] %3.0f%%  %d records applied  %.0f records/s  ETA %s", progressBar(frac), frac*100, records, rate, left), done)
 	return done
 }
 

@@ -244,6 +244,7 @@ type ComplexityRoot struct {
 		LogHead          func(childComplexity int) int
 		Name             func(childComplexity int) int
 		Position         func(childComplexity int) int
+		RecordsApplied   func(childComplexity int) int
 		RecordsPerSecond func(childComplexity int) int
 		Standby          func(childComplexity int) int
 		Target           func(childComplexity int) int
@@ -1361,6 +1362,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Projection.Position(childComplexity), true
+	case "Projection.recordsApplied":
+		if e.ComplexityRoot.Projection.RecordsApplied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Projection.RecordsApplied(childComplexity), true
 	case "Projection.recordsPerSecond":
 		if e.ComplexityRoot.Projection.RecordsPerSecond == nil {
 			break
@@ -2656,21 +2663,27 @@ extend type Mutation {
 type Projection {
   "Name of the view: eventlog, configurations or accounts."
   name: String!
-  "Global log position the view has applied."
+  """
+  Global log position the view has applied. With the embedded store each record is one
+  position; with KurrentDB positions follow its transaction log and are far apart, so
+  position, target, logHead and lag measure how far, not how many records.
+  """
   position: Int!
   "Log position the current catch-up (or rebuild) aims at."
   target: Int!
   "Newest position of the log now."
   logHead: Int!
-  "How many records of the log the view has not applied yet."
+  "How far the view is behind the log's head, in log positions (records, with the embedded store)."
   lag: Int!
   "Whether the view has caught up and follows the log live."
   caughtUp: Boolean!
   "Whether another herald instance holds this view's lease and applies it (this one reads it)."
   standby: Boolean!
-  "Records applied per second since the current catch-up began."
+  "Records applied since the current catch-up began, counted; 0 on a standby (the instance that applies the view counts them)."
+  recordsApplied: Int!
+  "Records applied per second since the current catch-up began; 0 on a standby."
   recordsPerSecond: Float!
-  "Estimated seconds until the view reaches the log head; null when caught up or unknown."
+  "Estimated seconds until the view reaches the log head (from how fast its position moves, so on a standby too); null when caught up or unknown."
   etaSeconds: Float
 }
 
@@ -3020,6 +3033,8 @@ func (ec *executionContext) childFields_Projection(ctx context.Context, field gr
 		return ec.fieldContext_Projection_caughtUp(ctx, field)
 	case "standby":
 		return ec.fieldContext_Projection_standby(ctx, field)
+	case "recordsApplied":
+		return ec.fieldContext_Projection_recordsApplied(ctx, field)
 	case "recordsPerSecond":
 		return ec.fieldContext_Projection_recordsPerSecond(ctx, field)
 	case "etaSeconds":
@@ -8022,6 +8037,29 @@ func (ec *executionContext) _Projection_standby(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Projection_standby(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Projection_recordsApplied(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Projection_recordsApplied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordsApplied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Projection_recordsApplied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Projection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Projection_recordsPerSecond(ctx context.Context, field graphql.CollectedField, obj *model.Projection) (ret graphql.Marshaler) {
@@ -13265,6 +13303,11 @@ func (ec *executionContext) _Projection(ctx context.Context, sel ast.SelectionSe
 			}
 		case "standby":
 			out.Values[i] = ec._Projection_standby(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordsApplied":
+			out.Values[i] = ec._Projection_recordsApplied(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

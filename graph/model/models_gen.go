@@ -428,21 +428,25 @@ type PageInfo struct {
 type Projection struct {
 	// Name of the view: eventlog, configurations or accounts.
 	Name string `json:"name"`
-	// Global log position the view has applied.
+	// Global log position the view has applied. With the embedded store each record is one
+	// position; with KurrentDB positions follow its transaction log and are far apart, so
+	// position, target, logHead and lag measure how far, not how many records.
 	Position int `json:"position"`
 	// Log position the current catch-up (or rebuild) aims at.
 	Target int `json:"target"`
 	// Newest position of the log now.
 	LogHead int `json:"logHead"`
-	// How many records of the log the view has not applied yet.
+	// How far the view is behind the log's head, in log positions (records, with the embedded store).
 	Lag int `json:"lag"`
 	// Whether the view has caught up and follows the log live.
 	CaughtUp bool `json:"caughtUp"`
 	// Whether another herald instance holds this view's lease and applies it (this one reads it).
 	Standby bool `json:"standby"`
-	// Records applied per second since the current catch-up began.
+	// Records applied since the current catch-up began, counted; 0 on a standby (the instance that applies the view counts them).
+	RecordsApplied int `json:"recordsApplied"`
+	// Records applied per second since the current catch-up began; 0 on a standby.
 	RecordsPerSecond float64 `json:"recordsPerSecond"`
-	// Estimated seconds until the view reaches the log head; null when caught up or unknown.
+	// Estimated seconds until the view reaches the log head (from how fast its position moves, so on a standby too); null when caught up or unknown.
 	EtaSeconds *float64 `json:"etaSeconds,omitempty"`
 }
 
