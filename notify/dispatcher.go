@@ -52,11 +52,10 @@ type CheckpointStore interface {
 // then: the floor the checkpoint never starts below when its own store lost it (Redis lost
 // its data while every instance restarted, the views moved to Redis).
 type CheckpointCopies interface {
-	// Latest returns the newest copy (0 when there is none) and the copy's own position in
-	// the log.
-	Latest(ctx context.Context) (position, at uint64, err error)
-	// Copy writes a copy of position and returns the copy's own position in the log.
-	Copy(ctx context.Context, position uint64) (at uint64, err error)
+	// Latest returns the newest copy, 0 when there is none.
+	Latest(ctx context.Context) (uint64, error)
+	// Copy writes a copy of position.
+	Copy(ctx context.Context, position uint64) error
 }
 
 // DispatchMetrics receives what the dispatcher does.
@@ -75,8 +74,10 @@ type DispatcherConfig struct {
 	Ledger             LedgerReader
 	Publisher          JobPublisher
 	Checkpoints        CheckpointStore
-	// Copies, when set, gets a copy of the checkpoint once it moved, at most every CopyEvery
-	// (default 5 minutes), and its newest copy is the floor Resume never starts below.
+	// Copies, when set, gets a copy of the checkpoint at most every CopyEvery (default 5
+	// minutes) while records other than copies pass the newest copy, and its newest copy is
+	// the floor Resume never starts below. One log has one dispatcher (every instance of a
+	// deployment shares it): the copies are the log's.
 	Copies    CheckpointCopies
 	CopyEvery time.Duration
 	// System are configurations from herald.yaml (the event-log webhook): matched like the
@@ -125,11 +126,13 @@ type Dispatcher struct {
 	counts      map[uint64]int // jobs without an outcome, by event position
 	saved       uint64
 	savedAt     time.Time
-	reportedAt  time.Time // when the metrics last had the dispatch state
-	lostBefore  time.Time // RedeliverLost: jobs published before it are published again now
-	seen        uint64    // the highest checkpoint loaded or saved here: it never moves back
-	copyAt      uint64    // the position in the log of the newest checkpoint copy known here
-	copiedAt    time.Time // when this instance last copied the checkpoint (or tried to)
+	reportedAt  time.Time  // when the metrics last had the dispatch state
+	lostBefore  time.Time  // RedeliverLost: jobs published before it are published again now
+	seen        uint64     // the highest checkpoint loaded or saved here: it never moves back
+	copied      uint64     // the newest checkpoint copy known here
+	copiedAt    time.Time  // when this instance last copied the checkpoint (or tried to)
+	lastReal    uint64     // the position of the newest record applied that is not a copy
+	saving      sync.Mutex // held through a save (saveCheckpoint)
 	wake        chan struct{}
 	matches     []*domain.Configuration // scratch for index.match
 }
@@ -196,9 +199,9 @@ func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var copied, copyAt uint64
+	var copied uint64
 	if d.cfg.Copies != nil {
-		if copied, copyAt, err = d.cfg.Copies.Latest(ctx); err != nil {
+		if copied, err = d.cfg.Copies.Latest(ctx); err != nil {
 			return 0, err
 		}
 	}
@@ -208,7 +211,7 @@ func (d *Dispatcher) Resume(ctx context.Context) (uint64, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.copyAt = max(d.copyAt, copyAt)
+	d.copied = max(d.copied, copied)
 	// The checkpoint never moves back. One behind what this instance saw (saved, or read
 	// while another instance dispatched), or behind its copy in the log, was lost with the
 	// views' Redis: dispatching from it would match the whole history again, and send what
@@ -284,6 +287,9 @@ func (d *Dispatcher) Apply(ctx context.Context, records []domain.Record) error {
 			return err
 		}
 		d.applied = r.Position
+		if r.Stream != domain.DispatchCheckpointStream {
+			d.lastReal = r.Position
+		}
 	}
 	d.mu.Unlock()
 	if err := d.publish(ctx, jobs, nil, epoch); err != nil {
@@ -417,9 +423,12 @@ func (d *Dispatcher) unpublished(jobs []Job, st *configState, epoch uint64) {
 	for _, j := range jobs {
 		d.release(domain.DeliveryStream(j.EventID, j.ConfigurationID))
 	}
-	if len(jobs) == 0 || !d.active {
-		return // Resume reads the log again from the checkpoint, which is before them
+	if len(jobs) == 0 {
+		return
 	}
+	// Marked even while suspended: Resume reads the log again from the checkpoint (and
+	// clears the marks), but Flush saves the checkpoint at shutdown before any Resume, and
+	// must not pass jobs taken back here.
 	from := jobs[0].Position
 	if epoch != d.epoch {
 		st = nil // a catch-up from before the runner resumed: whatever it was, read it all again
@@ -580,6 +589,10 @@ func (d *Dispatcher) safeCheckpoint() uint64 {
 const checkpointEvery = 200 * time.Millisecond
 
 func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
+	// One save at a time (Apply's and Run's), so that they land in order: a later one never
+	// writes an older checkpoint over a newer one.
+	d.saving.Lock()
+	defer d.saving.Unlock()
 	d.mu.Lock()
 	if !d.active && !force {
 		d.mu.Unlock()
@@ -616,9 +629,9 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	d.saved, d.savedAt = safe, time.Now()
 	d.seen = max(d.seen, safe)
 	d.reportedAt = d.savedAt
-	// A copy only once the checkpoint moved past the newest copy, which is itself a record:
-	// an idle log gets no copies.
-	copyNow := !force && d.cfg.Copies != nil && safe > d.copyAt && d.savedAt.Sub(d.copiedAt) >= d.cfg.CopyEvery
+	// A copy only while records other than copies lie past the newest copy (a copy is a
+	// record itself): an idle log gets no copies.
+	copyNow := !force && d.cfg.Copies != nil && safe > d.copied && d.lastReal > d.copied && d.savedAt.Sub(d.copiedAt) >= d.cfg.CopyEvery
 	if copyNow {
 		d.copiedAt = d.savedAt
 	}
@@ -629,13 +642,12 @@ func (d *Dispatcher) saveCheckpoint(ctx context.Context, force bool) error {
 	if copyNow {
 		// Only after the checkpoint itself was saved, so that a copy is never ahead of it,
 		// nor written by an instance the checkpoint's fence refused.
-		at, err := d.cfg.Copies.Copy(ctx, safe)
-		if err != nil {
+		if err := d.cfg.Copies.Copy(ctx, safe); err != nil {
 			d.cfg.Logger.Warn("could not copy the checkpoint into the event log; trying again later", "every", d.cfg.CopyEvery, "error", err)
 			return nil
 		}
 		d.mu.Lock()
-		d.copyAt = max(d.copyAt, at)
+		d.copied = max(d.copied, safe)
 		d.mu.Unlock()
 	}
 	return nil

@@ -512,19 +512,16 @@ func TestDispatcher_aLostCheckpointDoesNotReplayHistory(t *testing.T) {
 	}
 }
 
-// The checkpoint is copied into the log once it moved past the newest copy (a record
-// itself, so an idle log gets no more copies), never by a forced save, and never ahead of the
-// checkpoint saved. A dispatcher that finds its checkpoint lost, and saw none itself, starts
-// from the copy; a failed copy does not stop the checkpoint.
+// The checkpoint is copied into the log while records other than copies lie past the newest
+// copy: as it moves through a backlog (not only once it passed the newest copy's own
+// record), and never again on an idle log, whose only new records are the copies. A forced
+// save (at shutdown) copies nothing, and a failed copy does not stop the checkpoint. A
+// dispatcher that finds its checkpoint lost, and saw none itself, starts from the copy.
 func TestDispatcher_copiesItsCheckpointIntoTheLog(t *testing.T) {
 	ctx := context.Background()
-	var log *memoryLog
-	withCopies := func(cfg *DispatcherConfig) {
-		log = cfg.Log.(*memoryLog)
-		cfg.Copies, cfg.CopyEvery = checkpoint.NewCopies(log, time.Now), time.Nanosecond
-	}
-	h := newDispatchHarness(t, 100, 1000, withCopies)
-	copies := checkpoint.NewCopies(log, time.Now)
+	h := newDispatchHarness(t, 100, 1000, func(cfg *DispatcherConfig) {
+		cfg.Copies, cfg.CopyEvery = checkpoint.NewCopies(cfg.Log.(*memoryLog), time.Now), time.Nanosecond
+	})
 	save := func(force bool) {
 		t.Helper()
 		h.d.mu.Lock()
@@ -537,26 +534,80 @@ func TestDispatcher_copiesItsCheckpointIntoTheLog(t *testing.T) {
 		h.d.savedAt = time.Now() // the saves of Apply wait for the next call
 		h.d.mu.Unlock()
 	}
-	copyCount := func() int {
-		rs, _ := log.ReadStream(ctx, domain.DispatchCheckpointStream)
-		return len(rs)
+	copies := func() []uint64 {
+		rs, _ := h.log.ReadStream(ctx, domain.DispatchCheckpointStream)
+		var out []uint64
+		for _, r := range rs {
+			f, err := domain.DecodeDispatchCheckpointCopied(r.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, f.Position)
+		}
+		return out
 	}
-	if err := h.record(3); err != nil {
+	applyNew := func() { // what the runner hands over next: the copies, among others
+		t.Helper()
+		var rs []domain.Record
+		h.log.mu.Lock()
+		for _, r := range h.log.records {
+			if r.Position > h.d.applied {
+				rs = append(rs, r)
+			}
+		}
+		h.log.mu.Unlock()
+		if err := h.d.Apply(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle := func(ids ...string) { // the outcomes of these events only
+		t.Helper()
+		var rs []domain.Record
+		for _, id := range ids {
+			f, err := domain.Delivery{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Status: domain.DeliveryDelivered, Attempts: 1, At: time.Now()}.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := domain.Record{Stream: domain.DeliveryStream(id, "c1"), Position: h.log.next(), Type: f.Type, Data: f.Data}
+			h.log.add(r)
+			rs = append(rs, r)
+		}
+		if err := h.d.Apply(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A backlog: ten events in flight, delivered one by one while the newest copy's own
+	// record lies beyond them.
+	if err := h.record(10); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
+	settle("ev001")
 	save(false)
-	copied, at, err := copies.Latest(ctx)
-	if err != nil || copied == 0 || copied != h.cp.position || copyCount() != 1 {
-		t.Fatalf("after the checkpoint moved to %d: copy %d (%d copies), %v", h.cp.position, copied, copyCount(), err)
+	applyNew()
+	for i := 2; i <= 9; i++ {
+		settle(fmt.Sprintf("ev%03d", i))
+		save(false)
+		applyNew()
 	}
-	copyRecord, _ := log.ReadLast(ctx, domain.DispatchCheckpointStream)
-	if err := h.d.Apply(ctx, []domain.Record{copyRecord}); err != nil {
-		t.Fatal(err)
+	if got := copies(); len(got) < 2 || got[len(got)-1] != 9 || h.cp.position != 9 {
+		t.Fatalf("through a backlog the copies are %v with the checkpoint at %d: want them to follow it to 9", got, h.cp.position)
 	}
-	save(false)
-	if h.cp.position != at || copyCount() != 1 {
-		t.Fatalf("past nothing but its own copy, the checkpoint is %d (want %d) and was copied %d times (want once)", h.cp.position, at, copyCount())
+	settle("ev010")
+	for range 5 {
+		save(false)
+		applyNew()
+	}
+	n := len(copies())
+	if last := copies()[n-1]; last < 10 {
+		t.Fatalf("once the backlog is delivered the newest copy is %d, want past ev010", last)
+	}
+	for range 5 {
+		save(false)
+		applyNew()
+	}
+	if len(copies()) != n {
+		t.Fatalf("an idle log got more copies: %v", copies())
 	}
 
 	if err := h.record(1); err != nil {
@@ -564,26 +615,28 @@ func TestDispatcher_copiesItsCheckpointIntoTheLog(t *testing.T) {
 	}
 	h.settle()
 	save(true)
-	if copyCount() != 1 {
+	if len(copies()) != n {
 		t.Fatal("a forced save (at shutdown) copied the checkpoint")
 	}
-	log.mu.Lock()
-	log.failAppends = true
-	log.mu.Unlock()
+	h.log.mu.Lock()
+	h.log.failAppends = true
+	h.log.mu.Unlock()
+	before := h.cp.position
+	save(false)
 	if err := h.record(1); err != nil {
 		t.Fatal(err)
 	}
 	h.settle()
-	before := h.cp.position
 	save(false)
-	if h.cp.position <= before || copyCount() != 1 {
-		t.Fatalf("with the store refusing the copy: checkpoint %d (was %d), %d copies", h.cp.position, before, copyCount())
+	if h.cp.position <= before || len(copies()) != n {
+		t.Fatalf("with the store refusing the copy: checkpoint %d (was %d), copies %v", h.cp.position, before, copies())
 	}
-	log.mu.Lock()
-	log.failAppends = false
-	log.mu.Unlock()
+	h.log.mu.Lock()
+	h.log.failAppends = false
+	h.log.mu.Unlock()
 
 	// Another instance, started after the checkpoint's place lost it.
+	copied := copies()[n-1]
 	h.cp.position = 0
 	other, err := NewDispatcher(h.d.cfg)
 	if err != nil {
@@ -614,4 +667,43 @@ func TestDispatcher_redeliverLostWhileSuspendedWaitsForResume(t *testing.T) {
 	stop := h.run()
 	eventually(t, "the lost jobs published again after the resume", func() bool { return h.published() == 4 })
 	stop()
+}
+
+// suspendingPublisher suspends the dispatcher and fails its next publish, as the runner
+// stopping at shutdown while a catch-up publishes.
+type suspendingPublisher struct {
+	*failingPublisher
+	d   *Dispatcher
+	arm bool
+}
+
+func (p *suspendingPublisher) Publish(ctx context.Context, jobs ...Job) error {
+	if p.arm {
+		p.arm = false
+		p.d.Suspend()
+		return context.Canceled
+	}
+	return p.failingPublisher.Publish(ctx, jobs...)
+}
+
+// A catch-up whose publish fails once the runner suspended (shutdown) takes its jobs back;
+// Flush, which saves the checkpoint then, stays before them.
+func TestDispatcher_flushAfterASuspendedCatchUpFailedStaysBeforeIt(t *testing.T) {
+	h := newDispatchHarness(t, 2, 10_000)
+	sp := &suspendingPublisher{failingPublisher: h.pub, d: h.d}
+	h.d.cfg.Publisher = sp
+	if err := h.record(6); err != nil { // two published; the configuration falls behind at the third
+		t.Fatal(err)
+	}
+	h.settle()
+	sp.arm = true
+	if err := h.d.catchUp(context.Background(), "c1"); err == nil {
+		t.Fatal("the catch-up's publish did not fail: the test checks nothing")
+	}
+	if err := h.d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h.cp.position == 0 || h.cp.position >= 3 {
+		t.Errorf("checkpoint flushed at %d, want past the two delivered and before ev003, never published", h.cp.position)
+	}
 }

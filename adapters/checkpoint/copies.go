@@ -27,29 +27,29 @@ func NewCopies(store CopyStore, now func() time.Time) *Copies {
 	return &Copies{store: store, now: now}
 }
 
-// Latest returns the newest copy (0 when none was written) and the copy's own position in
-// the log.
-func (c *Copies) Latest(ctx context.Context) (position, at uint64, err error) {
+// Latest returns the newest copy, 0 when none was written. A stream someone deleted (by
+// hand: herald never deletes it) holds none either.
+func (c *Copies) Latest(ctx context.Context) (uint64, error) {
 	r, err := c.store.ReadLast(ctx, domain.DispatchCheckpointStream)
-	if errors.Is(err, domain.ErrStreamNotFound) {
-		return 0, 0, nil
+	if errors.Is(err, domain.ErrStreamNotFound) || errors.Is(err, domain.ErrStreamDeleted) {
+		return 0, nil
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("read the copy of the dispatcher's checkpoint: %w", err)
+		return 0, fmt.Errorf("read the copy of the dispatcher's checkpoint: %w", err)
 	}
 	f, err := domain.DecodeDispatchCheckpointCopied(r.Data)
 	if err != nil {
-		return 0, 0, fmt.Errorf("the copy of the dispatcher's checkpoint at position %d of the log: %w", r.Position, err)
+		return 0, fmt.Errorf("the copy of the dispatcher's checkpoint (revision %d of %s): %w", r.Revision, domain.DispatchCheckpointStream, err)
 	}
-	return f.Position, r.Position, nil
+	return f.Position, nil
 }
 
-// Copy appends a copy of position and returns the copy's own position in the log.
-func (c *Copies) Copy(ctx context.Context, position uint64) (at uint64, err error) {
-	res, err := c.store.Append(ctx, domain.DispatchCheckpointStream, domain.Any(),
+// Copy appends a copy of position.
+func (c *Copies) Copy(ctx context.Context, position uint64) error {
+	_, err := c.store.Append(ctx, domain.DispatchCheckpointStream, domain.Any(),
 		domain.DispatchCheckpointCopied{Position: position, CopiedAt: c.now()}.Encode())
 	if err != nil {
-		return 0, fmt.Errorf("copy the dispatcher's checkpoint into the log: %w", err)
+		return fmt.Errorf("copy the dispatcher's checkpoint into the log: %w", err)
 	}
-	return res.Position, nil
+	return nil
 }

@@ -253,7 +253,7 @@ func TestDispatcher_startsFromTheCheckpointsCopyWhenItsPlaceLostIt(t *testing.T)
 				t.Fatal(err)
 			}
 			copies := checkpoint.NewCopies(store, time.Now)
-			copied, _, err := copies.Latest(t.Context())
+			copied, err := copies.Latest(t.Context())
 			last, rerr := store.ReadLast(t.Context(), domain.LogEventStream(off[len(off)-1]))
 			store.Close()
 			if err != nil || rerr != nil || copied < last.Position {
