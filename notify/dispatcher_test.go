@@ -707,3 +707,66 @@ func TestDispatcher_flushAfterASuspendedCatchUpFailedStaysBeforeIt(t *testing.T)
 		t.Errorf("checkpoint flushed at %d, want past the two delivered and before ev003, never published", h.cp.position)
 	}
 }
+
+// gatedCheckpoint holds the save of one position until its gate opens, and keeps every
+// position saved in order.
+type gatedCheckpoint struct {
+	mu      sync.Mutex
+	hold    uint64
+	entered chan struct{}
+	gate    chan struct{}
+	saves   []uint64
+}
+
+func (g *gatedCheckpoint) Load(context.Context) (uint64, error) { return 0, nil }
+
+func (g *gatedCheckpoint) Save(_ context.Context, p uint64) error {
+	if p == g.hold {
+		close(g.entered)
+		<-g.gate
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.saves = append(g.saves, p)
+	return nil
+}
+
+// Saves of the checkpoint (Apply's and Run's) land in order: one that started later never
+// lands first, leaving the older position stored.
+func TestDispatcher_checkpointSavesLandInOrder(t *testing.T) {
+	g := &gatedCheckpoint{hold: 1, entered: make(chan struct{}), gate: make(chan struct{})}
+	h := newDispatchHarness(t, 100, 1000, func(cfg *DispatcherConfig) { cfg.Checkpoints = g })
+	if err := h.record(10); err != nil {
+		t.Fatal(err)
+	}
+	outcomes := func(from, to int) []domain.Record {
+		var rs []domain.Record
+		for i := from; i <= to; i++ {
+			id := fmt.Sprintf("ev%03d", i)
+			f, _ := domain.Delivery{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Status: domain.DeliveryDelivered, Attempts: 1, At: time.Now()}.Encode()
+			r := domain.Record{Stream: domain.DeliveryStream(id, "c1"), Position: h.log.next(), Type: f.Type, Data: f.Data}
+			h.log.add(r)
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	h.d.mu.Lock()
+	h.d.savedAt = time.Time{} // the next save is due
+	h.d.mu.Unlock()
+	first, second := outcomes(1, 1), outcomes(2, 10)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = h.d.Apply(context.Background(), first) }) // saves 1, held at the gate
+	<-g.entered
+	wg.Go(func() { _ = h.d.Apply(context.Background(), second) }) // would save 20 meanwhile
+	time.Sleep(50 * time.Millisecond)
+	close(g.gate)
+	wg.Wait()
+	if err := h.d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !slices.IsSorted(g.saves) || g.saves[len(g.saves)-1] != 20 {
+		t.Errorf("saves landed as %v, want in order up to 20", g.saves)
+	}
+}
