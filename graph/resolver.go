@@ -133,14 +133,20 @@ func (r *Resolver) Validate() error {
 // durable either way; past the limit the client may briefly read the log as it was.
 const viewWaitLimit = 5 * time.Second
 
-// waitForHead waits until the views hold every write made so far.
-func (r *Resolver) waitForHead(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
+// waitViews runs wait for at most viewWaitLimit; when it fails (the limit passed, the views
+// failed) it logs that the views lag behind a write, with attrs, and returns the error.
+func (r *Resolver) waitViews(ctx context.Context, wait func(context.Context) error, attrs ...any) error {
+	wctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
 	defer cancel()
-	if err := r.Views.WaitForHead(ctx); err != nil {
-		r.Logger.WarnContext(ctx, "views lag behind a write", "error", err)
+	err := wait(wctx)
+	if err != nil {
+		r.Logger.WarnContext(ctx, "views lag behind a write", append(attrs, "error", err)...)
 	}
+	return err
 }
+
+// waitForHead waits until the views hold every write made so far.
+func (r *Resolver) waitForHead(ctx context.Context) { _ = r.waitViews(ctx, r.Views.WaitForHead) }
 
 // errViewsBehind refuses what needs the views to hold the whole log while they do not.
 var errViewsBehind = errors.New("the event-log view has not read the whole log yet (it is rebuilding or catching up), and a clear now would miss the events it has not read: try again once herald projections status shows it live")
@@ -197,27 +203,19 @@ func (r *Resolver) viewsShowHead(ctx context.Context, what string) error {
 }
 
 func (r *Resolver) shown(ctx context.Context, what string, position uint64, wait func(context.Context) error) error {
-	wctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
-	defer cancel()
-	err := wait(wctx)
-	switch {
+	switch err := r.waitViews(ctx, wait, "what", what, "position", position); {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	r.Logger.WarnContext(ctx, "views lag behind a write; the mutation answers unavailable", "what", what, "position", position, "error", err)
 	return &writeNotShownError{what: what, position: position}
 }
 
+// waitForViews waits until the views show the write at position, and only logs past the limit.
 func (r *Resolver) waitForViews(ctx context.Context, position uint64) {
-	if position == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, viewWaitLimit)
-	defer cancel()
-	if err := r.Views.WaitFor(ctx, position); err != nil {
-		r.Logger.WarnContext(ctx, "views lag behind a write", "position", position, "error", err)
+	if position != 0 {
+		_ = r.waitViews(ctx, func(ctx context.Context) error { return r.Views.WaitFor(ctx, position) }, "position", position)
 	}
 }
 

@@ -265,7 +265,7 @@ func (r *Runner) follow(ctx context.Context) error {
 			r.logger.Info("catching up view", "position", last, "to", head, "percent", int(done*100), "records", applied,
 				"records_per_second", int(float64(applied)/elapsed.Seconds()), "eta", eta.Round(time.Second))
 		}
-		r.advance(last, len(records))
+		r.advance(last, applied)
 		return nil
 	})
 }
@@ -287,10 +287,10 @@ func (r *Runner) caughtUpNow(last uint64) (justNow, live bool) {
 // CaughtUp is closed once the view has first caught up with the log.
 func (r *Runner) CaughtUp() <-chan struct{} { return r.ready }
 
-func (r *Runner) advance(position uint64, records int) {
+// advance moves the applied position, with the records applied since the catch-up began.
+func (r *Runner) advance(position, records uint64) {
 	r.mu.Lock()
-	r.applied = position
-	r.records += uint64(records)
+	r.applied, r.records = position, records
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
