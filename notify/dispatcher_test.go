@@ -181,6 +181,23 @@ func (h *dispatchHarness) append(n int) []domain.Record {
 	return rs
 }
 
+// delivered appends to the log that the notifications of these events to c1 were delivered,
+// and returns the records, to be applied.
+func (h *dispatchHarness) delivered(ids ...string) []domain.Record {
+	h.t.Helper()
+	var rs []domain.Record
+	for _, id := range ids {
+		f, err := domain.Delivery{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Status: domain.DeliveryDelivered, Attempts: 1, At: time.Now()}.Encode()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r := domain.Record{Stream: domain.DeliveryStream(id, "c1"), Position: h.log.next(), Type: f.Type, Data: f.Data}
+		h.log.add(r)
+		rs = append(rs, r)
+	}
+	return rs
+}
+
 // settle writes the outcome of every published notification still in flight, as the
 // deliverer would, and applies the facts.
 func (h *dispatchHarness) settle() {
@@ -562,17 +579,7 @@ func TestDispatcher_copiesItsCheckpointIntoTheLog(t *testing.T) {
 	}
 	settle := func(ids ...string) { // the outcomes of these events only
 		t.Helper()
-		var rs []domain.Record
-		for _, id := range ids {
-			f, err := domain.Delivery{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Status: domain.DeliveryDelivered, Attempts: 1, At: time.Now()}.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := domain.Record{Stream: domain.DeliveryStream(id, "c1"), Position: h.log.next(), Type: f.Type, Data: f.Data}
-			h.log.add(r)
-			rs = append(rs, r)
-		}
-		if err := h.d.Apply(ctx, rs); err != nil {
+		if err := h.d.Apply(ctx, h.delivered(ids...)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -739,21 +746,15 @@ func TestDispatcher_checkpointSavesLandInOrder(t *testing.T) {
 	if err := h.record(10); err != nil {
 		t.Fatal(err)
 	}
-	outcomes := func(from, to int) []domain.Record {
-		var rs []domain.Record
-		for i := from; i <= to; i++ {
-			id := fmt.Sprintf("ev%03d", i)
-			f, _ := domain.Delivery{EventID: id, ConfigurationID: "c1", Kind: domain.KindWebhook, Status: domain.DeliveryDelivered, Attempts: 1, At: time.Now()}.Encode()
-			r := domain.Record{Stream: domain.DeliveryStream(id, "c1"), Position: h.log.next(), Type: f.Type, Data: f.Data}
-			h.log.add(r)
-			rs = append(rs, r)
-		}
-		return rs
-	}
 	h.d.mu.Lock()
 	h.d.savedAt = time.Time{} // the next save is due
 	h.d.mu.Unlock()
-	first, second := outcomes(1, 1), outcomes(2, 10)
+	first := h.delivered("ev001")
+	var rest []string
+	for i := 2; i <= 10; i++ {
+		rest = append(rest, fmt.Sprintf("ev%03d", i))
+	}
+	second := h.delivered(rest...)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = h.d.Apply(context.Background(), first) }) // saves 1, held at the gate
 	<-g.entered
