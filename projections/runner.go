@@ -252,7 +252,7 @@ func (r *Runner) follow(ctx context.Context) error {
 		}
 		applied += uint64(len(records))
 		// Log before advancing: whoever WaitFor wakes may read the log (tests do).
-		switch justNow, live := r.caughtUpNow(last); {
+		switch justNow, live := r.passesHead(last); {
 		case justNow:
 			took := time.Since(start)
 			r.logger.Info("view caught up", "position", last, "records", applied, "took", took.Round(time.Millisecond), "records_per_second", int(float64(applied)/max(took.Seconds(), 1e-6)))
@@ -270,18 +270,13 @@ func (r *Runner) follow(ctx context.Context) error {
 	})
 }
 
-// caughtUpNow marks the runner caught up when it passes the head seen at start, and tells
-// whether this call did so (justNow) and whether the runner is caught up (live): past that,
-// the records are the log's new writes, and there is no catching up to report.
-func (r *Runner) caughtUpNow(last uint64) (justNow, live bool) {
+// passesHead tells whether last catches the runner up with the head seen at start (justNow)
+// and whether the runner is caught up already (live): past that, the records are the log's
+// new writes, and there is no catching up to report. advance marks it.
+func (r *Runner) passesHead(last uint64) (justNow, live bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.caughtUp || last < r.head {
-		return false, r.caughtUp
-	}
-	r.caughtUp, r.applied = true, last // Progress never says caught up at an older position
-	r.once.Do(func() { close(r.ready) })
-	return true, true
+	return !r.caughtUp && last >= r.head, r.caughtUp
 }
 
 // CaughtUp is closed once the view has first caught up with the log.
@@ -290,7 +285,12 @@ func (r *Runner) CaughtUp() <-chan struct{} { return r.ready }
 // advance moves the applied position, with the records applied since the catch-up began.
 func (r *Runner) advance(position, records uint64) {
 	r.mu.Lock()
+	// One step, so that Progress never says caught up at an older position or with fewer records.
 	r.applied, r.records = position, records
+	if !r.caughtUp && position >= r.head {
+		r.caughtUp = true
+		r.once.Do(func() { close(r.ready) })
+	}
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
