@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 const getQuery = `query($id: ID!) { event(id: $id) { ` + eventFields + ` } }`
@@ -57,10 +56,5 @@ func printEventYAML(cmd *cobra.Command, w wireEvent, e producerEvent) error {
 		}
 		doc["details"] = details
 	}
-	enc := yaml.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	return enc.Close()
+	return printYAML(cmd, doc)
 }

@@ -6,9 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	yaml "go.yaml.in/yaml/v3"
+
+	"herald/domain"
 )
 
 func TestReadInputEventsNumbersLines(t *testing.T) {
@@ -154,6 +160,42 @@ func TestPrintable_escapesControlCharacters(t *testing.T) {
 	}
 	if got := printableText("line 1\n\tline 2 \x1b[2J"); got != "line 1\n\tline 2 \\x1b[2J" {
 		t.Errorf("printableText kept %q", got)
+	}
+}
+
+// event get, config get and -o json print what others wrote: a bidirectional override in it
+// is escaped, in YAML as in JSON, and the output still reads back as the same text.
+func TestPrintYAMLAndJSON_escapeBidirectionalOverrides(t *testing.T) {
+	doc := map[string]any{
+		"message": "red \x1b[31m alert\u202e done",
+		"details": map[string]any{"k\u2066ey": "v\u202ex", "multi": "line 1\nline 2\u202a"},
+		"plain":   "nothing to escape",
+	}
+	for name, print := range map[string]func(*cobra.Command, any) error{"yaml": printYAML, "json": printJSON} {
+		var out bytes.Buffer
+		cmd := &cobra.Command{}
+		cmd.SetOut(&out)
+		if err := print(cmd, doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.ContainsFunc(out.String(), domain.IsBidiOverride) {
+			t.Errorf("%s holds a raw bidirectional override:\n%s", name, out.String())
+		}
+		for _, want := range []string{`\u202E`, `\u2066`, `\u202A`} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s does not show %s:\n%s", name, want, out.String())
+			}
+		}
+		var back map[string]any
+		var err error
+		if name == "yaml" {
+			err = yaml.Unmarshal(out.Bytes(), &back)
+		} else {
+			err = json.Unmarshal(out.Bytes(), &back)
+		}
+		if err != nil || !reflect.DeepEqual(back, doc) {
+			t.Errorf("%s does not read back as what was printed: %v\n%#v\n%s", name, err, back, out.String())
+		}
 	}
 }
 

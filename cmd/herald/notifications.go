@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -113,10 +112,4 @@ func addOutputFlag(cmd *cobra.Command, output *string, def string, allowed ...st
 		}
 		return fmt.Errorf("-o %q: use %s", *output, formats)
 	}
-}
-
-func printJSON(cmd *cobra.Command, v any) error {
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	yaml "go.yaml.in/yaml/v3"
 
 	"herald/domain"
 )
@@ -144,12 +143,7 @@ func newConfigGetCommand(url *clientConfig) *cobra.Command {
 				return printJSON(cmd, c)
 			}
 			c.Kind = strings.ToLower(c.Kind)
-			enc := yaml.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent(2)
-			if err := enc.Encode(c); err != nil {
-				return err
-			}
-			return enc.Close()
+			return printYAML(cmd, c)
 		},
 	}
 	addOutputFlag(cmd, &output, "yaml", "yaml", "json")

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/spf13/cobra"
+	yaml "go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 
 	"herald/domain"
@@ -60,6 +65,73 @@ func escapeControls(s string, control func(rune) bool) string {
 		b.WriteString(q[1 : len(q)-1])
 	}
 	return b.String()
+}
+
+// printJSON writes v as indented JSON. The bidirectional controls are written as escapes
+// (\u202E), which JSON reads back as the same text: raw, they would reorder what the reader
+// sees after them (an event's message comes from whoever produced it).
+func printJSON(cmd *cobra.Command, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := cmd.OutOrStdout().Write(escapeBidi(b.Bytes()))
+	return err
+}
+
+// printYAML writes v as YAML indented by 2. A string holding a bidirectional control is
+// written double-quoted, with the control as an escape (\u202E): YAML reads it back as the same
+// text, and the terminal shows it in the order it reads. (The YAML encoder escapes the other
+// control characters itself, but takes these for printable.)
+func printYAML(cmd *cobra.Command, v any) error {
+	var doc yaml.Node
+	if err := doc.Encode(v); err != nil {
+		return err
+	}
+	quoteBidi(&doc)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := cmd.OutOrStdout().Write(escapeBidi(b.Bytes()))
+	return err
+}
+
+// quoteBidi double-quotes the scalars (keys too) that hold a bidirectional control, the one
+// style of YAML in which escapeBidi's escapes mean the character.
+func quoteBidi(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && strings.ContainsFunc(n.Value, domain.IsBidiOverride) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		quoteBidi(c)
+	}
+}
+
+// escapeBidi writes each bidirectional control of out, JSON or YAML in which they can only
+// stand inside double-quoted strings, as a \uXXXX escape.
+func escapeBidi(out []byte) []byte {
+	if !bytes.ContainsFunc(out, domain.IsBidiOverride) {
+		return out
+	}
+	var b bytes.Buffer
+	for len(out) > 0 {
+		r, size := utf8.DecodeRune(out)
+		if domain.IsBidiOverride(r) {
+			fmt.Fprintf(&b, "\\u%04X", r)
+		} else {
+			b.Write(out[:size])
+		}
+		out = out[size:]
+	}
+	return b.Bytes()
 }
 
 // isTerminal tells whether f, a reader or writer of a command, is a terminal: not a file, a
