@@ -102,6 +102,9 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, account *string, 
 	if err := r.Access.ChangePassword.Handle(ctx, cmd); err != nil {
 		return false, err
 	}
+	if r.Access.PasswordChanged != nil {
+		r.Access.PasswordChanged(cmd.Account, cmd.User)
+	}
 	r.waitForHead(ctx)
 	return true, nil
 }

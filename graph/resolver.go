@@ -91,6 +91,9 @@ type AccessDeps struct {
 	ChangePassword commands.ChangePasswordHandler
 	IssueToken     commands.IssueTokenHandler
 	RevokeToken    commands.RevokeTokenHandler
+	// PasswordChanged, when set, is told of each password this server changed (serve removes
+	// the file of the generated first password once that password is changed).
+	PasswordChanged func(account, user string)
 }
 
 // NotificationDeps are the commands and queries behind endpoint configurations.

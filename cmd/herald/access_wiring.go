@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"herald/adapters/secrets"
 	"herald/commands"
+	"herald/domain"
 )
 
 // authFlags configure access control.
@@ -116,7 +119,7 @@ func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a aut
 		logger.Info("created the admin account", "user", a.AdminUser)
 		return nil
 	}
-	path := filepath.Join(dataDir, "admin-password")
+	path := generatedPasswordPath(dataDir)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
@@ -125,4 +128,24 @@ func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a aut
 	}
 	logger.Warn("created the admin account with a generated password; sign in with it and change it", "user", a.AdminUser, "password_file", path)
 	return nil
+}
+
+// generatedPasswordPath is the file that holds the first admin's generated password until
+// that password is changed.
+func generatedPasswordPath(dataDir string) string { return filepath.Join(dataDir, "admin-password") }
+
+// forgetGeneratedPassword removes the generated password's file once the first admin's
+// password changed through this server: kept, it would hold a password that no longer signs
+// in, and the CLI's hints point there.
+func (a *app) forgetGeneratedPassword(cfg serveConfig, account, user string) {
+	if account != domain.AdminAccount || user != cmp.Or(cfg.Auth.AdminUser, "admin") {
+		return
+	}
+	path := generatedPasswordPath(cfg.DataDir)
+	switch err := os.Remove(path); {
+	case err == nil:
+		a.logger.Info("removed the file of the generated admin password: that password was changed", "user", user, "password_file", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		a.logger.Warn("could not remove the file of the generated admin password, which was changed; remove it by hand", "password_file", path, "error", err)
+	}
 }

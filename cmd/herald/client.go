@@ -154,7 +154,7 @@ func (c stallConn) Write(p []byte) (n int, err error) {
 }
 
 // adminPasswordHint is where a new server's admin password is.
-const adminPasswordHint = "when herald generated the first admin user's password, it is in <data-dir>/admin-password on the server"
+const adminPasswordHint = "when herald generated the first admin user's password, it is in <data-dir>/admin-password on the server until that password is changed"
 
 // gqlError is an error the server returned, with its code.
 type gqlError struct {

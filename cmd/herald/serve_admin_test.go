@@ -52,3 +52,36 @@ func TestServe_aShortAdminPasswordLeavesNoAdminAccount(t *testing.T) {
 		t.Fatalf("viewer %v", data)
 	}
 }
+
+// The generated first password is written to <data-dir>/admin-password; once the admin changes
+// it, the file goes (kept, it would hold a password that no longer signs in, where the CLI's
+// hints send users). Another user's password change leaves it.
+func TestServe_theGeneratedPasswordsFileGoesWhenThePasswordChanges(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cfg := testServeConfig(dataDir, testSecretKey)
+	cfg.Auth.AdminPassword = ""
+	app := startTestAppConfig(t, cfg)
+	path := filepath.Join(dataDir, "admin-password")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no generated password: %v", err)
+	}
+	admin := basicAuth("admin", strings.TrimSpace(string(raw)))
+	const changed = `mutation($account: String, $user: String, $password: String!) { changePassword(account: $account, user: $user, password: $password) }`
+	app.mustGQL(admin, `mutation { addUser(account: "admin", user: "ops", password: "ops-password-1", role: READ_WRITE) { name } }`, nil)
+	app.mustGQL(admin, changed, map[string]any{"user": "ops", "password": "ops-password-2"})
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("another user's password change removed the file: %v", err)
+	}
+	app.mustGQL(admin, changed, map[string]any{"password": "a-new-admin-password"})
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the file of the changed password is still there: %v", err)
+	}
+	data := app.mustGQL(basicAuth("admin", "a-new-admin-password"), `{ viewer { user } }`, nil)
+	if v, _ := data["viewer"].(map[string]any); v["user"] != "admin" {
+		t.Fatalf("viewer %v", data)
+	}
+	if !strings.Contains(app.logs.String(), "removed the file of the generated admin password") {
+		t.Errorf("the log does not say the file was removed:\n%s", app.logs)
+	}
+}

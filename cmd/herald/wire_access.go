@@ -41,5 +41,6 @@ func (a *app) wireAccess(ctx context.Context, cfg serveConfig, v views, metrics 
 	deps.IssueToken, errs[5] = commands.NewIssueTokenHandler(a.store, secrets.NewToken, now)
 	deps.RevokeToken, errs[6] = commands.NewRevokeTokenHandler(a.store, now)
 	deps.SetRetention, errs[7] = commands.NewSetRetentionHandler(a.store, now)
+	deps.PasswordChanged = func(account, user string) { a.forgetGeneratedPassword(cfg, account, user) }
 	return deps, auth, firstError(errs[:]...)
 }
