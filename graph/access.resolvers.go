@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"herald/commands"
 	"herald/domain"
+	"herald/graph/generated"
 	"herald/graph/model"
 	"time"
 )
@@ -176,3 +177,19 @@ func (r *queryResolver) Account(ctx context.Context, name string) (*model.Accoun
 	}
 	return a, err
 }
+
+func (r *viewerResolver) Tokens(ctx context.Context, obj *model.Viewer) ([]model.APIToken, error) {
+	a, ok, err := r.Access.Accounts.Account(ctx, obj.Account)
+	if err != nil {
+		return nil, err
+	}
+	u := a.Users[obj.User]
+	if !ok || u == nil {
+		return []model.APIToken{}, nil // a caller without a user of its own (no sign-in required)
+	}
+	return modelUser(*u).Tokens, nil
+}
+
+func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
+
+type viewerResolver struct{ *Resolver }

@@ -30,16 +30,10 @@ type wireAccount struct {
 	CreatedAt string  `json:"createdAt"`
 	Retention *string `json:"retention"`
 	Users     []struct {
-		Name        string `json:"name"`
-		Role        string `json:"role"`
-		HasPassword bool   `json:"hasPassword"`
-		Tokens      []struct {
-			ID          string  `json:"id"`
-			Description string  `json:"description"`
-			IssuedAt    string  `json:"issuedAt"`
-			ExpiresAt   *string `json:"expiresAt"`
-			Revoked     bool    `json:"revoked"`
-		} `json:"tokens"`
+		Name        string      `json:"name"`
+		Role        string      `json:"role"`
+		HasPassword bool        `json:"hasPassword"`
+		Tokens      []wireToken `json:"tokens"`
 	} `json:"users"`
 }
 
@@ -313,8 +307,101 @@ func newTokenCommand(url *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(issue, revoke)
+	cmd.AddCommand(issue, revoke, newTokenListCommand(url))
 	return cmd
+}
+
+// wireToken is an API token as the accounts and viewer queries answer it.
+type wireToken struct {
+	ID          string  `json:"id"`
+	Description string  `json:"description"`
+	IssuedAt    string  `json:"issuedAt"`
+	ExpiresAt   *string `json:"expiresAt"`
+	Revoked     bool    `json:"revoked"`
+}
+
+func newTokenListCommand(url *clientConfig) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list [ACCOUNT USER]",
+		Short: "List your API tokens, or (admin) those of USER of ACCOUNT, without their secrets",
+		Example: `  herald account token list
+  herald account token list alice ann -o json`,
+		Args: accountUserArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tokens, err := listTokens(cmd, url, args)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, tokens)
+			}
+			now := time.Now()
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 4, ' ', 0)
+			fmt.Fprintln(tw, "ID\tState\tIssued\tExpires\tDescription")
+			for _, t := range tokens {
+				expires := "never"
+				if t.ExpiresAt != nil {
+					expires = *t.ExpiresAt
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, tokenState(t, now), t.IssuedAt, expires, printable(t.Description))
+			}
+			return tw.Flush()
+		},
+	}
+	addOutputFlag(cmd, &output, "table", "table", "json")
+	return cmd
+}
+
+// listTokens asks for the caller's own tokens, or with ACCOUNT USER (admin only) for theirs.
+func listTokens(cmd *cobra.Command, url *clientConfig, args []string) ([]wireToken, error) {
+	const fields = `id description issuedAt expiresAt revoked`
+	if len(args) == 0 {
+		var data struct {
+			Viewer struct {
+				Tokens []wireToken `json:"tokens"`
+			} `json:"viewer"`
+		}
+		err := newClient(url).do(cmd.Context(), `query { viewer { tokens { `+fields+` } } }`, nil, &data)
+		return data.Viewer.Tokens, err
+	}
+	var data struct {
+		Accounts []struct {
+			Name  string `json:"name"`
+			Users []struct {
+				Name   string      `json:"name"`
+				Tokens []wireToken `json:"tokens"`
+			} `json:"users"`
+		} `json:"accounts"`
+	}
+	if err := newClient(url).do(cmd.Context(), `query { accounts { name users { name tokens { `+fields+` } } } }`, nil, &data); err != nil {
+		return nil, err
+	}
+	for _, a := range data.Accounts {
+		if a.Name != args[0] {
+			continue
+		}
+		for _, u := range a.Users {
+			if u.Name == args[1] {
+				return u.Tokens, nil
+			}
+		}
+		return nil, fmt.Errorf("account %s has no user %s", args[0], args[1])
+	}
+	return nil, fmt.Errorf("no account %s", args[0])
+}
+
+// tokenState is whether a token still signs in at now: active, expired or revoked.
+func tokenState(t wireToken, now time.Time) string {
+	switch {
+	case t.Revoked:
+		return "revoked"
+	case t.ExpiresAt != nil:
+		if exp, err := time.Parse(time.RFC3339Nano, *t.ExpiresAt); err == nil && !exp.After(now) {
+			return "expired"
+		}
+	}
+	return "active"
 }
 
 // accountUserArgs accepts either no arguments (yourself) or ACCOUNT and USER.

@@ -47,6 +47,28 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	if out := ann("account", "whoami"); out != "user ann of account alice (read-write)\n" {
 		t.Fatalf("whoami %q", out)
 	}
+	// A user lists its own tokens (no admin needed), sees which are revoked, and an admin
+	// lists anyone's.
+	_, issued, err := s.cli("", "account", "token", "issue", "--description", "laptop", "--ttl", "1d", "--token", token)
+	second, _, _ := strings.Cut(strings.TrimPrefix(issued, "Token "), " ")
+	if err != nil || second == "" {
+		t.Fatalf("ann issues a token: %v %q", err, issued)
+	}
+	ann("account", "token", "revoke", second)
+	listed := ann("account", "token", "list")
+	if lines := strings.Split(strings.TrimSpace(listed), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "active") || !strings.Contains(lines[1], "never") ||
+		!strings.HasSuffix(lines[1], "cli test") || !strings.HasPrefix(lines[2], second) || !strings.Contains(lines[2], "revoked") || !strings.HasSuffix(lines[2], "laptop") {
+		t.Fatalf("ann's token list:\n%s", listed)
+	}
+	if out := admin("account", "token", "list", "alice", "ann", "-o", "json"); !strings.Contains(out, `"id": "`+second+`"`) || !strings.Contains(out, `"revoked": true`) {
+		t.Fatalf("the admin's list of ann's tokens:\n%s", out)
+	}
+	if _, errOut, err := s.cli("", "account", "token", "list", "alice", "bob", "--user", "admin", "--password", "admin-password-1"); err == nil || !strings.Contains(errOut, "account alice has no user bob") {
+		t.Fatalf("listing the tokens of a user who does not exist: %v %q", err, errOut)
+	}
+	if _, errOut, err := s.cli("", "account", "token", "list", "admin", "admin", "--token", token); err == nil || !strings.Contains(errOut, "not allowed") {
+		t.Fatalf("ann listing the admin's tokens: %v %q, want refused", err, errOut)
+	}
 	if out := admin("account", "retention", "alice", "30d"); out != "Events of account alice are kept 30d\n" {
 		t.Fatalf("account retention printed %q", out)
 	}

@@ -608,6 +608,9 @@ type Viewer struct {
 	Admin bool `json:"admin"`
 	// Every action the caller may perform.
 	Permissions []string `json:"permissions"`
+	// The caller's own API tokens, without their secrets, oldest first: revoked and expired ones
+	// too, so that a user can see which tokens exist and revoke a leaked one without an admin.
+	Tokens []APIToken `json:"tokens"`
 }
 
 // Settings of a webhook configuration.
