@@ -147,6 +147,12 @@ func TestRecordEvents_aDuplicateThatDiffersSaysInWhat(t *testing.T) {
 	if o := res.Outcomes[1]; o.Status != commands.Duplicate || o.Reason != commands.IDReused("b", []string{"level"}) {
 		t.Errorf("within a batch: %+v", o)
 	}
+	// ... with the event the log holds, not with an earlier one of the batch that was not
+	// stored: a copy of "b" after another event under b's id says nothing.
+	res = record(infoEvent("b"), event("b"))
+	if o := res.Outcomes; o[0].Reason != commands.IDReused("b", []string{"level"}) || o[1].Status != commands.Duplicate || o[1].Reason != "" {
+		t.Errorf("a copy of the stored event after another event under its id: %+v", o)
+	}
 	records, err := store.ReadStream(ctx, domain.LogEventStream("a"))
 	if err != nil || len(records) != 1 {
 		t.Fatalf("stream of a: %d records (%v), want the first alone", len(records), err)

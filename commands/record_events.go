@@ -184,14 +184,11 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 	appends := make([]domain.StreamAppend, 0, len(events))
 	appended := make([]int, 0, len(events))   // batch index of each append
 	seen := make(map[string]int, len(events)) // id -> index of its first event in the batch
+	var again []int                           // events whose id an earlier event of the batch has
 	for i, e := range events {
 		result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Duplicate}
-		if first, dup := seen[e.ID]; dup {
-			if events[first].Account() != e.Account() {
-				result.Outcomes[i] = RecordOutcome{ID: e.ID, Status: Refused, Reason: IDTaken(e.ID)}
-			} else if diff := events[first].Differences(e, cmd.timeGiven(i)); len(diff) > 0 {
-				result.Outcomes[i].Reason = IDReused(e.ID, diff)
-			}
+		if _, dup := seen[e.ID]; dup {
+			again = append(again, i)
 			continue
 		}
 		seen[e.ID] = i
@@ -206,6 +203,10 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 	if err != nil {
 		return RecordEventsResult{}, fmt.Errorf("append events: %w", err)
 	}
+	// The event the log holds under each id the batch appended to, by the batch index of the
+	// id's first event: that event once recorded, or the one stored before. An event is told
+	// apart from that one, never from an earlier event of the batch that was not stored.
+	inLog := make(map[int]domain.LogEvent, len(outcomes))
 	for j, o := range outcomes {
 		i := appended[j]
 		switch {
@@ -213,25 +214,40 @@ func (h RecordEventsHandler) Handle(ctx context.Context, cmd RecordEvents) (Reco
 			result.Outcomes[i].Status = Recorded
 			result.Outcomes[i].Position = o.Result.Position
 			result.LastPosition = max(result.LastPosition, o.Result.Position)
+			inLog[i] = events[i]
 		case errors.Is(o.Err, domain.ErrConcurrency):
 			stored, err := h.recorded(ctx, events[i].ID)
 			if err != nil {
 				return RecordEventsResult{}, err
 			}
-			if stored.Account() != events[i].Account() {
-				result.Outcomes[i] = RecordOutcome{ID: events[i].ID, Status: Refused, Reason: IDTaken(events[i].ID)}
-			} else if diff := stored.Differences(events[i], cmd.timeGiven(i)); len(diff) > 0 {
-				// Not stored, as any duplicate; said, since a resent copy does not differ:
-				// most likely two events were given one id.
-				result.Outcomes[i].Reason = IDReused(events[i].ID, diff)
-			}
+			inLog[i] = stored
+			result.Outcomes[i] = duplicateOf(stored, events[i], cmd.timeGiven(i))
 		case errors.Is(o.Err, domain.ErrStreamDeleted):
 			// recorded and deleted since: not again (whose it was is gone with it)
 		default:
 			return RecordEventsResult{}, fmt.Errorf("append event %s: %w", events[i].ID, o.Err)
 		}
 	}
+	for _, i := range again {
+		if stored, ok := inLog[seen[events[i].ID]]; ok {
+			result.Outcomes[i] = duplicateOf(stored, events[i], cmd.timeGiven(i))
+		}
+	}
 	return result, nil
+}
+
+// duplicateOf is the outcome of e, not stored since the log holds stored under its id: refused
+// when stored is another account's, a duplicate otherwise, with a note when the two differ.
+func duplicateOf(stored, e domain.LogEvent, timeGiven bool) RecordOutcome {
+	if stored.Account() != e.Account() {
+		return RecordOutcome{ID: e.ID, Status: Refused, Reason: IDTaken(e.ID)}
+	}
+	out := RecordOutcome{ID: e.ID, Status: Duplicate}
+	if diff := stored.Differences(e, timeGiven); len(diff) > 0 {
+		// Said, since a resent copy does not differ: most likely two events were given one id.
+		out.Reason = IDReused(e.ID, diff)
+	}
+	return out
 }
 
 // recorded reads the recorded event with this id.
