@@ -56,7 +56,9 @@ sent as it comes rather than when a batch fills.
 Each event is checked first: a line that is no valid event is reported with its number and
 skipped, and the command then exits with status 1. So does an event the server refuses (an
 id another account's event has; an event of another account, or a "kafka:" id, sent by an
-account other than admin), reported with its line as well; the others are recorded. Sent to
+account other than admin), reported with its line as well; the others are recorded. So does
+an event whose id the log holds for an event that differs from it (most likely two events
+were given one id: this one is not stored); a copy sent again is a plain duplicate. Sent to
 Kafka, an id starting with "kafka:" is refused before sending: herald would dead-letter it.
 
 An interrupt (Ctrl-C) stops the sending after the batch in flight, whose answer is awaited,

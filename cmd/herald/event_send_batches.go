@@ -40,6 +40,7 @@ type sendProgress struct {
 	total      sendResult
 	lastLine   int // of the last event the sink took
 	withoutID  int // events the sink took that have no id
+	reused     int // duplicates that differ from the event recorded under their id: not stored
 	started    time.Time
 	lastReport time.Time
 }
@@ -166,6 +167,9 @@ func (p *sendProgress) outcome() error {
 		return fmt.Errorf("1 event of %s was refused and not recorded", p.name)
 	case p.total.refused > 1:
 		return fmt.Errorf("%d events of %s were refused and not recorded", p.total.refused, p.name)
+	case p.reused > 0:
+		// Most likely two events were given one id: one of them is not in the log.
+		return fmt.Errorf("%s of %s reused ids already in the log for other events and %s not stored", counted(p.reused, "event"), p.name, inNumber(p.reused, "was", "were"))
 	case p.sent == 0:
 		return errors.New("no events in " + p.name)
 	}
@@ -201,6 +205,7 @@ func (s eventSender) flush(ctx, sendCtx context.Context, p *sendProgress, batch 
 			fmt.Fprintf(s.stderr, "%s:%d: refused: %s\n", p.name, batch[i].line, reason)
 		}
 		if note, ok := r.reused[i]; ok {
+			p.reused++
 			fmt.Fprintf(s.stderr, "%s:%d: duplicate: %s\n", p.name, batch[i].line, note)
 		}
 	}

@@ -470,6 +470,16 @@ func TestEventSend_aReusedIDIsNamedWithItsLine(t *testing.T) {
 		strings.Contains(errOut, "stdin:5: duplicate") || !strings.Contains(errOut, "stdin:2: refused") {
 		t.Fatalf("error %v\nstdout %q\nstderr %s", err, out, errOut)
 	}
+	// Alone, such a duplicate fails the command too (a script must notice that an event was
+	// not stored); copies sent again do not.
+	out, errOut, err = runCLI(t, lines[2]+"\n"+lines[0]+"\n", "event", "send", "--url", app.url, "--token", strings.TrimPrefix(ts.bobRW, "Bearer "))
+	if err == nil || err.Error() != "1 event of stdin reused ids already in the log for other events and was not stored" ||
+		out != "Sent 2 events: 0 recorded, 2 duplicates\n" || !strings.Contains(errOut, "stdin:1: duplicate: ") {
+		t.Fatalf("error %v\nstdout %q\nstderr %s", err, out, errOut)
+	}
+	if _, _, err := runCLI(t, lines[0]+"\n", "event", "send", "--url", app.url, "--token", strings.TrimPrefix(ts.bobRW, "Bearer ")); err != nil {
+		t.Fatalf("a copy sent again failed the command: %v", err)
+	}
 }
 
 // TestEventSend_toKafkaRefusesAKafkaID: a "kafka:" id sent to Kafka would be dead-lettered
