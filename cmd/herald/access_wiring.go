@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -148,4 +150,30 @@ func (a *app) forgetGeneratedPassword(cfg serveConfig, account, user string) {
 	case !errors.Is(err, fs.ErrNotExist):
 		a.logger.Warn("could not remove the file of the generated admin password, which was changed; remove it by hand", "password_file", path, "error", err)
 	}
+}
+
+// checkOriginPatterns refuses --allowed-origins patterns that could never match: the websocket
+// library matches a pattern (path.Match) against an Origin's host and port, or against
+// scheme://host:port when the pattern holds "://", and would otherwise refuse every socket
+// with an error about the pattern only when a browser connects.
+func checkOriginPatterns(patterns []string) error {
+	for _, p := range patterns {
+		host := p
+		if scheme, rest, ok := strings.Cut(p, "://"); ok {
+			if scheme == "" {
+				return fmt.Errorf("--allowed-origins %q: give a scheme before :// (https://dashboard.example.com), or none (dashboard.example.com)", p)
+			}
+			host = rest
+		}
+		switch {
+		case host == "":
+			return fmt.Errorf("--allowed-origins %q: give a host pattern, such as dashboard.example.com or *.example.com", p)
+		case strings.Contains(host, "/"):
+			return fmt.Errorf("--allowed-origins %q: an origin has no path; give the host (and port) alone, such as dashboard.example.com:8443", p)
+		}
+		if _, err := path.Match(strings.ToLower(p), ""); err != nil {
+			return fmt.Errorf("--allowed-origins %q: not a valid pattern (* and ? match within the host, [a-z] a class: a [ must be closed): %w", p, err)
+		}
+	}
+	return nil
 }

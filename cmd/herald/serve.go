@@ -179,6 +179,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 	if _, err := cfg.Auth.givenSecretKey(cfg.Redis.enabled()); err != nil {
 		return err
 	}
+	if err := checkOriginPatterns(cfg.Auth.AllowedOrigins); err != nil {
+		return err
+	}
 	if _, err := cfg.Notify.outbound(); err != nil {
 		return err
 	}

@@ -49,8 +49,11 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 		secretKey string
 		notify    func(*notifyFlags)
 		kafka     []string // --kafka-* flags
+		origins   []string
 		want      []string
 	}{
+		"unreadable origin pattern": {port: freePort(t), secretKey: testSecretKey, origins: []string{"*.example.com", "http://[bad"},
+			want: []string{`--allowed-origins "http://[bad": not a valid pattern`}},
 		"port in use":    {port: taken.Addr().(*net.TCPAddr).Port, secretKey: testSecretKey, want: []string{taken.Addr().String() + " is in use", "--port"}},
 		"bad secret key": {port: freePort(t), secretKey: "not-a-key", want: []string{"--secret-key", "64 hex digits"}},
 		"two ports":      {listen: "127.0.0.1:9", port: freePort(t), portGiven: true, secretKey: testSecretKey, want: []string{`--listen "127.0.0.1:9" names port 9 but --port is`}},
@@ -75,6 +78,7 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 			if c.kafka != nil {
 				cfg.Kafka = *parseKafkaFlags(t, c.kafka...)
 			}
+			cfg.Auth.AllowedOrigins = c.origins
 			logs := &testtool.Buffer{}
 			err := serve(context.Background(), cfg, debugLogger(logs))
 			if err == nil {
@@ -89,6 +93,29 @@ func TestServe_refusesBadSettingsBeforeWritingAnything(t *testing.T) {
 				t.Errorf("the data directory was written before the error: %d entries (%v); logs:\n%s", len(entries), statErr, logs)
 			}
 		})
+	}
+}
+
+// An --allowed-origins pattern that could never match (unreadable, with a path, without a
+// host) is refused when herald starts, not when a browser first connects.
+func TestCheckOriginPatterns(t *testing.T) {
+	for _, ok := range []string{"dashboard.example.com", "*.example.com", "localhost:*", "https://dash.example.com:8443", "HTTPS://*.Example.com", "[a-c]?.example.com"} {
+		if err := checkOriginPatterns([]string{ok}); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for bad, want := range map[string]string{
+		"http://[bad":             "not a valid pattern",
+		"dash\\":                  "not a valid pattern",
+		"https://example.com/app": "an origin has no path",
+		"example.com/":            "an origin has no path",
+		"https://":                "give a host pattern",
+		"":                        "give a host pattern",
+		"://example.com":          "give a scheme before ://",
+	} {
+		if err := checkOriginPatterns([]string{"ok.example.com", bad}); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--allowed-origins") {
+			t.Errorf("%q: %v, want refused saying %q", bad, err, want)
+		}
 	}
 }
 
