@@ -81,29 +81,54 @@ func draftOf(kind domain.EndpointKind, in model.ConfigurationInput, account stri
 	}
 	d.Selectors = []domain.Selector{}
 	admin := account == domain.AdminAccount
+	// Every selector's errors at once, so that a user fixes them in one go.
+	bad := &domain.ValidationError{}
 	for i, s := range in.Selectors {
 		sel, err := domain.NewSelector(scopeOf(s.Scope), value(s.Level, "*"), s.Type, value(s.ResourceType, "*"), true)
 		if err != nil {
-			return d, inputPath(err, "", fmt.Sprintf("selectors[%d]", i))
+			if !addFields(bad, inputPath(err, "", fmt.Sprintf("selectors[%d]", i))) {
+				return d, err
+			}
+			continue
 		}
 		d.Selectors = append(d.Selectors, sel)
 	}
 	for i, name := range in.QuickSelections {
+		field := fmt.Sprintf("quickSelections[%d]", i)
 		q, ok := domain.LookupQuickSelection(name)
 		if !ok {
-			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i), Message: fmt.Sprintf("%s is not a quick selection; use one of %s", domain.Quote(name), strings.Join(domain.QuickSelectionNames(), ", "))}}}
+			bad.Fields = append(bad.Fields, domain.FieldError{Field: field, Message: fmt.Sprintf("%s is not a quick selection; use one of %s", domain.Quote(name), strings.Join(domain.QuickSelectionNames(), ", "))})
+			continue
 		}
 		if q.Scope == domain.ScopeGlobal && !admin { // Selector would say "use account", a selector's word
-			return d, &domain.ValidationError{Fields: []domain.FieldError{{Field: fmt.Sprintf("quickSelections[%d]", i),
-				Message: fmt.Sprintf("%s: global scope is reserved to the admin account; use %s", name, strings.TrimPrefix(name, "global-"))}}}
+			bad.Fields = append(bad.Fields, domain.FieldError{Field: field,
+				Message: fmt.Sprintf("%s: global scope is reserved to the admin account; use %s", name, strings.TrimPrefix(name, "global-"))})
+			continue
 		}
 		sel, err := q.Selector(admin)
 		if err != nil {
-			return d, inputPath(err, "", fmt.Sprintf("quickSelections[%d]", i))
+			if !addFields(bad, inputPath(err, "", field)) {
+				return d, err
+			}
+			continue
 		}
 		d.Selectors = append(d.Selectors, sel)
 	}
+	if len(bad.Fields) > 0 {
+		return d, bad
+	}
 	return d, nil
+}
+
+// addFields adds the field errors of err, a validation error, to v; it reports false for an
+// error of another kind.
+func addFields(v *domain.ValidationError, err error) bool {
+	var fields *domain.ValidationError
+	if !errors.As(err, &fields) {
+		return false
+	}
+	v.Fields = append(v.Fields, fields.Fields...)
+	return true
 }
 
 func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Settings {

@@ -33,6 +33,22 @@ func TestDraftOf_refusesWhatItWouldDropOrEchoWhole(t *testing.T) {
 		{"a long unknown quick selection", model.ConfigurationInput{Name: "ops", Webhook: webhook(), QuickSelections: []string{"all", long}},
 			"quickSelections[1]", `"` + strings.Repeat("q", 63) + `…" is not a quick selection; use one of all, policy-and-vulnerability, errors,`},
 	}
+	// Every selector's and quick selection's errors come at once, each with its path.
+	warn := "warn"
+	in := model.ConfigurationInput{Name: "ops", Webhook: webhook(), QuickSelections: []string{"nope", "all", "global-all"},
+		Selectors: []model.SelectorInput{{Type: "a.b", Level: &warn}, {Type: "ok.*"}, {Type: "x y"}}}
+	_, err := draftOf(domain.KindWebhook, in, "alice")
+	var v *domain.ValidationError
+	if !errors.As(err, &v) {
+		t.Fatalf("several bad selectors: %v", err)
+	}
+	var fields []string
+	for _, f := range v.Fields {
+		fields = append(fields, f.Field)
+	}
+	if got := strings.Join(fields, " "); got != "selectors[0].level selectors[2].type quickSelections[0] quickSelections[2]" {
+		t.Errorf("several bad selectors report %s:\n%v", got, err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := draftOf(domain.KindWebhook, c.in, "alice")
