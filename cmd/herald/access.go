@@ -251,7 +251,7 @@ func newUserCommand(url *clientConfig) *cobra.Command {
 }
 
 func newTokenCommand(url *clientConfig) *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Issue and revoke API tokens"}
+	cmd := &cobra.Command{Use: "token", Short: "Issue, list and revoke API tokens"}
 	var description string
 	var ttl time.Duration
 	issue := &cobra.Command{
@@ -353,17 +353,22 @@ func newTokenListCommand(url *clientConfig) *cobra.Command {
 	return cmd
 }
 
-// listTokens asks for the caller's own tokens, or with ACCOUNT USER (admin only) for theirs.
+// listTokens asks for the caller's own tokens, or with ACCOUNT USER (admin only, unless they
+// name the caller) for theirs.
 func listTokens(cmd *cobra.Command, url *clientConfig, args []string) ([]wireToken, error) {
 	const fields = `id description issuedAt expiresAt revoked`
-	if len(args) == 0 {
-		var data struct {
-			Viewer struct {
-				Tokens []wireToken `json:"tokens"`
-			} `json:"viewer"`
-		}
-		err := newClient(url).do(cmd.Context(), `query { viewer { tokens { `+fields+` } } }`, nil, &data)
-		return data.Viewer.Tokens, err
+	var self struct {
+		Viewer struct {
+			Account string      `json:"account"`
+			User    string      `json:"user"`
+			Tokens  []wireToken `json:"tokens"`
+		} `json:"viewer"`
+	}
+	if err := newClient(url).do(cmd.Context(), `query { viewer { account user tokens { `+fields+` } } }`, nil, &self); err != nil {
+		return nil, err
+	}
+	if len(args) == 0 || args[0] == self.Viewer.Account && args[1] == self.Viewer.User {
+		return self.Viewer.Tokens, nil
 	}
 	var data struct {
 		Accounts []struct {

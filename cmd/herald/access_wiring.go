@@ -152,6 +152,18 @@ func (a *app) forgetGeneratedPassword(cfg serveConfig, account, user string) {
 	}
 }
 
+// trimOriginPatterns drops the spaces around --allowed-origins patterns ("a.com, b.com") and
+// the empty ones (a trailing comma), which would otherwise never match or be refused.
+func trimOriginPatterns(patterns []string) []string {
+	var out []string
+	for _, p := range patterns {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // checkOriginPatterns refuses --allowed-origins patterns that could never match: the websocket
 // library matches a pattern (path.Match) against an Origin's host and port, or against
 // scheme://host:port when the pattern holds "://", and would otherwise refuse every socket

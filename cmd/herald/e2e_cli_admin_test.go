@@ -56,6 +56,9 @@ func TestE2E_notificationsAndAccountsCLI(t *testing.T) {
 	}
 	ann("account", "token", "revoke", second)
 	listed := ann("account", "token", "list")
+	if named := ann("account", "token", "list", "alice", "ann"); named != listed {
+		t.Fatalf("ann's tokens named by ann:\n%s\nwant\n%s", named, listed)
+	}
 	if lines := strings.Split(strings.TrimSpace(listed), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "active") || !strings.Contains(lines[1], "never") ||
 		!strings.HasSuffix(lines[1], "cli test") || !strings.HasPrefix(lines[2], second) || !strings.Contains(lines[2], "revoked") || !strings.HasSuffix(lines[2], "laptop") {
 		t.Fatalf("ann's token list:\n%s", listed)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	yaml "go.yaml.in/yaml/v3"
@@ -163,11 +164,12 @@ func TestPrintable_escapesControlCharacters(t *testing.T) {
 	}
 }
 
-// event get, config get and -o json print what others wrote: a bidirectional override in it
-// is escaped, in YAML as in JSON, and the output still reads back as the same text.
-func TestPrintYAMLAndJSON_escapeBidirectionalOverrides(t *testing.T) {
+// event get, config get and -o json print what others wrote: a bidirectional override, DEL
+// or a C1 control in it (encoding/json leaves those raw) is escaped, in YAML as in JSON, and
+// the output still reads back as the same text.
+func TestPrintYAMLAndJSON_escapeWhatWouldDriveTheTerminal(t *testing.T) {
 	doc := map[string]any{
-		"message": "red \x1b[31m alert\u202e done",
+		"message": "red \x1b[31m alert\u202e done \u009b31m \x7f",
 		"details": map[string]any{"k\u2066ey": "v\u202ex", "multi": "line 1\nline 2\u202a"},
 		"plain":   "nothing to escape",
 	}
@@ -178,8 +180,8 @@ func TestPrintYAMLAndJSON_escapeBidirectionalOverrides(t *testing.T) {
 		if err := print(cmd, doc); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if strings.ContainsFunc(out.String(), domain.IsBidiOverride) {
-			t.Errorf("%s holds a raw bidirectional override:\n%s", name, out.String())
+		if strings.ContainsFunc(out.String(), func(r rune) bool { return domain.IsBidiOverride(r) || r != '\n' && unicode.IsControl(r) }) {
+			t.Errorf("%s holds a raw bidirectional override or control character:\n%q", name, out.String())
 		}
 		for _, want := range []string{`\u202E`, `\u2066`, `\u202A`} {
 			if !strings.Contains(out.String(), want) {

@@ -67,9 +67,10 @@ func escapeControls(s string, control func(rune) bool) string {
 	return b.String()
 }
 
-// printJSON writes v as indented JSON. The bidirectional controls are written as escapes
-// (\u202E), which JSON reads back as the same text: raw, they would reorder what the reader
-// sees after them (an event's message comes from whoever produced it).
+// printJSON writes v as indented JSON. The bidirectional controls, DEL and the C1 controls
+// (which encoding/json leaves raw) are written as escapes (\u202E, \u009B), which JSON reads
+// back as the same text: raw, they would reorder what the reader sees after them or drive the
+// terminal (an event's message comes from whoever produced it).
 func printJSON(cmd *cobra.Command, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -77,7 +78,7 @@ func printJSON(cmd *cobra.Command, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := cmd.OutOrStdout().Write(escapeBidi(b.Bytes()))
+	_, err := cmd.OutOrStdout().Write(escapeForTerminal(b.Bytes()))
 	return err
 }
 
@@ -100,12 +101,12 @@ func printYAML(cmd *cobra.Command, v any) error {
 	if err := enc.Close(); err != nil {
 		return err
 	}
-	_, err := cmd.OutOrStdout().Write(escapeBidi(b.Bytes()))
+	_, err := cmd.OutOrStdout().Write(escapeForTerminal(b.Bytes()))
 	return err
 }
 
 // quoteBidi double-quotes the scalars (keys too) that hold a bidirectional control, the one
-// style of YAML in which escapeBidi's escapes mean the character.
+// style of YAML in which escapeForTerminal's escapes mean the character.
 func quoteBidi(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && strings.ContainsFunc(n.Value, domain.IsBidiOverride) {
 		n.Style = yaml.DoubleQuotedStyle
@@ -115,16 +116,17 @@ func quoteBidi(n *yaml.Node) {
 	}
 }
 
-// escapeBidi writes each bidirectional control of out, JSON or YAML in which they can only
-// stand inside double-quoted strings, as a \uXXXX escape.
-func escapeBidi(out []byte) []byte {
-	if !bytes.ContainsFunc(out, domain.IsBidiOverride) {
+// escapeForTerminal writes each bidirectional control, DEL and C1 control of out, JSON or
+// YAML in which they can only stand inside double-quoted strings (the YAML encoder escapes
+// DEL and C1 itself), as a \uXXXX escape.
+func escapeForTerminal(out []byte) []byte {
+	if !bytes.ContainsFunc(out, rawForTerminal) {
 		return out
 	}
 	var b bytes.Buffer
 	for len(out) > 0 {
 		r, size := utf8.DecodeRune(out)
-		if domain.IsBidiOverride(r) {
+		if rawForTerminal(r) {
 			fmt.Fprintf(&b, "\\u%04X", r)
 		} else {
 			b.Write(out[:size])
@@ -132,6 +134,12 @@ func escapeBidi(out []byte) []byte {
 		out = out[size:]
 	}
 	return b.Bytes()
+}
+
+// rawForTerminal tells whether r, left raw, would reorder the text after it or drive the
+// terminal, in output whose C0 controls the encoder already escaped.
+func rawForTerminal(r rune) bool {
+	return domain.IsBidiOverride(r) || r == 0x7F || r >= 0x80 && r <= 0x9F
 }
 
 // isTerminal tells whether f, a reader or writer of a command, is a terminal: not a file, a

@@ -179,6 +179,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *slog.Logger) error {
 	if _, err := cfg.Auth.givenSecretKey(cfg.Redis.enabled()); err != nil {
 		return err
 	}
+	cfg.Auth.AllowedOrigins = trimOriginPatterns(cfg.Auth.AllowedOrigins)
 	if err := checkOriginPatterns(cfg.Auth.AllowedOrigins); err != nil {
 		return err
 	}

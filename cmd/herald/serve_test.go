@@ -104,6 +104,9 @@ func TestCheckOriginPatterns(t *testing.T) {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
+	if got := trimOriginPatterns([]string{"a.example.com", " b.example.com ", ""}); strings.Join(got, ",") != "a.example.com,b.example.com" {
+		t.Errorf("trimmed patterns %q", got)
+	}
 	for bad, want := range map[string]string{
 		"http://[bad":             "not a valid pattern",
 		"dash\\":                  "not a valid pattern",
