@@ -98,9 +98,7 @@ func dataDirSecretKey(dataDir string, logger *slog.Logger) ([]byte, error) {
 // bootstrapAdmin creates the admin account and its first user on the first start. Without a
 // configured password it generates one and writes it to <data-dir>/admin-password.
 func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a authFlags, dataDir string, logger *slog.Logger) error {
-	if a.AdminUser == "" {
-		a.AdminUser = "admin"
-	}
+	a.AdminUser = a.adminUser()
 	password, generated := a.AdminPassword, false
 	if password == "" {
 		var b [12]byte
@@ -132,6 +130,9 @@ func bootstrapAdmin(ctx context.Context, h commands.BootstrapAdminHandler, a aut
 	return nil
 }
 
+// adminUser is the admin account's first user: --admin-user, "admin" when empty.
+func (a authFlags) adminUser() string { return cmp.Or(a.AdminUser, "admin") }
+
 // generatedPasswordPath is the file that holds the first admin's generated password until
 // that password is changed.
 func generatedPasswordPath(dataDir string) string { return filepath.Join(dataDir, "admin-password") }
@@ -140,7 +141,7 @@ func generatedPasswordPath(dataDir string) string { return filepath.Join(dataDir
 // password changed through this server: kept, it would hold a password that no longer signs
 // in, and the CLI's hints point there.
 func (a *app) forgetGeneratedPassword(cfg serveConfig, account, user string) {
-	if account != domain.AdminAccount || user != cmp.Or(cfg.Auth.AdminUser, "admin") {
+	if account != domain.AdminAccount || user != cfg.Auth.adminUser() {
 		return
 	}
 	path := generatedPasswordPath(cfg.DataDir)
