@@ -371,29 +371,26 @@ func listTokens(cmd *cobra.Command, url *clientConfig, args []string) ([]wireTok
 		return self.Viewer.Tokens, nil
 	}
 	var data struct {
-		Accounts []struct {
-			Name  string `json:"name"`
+		Account *struct {
 			Users []struct {
 				Name   string      `json:"name"`
 				Tokens []wireToken `json:"tokens"`
 			} `json:"users"`
-		} `json:"accounts"`
+		} `json:"account"`
 	}
-	if err := newClient(url).do(cmd.Context(), `query { accounts { name users { name tokens { `+fields+` } } } }`, nil, &data); err != nil {
+	q := `query($a: String!) { account(name: $a) { users { name tokens { ` + fields + ` } } } }`
+	if err := newClient(url).do(cmd.Context(), q, map[string]any{"a": args[0]}, &data); err != nil {
 		return nil, err
 	}
-	for _, a := range data.Accounts {
-		if a.Name != args[0] {
-			continue
-		}
-		for _, u := range a.Users {
-			if u.Name == args[1] {
-				return u.Tokens, nil
-			}
-		}
-		return nil, fmt.Errorf("account %s has no user %s", args[0], args[1])
+	if data.Account == nil {
+		return nil, fmt.Errorf("no account %s", args[0])
 	}
-	return nil, fmt.Errorf("no account %s", args[0])
+	for _, u := range data.Account.Users {
+		if u.Name == args[1] {
+			return u.Tokens, nil
+		}
+	}
+	return nil, fmt.Errorf("account %s has no user %s", args[0], args[1])
 }
 
 // tokenState is whether a token still signs in at now: active, expired or revoked.
