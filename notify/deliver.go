@@ -238,9 +238,19 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errTransient, err)
 	}
-	// A retry, or a send the rate limit held back, may come long after the event was
-	// dispatched: the endpoint kind may have been turned off, or the event deleted, since.
-	late := held || attemptOf(msg) > 1
+	// Take a turn before reading what the send depends on: a notification that waits for one
+	// of the Concurrency turns (behind a slow receiver, say) is sent as things are once it has
+	// it, not as they were when it began to wait.
+	waited, err := d.takeTurn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	turn := sync.OnceFunc(func() { <-d.turns })
+	defer turn() // also when a sender panics: the router recovers, and a lost turn never returns
+	// A retry, a send the rate limit held back, or one that waited for its turn, may come long
+	// after the event was dispatched: the endpoint kind may have been turned off, or the event
+	// deleted, since.
+	late := held || waited || attemptOf(msg) > 1
 	if (late || job.Trigger == domain.TriggerBackfill) && d.cfg.Disabled != nil {
 		disabled, err := d.cfg.Disabled.DisabledEndpoints(ctx)
 		if err != nil {
@@ -264,12 +274,13 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	receipt, took, err := d.sendInTurn(ctx, n)
+	receipt, took, err := d.sendNow(ctx, n)
+	turn()
 	if err != nil && ctx.Err() != nil && !isStopping(ctx) {
 		// herald's side gave up (its pair lock was lost), not the receiver: the message is
 		// handed over again, and the ledger then says whether it went out (the send timeout
 		// is the receiver's, and does not end ctx). Stopping, the send was let finish
-		// (sendInTurn), and the receiver's answer stands.
+		// (sendNow), and the receiver's answer stands.
 		return nil, fmt.Errorf("%w: the send was cut short: %v", errTransient, context.Cause(ctx))
 	}
 	if err != nil {
@@ -366,15 +377,24 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 	}
 }
 
-// sendInTurn waits for one of the Concurrency turns, sends, and gives the turn back (also
-// when a sender panics: the router recovers from panics, and a lost turn would never return).
-func (d *Deliverer) sendInTurn(ctx context.Context, n Notification) (Receipt, time.Duration, error) {
+// takeTurn takes one of the Concurrency turns, waiting for it when all are taken (waited);
+// the caller gives it back (<-d.turns).
+func (d *Deliverer) takeTurn(ctx context.Context) (waited bool, err error) {
 	select {
 	case d.turns <- struct{}{}:
-	case <-ctx.Done():
-		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, ctx.Err())
+		return false, nil
+	default:
 	}
-	defer func() { <-d.turns }()
+	select {
+	case d.turns <- struct{}{}:
+		return true, nil
+	case <-ctx.Done():
+		return true, fmt.Errorf("%w: %v", errTransient, ctx.Err())
+	}
+}
+
+// sendNow sends n in the turn the caller holds.
+func (d *Deliverer) sendNow(ctx context.Context, n Notification) (Receipt, time.Duration, error) {
 	if ctx.Err() != nil { // no send starts once herald is stopping
 		return Receipt{}, 0, fmt.Errorf("%w: %v", errTransient, context.Cause(ctx))
 	}

@@ -477,6 +477,79 @@ func TestDeliverer_aRemovedConfigurationIsNotWaitedFor(t *testing.T) {
 	}
 }
 
+// TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile: a notification that waits
+// for a turn (every one taken by a slow receiver) reads its configuration and the endpoint
+// kinds' status once it has one: it does not go out to a configuration removed, or a kind
+// turned off, while it waited.
+func TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile(t *testing.T) {
+	for _, change := range []struct {
+		name string
+		make func(*changingConfigurations, *disabledKinds)
+		want string
+	}{
+		{"removed", func(c *changingConfigurations, _ *disabledKinds) {
+			c.set(func(c *domain.Configuration) { c.Deleted = true })
+		}, "configuration c1 was removed"},
+		{"kind turned off", func(_ *changingConfigurations, k *disabledKinds) { k.set(domain.KindWebhook, true) }, KindDisabled(domain.KindWebhook)},
+	} {
+		t.Run(change.name, func(t *testing.T) {
+			configs := &changingConfigurations{c: domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Revision: 1,
+				Settings: domain.WebhookSettings{URL: "https://a.example/hook"}}}
+			disabled := &disabledKinds{}
+			sender := &gatedSender{sending: make(chan struct{}, 10), release: make(chan struct{})}
+			d, err := NewDeliverer(DelivererConfig{
+				Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+				Configurations: configs, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+				Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+				Disabled: disabled, Concurrency: 1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := make(chan error, 1)
+			go func() { _, err := d.Handle(c1Job("first")); first <- err }()
+			<-sender.sending // the one turn is taken
+			waiting := make(chan error, 3)
+			for i := range 3 {
+				go func() { _, err := d.Handle(c1Job(fmt.Sprintf("waiting-%d", i))); waiting <- err }()
+			}
+			time.Sleep(50 * time.Millisecond) // they wait for the turn
+			change.make(configs, disabled)
+			close(sender.release)
+			if err := <-first; err != nil {
+				t.Fatalf("the send under way: %v", err)
+			}
+			for range 3 {
+				err := <-waiting
+				if err == nil || !strings.Contains(err.Error(), change.want) || IsRetryable(err) {
+					t.Errorf("a notification that waited for its turn while the change was made: %v, want a final failure saying %q", err, change.want)
+				}
+			}
+			if sends := sender.sends.Load(); sends != 1 {
+				t.Errorf("%d sends, want only the one under way when the change was made", sends)
+			}
+		})
+	}
+}
+
+// gatedSender holds every send until release is closed, and counts them.
+type gatedSender struct {
+	sending chan struct{}
+	release chan struct{}
+	sends   atomic.Int64
+}
+
+func (s *gatedSender) Send(ctx context.Context, _ Notification) (Receipt, error) {
+	s.sends.Add(1)
+	s.sending <- struct{}{}
+	select {
+	case <-s.release:
+		return Receipt{Status: 200}, nil
+	case <-ctx.Done():
+		return Receipt{}, &SendError{Retryable: true, Err: context.Cause(ctx)}
+	}
+}
+
 type changingConfigurations struct {
 	mu sync.Mutex
 	c  domain.Configuration
