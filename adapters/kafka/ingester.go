@@ -131,7 +131,9 @@ func (in *Ingester) sessions(ctx context.Context, layouts chan layout) error {
 // to this member or another, and recorded as duplicates of themselves.
 func (in *Ingester) consume(ctx context.Context, l layout, layouts chan layout) (layout, error) {
 	topics := l.topics(in.cfg.Topics)
-	reader := kafkago.NewReader(in.readerConfig(topics))
+	in.seedGroup(ctx, l, topics)
+	assigned := make(chan map[string][]int, 4)
+	reader := kafkago.NewReader(in.readerConfig(topics, assigned))
 	in.logger.Info("kafka group session starting", "topics", topics)
 
 	rctx, cancel := context.WithCancel(ctx)
@@ -146,6 +148,7 @@ func (in *Ingester) consume(ctx context.Context, l layout, layouts chan layout) 
 	wg.Go(func() { fetchErr = in.fetch(rctx, reader, msgs) })
 	wg.Go(func() { in.complete(rctx, pending, slots, commits) })
 	wg.Go(func() { in.commit(rctx, reader, commits) })
+	wg.Go(func() { in.seedAssigned(rctx, assigned, commits) })
 	in.batch(rctx, msgs, slots, pending, &wg)
 	cancel()
 	wg.Wait()
@@ -188,14 +191,24 @@ const (
 	logGenerationOver = "stopped commit for group %s\n"
 )
 
-// observe follows the membership from kafka-go's log.
-func (in *Ingester) observe(format string, args []any) {
+// observe follows the membership from kafka-go's log. When the group starts at the last
+// offset, it sends the partitions assigned that the group has no committed offset for to
+// assigned, whose start is then committed (see seedGroup).
+func (in *Ingester) observe(format string, args []any, assigned chan<- map[string][]int) {
 	switch format {
 	case logAssigned:
 		if len(args) == 1 {
 			if v := reflect.ValueOf(args[0]); v.Kind() == reflect.Map {
 				in.status.assigned(v.Len())
 				in.logger.Info("kafka group joined", "partitions", v.Len())
+				if u := unstarted(v); in.cfg.StartOffset == StartLast && len(u) > 0 {
+					select {
+					case assigned <- u:
+					default:
+						in.logger.Warn("kafka group start not committed for the partitions assigned: too many assignments at once; until a message of theirs is, a restart starts them at their end again",
+							"partitions", u)
+					}
+				}
 			}
 		}
 	case logGenerationOver:
@@ -203,7 +216,7 @@ func (in *Ingester) observe(format string, args []any) {
 	}
 }
 
-func (in *Ingester) readerConfig(topics []string) kafkago.ReaderConfig {
+func (in *Ingester) readerConfig(topics []string, assigned chan<- map[string][]int) kafkago.ReaderConfig {
 	start := kafkago.FirstOffset
 	if in.cfg.StartOffset == StartLast {
 		start = kafkago.LastOffset
@@ -226,7 +239,7 @@ func (in *Ingester) readerConfig(topics []string) kafkago.ReaderConfig {
 		JoinGroupBackoff:  min(in.cfg.RetryMax, time.Second),
 		// Not WatchPartitionChanges: the watcher does that (see watch).
 		Logger: kafkago.LoggerFunc(func(msg string, args ...any) {
-			in.observe(msg, args)
+			in.observe(msg, args, assigned)
 			if in.logger.Enabled(context.Background(), slog.LevelDebug) {
 				in.logger.Debug(fmt.Sprintf(msg, args...))
 			}
@@ -332,6 +345,14 @@ func (o *offsets) add(msgs []kafkago.Message, b *batch) {
 	o.mu.Lock()
 	o.merge(msgs)
 	o.batches = append(o.batches, b)
+	o.mu.Unlock()
+	o.signal()
+}
+
+// seed adds the start of partitions the group never committed; it has no batch.
+func (o *offsets) seed(msgs []kafkago.Message) {
+	o.mu.Lock()
+	o.merge(msgs)
 	o.mu.Unlock()
 	o.signal()
 }
