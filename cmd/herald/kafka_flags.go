@@ -81,16 +81,24 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	if len(topics) == 0 {
 		errs = append(errs, errors.New("--kafka-topics: name at least one topic"))
 	}
+	named := map[string]int{}
 	for _, t := range topics {
 		if !kafka.ValidTopic(t) {
 			errs = append(errs, fmt.Errorf("--kafka-topics %q: %s", t, kafka.TopicRule))
 		}
+		if named[t]++; named[t] == 2 {
+			errs = append(errs, fmt.Errorf("--kafka-topics names %q more than once", t))
+		}
 	}
 	if k.DLQTopic == "" {
 		for _, t := range topics {
-			if kafka.ValidTopic(t) && !kafka.ValidTopic(t+kafka.DeadLetterSuffix) {
+			switch dlq := t + kafka.DeadLetterSuffix; {
+			case kafka.ValidTopic(t) && !kafka.ValidTopic(dlq):
 				errs = append(errs, fmt.Errorf("--kafka-topics %q: its dead-letter topic, <topic>%s, would be %d characters, over Kafka's limit of %d; name one with --kafka-dlq-topic",
 					t, kafka.DeadLetterSuffix, len(t)+len(kafka.DeadLetterSuffix), kafka.MaxTopicLength))
+			case slices.Contains(topics, dlq):
+				errs = append(errs, fmt.Errorf("--kafka-topics names both %q and its dead-letter topic %q: herald would read its own rejects; leave %q out, or name another dead-letter topic with --kafka-dlq-topic",
+					t, dlq, dlq))
 			}
 		}
 	}
@@ -103,7 +111,11 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	if strings.TrimSpace(k.Group) == "" {
 		errs = append(errs, errors.New("--kafka-group: must not be empty"))
 	}
-	if k.StartOffset != string(kafka.StartFirst) && k.StartOffset != string(kafka.StartLast) {
+	if strings.TrimSpace(k.ClientID) == "" {
+		errs = append(errs, errors.New("--kafka-client-id: must not be empty (the brokers' logs and quotas tell clients apart by it)"))
+	}
+	start := strings.ToLower(strings.TrimSpace(k.StartOffset))
+	if start != string(kafka.StartFirst) && start != string(kafka.StartLast) {
 		errs = append(errs, fmt.Errorf("--kafka-start-offset %q: use first or last", k.StartOffset))
 	}
 	if k.BatchSize < 1 || k.BatchSize > domain.MaxEventsPerBatch {
@@ -124,7 +136,7 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	}
 	cfg := kafka.Config{
 		Brokers: brokers, Topics: topics, GroupID: k.Group, ClientID: k.ClientID,
-		StartOffset: kafka.StartOffset(k.StartOffset), BatchSize: k.BatchSize, BatchWait: k.BatchWait,
+		StartOffset: kafka.StartOffset(start), BatchSize: k.BatchSize, BatchWait: k.BatchWait,
 		DeadLetterTopic: k.DLQTopic, Security: sec, SessionTimeout: k.Session,
 	}
 	return cfg, nil
@@ -204,6 +216,10 @@ func unjoin(err error) []error {
 func (k *kafkaFlags) refuseWithoutBrokers(flags *pflag.FlagSet) error {
 	if k.enabled() {
 		return nil
+	}
+	// An empty value would otherwise turn ingest off without a word, as if it were not given.
+	if f := flags.Lookup("kafka-brokers"); f != nil && f.Changed {
+		return fmt.Errorf("%s is empty: give the brokers (host:port, comma-separated) to ingest from, or leave it out to run without Kafka", flagWithSource(f))
 	}
 	var given []string
 	flags.VisitAll(func(f *pflag.Flag) {

@@ -26,6 +26,9 @@ func TestKafkaFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if last, err := parseKafkaFlags(t, "--kafka-brokers", "a:1", "--kafka-start-offset", "Last").config(); err != nil || last.StartOffset != "last" {
+		t.Errorf("--kafka-start-offset Last: %v, %q", err, last.StartOffset)
+	}
 	if strings.Join(cfg.Brokers, " ") != "a:9092 b:9093" || strings.Join(cfg.Topics, " ") != "x y" || cfg.GroupID != "herald" ||
 		cfg.BatchSize != 1000 || cfg.Security.SASL.Mechanism != "scram-sha-512" || cfg.StartOffset != "first" {
 		t.Errorf("config = %+v", cfg)
@@ -51,6 +54,9 @@ func TestKafkaFlags(t *testing.T) {
 		{[]string{"--kafka-brokers", "localhost:0"}, `--kafka-brokers "localhost:0": the port must be a number`},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-sasl-username", "u"}, "need --kafka-sasl-mechanism"},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-session-timeout", "10ms"}, "--kafka-session-timeout 10ms"},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-topics", "a.b,a.b.dlq"}, `--kafka-topics names both "a.b" and its dead-letter topic "a.b.dlq": herald would read its own rejects`},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-topics", "x,y,x,x"}, `--kafka-topics names "x" more than once`},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-client-id", " "}, "--kafka-client-id: must not be empty"},
 	} {
 		_, err := parseKafkaFlags(t, tc.args...).config()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -115,7 +121,8 @@ func TestKafkaFlags_tlsFilesAreReadAndNamedByTheirFlag(t *testing.T) {
 
 // TestServe_kafkaSettingsWithoutBrokersAreRefused: --kafka-* settings of serve, from the
 // command line, the environment or herald.yaml, are refused while --kafka-brokers is not set,
-// naming each and where it came from: ingest does not run, and they would do nothing.
+// naming each and where it came from: ingest does not run, and they would do nothing. An
+// empty --kafka-brokers is refused too, rather than taken for no Kafka.
 func TestServe_kafkaSettingsWithoutBrokersAreRefused(t *testing.T) {
 	const suffix = "settings of Kafka ingestion, which runs only with --kafka-brokers, and --kafka-brokers is not set"
 	for name, tc := range map[string]struct {
@@ -131,7 +138,9 @@ func TestServe_kafkaSettingsWithoutBrokersAreRefused(t *testing.T) {
 		"command line":           {args: []string{"--kafka-topics", "x", "--kafka-tls-ca", "/ca.pem"}, want: "--kafka-tls-ca, --kafka-topics are " + suffix},
 		"environment":            {env: map[string]string{"HERALD_KAFKA_GROUP": "g"}, want: "--kafka-group (HERALD_KAFKA_GROUP) is a setting of Kafka ingestion"},
 		"config file":            {yaml: "log: {level: info}\nkafka:\n  dlq_topic: rejects\n", want: "--kafka-dlq-topic (config line 3: kafka.dlq_topic) is a setting of Kafka ingestion"},
-		"empty brokers":          {env: map[string]string{"HERALD_KAFKA_BROKERS": "", "HERALD_KAFKA_SASL_USERNAME": "u"}, want: "--kafka-sasl-username (HERALD_KAFKA_SASL_USERNAME) is a setting"},
+		"empty brokers":          {env: map[string]string{"HERALD_KAFKA_BROKERS": "", "HERALD_KAFKA_SASL_USERNAME": "u"}, want: "--kafka-brokers (HERALD_KAFKA_BROKERS) is empty: give the brokers"},
+		"empty brokers alone":    {args: []string{"--kafka-brokers", ""}, want: "--kafka-brokers is empty: give the brokers (host:port, comma-separated) to ingest from, or leave it out to run without Kafka"},
+		"empty brokers in file":  {yaml: "kafka: {brokers: \"\"}\n", want: "--kafka-brokers (config line 1: kafka.brokers) is empty"},
 		"a default given anyway": {args: []string{"--kafka-batch-size", "1000"}, want: "--kafka-batch-size is a setting"},
 		"not kafka flags at all": {args: []string{"--log-level", "debug"}},
 	} {
