@@ -254,9 +254,16 @@ func (s Security) explain(err error) error {
 	var header tls.RecordHeaderError
 	var hint string
 	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &host):
+	case errors.As(err, &unknownCA):
 		hint = "herald does not trust the brokers' certificate: it trusts " + s.trusted() +
 			"; name the CA that signs the brokers' certificate with --kafka-tls-ca"
+	case errors.As(err, &host):
+		hint = "the brokers' certificate is not for the name herald connects to: give --kafka-brokers as a name the certificate lists, " +
+			"or have the brokers' certificate list that name (an IP address only matches an IP entry of the certificate)"
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		hint = "the brokers' certificate has expired, or is not valid yet: check it, and this machine's clock"
+	case errors.As(err, &invalid):
+		hint = "the brokers' certificate, or a CA certificate on its chain, cannot be used for a TLS server (see the reason above); check the brokers' certificate chain"
 	case errors.As(err, &header):
 		hint = "the listener does not speak TLS: connect without TLS, or to the brokers' TLS listener"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
