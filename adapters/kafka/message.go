@@ -43,7 +43,8 @@ func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (e domain.LogEvent
 		return domain.LogEvent{}, false, messageError("the Kafka message is %d bytes; herald reads messages of at most %d", len(m.Value), maxBytes)
 	}
 	if i := invalidUTF8(m.Value); i >= 0 { // the decoder would read it as U+FFFD: the event would not be what was sent
-		return domain.LogEvent{}, false, messageError("value is not valid UTF-8 at byte %d", i)
+		// Counted from 1, as "malformed JSON at byte N" is.
+		return domain.LogEvent{}, false, messageError("value is not valid UTF-8 at byte %d", i+1)
 	}
 	e, err = domain.DecodeLogEventSkippingBOM(m.Value)
 	if err != nil {

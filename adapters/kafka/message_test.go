@@ -122,7 +122,7 @@ func TestEventOf_refusesInvalidUTF8(t *testing.T) {
 		`{"level":"info","type":"a.b","message":"m","details":{"k":"` + "\xff" + `"}}`,
 	} {
 		_, _, err := eventOf(&kafkago.Message{Topic: "t", Time: time.Now(), Value: []byte(value)}, 1<<20, time.Now())
-		want := fmt.Sprintf("$: value is not valid UTF-8 at byte %d", strings.IndexFunc(value, func(r rune) bool { return r == utf8.RuneError }))
+		want := fmt.Sprintf("$: value is not valid UTF-8 at byte %d", strings.IndexFunc(value, func(r rune) bool { return r == utf8.RuneError })+1)
 		if err == nil || errorFields(err) != "$" || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", value, err, want)
 		}
