@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"herald/adapters/senders/email"
 	"herald/adapters/senders/email/smtptest"
@@ -222,6 +223,27 @@ func TestSend_testNotificationSaysSoInTheSubject(t *testing.T) {
 	}
 	if got := decode(t, parse(t, srv.Messages()[0].Data).Header.Get("Subject")); got != "[test] "+n.Title {
 		t.Fatalf("subject %q", got)
+	}
+}
+
+// A title drawn from a long event message is cut to 250 characters in the subject (with an
+// ellipsis), so that no header line passes RFC 5322's 998.
+func TestSend_aLongTitleIsCutInTheSubject(t *testing.T) {
+	srv := server(t, smtptest.Config{})
+	n := notification(t, settings(srv, domain.EmailStartTLS), true)
+	n.Title = strings.Repeat("é", 2000)
+	if _, err := sender(srv).Send(context.Background(), n); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	data := srv.Messages()[0].Data
+	got := decode(t, parse(t, data).Header.Get("Subject"))
+	if want := domain.Truncate(n.Title, 250); got != want || utf8.RuneCountInString(got) != 250 {
+		t.Fatalf("subject of %d characters %q, want %q", utf8.RuneCountInString(got), got, want)
+	}
+	for i, line := range strings.Split(string(data), "\r\n") {
+		if len(line) > 998 {
+			t.Fatalf("line %d is %d bytes, over RFC 5322's 998", i+1, len(line))
+		}
 	}
 }
 

@@ -18,6 +18,11 @@ const (
 	HeaderIdempotencyKey = "X-Herald-Idempotency-Key"
 )
 
+// maxSubject bounds the subject, in characters: a title drawn from a long event message
+// would otherwise make a header line past RFC 5322's 998 characters, which servers refuse
+// or cut, and no mail client shows that much of a subject anyway.
+const maxSubject = 250
+
 // TestSubjectPrefix starts the subject of a test notification.
 const TestSubjectPrefix = "[test] "
 
@@ -35,7 +40,7 @@ func message(n notify.Notification, settings domain.EmailSettings) (*mail.Msg, e
 	if n.Test {
 		subject = TestSubjectPrefix + subject
 	}
-	m.Subject(subject)
+	m.Subject(domain.Truncate(subject, maxSubject))
 	m.SetDate()
 	// Every attempt of one (event, configuration) pair carries the same Message-ID, so a
 	// mailbox that already holds the mail from an attempt whose answer was lost keeps one.
