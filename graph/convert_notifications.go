@@ -136,15 +136,15 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 	switch kind {
 	case domain.KindEmail:
 		e := in.Email
-		return domain.EmailSettings{Host: e.Host, Port: value(e.Port, 587), Username: value(e.Username, ""), Password: secret(e.Password),
-			Security: domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls)))), From: e.From, To: e.To}
+		return domain.EmailSettings{Host: value(e.Host, ""), Port: value(e.Port, 587), Username: value(e.Username, ""), Password: secret(e.Password),
+			Security: domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls)))), From: value(e.From, ""), To: e.To}
 	case domain.KindGitHub:
 		g := in.Github
-		return domain.GitHubSettings{APIURL: value(g.APIURL, domain.DefaultGitHubAPIURL), Owner: g.Owner, Repository: g.Repository,
+		return domain.GitHubSettings{APIURL: value(g.APIURL, domain.DefaultGitHubAPIURL), Owner: value(g.Owner, ""), Repository: value(g.Repository, ""),
 			AccessToken: secret(g.AccessToken), Milestone: value(g.Milestone, 0), Labels: g.Labels, Assignees: g.Assignees}
 	case domain.KindJira:
 		j := in.Jira
-		return domain.JiraSettings{URL: j.URL, Username: j.Username, APIToken: secret(j.APIToken), ProjectKey: j.ProjectKey,
+		return domain.JiraSettings{URL: value(j.URL, ""), Username: value(j.Username, ""), APIToken: secret(j.APIToken), ProjectKey: value(j.ProjectKey, ""),
 			IssueType: value(j.IssueType, "Bug"), Priority: value(j.Priority, ""), Assignee: value(j.Assignee, ""), Labels: j.Labels}
 	case domain.KindSlack:
 		return domain.SlackSettings{WebhookURL: secret(in.Slack.WebhookURL)}
@@ -156,7 +156,7 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 		for _, h := range w.Headers {
 			headers[h.Name] = domain.NewSecret(h.Value)
 		}
-		return domain.WebhookSettings{URL: w.URL, Username: value(w.Username, ""), Password: secret(w.Password), HMACSecret: secret(w.HmacSecret), Headers: headers}
+		return domain.WebhookSettings{URL: value(w.URL, ""), Username: value(w.Username, ""), Password: secret(w.Password), HMACSecret: secret(w.HmacSecret), Headers: headers}
 	}
 	return nil
 }

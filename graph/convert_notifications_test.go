@@ -15,7 +15,7 @@ import (
 func TestDraftOf_refusesWhatItWouldDropOrEchoWhole(t *testing.T) {
 	long := strings.Repeat("q", 1<<20)
 	webhook := func(names ...string) *model.WebhookSettingsInput {
-		w := &model.WebhookSettingsInput{URL: "https://hooks.example.com/herald"}
+		w := &model.WebhookSettingsInput{URL: new("https://hooks.example.com/herald")}
 		for _, n := range names {
 			w.Headers = append(w.Headers, model.HeaderInput{Name: n, Value: "v"})
 		}

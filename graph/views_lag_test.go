@@ -72,14 +72,14 @@ func TestConfigurationWrites_answerUnavailableWhenTheViewsDoNotShowThem(t *testi
 	access.CreateAccount, _ = commands.NewCreateAccountHandler(store, now)
 	r := &mutationResolver{&Resolver{Views: views, Notifications: deps, Access: access, Logger: slog.New(slog.NewTextHandler(logs, nil))}}
 	account := domain.AdminAccount
-	input := model.ConfigurationInput{Name: "hook", Webhook: &model.WebhookSettingsInput{URL: "https://hooks.example/a"}, QuickSelections: []string{"all"}}
+	input := model.ConfigurationInput{Name: "hook", Webhook: &model.WebhookSettingsInput{URL: new("https://hooks.example/a")}, QuickSelections: []string{"all"}}
 
 	created, err := r.CreateNotificationEndpointConfiguration(ctx, model.EndpointKindWebhook, input, &account)
 	if err != nil {
 		t.Fatal(err)
 	}
 	views.stalled.Store(true)
-	input.Webhook.URL = "https://hooks.example/b"
+	input.Webhook.URL = new("https://hooks.example/b")
 	_, err = r.UpdateNotificationEndpointConfiguration(ctx, created.ID, input, nil)
 	var notShown *writeNotShownError
 	if !errors.As(err, &notShown) {

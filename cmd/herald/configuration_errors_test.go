@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,35 @@ func TestConfigurationErrors_nameTheInputField(t *testing.T) {
 		})
 	}
 
+	// The required settings are nullable in the schema so that herald, not GraphQL's
+	// validation (which stops at the first), tells every one missing in one answer.
+	t.Run("every missing setting at once", func(t *testing.T) {
+		app := base.in(t)
+		for kind, want := range map[string][]string{
+			"EMAIL":   {"input.email.host", "input.email.from", "input.email.to"},
+			"JIRA":    {"input.jira.url", "input.jira.username", "input.jira.projectKey"},
+			"GITHUB":  {"input.github.owner", "input.github.repository"},
+			"WEBHOOK": {"input.webhook.url"},
+		} {
+			res := app.gql(ts.aliceRW, create, map[string]any{"k": kind, "in": map[string]any{
+				"name": "incomplete", strings.ToLower(kind): map[string]any{}, "quickSelections": all}})
+			var got []string
+			if len(res.Errors) == 1 {
+				fields, _ := res.Errors[0].Extensions["fields"].([]any)
+				for _, f := range fields {
+					f, _ := f.(map[string]any)
+					if name, _ := f["field"].(string); f["message"] == "is required" || f["message"] == "needs at least one address" {
+						got = append(got, name)
+					}
+				}
+			}
+			for _, f := range want {
+				if !slices.Contains(got, f) {
+					t.Errorf("%s: no error that %s is required among %v: %s", kind, f, got, res.Raw)
+				}
+			}
+		}
+	})
 	t.Run("the admin account may use the global scope", func(t *testing.T) {
 		app := base.in(t)
 		app.mustGQL(ts.admin, create, map[string]any{"k": "WEBHOOK", "in": map[string]any{"name": "global", "webhook": webhook, "quickSelections": []string{"global-all"}}})

@@ -2562,21 +2562,26 @@ type NotificationEndpointConfiguration {
 
 "An email server and recipients."
 input EmailSettingsInput {
-  host: String!
+  "Required: the SMTP server's host name. Required fields are nullable so that every one missing is reported at once."
+  host: String
   port: Int = 587
   username: String
   "Write-only; leave out on update to keep the stored one."
   password: String
   useTls: EmailSecurity = STARTTLS
-  from: String!
-  to: [String!]!
+  "Required."
+  from: String
+  "Required: at least one address."
+  to: [String!]
 }
 
 "A GitHub repository."
 input GitHubSettingsInput {
   apiUrl: String = "https://api.github.com"
-  owner: String!
-  repository: String!
+  "Required."
+  owner: String
+  "Required."
+  repository: String
   "Write-only; leave out on update to keep the stored one."
   accessToken: String
   milestone: Int
@@ -2586,11 +2591,14 @@ input GitHubSettingsInput {
 
 "A Jira project."
 input JiraSettingsInput {
-  url: String!
-  username: String!
+  "Required: the Jira site, such as https://example.atlassian.net."
+  url: String
+  "Required."
+  username: String
   "Write-only; leave out on update to keep the stored one."
   apiToken: String
-  projectKey: String!
+  "Required."
+  projectKey: String
   issueType: String = "Bug"
   priority: String
   assignee: String
@@ -2611,7 +2619,8 @@ input TeamsSettingsInput {
 
 "An HTTP endpoint."
 input WebhookSettingsInput {
-  url: String!
+  "Required."
+  url: String
   username: String
   "Write-only; leave out on update to keep the stored one."
   password: String
@@ -11083,7 +11092,7 @@ func (ec *executionContext) unmarshalInputEmailSettingsInput(ctx context.Context
 		switch k {
 		case "host":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("host"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11118,14 +11127,14 @@ func (ec *executionContext) unmarshalInputEmailSettingsInput(ctx context.Context
 			it.UseTLS = data
 		case "from":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.From = data
 		case "to":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
-			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11331,14 +11340,14 @@ func (ec *executionContext) unmarshalInputGitHubSettingsInput(ctx context.Contex
 			it.APIURL = data
 		case "owner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Owner = data
 		case "repository":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repository"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11437,14 +11446,14 @@ func (ec *executionContext) unmarshalInputJiraSettingsInput(ctx context.Context,
 		switch k {
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.URL = data
 		case "username":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11458,7 +11467,7 @@ func (ec *executionContext) unmarshalInputJiraSettingsInput(ctx context.Context,
 			it.APIToken = data
 		case "projectKey":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectKey"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -11769,7 +11778,7 @@ func (ec *executionContext) unmarshalInputWebhookSettingsInput(ctx context.Conte
 		switch k {
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -125,14 +125,17 @@ func (EmailSettings) IsEndpointSettings() {}
 
 // An email server and recipients.
 type EmailSettingsInput struct {
-	Host     string  `json:"host"`
+	// Required: the SMTP server's host name. Required fields are nullable so that every one missing is reported at once.
+	Host     *string `json:"host,omitempty"`
 	Port     *int    `json:"port,omitempty"`
 	Username *string `json:"username,omitempty"`
 	// Write-only; leave out on update to keep the stored one.
 	Password *string        `json:"password,omitempty"`
 	UseTLS   *EmailSecurity `json:"useTls,omitempty"`
-	From     string         `json:"from"`
-	To       []string       `json:"to"`
+	// Required.
+	From *string `json:"from,omitempty"`
+	// Required: at least one address.
+	To []string `json:"to,omitempty"`
 }
 
 // An event of the log: something significant that happened in a platform service.
@@ -244,9 +247,11 @@ func (GitHubSettings) IsEndpointSettings() {}
 
 // A GitHub repository.
 type GitHubSettingsInput struct {
-	APIURL     *string `json:"apiUrl,omitempty"`
-	Owner      string  `json:"owner"`
-	Repository string  `json:"repository"`
+	APIURL *string `json:"apiUrl,omitempty"`
+	// Required.
+	Owner *string `json:"owner,omitempty"`
+	// Required.
+	Repository *string `json:"repository,omitempty"`
 	// Write-only; leave out on update to keep the stored one.
 	AccessToken *string  `json:"accessToken,omitempty"`
 	Milestone   *int     `json:"milestone,omitempty"`
@@ -294,11 +299,14 @@ func (JiraSettings) IsEndpointSettings() {}
 
 // A Jira project.
 type JiraSettingsInput struct {
-	URL      string `json:"url"`
-	Username string `json:"username"`
+	// Required: the Jira site, such as https://example.atlassian.net.
+	URL *string `json:"url,omitempty"`
+	// Required.
+	Username *string `json:"username,omitempty"`
 	// Write-only; leave out on update to keep the stored one.
-	APIToken   *string  `json:"apiToken,omitempty"`
-	ProjectKey string   `json:"projectKey"`
+	APIToken *string `json:"apiToken,omitempty"`
+	// Required.
+	ProjectKey *string  `json:"projectKey,omitempty"`
 	IssueType  *string  `json:"issueType,omitempty"`
 	Priority   *string  `json:"priority,omitempty"`
 	Assignee   *string  `json:"assignee,omitempty"`
@@ -631,7 +639,8 @@ func (WebhookSettings) IsEndpointSettings() {}
 
 // An HTTP endpoint.
 type WebhookSettingsInput struct {
-	URL      string  `json:"url"`
+	// Required.
+	URL      *string `json:"url,omitempty"`
 	Username *string `json:"username,omitempty"`
 	// Write-only; leave out on update to keep the stored one.
 	Password *string `json:"password,omitempty"`
