@@ -64,9 +64,10 @@ func sameServerRedirects(req *http.Request, via []*http.Request) error {
 		// Go follows a 301, 302 or 303 answer to a POST with a GET without a body: the
 		// receiver would answer it, and the notification would count as delivered though it
 		// never arrived. Only 307 and 308 keep the method and the body.
-		// The URL it redirects to is left out, as the configured one is: for Slack and Teams
+		// The path it redirects to is left out, as the configured one is: for Slack and Teams
 		// the path is the credential.
-		return &SendError{Status: req.Response.StatusCode, Err: errors.New("a redirect of this kind turns the POST into a GET without the notification, so herald does not follow it (only 307 and 308 keep the request): configure the URL the receiver redirects to (its Location header)")}
+		return &SendError{Status: req.Response.StatusCode, Err: fmt.Errorf("a redirect of this kind turns the POST into a GET without the notification, so herald does not follow it (only 307 and 308 keep the request): configure the URL the receiver redirects to (its Location header, on %s://%s)",
+			req.URL.Scheme, req.URL.Host)}
 	}
 	return nil
 }
