@@ -132,8 +132,8 @@ func (in *Ingester) sessions(ctx context.Context, layouts chan layout) error {
 func (in *Ingester) consume(ctx context.Context, l layout, layouts chan layout) (layout, error) {
 	topics := l.topics(in.cfg.Topics)
 	in.seedGroup(ctx, l, topics)
-	assigned := make(chan map[string][]int, 4)
-	reader := kafkago.NewReader(in.readerConfig(topics, assigned))
+	commits := newOffsets()
+	reader := kafkago.NewReader(in.readerConfig(topics, newStartSeeds(commits)))
 	in.logger.Info("kafka group session starting", "topics", topics)
 
 	rctx, cancel := context.WithCancel(ctx)
@@ -141,14 +141,12 @@ func (in *Ingester) consume(ctx context.Context, l layout, layouts chan layout) 
 	msgs := make(chan kafkago.Message, in.cfg.BatchSize)
 	slots := make(chan struct{}, in.cfg.InFlight)
 	pending := make(chan *batch, in.cfg.InFlight)
-	commits := newOffsets()
 	var fetchErr error
 	var next layout
 	wg.Go(func() { next = in.awaitChange(rctx, l, layouts, cancel) })
 	wg.Go(func() { fetchErr = in.fetch(rctx, reader, msgs) })
 	wg.Go(func() { in.complete(rctx, pending, slots, commits) })
 	wg.Go(func() { in.commit(rctx, reader, commits) })
-	wg.Go(func() { in.seedAssigned(rctx, assigned, commits) })
 	in.batch(rctx, msgs, slots, pending, &wg)
 	cancel()
 	wg.Wait()
@@ -184,39 +182,48 @@ func (in *Ingester) awaitChange(ctx context.Context, l layout, layouts chan layo
 }
 
 // kafka-go tells of the group membership only in its log. These are its messages (as of
-// v0.4.51; the tests of the status fail if they change) when the member has been given its
-// partitions, and when its generation ends and it joins the group again.
+// v0.4.51; the tests of the status and of the start offset fail if they change) when the
+// member has been given its partitions, when its generation ends and it joins the group
+// again, and when the reader of a partition seeks to where it starts (or resumes, after a
+// lost connection).
 const (
 	logAssigned       = "subscribed to topics and partitions: %+v"
 	logGenerationOver = "stopped commit for group %s\n"
+	logSeeking        = "the kafka reader for partition %d of %s is seeking to offset %d"
 )
 
 // observe follows the membership from kafka-go's log. When the group starts at the last
-// offset, it sends the partitions assigned that the group has no committed offset for to
-// assigned, whose start is then committed (see seedGroup).
-func (in *Ingester) observe(format string, args []any, assigned chan<- map[string][]int) {
+// offset, it tells seeds of the partitions assigned that the group has no committed offset
+// for, and where their readers start, which is then committed (see seedGroup).
+func (in *Ingester) observe(format string, args []any, seeds *startSeeds) {
+	last := in.cfg.StartOffset == StartLast
 	switch format {
 	case logAssigned:
 		if len(args) == 1 {
 			if v := reflect.ValueOf(args[0]); v.Kind() == reflect.Map {
 				in.status.assigned(v.Len())
 				in.logger.Info("kafka group joined", "partitions", v.Len())
-				if u := unstarted(v); in.cfg.StartOffset == StartLast && len(u) > 0 {
-					select {
-					case assigned <- u:
-					default:
-						in.logger.Warn("kafka group start not committed for the partitions assigned: too many assignments at once; until a message of theirs is, a restart starts them at their end again",
-							"partitions", u)
-					}
+				if last {
+					seeds.assign(unstarted(v))
 				}
 			}
 		}
 	case logGenerationOver:
 		in.status.unassigned()
+		seeds.over()
+	case logSeeking:
+		if len(args) != 3 || !last {
+			return
+		}
+		partition, ok1 := args[0].(int)
+		topic, ok2 := args[1].(string)
+		if offset := reflect.ValueOf(args[2]); ok1 && ok2 && offset.CanInt() {
+			seeds.started(topicPartition{topic, partition}, offset.Int())
+		}
 	}
 }
 
-func (in *Ingester) readerConfig(topics []string, assigned chan<- map[string][]int) kafkago.ReaderConfig {
+func (in *Ingester) readerConfig(topics []string, seeds *startSeeds) kafkago.ReaderConfig {
 	start := kafkago.FirstOffset
 	if in.cfg.StartOffset == StartLast {
 		start = kafkago.LastOffset
@@ -239,7 +246,7 @@ func (in *Ingester) readerConfig(topics []string, assigned chan<- map[string][]i
 		JoinGroupBackoff:  min(in.cfg.RetryMax, time.Second),
 		// Not WatchPartitionChanges: the watcher does that (see watch).
 		Logger: kafkago.LoggerFunc(func(msg string, args ...any) {
-			in.observe(msg, args, assigned)
+			in.observe(msg, args, seeds)
 			if in.logger.Enabled(context.Background(), slog.LevelDebug) {
 				in.logger.Debug(fmt.Sprintf(msg, args...))
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -16,12 +17,13 @@ import (
 // start it at its end again, and whatever was produced to it meanwhile would be skipped. So
 // herald commits the start itself, the first time it meets a partition: before joining, for
 // every partition of the topics the group has never committed (the broker accepts that only
-// while the group has no member), and else when the group assigns one to this member.
+// while the group has no member); else, as the group assigns one to this member, the offset
+// kafka-go's reader of the partition starts from.
 //
 // Before joining, the end is read before this member's reader exists, so the committed start
-// is never past where the reader begins. At assignment, kafka-go has already started the
-// partition's reader, and a message produced in the instant between its start and the
-// reading of the end would be lost, should herald crash before recording it.
+// is never past where the reader begins. At assignment, it is where the reader begins, handed
+// to the committer before the reader fetches anything, so a batch of the partition always
+// commits a later offset, after it.
 
 // seedTimeout bounds seeding the group's start.
 const seedTimeout = 10 * time.Second
@@ -43,7 +45,7 @@ func (in *Ingester) seedGroup(ctx context.Context, l layout, topics []string) {
 	n, err := in.commitOutside(ctx, byTopic)
 	switch {
 	case err != nil:
-		in.logger.Info("kafka group start not committed before joining; each partition's is committed as the group assigns it",
+		in.logger.Info("kafka group start not committed before joining (the group has other members, or the brokers refused); each partition's is committed as this member starts reading it",
 			"reason", err)
 	case n > 0:
 		in.logger.Info("kafka group starts at the end of the partitions it never read; committed that start", "partitions", n)
@@ -77,38 +79,70 @@ func (in *Ingester) commitOutside(ctx context.Context, byTopic map[string][]int)
 	return len(end), nil
 }
 
-// seedAssigned takes the partitions assigned to this member that the group has no committed
-// offset for, until ctx is done, and hands their ends to the session's committer, which
-// commits them as this member unless it commits a later offset of the partition first.
-func (in *Ingester) seedAssigned(ctx context.Context, assigned <-chan map[string][]int, commits *offsets) {
-	for {
-		select {
-		case byTopic := <-assigned:
-			end, err := in.assignedEnds(ctx, byTopic)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				in.logger.Warn("kafka group start not committed for the partitions assigned; until a message of theirs is, a restart starts them at their end again",
-					"partitions", byTopic, "error", err)
-			case len(end) > 0:
-				msgs := make([]kafkago.Message, 0, len(end))
-				for k, offset := range end {
-					msgs = append(msgs, kafkago.Message{Topic: k.topic, Partition: k.partition, Offset: offset - 1})
-				}
-				commits.seed(msgs)
-				in.logger.Info("kafka group starts at the end of the partitions assigned that it never read; committing that start", "partitions", len(end))
+// startSeeds follows, for one session, the partitions assigned to this member that the group
+// has no committed offset for, and hands the offset each one's reader starts from to the
+// session's committer. kafka-go tells both only in its log: the assignment, then, from each
+// partition's reader, where it seeks to. The first seek can come before the assignment is
+// logged (the readers start first), so seeks are kept until it is.
+type startSeeds struct {
+	mu       sync.Mutex
+	commits  *offsets
+	assigned bool                     // the generation's assignment has been logged
+	pending  map[topicPartition]bool  // assigned without a committed offset, start not seen yet
+	early    map[topicPartition]int64 // starts seen before the assignment was logged
+}
+
+func newStartSeeds(commits *offsets) *startSeeds {
+	return &startSeeds{commits: commits, pending: map[topicPartition]bool{}, early: map[topicPartition]int64{}}
+}
+
+// assign takes the partitions of a new generation that start at the last offset.
+func (s *startSeeds) assign(unstarted map[string][]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.assigned = true
+	for topic, ps := range unstarted {
+		for _, p := range ps {
+			k := topicPartition{topic, p}
+			if offset, ok := s.early[k]; ok {
+				s.seed(k, offset)
+				continue
 			}
-		case <-ctx.Done():
-			return
+			s.pending[k] = true
+		}
+	}
+	clear(s.early)
+}
+
+// started takes where a partition's reader seeks to: its start, the first time in a generation.
+func (s *startSeeds) started(k topicPartition, offset int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.pending[k]:
+		delete(s.pending, k)
+		s.seed(k, offset)
+	case !s.assigned:
+		if _, ok := s.early[k]; !ok {
+			s.early[k] = offset
 		}
 	}
 }
 
-func (in *Ingester) assignedEnds(ctx context.Context, byTopic map[string][]int) (map[topicPartition]int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, seedTimeout)
-	defer cancel()
-	client, done := in.seedClient()
-	defer done()
-	return in.uncommittedEnds(ctx, client, byTopic)
+// over ends the generation: its partitions not started yet are met again at the next one.
+func (s *startSeeds) over() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.assigned = false
+	clear(s.pending)
+	clear(s.early)
+}
+
+func (s *startSeeds) seed(k topicPartition, offset int64) {
+	if offset < 0 {
+		return
+	}
+	s.commits.seed([]kafkago.Message{{Topic: k.topic, Partition: k.partition, Offset: offset - 1}})
 }
 
 // seedClient is a client of its own, with a function that closes its connections.
@@ -127,13 +161,13 @@ func (in *Ingester) uncommittedEnds(ctx context.Context, client *kafkago.Client,
 	never := map[string][]int{}
 	switch {
 	case errors.Is(committed.Error, kafkago.GroupIdNotFound): // a group never seen: nothing committed
-		never = byTopic
+		return listOffsets(ctx, client, byTopic, false)
 	case committed.Error != nil:
 		return nil, fmt.Errorf("fetch the group's offsets: %w", committed.Error)
 	}
 	for topic, ps := range committed.Topics {
 		for _, p := range ps {
-			if (p.Error == nil && p.CommittedOffset < 0) || errors.Is(p.Error, kafkago.GroupIdNotFound) {
+			if p.Error == nil && p.CommittedOffset < 0 {
 				never[topic] = append(never[topic], p.Partition)
 			}
 		}
