@@ -104,6 +104,13 @@ func (in *Ingester) reportMissing(missing []string) {
 		"missing", missing)
 }
 
+// ownClient is a client with a Transport of its own (see probeOnce), and the function that
+// closes its connections.
+func (in *Ingester) ownClient() (*kafkago.Client, func()) {
+	transport := in.conn.newTransport()
+	return &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: transport}, transport.CloseIdleConnections
+}
+
 // probeOnce reads the topics' layout and the group's lag. It asks the brokers through a
 // Transport of its own: kafka-go's Transport answers metadata requests from its cache, and
 // once it has the cluster's layout it keeps it when the brokers stop answering, so a probe
@@ -111,9 +118,8 @@ func (in *Ingester) reportMissing(missing []string) {
 func (in *Ingester) probeOnce(ctx context.Context) (layout, error) {
 	ctx, cancel := context.WithTimeout(ctx, min(probeTimeout, in.cfg.ProbeInterval))
 	defer cancel()
-	transport := in.conn.newTransport()
-	defer transport.CloseIdleConnections()
-	client := &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: transport}
+	client, done := in.ownClient()
+	defer done()
 	md, err := client.Metadata(ctx, &kafkago.MetadataRequest{Topics: in.cfg.Topics})
 	if err != nil {
 		return nil, fmt.Errorf("read the metadata of %v from %v: %w", in.cfg.Topics, in.cfg.Brokers, in.cfg.Security.explain(err))

@@ -55,7 +55,7 @@ func (in *Ingester) seedGroup(ctx context.Context, l layout, topics []string) {
 func (in *Ingester) commitOutside(ctx context.Context, byTopic map[string][]int) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, seedTimeout)
 	defer cancel()
-	client, done := in.seedClient()
+	client, done := in.ownClient()
 	defer done()
 	end, err := in.uncommittedEnds(ctx, client, byTopic)
 	if err != nil || len(end) == 0 {
@@ -143,12 +143,6 @@ func (s *startSeeds) seed(k topicPartition, offset int64) {
 		return
 	}
 	s.commits.seed([]kafkago.Message{{Topic: k.topic, Partition: k.partition, Offset: offset - 1}})
-}
-
-// seedClient is a client of its own, with a function that closes its connections.
-func (in *Ingester) seedClient() (*kafkago.Client, func()) {
-	transport := in.conn.newTransport()
-	return &kafkago.Client{Addr: kafkago.TCP(in.cfg.Brokers...), Transport: transport}, transport.CloseIdleConnections
 }
 
 // uncommittedEnds returns the end of each partition of byTopic the group has no committed
