@@ -532,7 +532,8 @@ func TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile(t *testing.T) 
 	}
 }
 
-// gatedSender holds every send until release is closed, and counts them.
+// gatedSender holds every send until release is closed (or its context ends), and counts
+// them; each send says so on sending, which must have room for as many as the test makes.
 type gatedSender struct {
 	sending chan struct{}
 	release chan struct{}
@@ -645,25 +646,12 @@ func TestDeliverer_aReceiverThatDoesNotAnswerIsCutOffAtTheSendTimeout(t *testing
 	}
 }
 
-// heldSender sends once the test releases it, or gives up when its context ends.
-type heldSender struct{ sending, release chan struct{} }
-
-func (s heldSender) Send(ctx context.Context, _ Notification) (Receipt, error) {
-	close(s.sending)
-	select {
-	case <-s.release:
-		return Receipt{Status: 200}, nil
-	case <-ctx.Done():
-		return Receipt{}, &SendError{Retryable: true, Err: context.Cause(ctx)}
-	}
-}
-
 // TestRouter_aSendUnderWayWhenHeraldStopsMayFinish: watermill ends a message's context as
 // soon as the router stops; a send under way then is let finish (for stopGrace) and recorded,
 // instead of being cut off and sent again after the restart.
 func TestRouter_aSendUnderWayWhenHeraldStopsMayFinish(t *testing.T) {
 	ledger := &flakyLedger{}
-	sender := heldSender{sending: make(chan struct{}), release: make(chan struct{})}
+	sender := &gatedSender{sending: make(chan struct{}, 1), release: make(chan struct{})}
 	d, err := NewDeliverer(DelivererConfig{
 		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
 		Configurations: noConfigurations{}, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
