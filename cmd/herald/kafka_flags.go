@@ -31,7 +31,7 @@ type kafkaFlags struct {
 
 // kafkaSecurityFlags are the TLS and SASL flags, shared by `serve` and `event send`.
 type kafkaSecurityFlags struct {
-	TLS                                       bool
+	TLS                                       switchFlag
 	TLSCA, TLSCert, TLSKey                    string
 	TLSInsecure                               bool
 	SASLMechanism, SASLUsername, SASLPassword string
@@ -51,7 +51,8 @@ func (k *kafkaFlags) add(f *pflag.FlagSet) {
 }
 
 func (s *kafkaSecurityFlags) add(f *pflag.FlagSet) {
-	f.BoolVar(&s.TLS, "kafka-tls", false, "connect to the Kafka brokers with TLS (implied by the other --kafka-tls-* flags)")
+	f.Var(&s.TLS, "kafka-tls", "connect to the Kafka brokers with TLS (implied by the other --kafka-tls-* flags)")
+	f.Lookup("kafka-tls").NoOptDefVal = "true"
 	f.StringVar(&s.TLSCA, "kafka-tls-ca", "", "PEM file of the CAs that sign the brokers' certificates (default: the system's)")
 	f.StringVar(&s.TLSCert, "kafka-tls-cert", "", "PEM client certificate, for brokers that require one (with --kafka-tls-key)")
 	f.StringVar(&s.TLSKey, "kafka-tls-key", "", "PEM key of --kafka-tls-cert")
@@ -108,8 +109,11 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	if slices.Contains(topics, k.DLQTopic) {
 		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q is also in --kafka-topics: herald would read its own rejects", k.DLQTopic))
 	}
-	if strings.TrimSpace(k.Group) == "" {
+	switch group := strings.TrimSpace(k.Group); {
+	case group == "":
 		errs = append(errs, errors.New("--kafka-group: must not be empty"))
+	case group != k.Group:
+		errs = append(errs, fmt.Errorf("--kafka-group %q: spaces around the name would be part of the group's name to Kafka; write %q", k.Group, group))
 	}
 	if strings.TrimSpace(k.ClientID) == "" {
 		errs = append(errs, errors.New("--kafka-client-id: must not be empty (the brokers' logs and quotas tell clients apart by it)"))
@@ -135,7 +139,7 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 		return kafka.Config{}, err
 	}
 	cfg := kafka.Config{
-		Brokers: brokers, Topics: topics, GroupID: k.Group, ClientID: k.ClientID,
+		Brokers: brokers, Topics: topics, GroupID: k.Group, ClientID: strings.TrimSpace(k.ClientID),
 		StartOffset: kafka.StartOffset(start), BatchSize: k.BatchSize, BatchWait: k.BatchWait,
 		DeadLetterTopic: k.DLQTopic, Security: sec, SessionTimeout: k.Session,
 	}
@@ -146,6 +150,20 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 // is found before anything is written or sent, and named by its flag.
 func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
 	var errs []error
+	if s.TLS.set && !s.TLS.on {
+		var implying []string
+		for _, f := range []struct {
+			name  string
+			given bool
+		}{{"--kafka-tls-ca", s.TLSCA != ""}, {"--kafka-tls-cert", s.TLSCert != ""}, {"--kafka-tls-key", s.TLSKey != ""}, {"--kafka-tls-insecure-skip-verify", s.TLSInsecure}} {
+			if f.given {
+				implying = append(implying, f.name)
+			}
+		}
+		if len(implying) > 0 {
+			errs = append(errs, fmt.Errorf("--kafka-tls=false contradicts %s, which connect with TLS: leave --kafka-tls out, or drop %s", strings.Join(implying, ", "), strings.Join(implying, ", ")))
+		}
+	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		errs = append(errs, errors.New("--kafka-tls-cert and --kafka-tls-key go together"))
 	}
@@ -166,7 +184,7 @@ func (s *kafkaSecurityFlags) security() (kafka.Security, error) {
 		errs = append(errs, fmt.Errorf("--kafka-sasl-mechanism %q: use plain, scram-sha-256 or scram-sha-512", s.SASLMechanism))
 	}
 	sec := kafka.Security{
-		TLS:  kafka.TLS{Enabled: s.TLS, CAFile: s.TLSCA, CertFile: s.TLSCert, KeyFile: s.TLSKey, InsecureSkipVerify: s.TLSInsecure},
+		TLS:  kafka.TLS{Enabled: s.TLS.on, CAFile: s.TLSCA, CertFile: s.TLSCert, KeyFile: s.TLSKey, InsecureSkipVerify: s.TLSInsecure},
 		SASL: kafka.SASL{Mechanism: mechanism, Username: s.SASLUsername, Password: s.SASLPassword},
 	}
 	files := sec
@@ -254,3 +272,24 @@ func brokerList(flag string, list []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// switchFlag is a boolean flag that remembers whether it was given (on the command line, in
+// the environment or in the config file), so that an explicit false can be told from the
+// default.
+type switchFlag struct{ on, set bool }
+
+func (b *switchFlag) String() string { return strconv.FormatBool(b.on) }
+
+func (b *switchFlag) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	b.on, b.set = on, true
+	return nil
+}
+
+func (b *switchFlag) Type() string { return "bool" }
+
+// IsBoolFlag lets the flag stand alone: --kafka-tls means --kafka-tls=true.
+func (b *switchFlag) IsBoolFlag() bool { return true }

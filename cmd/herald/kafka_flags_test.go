@@ -29,6 +29,18 @@ func TestKafkaFlags(t *testing.T) {
 	if last, err := parseKafkaFlags(t, "--kafka-brokers", "a:1", "--kafka-start-offset", "Last").config(); err != nil || last.StartOffset != "last" {
 		t.Errorf("--kafka-start-offset Last: %v, %q", err, last.StartOffset)
 	}
+	for args, want := range map[string]bool{"": false, "--kafka-tls": true, "--kafka-tls=true": true, "--kafka-tls=false": false} {
+		tls, err := parseKafkaFlags(t, "--kafka-brokers", "a:1", args).config()
+		if args == "" {
+			tls, err = parseKafkaFlags(t, "--kafka-brokers", "a:1").config()
+		}
+		if err != nil || tls.Security.TLS.Enabled != want {
+			t.Errorf("%q: TLS enabled %v, error %v; want %v", args, tls.Security.TLS.Enabled, err, want)
+		}
+	}
+	if id, err := parseKafkaFlags(t, "--kafka-brokers", "a:1", "--kafka-client-id", " h1 ").config(); err != nil || id.ClientID != "h1" {
+		t.Errorf("--kafka-client-id ' h1 ': %q, %v", id.ClientID, err)
+	}
 	if strings.Join(cfg.Brokers, " ") != "a:9092 b:9093" || strings.Join(cfg.Topics, " ") != "x y" || cfg.GroupID != "herald" ||
 		cfg.BatchSize != 1000 || cfg.Security.SASL.Mechanism != "scram-sha-512" || cfg.StartOffset != "first" {
 		t.Errorf("config = %+v", cfg)
@@ -57,6 +69,9 @@ func TestKafkaFlags(t *testing.T) {
 		{[]string{"--kafka-brokers", "a:1", "--kafka-topics", "a.b,a.b.dlq"}, `--kafka-topics names both "a.b" and its dead-letter topic "a.b.dlq": herald would read its own rejects`},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-topics", "x,y,x,x"}, `--kafka-topics names "x" more than once`},
 		{[]string{"--kafka-brokers", "a:1", "--kafka-client-id", " "}, "--kafka-client-id: must not be empty"},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-group", "herald "}, `--kafka-group "herald ": spaces around the name would be part of the group's name to Kafka; write "herald"`},
+		{[]string{"--kafka-brokers", "a:1", "--kafka-tls=false", "--kafka-tls-ca", "/etc/hostname", "--kafka-tls-insecure-skip-verify"},
+			"--kafka-tls=false contradicts --kafka-tls-ca, --kafka-tls-insecure-skip-verify, which connect with TLS: leave --kafka-tls out, or drop --kafka-tls-ca, --kafka-tls-insecure-skip-verify"},
 	} {
 		_, err := parseKafkaFlags(t, tc.args...).config()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
