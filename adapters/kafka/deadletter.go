@@ -23,6 +23,7 @@ const (
 	HeaderOriginalOffset    = "herald.original.offset"    // decimal
 	HeaderOriginalTimestamp = "herald.original.timestamp" // RFC 3339, the message's Kafka timestamp
 	HeaderTruncated         = "herald.truncated"          // the original size in bytes, when the value was cut to fit
+	HeaderGroup             = "herald.group"              // the consumer group that read the message
 )
 
 // maxDeadLetterValue is the most of a message's value a dead letter carries: with its
@@ -45,9 +46,9 @@ type deadLetter struct {
 // renamed (originalPrefix), so that a consumer finds herald's under that name, whether it
 // reads the first or the last; a message dead-lettered before and sent again keeps its
 // history that way.
-func (d deadLetter) message(dlqTopic string) kafkago.Message {
+func (d deadLetter) message(dlqTopic, group string) kafkago.Message {
 	m := d.msg
-	headers := make([]kafkago.Header, 0, len(m.Headers)+7)
+	headers := make([]kafkago.Header, 0, len(m.Headers)+8)
 	for _, h := range m.Headers {
 		if isHeraldHeader(h.Key) {
 			h.Key = originalPrefix + h.Key
@@ -61,6 +62,7 @@ func (d deadLetter) message(dlqTopic string) kafkago.Message {
 		kafkago.Header{Key: HeaderOriginalTopic, Value: []byte(m.Topic)},
 		kafkago.Header{Key: HeaderOriginalPartition, Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
 		kafkago.Header{Key: HeaderOriginalOffset, Value: strconv.AppendInt(nil, m.Offset, 10)},
+		kafkago.Header{Key: HeaderGroup, Value: []byte(group)},
 	)
 	if !m.Time.IsZero() {
 		headers = append(headers, kafkago.Header{Key: HeaderOriginalTimestamp, Value: []byte(m.Time.UTC().Format(time.RFC3339Nano))})
@@ -84,7 +86,7 @@ const originalPrefix = "original."
 // isHeraldHeader tells whether key is the name of a header herald adds to dead letters.
 func isHeraldHeader(key string) bool {
 	switch key {
-	case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp, HeaderTruncated:
+	case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp, HeaderTruncated, HeaderGroup:
 		return true
 	}
 	return false
@@ -109,6 +111,9 @@ func size(m kafkago.Message) int {
 }
 
 func errorFields(err error) string {
+	if _, ok := errors.AsType[*refusedError](err); ok {
+		return "id"
+	}
 	var v *domain.ValidationError
 	if !errors.As(err, &v) {
 		return "$"
@@ -142,7 +147,7 @@ func newDeadLetterWriter(cfg *Config, conn connectors) *kafkago.Writer {
 func (in *Ingester) sendDeadLetters(ctx context.Context, letters []deadLetter) error {
 	msgs := make([]kafkago.Message, len(letters))
 	for i, d := range letters {
-		msgs[i] = d.message(in.cfg.deadLetterTopic(d.msg.Topic))
+		msgs[i] = d.message(in.cfg.deadLetterTopic(d.msg.Topic), in.cfg.GroupID)
 	}
 	err := in.retry(ctx, StateRetryingDeadLetter, "dead-letter messages", func() error {
 		for cut := false; ; cut = true {
@@ -255,7 +260,7 @@ func slim(m kafkago.Message) kafkago.Message {
 		switch h.Key {
 		case HeaderTruncated:
 			original = h.Value // the original size, from the first cut
-		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp: // herald's own: the original's are renamed
+		case HeaderError, HeaderErrorFields, HeaderOriginalTopic, HeaderOriginalPartition, HeaderOriginalOffset, HeaderOriginalTimestamp, HeaderGroup: // herald's own: the original's are renamed
 			if len(h.Value) > 4096 {
 				h.Value = h.Value[:4096]
 			}

@@ -37,8 +37,8 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 		{"malformed", `{"level": "info", "type": `, "malformed JSON", "$"},
 		{"bad-level", string(bytes.Replace(eventJSON("x", 1, ""), []byte(`"level":"error"`), []byte(`"level":"warn"`), 1)), `level: "warn" is not a level`, "level"},
 		{"oversize", string(eventJSON(strings.Repeat("x", 5000), 2, "")), "message is", "$"},
-		{"empty", "", "empty input", "$"},
-		{"taken", strings.Replace(string(eventJSON("taken", 3, "producer-taken")), `"user_id":"admin"`, `"user_id":"bob"`, 1), "is taken by an event of another account", "id"},
+		{"empty", "", "invalid event: $: the Kafka message has no value (a tombstone, or an empty message); an event is a JSON object", "$"},
+		{"taken", strings.Replace(string(eventJSON("taken", 3, "producer-taken")), `"user_id":"admin"`, `"user_id":"bob"`, 1), `event refused: id: event id "producer-taken" is taken by an event of another account`, "id"},
 	}
 	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", Balancer: &kafkago.Hash{}, BatchTimeout: time.Millisecond}
 	for _, b := range bad {
@@ -98,6 +98,7 @@ func TestBadMessagesGoToTheDeadLetterTopic(t *testing.T) {
 			HeaderOriginalPartition: strconv.Itoa(orig.Partition),
 			HeaderOriginalOffset:    strconv.FormatInt(orig.Offset, 10),
 			HeaderOriginalTimestamp: orig.Time.UTC().Format(time.RFC3339Nano),
+			HeaderGroup:             cfg.GroupID,
 			"trace":                 b.key,
 		} {
 			if h[name] != want {
@@ -252,7 +253,7 @@ func TestDeadLetterKeepsEmptyValuesAndHeraldsHeadersWin(t *testing.T) {
 		t.Errorf("header trace = %q (present: %t, null: %t), want empty and not null", v, ok, v == nil)
 	}
 	for name, want := range map[string]string{
-		HeaderError:                           "invalid event: $: empty input; want a JSON object",
+		HeaderError:                           "invalid event: $: the Kafka message has no value (a tombstone, or an empty message); an event is a JSON object",
 		HeaderOriginalTopic:                   "events",
 		"original." + HeaderError:             "the producer's own",
 		"original." + HeaderOriginalTopic:     "elsewhere",
@@ -278,8 +279,8 @@ func TestDeadLetterCutDownIgnoresTheProducersHeraldHeaders(t *testing.T) {
 	m := &kafkago.Message{Topic: "t", Key: make([]byte, maxDeadLetter), Value: []byte("x"), Time: time.Now(), Headers: []kafkago.Header{
 		{Key: HeaderTruncated, Value: []byte("5")}, {Key: HeaderError, Value: []byte("mine")},
 	}}
-	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "bad"}}}}.message("t.dlq")
-	if h := headers(l); h[HeaderTruncated] != "1" || h[HeaderError] != "invalid input: $: bad" || len(l.Headers) != 7 {
+	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "bad"}}}}.message("t.dlq", "g")
+	if h := headers(l); h[HeaderTruncated] != "1" || h[HeaderError] != "invalid input: $: bad" || h[HeaderGroup] != "g" || len(l.Headers) != 8 {
 		t.Errorf("cut-down letter headers %v, want herald's alone, with %s 1", l.Headers, HeaderTruncated)
 	}
 }

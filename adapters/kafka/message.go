@@ -39,6 +39,10 @@ func DerivedEventID(topic string, partition int, offset int64) string {
 // one, so that the same message always yields the same event. The error says why the message
 // is no event; now bounds how far ahead a timestamp may lie.
 func eventOf(m *kafkago.Message, maxBytes int, now time.Time) (e domain.LogEvent, stamped bool, err error) {
+	if len(m.Value) == 0 {
+		// kafka-go reads a null value (a tombstone) as empty: either way, nothing to decode.
+		return domain.LogEvent{}, false, messageError("the Kafka message has no value (a tombstone, or an empty message); an event is a JSON object")
+	}
 	if len(m.Value) > maxBytes {
 		return domain.LogEvent{}, false, messageError("the Kafka message is %d bytes; herald reads messages of at most %d", len(m.Value), maxBytes)
 	}

@@ -91,7 +91,7 @@ func TestEventOfRefusesBadMessages(t *testing.T) {
 
 func TestDeadLetterTruncatesHugeValues(t *testing.T) {
 	m := &kafkago.Message{Topic: "t", Value: make([]byte, maxDeadLetterValue+10)}
-	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "too large"}}}}.message("t.dlq")
+	l := deadLetter{msg: m, err: &domain.ValidationError{Fields: []domain.FieldError{{Field: "$", Message: "too large"}}}}.message("t.dlq", "g")
 	if len(l.Value) != maxDeadLetterValue || headers(l)[HeaderTruncated] != "1024010" || l.Topic != "t.dlq" {
 		t.Errorf("dead letter of a huge message: %d bytes, headers %v", len(l.Value), headers(l))
 	}

@@ -94,9 +94,13 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 
 // refusal is the error a refused event is dead-lettered with: the log refuses an event for
 // its id only.
-func refusal(reason string) error {
-	return &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "id", Message: reason}}}
-}
+func refusal(reason string) error { return &refusedError{reason: reason} }
+
+// refusedError is a valid event the log refused: "event refused: id: event id ... is taken
+// by an event of another account; ...". Its field is id (errorFields).
+type refusedError struct{ reason string }
+
+func (e *refusedError) Error() string { return "event refused: id: " + e.reason }
 
 // retry calls do until it succeeds, fails with a validation error (which no retry mends), or
 // ctx is done, waiting with backoff between attempts. While it retries the status says state.
