@@ -23,6 +23,9 @@ const (
 	StateStopped            State = "stopped"              // Run has returned
 )
 
+// States is every state, in the order above.
+var States = []State{StateStarting, StateJoining, StateConsuming, StateTopicsMissing, StateBrokersUnavailable, StateRetryingStore, StateRetryingDeadLetter, StateStopped}
+
 // Status is an ingester's state, the last error it met and when the state began.
 type Status struct {
 	State         State

@@ -114,11 +114,12 @@ func TestE2E_kafkaIngestFromKcat(t *testing.T) {
 	for {
 		_, metrics := s.get("/metrics")
 		if strings.Contains(metrics, "herald_kafka_messages_consumed_total 601") && strings.Contains(metrics, "herald_kafka_messages_dead_lettered_total 1") &&
-			strings.Contains(metrics, `herald_kafka_consumer_lag{partition="0",topic="herald.events"} 0`) {
+			strings.Contains(metrics, `herald_kafka_consumer_lag{partition="0",topic="herald.events"} 0`) &&
+			strings.Contains(metrics, `herald_kafka_state{state="consuming"} 1`) && strings.Contains(metrics, `herald_kafka_state{state="brokers-unavailable"} 0`) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("metrics do not show 601 messages consumed, 1 dead-lettered, no lag:\n%s", grepLines(metrics, "herald_kafka"))
+			t.Fatalf("metrics do not show 601 messages consumed, 1 dead-lettered, no lag, state consuming:\n%s", grepLines(metrics, "herald_kafka"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

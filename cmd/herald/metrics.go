@@ -171,3 +171,33 @@ func (w *statusWriter) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the connection (websockets need to hijack it).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// kafkaStateCollector exports the ingester's state, read at each scrape, as /readyz gives it:
+// herald_kafka_state is 1 for the current state and 0 for the others, so that an alert can
+// ask for herald_kafka_state{state="consuming"} == 0.
+type kafkaStateCollector struct{ in kafkaIngester }
+
+var (
+	kafkaStateDesc = prometheus.NewDesc("herald_kafka_state",
+		"The Kafka ingester's state, as /readyz gives it: 1 for the current one (starting, joining, consuming, topics-missing, brokers-unavailable, retrying-store, retrying-dead-letter, stopped), 0 for the others. While the brokers cannot be reached, herald_kafka_consumer_lag keeps its last reading.",
+		[]string{"state"}, nil)
+	kafkaPartitionsDesc = prometheus.NewDesc("herald_kafka_partitions_assigned",
+		"Partitions of the consumer group this instance holds.", nil, nil)
+)
+
+func (kafkaStateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- kafkaStateDesc
+	ch <- kafkaPartitionsDesc
+}
+
+func (c kafkaStateCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.in.Status()
+	for _, state := range kafka.States {
+		v := 0.0
+		if s.State == state {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(kafkaStateDesc, prometheus.GaugeValue, v, string(state))
+	}
+	ch <- prometheus.MustNewConstMetric(kafkaPartitionsDesc, prometheus.GaugeValue, float64(s.Partitions))
+}

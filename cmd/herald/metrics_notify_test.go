@@ -1,12 +1,14 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"herald/adapters/kafka"
 	"herald/domain"
 )
 
@@ -41,5 +43,44 @@ func TestNotifyMetrics_everyKindsSeriesFromTheStart(t *testing.T) {
 		if got := testutil.ToFloat64(c.counter); got != c.want {
 			t.Errorf("%s = %v, want %v", c.counter.Desc(), got, c.want)
 		}
+	}
+}
+
+// herald_kafka_state gives the ingester's state as /readyz does, one series per state, and
+// herald_kafka_partitions_assigned the partitions it holds.
+func TestKafkaStateMetrics(t *testing.T) {
+	c := kafkaStateCollector{fixedIngester{kafka.Status{State: kafka.StateBrokersUnavailable, Partitions: 3}}}
+	want := `
+# HELP herald_kafka_partitions_assigned Partitions of the consumer group this instance holds.
+# TYPE herald_kafka_partitions_assigned gauge
+herald_kafka_partitions_assigned 3
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "herald_kafka_partitions_assigned"); err != nil {
+		t.Error(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "herald_kafka_state" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			states[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	if len(states) != len(kafka.States) || states["brokers-unavailable"] != 1 || states["consuming"] != 0 {
+		t.Errorf("herald_kafka_state = %v, want every state, 1 for brokers-unavailable alone", states)
+	}
+	sum := 0.0
+	for _, v := range states {
+		sum += v
+	}
+	if sum != 1 {
+		t.Errorf("herald_kafka_state sums to %v, want 1", sum)
 	}
 }

@@ -54,6 +54,7 @@ func (a *app) wireEventLog(cfg serveConfig, v views, metrics *metrics, now comma
 		if a.ingester, err = newKafkaIngester(&cfg.Kafka, recordWithMetrics, metrics, a.logger); err != nil {
 			return eventLogParts{}, err
 		}
+		a.registry.MustRegister(kafkaStateCollector{a.ingester})
 	}
 	return eventLogParts{record: recordWithMetrics, deleteOne: deleteOne, deleteMany: deleteMany, queries: queries, feed: feed, runner: runner}, nil
 }
