@@ -194,6 +194,10 @@ func TestDeadLettersTheBrokersFindTooLarge(t *testing.T) {
 	if n := strings.Count(logged.String(), cut); n != 2 {
 		t.Errorf("the log says %d times that a letter was cut down, want 2:\n%s", n, logged.String())
 	}
+	// (and, by the way, the join names the partitions the member was given)
+	if joined := `msg="kafka group joined" partitions=4 assigned="map[events:[0 1 2 3]]"`; !strings.Contains(logged.String(), joined) {
+		t.Errorf("the log does not say %s:\n%s", joined, logged.String())
+	}
 	letters = readTopic(t, addrs, "small.dlq")
 	if len(letters) != 2 {
 		t.Fatalf("small.dlq holds %d letters, want 2", len(letters))

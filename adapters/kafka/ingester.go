@@ -202,7 +202,7 @@ func (in *Ingester) observe(format string, args []any, seeds *startSeeds) {
 		if len(args) == 1 {
 			if v := reflect.ValueOf(args[0]); v.Kind() == reflect.Map {
 				in.status.assigned(v.Len())
-				in.logger.Info("kafka group joined", "partitions", v.Len())
+				in.logger.Info("kafka group joined", "partitions", v.Len(), "assigned", assigned(v, nil))
 				if last {
 					seeds.assign(unstarted(v))
 				}

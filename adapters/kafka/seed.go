@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -176,13 +177,19 @@ func (in *Ingester) uncommittedEnds(ctx context.Context, client *kafkago.Client,
 // struct of topic and partition, to the offset to start from) that start at the last offset
 // (kafkago.LastOffset): those the group has no committed offset for.
 func unstarted(assignment reflect.Value) map[string][]int {
+	return assigned(assignment, func(offset int64) bool { return offset == kafkago.LastOffset })
+}
+
+// assigned returns the partitions of kafka-go's assignment whose start offset keep takes
+// (every one, for a nil keep), by topic, in order.
+func assigned(assignment reflect.Value, keep func(offset int64) bool) map[string][]int {
 	out := map[string][]int{}
 	if assignment.Kind() != reflect.Map {
 		return out
 	}
 	for it := assignment.MapRange(); it.Next(); {
 		k, v := it.Key(), it.Value()
-		if k.Kind() != reflect.Struct || k.NumField() < 2 || !v.CanInt() || v.Int() != kafkago.LastOffset {
+		if k.Kind() != reflect.Struct || k.NumField() < 2 || !v.CanInt() || (keep != nil && !keep(v.Int())) {
 			continue
 		}
 		topic, partition := k.Field(0), k.Field(1)
@@ -190,6 +197,9 @@ func unstarted(assignment reflect.Value) map[string][]int {
 			continue
 		}
 		out[topic.String()] = append(out[topic.String()], int(partition.Int()))
+	}
+	for _, ps := range out {
+		slices.Sort(ps)
 	}
 	return out
 }
