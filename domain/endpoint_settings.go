@@ -276,7 +276,11 @@ func (JiraSettings) Kind() EndpointKind { return KindJira }
 // Validate implements Settings.
 func (s JiraSettings) Validate() error {
 	v := &ValidationError{}
+	before := len(v.Fields)
 	validHTTPURL(v, "url", s.URL, true, "use the username and apiToken settings")
+	if problem := jiraSiteProblem(s.URL); problem != "" && len(v.Fields) == before {
+		v.add("url", "%s", problem)
+	}
 	required(v, "username", s.Username)
 	settingText(v, "username", s.Username)
 	if !s.APIToken.IsSet() {
@@ -285,8 +289,12 @@ func (s JiraSettings) Validate() error {
 	tooLong(v, "apiToken", s.APIToken.Reveal(), MaxCredentialLength)
 	checkCharacters(v, "apiToken", s.APIToken.Reveal(), oneLine) // a token has none: a line break is a pasting mistake
 	required(v, "projectKey", s.ProjectKey)
-	settingText(v, "projectKey", s.ProjectKey)
-	required(v, "issueType", s.IssueType)
+	if !settingText(v, "projectKey", s.ProjectKey) && strings.TrimSpace(s.ProjectKey) != "" && !jiraProjectKey(s.ProjectKey) {
+		v.add("projectKey", "%s is not a project key: a key is letters, digits and underscores, starting with a letter, such as OPS (the prefix of the project's issue keys, OPS-123), not the project's name", Quote(s.ProjectKey))
+	}
+	if strings.TrimSpace(s.IssueType) == "" {
+		v.add("issueType", "is empty; leave it out for Bug, or name one of the project's issue types, such as Task")
+	}
 	settingText(v, "issueType", s.IssueType)
 	settingText(v, "priority", s.Priority)
 	settingText(v, "assignee", s.Assignee)
@@ -299,6 +307,36 @@ func (s JiraSettings) Validate() error {
 		}
 	}
 	return v.errOrNil()
+}
+
+// jiraSiteProblem tells why a URL that parses is still not a Jira site's base: one with the
+// REST API's path, or an issue's or a board's page, to which the sender's /rest/api/2/issue
+// would be added.
+func jiraSiteProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "" // said by validHTTPURL
+	}
+	path := strings.ToLower(u.Path) + "/"
+	for _, part := range []string{"/rest/", "/browse/", "/projects/", "/secure/", "/jira/software/"} {
+		if i := strings.Index(path, part); i >= 0 {
+			base := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path[:i], "/")
+			return fmt.Sprintf("%s: give the Jira site's base, %s (with the server's context path, if it has one: https://HOST/jira); herald adds /rest/api/2/issue, and the project has a setting of its own", Quote(raw), base)
+		}
+	}
+	return ""
+}
+
+// jiraProjectKey tells whether s can be a Jira project key: letters, digits and
+// underscores, starting with a letter. Jira's default rule is stricter (capitals only); a
+// space or a hyphen, which a project's name may have, is never in a key.
+func jiraProjectKey(s string) bool {
+	for i, r := range s {
+		if !(unicode.IsLetter(r) || (i > 0 && (unicode.IsDigit(r) || r == '_'))) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // MapSecrets implements Settings.

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,6 +29,16 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 		{"github api, trailing dot", domain.GitHubSettings{APIURL: "https://api.github.com.", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
 		{"github repo api url", domain.GitHubSettings{APIURL: "https://api.github.com/repos/o/r", Owner: "o", Repository: "r", AccessToken: domain.NewSecret("t")}, "apiUrl", "give the API's base, https://api.github.com"},
 		{"jira token", domain.JiraSettings{URL: "https://jira", Username: "u", ProjectKey: "P", IssueType: "Bug"}, "apiToken", "required"},
+		{"jira api url", domain.JiraSettings{URL: "https://acme.atlassian.net/rest/api/2/issue", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: "Bug"},
+			"url", `"https://acme.atlassian.net/rest/api/2/issue": give the Jira site's base, https://acme.atlassian.net (with the server's context path`},
+		{"jira issue page", domain.JiraSettings{URL: "https://jira.corp.example/jira/browse/OPS-1", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: "Bug"},
+			"url", "give the Jira site's base, https://jira.corp.example/jira (with"},
+		{"jira project name", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "Ops team", IssueType: "Bug"},
+			"projectKey", `"Ops team" is not a project key: a key is letters, digits and underscores, starting with a letter, such as OPS`},
+		{"jira key with a digit first", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "1OPS", IssueType: "Bug"}, "projectKey", "is not a project key"},
+		{"jira issue key", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS-1", IssueType: "Bug"}, "projectKey", "is not a project key"},
+		{"jira empty issue type", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: " "},
+			"issueType", "is empty; leave it out for Bug, or name one of the project's issue types, such as Task"},
 		{"slack url", domain.SlackSettings{WebhookURL: domain.NewSecret("not a url")}, "webhookUrl", "http or https"},
 		{"teams missing", domain.TeamsSettings{}, "webhookUrl", "required"},
 		{"webhook header", domain.WebhookSettings{URL: "https://x", Headers: map[string]domain.Secret{"content-type": domain.NewSecret("x")}}, "headers", "set by herald"},
@@ -54,6 +65,26 @@ func TestEmailSettings_aPasswordInClearOnlyToThisMachine(t *testing.T) {
 	s := domain.EmailSettings{Host: "mail.example.com", Port: 25, Security: domain.EmailNone, From: "a@b.c", To: []string{"d@e.f"}}
 	if err := s.Validate(); err != nil {
 		t.Errorf("no password, no TLS: %v", err)
+	}
+}
+
+// A Jira site with a context path, and keys Jira's key patterns allow, are taken.
+func TestJiraSettings_sitesAndKeysTaken(t *testing.T) {
+	for _, s := range []domain.JiraSettings{
+		{URL: "https://jira.corp.example/jira", ProjectKey: "OPS"},
+		{URL: "https://acme.atlassian.net/", ProjectKey: "SEC_2"},
+		{URL: "http://localhost:8080", ProjectKey: "ab"},
+	} {
+		s.Username, s.APIToken, s.IssueType = "u", domain.NewSecret("t"), "Bug"
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s %s: %v", s.URL, s.ProjectKey, err)
+		}
+	}
+	s := domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS\x00", IssueType: "Bug"}
+	assertFieldError(t, s.Validate(), "projectKey", "NUL")
+	var v *domain.ValidationError
+	if errors.As(s.Validate(), &v) && len(v.Fields) != 1 {
+		t.Errorf("a key with a NUL: %v; want the NUL alone", v)
 	}
 }
 

@@ -77,7 +77,6 @@ func TestSettings_oneLineTextsRefuseControlCharacters(t *testing.T) {
 		}},
 		{"issueType", func(s string) error { j := validJira; j.IssueType = s; return j.Validate() }},
 		{"assignee", func(s string) error { j := validJira; j.Assignee = s; return j.Validate() }},
-		{"projectKey", func(s string) error { j := validJira; j.ProjectKey = s; return j.Validate() }},
 		{"labels[1]", func(s string) error { j := validJira; j.Labels = []string{"ok", s}; return j.Validate() }},
 		{"labels[0]", func(s string) error { g := validGitHub; g.Labels = []string{s}; return g.Validate() }},
 		{"assignees[0]", func(s string) error { g := validGitHub; g.Assignees = []string{s}; return g.Validate() }},

@@ -143,6 +143,36 @@ func TestConfigSettings_useTlsTakesAnyCase(t *testing.T) {
 	}
 }
 
+// TestConfigSettings_removingASettingWithADefaultRestoresIt: --set key= removes a setting;
+// for one with a default (port, useTls, apiUrl, issueType) that is the default, sent as such,
+// since an edit keeps what it leaves out. Others are sent empty, which removes them.
+func TestConfigSettings_removingASettingWithADefaultRestoresIt(t *testing.T) {
+	for kind, want := range map[domain.EndpointKind]map[string]any{
+		domain.KindEmail:  {"port": 587, "useTls": "STARTTLS", "username": ""},
+		domain.KindGitHub: {"apiUrl": "https://api.github.com"},
+		domain.KindJira:   {"issueType": "Bug", "priority": ""},
+	} {
+		var set []string
+		for key := range want {
+			set = append(set, key+"=")
+		}
+		f := configFlags{set: set}
+		got, err := f.settings(kind, nil, strings.NewReader(""))
+		if err != nil {
+			t.Fatalf("%s %v: %v", kind, set, err)
+		}
+		for key, w := range want {
+			if got[key] != w {
+				t.Errorf("%s --set %s=: sends %#v, want %#v", kind, key, got[key], w)
+			}
+		}
+	}
+	f := configFlags{set: []string{"issueType=@-"}}
+	if _, err := f.settings(domain.KindJira, nil, strings.NewReader("\n")); err == nil || !strings.Contains(err.Error(), "it is empty") {
+		t.Errorf("issueType=@- from an empty stdin: %v, want it refused as empty", err)
+	}
+}
+
 // TestTokenIssue_ttlInDays: --ttl takes days as the retention flags do, and the refusal of a
 // token that would outlive the one it is issued with names ttlSeconds and says the longest
 // lifetime in a form --ttl takes, and in seconds.

@@ -25,6 +25,14 @@ var settingKeys = map[domain.EndpointKind]map[string]string{
 	domain.KindWebhook: {"url": "text", "username": "text", "password": "secret", "hmacSecret": "secret", "headers": "header"},
 }
 
+// settingDefaults are the values of the settings that have a default, which --set key=
+// (nothing after the =) restores: removing such a setting means going back to its default.
+var settingDefaults = map[domain.EndpointKind]map[string]any{
+	domain.KindEmail:  {"port": 587, "useTls": strings.ToUpper(string(domain.EmailStartTLS))},
+	domain.KindGitHub: {"apiUrl": domain.DefaultGitHubAPIURL},
+	domain.KindJira:   {"issueType": "Bug"},
+}
+
 // settingAliases are other names --set takes for a setting: "header", which reads better for
 // one header at a time, was the only name of "headers" once.
 var settingAliases = map[string]string{"header": "headers"}
@@ -92,6 +100,10 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			}
 			slices.Sort(names)
 			return nil, fmt.Errorf("--set %s: %s settings are %s", key, kind, strings.Join(names, ", "))
+		}
+		if def, ok := settingDefaults[kind][name]; ok && raw == "" {
+			out[name] = def
+			continue
 		}
 		value, err := readValue(raw, stdin)
 		if errors.Is(err, errEmptyValue) {
@@ -296,9 +308,12 @@ policy-and-vulnerability (user.checks.*), errors, user-errors, user-infos, user-
 system-errors, system-infos, system-all, global-all (admin account only).
 
 Settings by kind:
-  email:   host, port, username, password, useTls (starttls|tls|none), from, to (comma list)
-  github:  apiUrl, owner, repository, accessToken, milestone, labels, assignees
-  jira:    url, username, apiToken, projectKey, issueType, priority, assignee, labels
+  email:   host, port (587), username, password, useTls (starttls|tls|none; starttls), from,
+           to (comma list)
+  github:  apiUrl (https://api.github.com), owner, repository, accessToken, milestone, labels,
+           assignees
+  jira:    url, username, apiToken, projectKey, issueType (Bug), priority, assignee, labels
+  (key= removes a setting; one with a default, in brackets, goes back to it)
   slack:   webhookUrl
   teams:   webhookUrl
   webhook: url, username, password, hmacSecret, headers ('Name: value', repeatable)`,
