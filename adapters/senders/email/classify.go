@@ -105,3 +105,24 @@ func (e *redactedError) Error() string {
 }
 
 func (e *redactedError) Unwrap() error { return e.err }
+
+// explainDial says which setting to change when connecting failed for a reason the settings
+// explain: the TLS mode (useTls) does not match how the server speaks, or the host does not
+// exist. go-mail's own words for a missing STARTTLS name its policy, not herald's setting.
+// timedOut says the delivery's time ran out (which closes the connection under go-mail).
+func explainDial(err error, s domain.EmailSettings, timedOut bool) error {
+	var header tls.RecordHeaderError
+	var netErr net.Error
+	switch {
+	case s.Security != domain.EmailNone && s.Security != domain.EmailTLS && strings.Contains(err.Error(), "does not support STARTTLS"):
+		return errors.New("the server does not offer STARTTLS, which useTls STARTTLS requires (herald does not fall back to sending in clear): " +
+			"for a server that speaks TLS from the first byte, usually on port 465, set useTls TLS; NONE sends the mail unencrypted")
+	case s.Security == domain.EmailTLS && errors.As(err, &header):
+		return fmt.Errorf("%w (the server does not speak TLS from the first byte, as useTls TLS expects: for one that offers STARTTLS, usually on port 587 or 25, set useTls STARTTLS)", err)
+	case s.Security != domain.EmailTLS && s.Port == 465 && (timedOut || errors.As(err, &netErr) && netErr.Timeout()):
+		return fmt.Errorf("%w (no greeting from the server: port 465 usually speaks TLS from the first byte, which needs useTls TLS)", err)
+	case notify.IsAddressFailure(err):
+		return fmt.Errorf("%w (check the host setting)", err)
+	}
+	return err
+}

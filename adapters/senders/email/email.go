@@ -73,7 +73,7 @@ func (s *Sender) Send(ctx context.Context, n notify.Notification) (notify.Receip
 	}
 	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return notify.Receipt{}, classify(ctx, fmt.Errorf("smtp %s: %w", client.ServerAddr(), err), settings.Password)
+		return notify.Receipt{}, classify(ctx, fmt.Errorf("smtp %s: %w", client.ServerAddr(), explainDial(err, settings, errors.Is(ctx.Err(), context.DeadlineExceeded))), settings.Password)
 	}
 	err = client.SendWithSMTPClient(session, msg)
 	// Once the server has taken the message, a failure to say goodbye (or to reset the

@@ -137,6 +137,20 @@ func TestSend_startTLSThenAuthThenTheMailWithBothParts(t *testing.T) {
 	}
 }
 
+// useTls TLS against a server that speaks plain SMTP first (STARTTLS) is final, and says
+// which mode the server wants.
+func TestSend_implicitTLSToAStartTLSServerSaysSo(t *testing.T) {
+	srv := server(t, smtptest.Config{})
+	_, err := sender(srv).Send(context.Background(), notification(t, settings(srv, domain.EmailTLS), true))
+	var se *notify.SendError
+	if !errors.As(err, &se) || se.Retryable || !strings.Contains(err.Error(), "(the server does not speak TLS from the first byte, as useTls TLS expects: for one that offers STARTTLS, usually on port 587 or 25, set useTls STARTTLS)") {
+		t.Fatalf("got %v, want a final error naming useTls STARTTLS", err)
+	}
+	if len(srv.Messages()) != 0 {
+		t.Fatal("a message was sent")
+	}
+}
+
 func TestSend_implicitTLS(t *testing.T) {
 	srv := server(t, smtptest.Config{ImplicitTLS: true})
 	if _, err := sender(srv).Send(context.Background(), notification(t, settings(srv, domain.EmailTLS), true)); err != nil {
@@ -301,6 +315,9 @@ func TestSend_startTLSRequiredButNotOfferedSendsNothing(t *testing.T) {
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Retryable {
 		t.Fatalf("got %v, want a final error", err)
+	}
+	if want := "the server does not offer STARTTLS, which useTls STARTTLS requires (herald does not fall back to sending in clear): for a server that speaks TLS from the first byte, usually on port 465, set useTls TLS"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
 	for _, c := range srv.Commands() {
 		if c.Verb == "AUTH" || c.Verb == "MAIL" || c.Verb == "DATA" {
@@ -474,7 +491,23 @@ func TestSend_aHostThatCannotBeReachedAsWrittenIsFinal(t *testing.T) {
 			if !errors.As(err, &se) || se.Retryable != c.retryable {
 				t.Fatalf("got %v, want retryable=%v", err, c.retryable)
 			}
+			if hint := "(check the host setting)"; strings.HasSuffix(err.Error(), hint) == c.retryable {
+				t.Errorf("%v: the hint %s is for the final failures alone", err, hint)
+			}
 		})
+	}
+
+	// A server on port 465 that sends no greeting to a STARTTLS client waits for a TLS
+	// handshake: the timeout says so.
+	silent := func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		t.Cleanup(func() { server.Close() })
+		return client, nil
+	}
+	s465 := domain.EmailSettings{Host: "smtp.example.com", Port: 465, Security: domain.EmailStartTLS, From: "herald@example.com", To: []string{"ops@example.com"}}
+	_, err465 := email.New(email.Options{Timeout: 200 * time.Millisecond, DialContext: silent}).Send(context.Background(), notification(t, s465, true))
+	if !notify.IsRetryable(err465) || !strings.Contains(err465.Error(), "port 465 usually speaks TLS from the first byte, which needs useTls TLS") {
+		t.Errorf("STARTTLS to a silent port 465: %v, want a retryable error pointing at useTls TLS", err465)
 	}
 
 	// What Go's own dialler says of a host with a port in it (stored before validation
