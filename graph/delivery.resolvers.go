@@ -45,7 +45,7 @@ func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurat
 	if enabled, err := r.Notifications.Queries.EndpointEnabled(ctx, c.Kind); err != nil {
 		return nil, err
 	} else if !enabled {
-		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "configurationId", Message: notify.KindDisabled(c.Kind)}}}
+		return nil, &notify.KindDisabledError{Kind: c.Kind}
 	}
 	p, err := r.Notifications.Backfills.Start(r.Notifications.Background, c, value(since, time.Time{}), value(before, time.Time{}))
 	if err != nil {
@@ -104,4 +104,27 @@ func (r *queryResolver) BackfillJob(ctx context.Context, id string) (*model.Back
 		return nil, err
 	}
 	return modelBackfill(p), nil
+}
+
+func (r *queryResolver) BackfillJobs(ctx context.Context, configurationID string) ([]model.BackfillJob, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := actor.Require(domain.BackfillNotifications); err != nil {
+		return nil, err
+	}
+	// the configuration must be one the caller sees; a removed one's backfills are gone with it
+	if _, err := r.Notifications.Queries.Configuration(ctx, actor, configurationID); err != nil {
+		return nil, err
+	}
+	list, err := r.Notifications.Backfills.List(ctx, configurationID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.BackfillJob, len(list))
+	for i, p := range list {
+		out[i] = *modelBackfill(p)
+	}
+	return out, nil
 }

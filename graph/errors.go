@@ -101,7 +101,7 @@ func ErrorPresenter(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresen
 			gerr.Extensions["code"] = CodeUnauthenticated
 		case errors.Is(err, domain.ErrForbidden):
 			gerr.Extensions["code"] = CodeForbidden
-		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict), errors.Is(err, notify.ErrBackfillRunning):
+		case errors.Is(err, domain.ErrConcurrency), errors.Is(err, errConflict), errors.Is(err, notify.ErrBackfillRunning), errors.As(err, new(*notify.KindDisabledError)):
 			gerr.Extensions["code"] = CodeConflict
 		case errors.Is(err, errViewsBehind):
 			gerr.Extensions["code"] = CodeUnavailable

@@ -122,6 +122,7 @@ type Backfills interface {
 	Start(ctx context.Context, c domain.Configuration, since, before time.Time) (notify.BackfillProgress, error)
 	Progress(ctx context.Context, id string) (notify.BackfillProgress, bool, error)
 	Cancel(ctx context.Context, id string) (notify.BackfillProgress, bool, error)
+	List(ctx context.Context, configurationID string) ([]notify.BackfillProgress, error)
 }
 
 // Validate refuses a resolver with missing parts.

@@ -315,6 +315,37 @@ func (b *Backfiller) Progress(ctx context.Context, id string) (p BackfillProgres
 	return b.stored(ctx, id)
 }
 
+// List returns the backfills of a configuration that are still kept (BackfillKept after they
+// ended), newest first, from its claims: those of every instance, running or ended.
+func (b *Backfiller) List(ctx context.Context, configurationID string) ([]BackfillProgress, error) {
+	records, err := b.log.ReadStream(ctx, domain.BackfillClaimStream(configurationID))
+	if errors.Is(err, domain.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the backfills of configuration %s: %w", configurationID, err)
+	}
+	var out []BackfillProgress
+	for i := len(records) - 1; i >= 0; i-- {
+		f, err := domain.DecodeBackfillFact(records[i].Type, records[i].Data)
+		if err != nil {
+			return nil, fmt.Errorf("read the backfills of configuration %s: %w", configurationID, err)
+		}
+		claimed, ok := f.(domain.BackfillClaimed)
+		if !ok {
+			continue
+		}
+		p, found, err := b.Progress(ctx, claimed.ID)
+		if err != nil {
+			return nil, err
+		}
+		if found { // not pruned
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // Cancel stops a backfill and returns its progress once it has stopped (or ctx is done): it
 // publishes nothing more, and what it published is still delivered. A finished backfill is
 // left as it is. ok is false for an unknown id. A backfill another instance runs is asked to

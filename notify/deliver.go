@@ -132,6 +132,14 @@ func KindDisabled(kind domain.EndpointKind) string {
 	return fmt.Sprintf("the admin disabled %s endpoints: nothing is sent to them, backfills included", kind)
 }
 
+// KindDisabledError refuses what would send to a disabled endpoint kind (a backfill): the
+// request is sound, the system's state stands in its way.
+type KindDisabledError struct{ Kind domain.EndpointKind }
+
+func (e *KindDisabledError) Error() string {
+	return KindDisabled(e.Kind) + fmt.Sprintf("; an admin enables them again with `herald notifications endpoint enable %s`", e.Kind)
+}
+
 // DisabledEndpoints reads the endpoint kinds the admin turned off.
 type DisabledEndpoints interface {
 	DisabledEndpoints(ctx context.Context) (map[domain.EndpointKind]bool, error)

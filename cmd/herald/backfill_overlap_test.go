@@ -126,7 +126,7 @@ func TestBackfill_disabledKind(t *testing.T) {
 	id := createWebhook(app, adminAuth(), "late", rcv.srv.URL+"/x")
 	recordAliceEvents(app, "dis", 5)
 	res := backfillAll(app, id)
-	if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "disabled webhook endpoints") {
+	if res.code() != "CONFLICT" || !strings.Contains(res.Raw, "the admin disabled webhook endpoints: nothing is sent to them, backfills included; an admin enables them again with `herald notifications endpoint enable webhook`") {
 		t.Fatalf("backfill while webhooks are disabled: %s", res.Raw)
 	}
 	time.Sleep(300 * time.Millisecond)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -127,8 +128,23 @@ func TestE2E_deliverySurvivesSIGKILLAndTheCLI(t *testing.T) {
 			t.Fatalf("backfill %s of an unknown backfill: %v\n%s", cmd[0], err, stderr)
 		}
 	}
-	if _, stderr, err := s.cli("", "notifications", "backfill", id, "--since", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); err == nil || !strings.Contains(stderr, "lies in the future") {
+	if _, stderr, err := s.cli("", "notifications", "backfill", id, "--since", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); err == nil || !strings.Contains(stderr, "herald: invalid input: --since: ") || !strings.Contains(stderr, "lies in the future") {
 		t.Fatalf("a backfill since an hour from now: %v\n%s", err, stderr)
+	}
+	// The configuration's backfills, newest first: the canceled one, then the first.
+	list := strings.Split(strings.TrimSpace(s.mustCLI("notifications", "backfill", "list", id)), "\n")
+	if len(list) != 3 || !strings.HasPrefix(list[0], "Backfill") || !strings.HasPrefix(list[1], job+" ") ||
+		!regexp.MustCompile(`^bf-\S+ +done +\S+ +\(beginning\) +\S+ +300/300 +300 +300 +0 +0 +0 +-$`).MatchString(list[2]) {
+		t.Fatalf("backfill list:\n%s", strings.Join(list, "\n"))
+	}
+	if _, stderr, err := s.cli("", "notifications", "backfill", "list", "no-such-config"); err == nil || !strings.Contains(stderr, "no endpoint configuration with id no-such-config") {
+		t.Fatalf("backfill list of an unknown configuration: %v\n%s", err, stderr)
+	}
+	for _, cmd := range [][]string{{"notifications", "backfill", id}, {"notifications", "deliveries"}, {"event", "list"}} {
+		args := append(cmd, "--since", "2026-01-02T00:00:00Z", "--before", "2026-01-01T00:00:00Z")
+		if _, stderr, err := s.cli("", args...); err == nil || !strings.Contains(stderr, "--before 2026-01-01T00:00:00Z is not after --since 2026-01-02T00:00:00Z: the window holds nothing") {
+			t.Fatalf("%v: %v\n%s", args, err, stderr)
+		}
 	}
 	if d, _ := rcv.counts(); d != n+1 {
 		t.Fatalf("the backfill sent again: %d distinct", d)

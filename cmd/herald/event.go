@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +85,8 @@ func confirm(cmd *cobra.Command, question string) bool {
 
 // timeVars reads --since and --before into the GraphQL variables since and before.
 func timeVars(vars map[string]any, since, before string) error {
-	for _, t := range []struct{ flag, value string }{{"since", since}, {"before", before}} {
+	var at [2]time.Time
+	for i, t := range []struct{ flag, value string }{{"since", since}, {"before", before}} {
 		if t.value == "" {
 			continue
 		}
@@ -96,6 +98,24 @@ func timeVars(vars map[string]any, since, before string) error {
 			return fmt.Errorf("--%s: %w", t.flag, err)
 		}
 		vars[t.flag] = domain.FormatTimestamp(ts)
+		at[i] = ts
+	}
+	if since != "" && before != "" && !at[0].Before(at[1]) {
+		return fmt.Errorf("--before %s is not after --since %s: the window holds nothing", before, since)
 	}
 	return nil
+}
+
+// timeFlags names --since and --before in a server's refusal of their values, which names
+// the GraphQL arguments: "since: ... lies in the future" becomes "--since: ...".
+func timeFlags(err error) error {
+	return fieldsAsFlags(err, func(field string) string {
+		switch strings.TrimPrefix(field, "filter.") {
+		case "since":
+			return "--since"
+		case "before":
+			return "--before"
+		}
+		return ""
+	})
 }

@@ -50,7 +50,7 @@ after a confirmation (--yes skips it). Deleted events are gone for good.`,
 				} `json:"deleteEvents"`
 			}
 			err = withElapsed(cmd.ErrOrStderr(), "deleting events", func() error {
-				return c.do(cmd.Context(), deleteManyMutation, map[string]any{"filter": filter}, &data)
+				return timeFlags(c.do(cmd.Context(), deleteManyMutation, map[string]any{"filter": filter}, &data))
 			})
 			if err != nil {
 				return err

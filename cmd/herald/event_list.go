@@ -119,7 +119,7 @@ func listEvents(cmd *cobra.Command, c *client, filter map[string]any, fields str
 		}
 		vars := map[string]any{"filter": filter, "first": first, "after": after}
 		if err := c.do(cmd.Context(), fmt.Sprintf(listQuery, fields), vars, &data); err != nil {
-			return nil, 0, err
+			return nil, 0, timeFlags(err)
 		}
 		events = append(events, data.Events.Nodes...)
 		if !all || !data.Events.PageInfo.HasNextPage {

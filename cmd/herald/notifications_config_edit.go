@@ -399,13 +399,19 @@ keep their stored values. --selector and --quick-selection replace all selectors
 // that set them: "input.slack.webhookUrl: ..." becomes "--set webhookUrl: ...", since the
 // GraphQL input's paths mean nothing to a user of the CLI.
 func asFlags(err error, kind domain.EndpointKind) error {
+	return fieldsAsFlags(err, func(field string) string { return flagOfField(field, kind) })
+}
+
+// fieldsAsFlags rewrites each field a server names in its refusal as the flag flagOf gives
+// for it ("" leaves the field as it is).
+func fieldsAsFlags(err error, flagOf func(field string) string) error {
 	var se *serverError
 	if !errors.As(err, &se) {
 		return err
 	}
 	for i, g := range se.errs {
 		for _, f := range g.refusedFields() {
-			if flag := flagOfField(f.field, kind); f.field != "" && flag != "" {
+			if flag := flagOf(f.field); f.field != "" && flag != "" {
 				g.Message = strings.ReplaceAll(g.Message, f.field+": ", flag+": ")
 			}
 		}

@@ -156,7 +156,7 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
   notificationDeliveries(configurationId: $config, eventId: $event, status: $status, since: $since, before: $before, first: $first) {
     deliveries { eventId configurationId kind eventType status receiverStatus attempts latencyMs error trigger at } next } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
-				return err
+				return timeFlags(err)
 			}
 			var err error
 			if output == "json" {
@@ -236,7 +236,7 @@ progress bar until every notification has an outcome.`,
 			}
 			q := `mutation($id: ID!, $since: Timestamp, $before: Timestamp) { backfillNotifications(configurationId: $id, since: $since, before: $before) { ` + backfillFields + ` } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, &started); err != nil {
-				return err
+				return timeFlags(err)
 			}
 			if detach {
 				fmt.Fprintf(cmd.OutOrStdout(), "Backfill %s started; follow it with: herald notifications backfill status %s --follow\n", started.Job.ID, started.Job.ID)
@@ -248,7 +248,7 @@ progress bar until every notification has an outcome.`,
 	cmd.Flags().StringVar(&since, "since", "", "first instant of the window (RFC 3339), inclusive")
 	cmd.Flags().StringVar(&before, "before", "", "end of the window (RFC 3339), exclusive; default now")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the backfill and return without waiting")
-	cmd.AddCommand(newBackfillStatusCommand(url), newBackfillCancelCommand(url))
+	cmd.AddCommand(newBackfillStatusCommand(url), newBackfillCancelCommand(url), newBackfillListCommand(url))
 	return cmd
 }
 
@@ -332,6 +332,59 @@ herald notifications backfill does without --detach.`,
 		},
 	}
 	cmd.Flags().BoolVar(&follow, "follow", false, "draw a progress bar until the backfill ends")
+	return cmd
+}
+
+// listedBackfill is a backfill as the list shows it: its window and times besides its counts.
+type listedBackfill struct {
+	wireBackfill
+	Since      *string `json:"since"`
+	Before     string  `json:"before"`
+	StartedAt  string  `json:"startedAt"`
+	FinishedAt *string `json:"finishedAt"`
+}
+
+func newBackfillListCommand(url *clientConfig) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list CONFIGURATION-ID",
+		Short: "List a configuration's backfills, newest first",
+		Long: `List the backfills of one configuration, newest first: the running one, if any, and those
+that ended in the last 7 days at least, whichever herald instance ran them.`,
+		Example: `  herald notifications backfill list 4f6c…`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var data struct {
+				Jobs []listedBackfill `json:"backfillJobs"`
+			}
+			q := `query($id: ID!) { backfillJobs(configurationId: $id) { ` + backfillFields + ` since before startedAt finishedAt } }`
+			if err := newClient(url).do(cmd.Context(), q, map[string]any{"id": args[0]}, &data); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd, data.Jobs)
+			}
+			if len(data.Jobs) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "No backfill of configuration %s in the last 7 days\n", args[0])
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "Backfill\tState\tStarted\tSince\tBefore\tScanned\tMatched\tSkipped\tSent\tDelivered\tFailed\tError")
+			for _, j := range data.Jobs {
+				since, errText := "(beginning)", "-"
+				if j.Since != nil {
+					since = *j.Since
+				}
+				if j.Error != nil {
+					errText = printable(*j.Error)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%s\n", j.ID, strings.ToLower(j.State), j.StartedAt, since, j.Before,
+					j.Scanned, j.Total, j.Matched, j.Skipped, j.Published, j.Delivered, j.Failed, errText)
+			}
+			return tw.Flush()
+		},
+	}
+	addOutputFlag(cmd, &output, "table", "table", "json")
 	return cmd
 }
 

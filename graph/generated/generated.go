@@ -255,6 +255,7 @@ type ComplexityRoot struct {
 		Account                                func(childComplexity int, name string) int
 		Accounts                               func(childComplexity int) int
 		BackfillJob                            func(childComplexity int, id string) int
+		BackfillJobs                           func(childComplexity int, configurationID string) int
 		Event                                  func(childComplexity int, id string) int
 		EventTypes                             func(childComplexity int) int
 		Events                                 func(childComplexity int, filter *model.EventFilter, first *int, after *string) int
@@ -381,6 +382,7 @@ type QueryResolver interface {
 	Account(ctx context.Context, name string) (*model.Account, error)
 	NotificationDeliveries(ctx context.Context, configurationID *string, eventID *string, status *model.DeliveryStatus, since *time.Time, before *time.Time, first *int, after *string) (*model.NotificationDeliveryPage, error)
 	BackfillJob(ctx context.Context, id string) (*model.BackfillJob, error)
+	BackfillJobs(ctx context.Context, configurationID string) ([]model.BackfillJob, error)
 	ListNotificationEndpoints(ctx context.Context) ([]model.NotificationEndpoint, error)
 	ListNotificationEndpointConfigurations(ctx context.Context, kind *model.EndpointKind, account *string) ([]model.NotificationEndpointConfiguration, error)
 	GetNotificationEndpointConfiguration(ctx context.Context, id string) (*model.NotificationEndpointConfiguration, error)
@@ -1420,6 +1422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BackfillJob(childComplexity, args["id"].(string)), true
+	case "Query.backfillJobs":
+		if e.ComplexityRoot.Query.BackfillJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backfillJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BackfillJobs(childComplexity, args["configurationId"].(string)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -2108,6 +2121,12 @@ extend type Query {
   be gone: the next backfill of its configuration deletes it.
   """
   backfillJob(id: ID!): BackfillJob @hasPermission(action: "backfillNotifications")
+  """
+  The backfills of one configuration, newest first: the running one, if any, and those that
+  ended in the last 7 days at least (the next backfill of the configuration deletes older
+  ones), whichever instance ran them.
+  """
+  backfillJobs(configurationId: ID!): [BackfillJob!]! @hasPermission(action: "backfillNotifications")
 }
 
 extend type Mutation {
@@ -3811,6 +3830,20 @@ func (ec *executionContext) field_Query_backfillJob_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backfillJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "configurationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["configurationId"] = arg0
 	return args, nil
 }
 
@@ -8571,6 +8604,68 @@ func (ec *executionContext) fieldContext_Query_backfillJob(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_backfillJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backfillJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backfillJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BackfillJobs(ctx, fc.Args["configurationId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "backfillNotifications")
+				if err != nil {
+					var zeroVal []model.BackfillJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []model.BackfillJob
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BackfillJob) graphql.Marshaler {
+			return ec.marshalNBackfillJob2ᚕheraldᚋgraphᚋmodelᚐBackfillJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backfillJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackfillJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backfillJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13597,6 +13692,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "backfillJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_backfillJobs(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "listNotificationEndpoints":
 			field := field
 
@@ -14779,6 +14896,26 @@ func (ec *executionContext) marshalNApiToken2ᚕheraldᚋgraphᚋmodelᚐAPIToke
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2heraldᚋgraphᚋmodelᚐAPIToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBackfillJob2heraldᚋgraphᚋmodelᚐBackfillJob(ctx context.Context, sel ast.SelectionSet, v model.BackfillJob) graphql.Marshaler {
+	return ec._BackfillJob(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBackfillJob2ᚕheraldᚋgraphᚋmodelᚐBackfillJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BackfillJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBackfillJob2heraldᚋgraphᚋmodelᚐBackfillJob(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
