@@ -101,6 +101,21 @@ func (r RecordEventsResult) Refusals() map[int]string {
 	return out
 }
 
+// Duplicated is the index of each event not stored because its id was already recorded;
+// nil when there is none.
+func (r RecordEventsResult) Duplicated() map[int]bool {
+	var out map[int]bool
+	for i, o := range r.Outcomes {
+		if o.Status == Duplicate {
+			if out == nil {
+				out = map[int]bool{}
+			}
+			out[i] = true
+		}
+	}
+	return out
+}
+
 // IDTaken is the reason an event is refused when another account's event has its id.
 func IDTaken(id string) string {
 	return fmt.Sprintf("event id %q is taken by an event of another account; event ids are unique across accounts: send this event with another id, or with none and herald makes one", id)

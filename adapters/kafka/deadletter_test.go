@@ -124,9 +124,13 @@ func TestDeadLetterTopicOfChoice(t *testing.T) {
 	}
 	cfg := testConfig(addrs, "a", "b")
 	cfg.DeadLetterTopic = "rejects"
-	r := start(t, cfg, newTestLog(t), nil)
+	m := &totals{}
+	r := start(t, cfg, newTestLog(t), m)
 	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "a", "b")
 	r.stop(t)
+	if got := m.get().ByTopic; got["a"] != (Counts{Consumed: 1, DeadLettered: 1}) || got["b"] != (Counts{Consumed: 1, DeadLettered: 1}) {
+		t.Errorf("counts by topic %+v, want one message of a and one of b, dead-lettered", got)
+	}
 	var from []string
 	for _, l := range readTopic(t, addrs, "rejects") {
 		from = append(from, headers(l)[HeaderOriginalTopic])

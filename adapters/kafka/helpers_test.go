@@ -65,8 +65,7 @@ func (l *testLog) Record(ctx context.Context, events []domain.LogEvent, stamped 
 	if err != nil {
 		return Recorded{}, err
 	}
-	c := res.Counts()
-	return Recorded{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: res.Refusals()}, nil
+	return Recorded{Duplicate: res.Duplicated(), Refused: res.Refusals()}, nil
 }
 
 // events returns every event recorded in the log, and how many EventRecorded facts each id has.
@@ -321,10 +320,19 @@ func (m *totals) lagOf(partition string) (int64, bool) {
 func (m *totals) BatchCommitted(s BatchStats) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.stats.Consumed += s.Consumed
-	m.stats.Recorded += s.Recorded
-	m.stats.Duplicates += s.Duplicates
-	m.stats.DeadLettered += s.DeadLettered
+	var sum Counts
+	for topic, c := range s.ByTopic {
+		m.stats.count(topic, func(t *Counts) {
+			t.Consumed += c.Consumed
+			t.Recorded += c.Recorded
+			t.Duplicates += c.Duplicates
+			t.DeadLettered += c.DeadLettered
+		})
+		sum.Consumed, sum.Recorded, sum.Duplicates, sum.DeadLettered = sum.Consumed+c.Consumed, sum.Recorded+c.Recorded, sum.Duplicates+c.Duplicates, sum.DeadLettered+c.DeadLettered
+	}
+	if sum != s.Counts || s.Consumed != s.Recorded+s.Duplicates+s.DeadLettered {
+		panic(fmt.Sprintf("a batch's counts %+v are not the sum of its topics' %+v, or do not add up", s.Counts, s.ByTopic))
+	}
 	if m.partitions == nil {
 		m.partitions = map[string]bool{}
 	}

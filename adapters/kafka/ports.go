@@ -23,9 +23,11 @@ type Recorder interface {
 }
 
 // Recorded is what became of a batch a Recorder took.
+// The events of the batch neither of them names were stored now.
 type Recorded struct {
-	Recorded   int // stored now
-	Duplicates int // already in the log
+	// Duplicate holds the index in the batch of each event whose id was already in the log
+	// (nil when there is none).
+	Duplicate map[int]bool
 	// Refused says why the log would not store some valid events, by their index in the
 	// batch: an id another account's event has. They are dead-lettered with that reason.
 	Refused map[int]string
@@ -41,14 +43,31 @@ type Metrics interface {
 	GroupLag([]PartitionLag)
 }
 
-// BatchStats is what became of one batch of messages.
+// BatchStats is what became of one batch of messages: in all, and by topic.
 type BatchStats struct {
-	Consumed     int           // messages in the batch
-	Recorded     int           // events stored now
-	Duplicates   int           // events whose id was already in the log
-	DeadLettered int           // messages sent to the dead-letter topic
-	Took         time.Duration // from the batch's first message to its commit
-	Lag          []PartitionLag
+	Counts
+	ByTopic map[string]Counts
+	Took    time.Duration // from the batch's first message to its commit
+	Lag     []PartitionLag
+}
+
+// Counts are the messages of a batch, or of one of its topics, by what became of them.
+type Counts struct {
+	Consumed     int // messages
+	Recorded     int // events stored now
+	Duplicates   int // events whose id was already in the log
+	DeadLettered int // messages sent to the dead-letter topic
+}
+
+// count adds to the batch's counts and to topic's.
+func (s *BatchStats) count(topic string, add func(c *Counts)) {
+	add(&s.Counts)
+	if s.ByTopic == nil {
+		s.ByTopic = map[string]Counts{}
+	}
+	c := s.ByTopic[topic]
+	add(&c)
+	s.ByTopic[topic] = c
 }
 
 // PartitionLag is how far the committed position of a partition trails its end, as the

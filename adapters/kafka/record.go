@@ -27,7 +27,9 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 		stamped = append(stamped, s)
 		from = append(from, i)
 	}
-	b.stats.Consumed = len(b.msgs)
+	for i := range b.msgs {
+		b.stats.count(b.msgs[i].Topic, func(c *Counts) { c.Consumed++ })
+	}
 	if len(events) > 0 {
 		rejected, err := in.record(ctx, b, events, stamped, from)
 		if err != nil {
@@ -41,7 +43,9 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 			b.err = err
 			return
 		}
-		b.stats.DeadLettered = len(bad)
+		for _, d := range bad {
+			b.stats.count(d.msg.Topic, func(c *Counts) { c.DeadLettered++ })
+		}
 	}
 	if in.afterRecord != nil {
 		in.afterRecord()
@@ -63,10 +67,17 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 		if err != nil {
 			return nil, err
 		}
-		b.stats.Recorded, b.stats.Duplicates = res.Recorded, res.Duplicates
 		var refused []deadLetter
-		for i, reason := range res.Refused {
-			refused = append(refused, deadLetter{msg: &b.msgs[from[i]], err: refusal(reason)})
+		for i := range events {
+			topic := b.msgs[from[i]].Topic
+			switch reason, isRefused := res.Refused[i]; {
+			case isRefused:
+				refused = append(refused, deadLetter{msg: &b.msgs[from[i]], err: refusal(reason)})
+			case res.Duplicate[i]:
+				b.stats.count(topic, func(c *Counts) { c.Duplicates++ })
+			default:
+				b.stats.count(topic, func(c *Counts) { c.Recorded++ })
+			}
 		}
 		return refused, nil
 	}
@@ -84,9 +95,10 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			return nil, err
 		case len(res.Refused) > 0:
 			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: refusal(res.Refused[0])})
+		case res.Duplicate[0]:
+			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Duplicates++ })
 		default:
-			b.stats.Recorded += res.Recorded
-			b.stats.Duplicates += res.Duplicates
+			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Recorded++ })
 		}
 	}
 	return rejected, nil

@@ -113,7 +113,7 @@ func TestE2E_kafkaIngestFromKcat(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, metrics := s.get("/metrics")
-		if strings.Contains(metrics, "herald_kafka_messages_consumed_total 601") && strings.Contains(metrics, "herald_kafka_messages_dead_lettered_total 1") &&
+		if strings.Contains(metrics, `herald_kafka_messages_consumed_total{topic="herald.events"} 601`) && strings.Contains(metrics, `herald_kafka_messages_dead_lettered_total{topic="herald.events"} 1`) &&
 			strings.Contains(metrics, `herald_kafka_consumer_lag{partition="0",topic="herald.events"} 0`) &&
 			strings.Contains(metrics, `herald_kafka_state{state="consuming"} 1`) && strings.Contains(metrics, `herald_kafka_state{state="brokers-unavailable"} 0`) {
 			break

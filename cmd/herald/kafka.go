@@ -36,8 +36,7 @@ func (r kafkaRecorder) Record(ctx context.Context, events []domain.LogEvent, sta
 	if reused > 0 {
 		r.log.WarnContext(ctx, "kafka events not stored: their ids are already in the log for other events", "count", reused, "first", first)
 	}
-	c := res.Counts()
-	return kafka.Recorded{Recorded: c.Recorded, Duplicates: c.Duplicates, Refused: res.Refusals()}, nil
+	return kafka.Recorded{Duplicate: res.Duplicated(), Refused: res.Refusals()}, nil
 }
 
 // newKafkaIngester builds the ingester `herald serve --kafka-brokers` runs.
@@ -46,5 +45,6 @@ func newKafkaIngester(flags *kafkaFlags, record graph.EventRecorder, metrics *me
 	if err != nil {
 		return nil, err
 	}
+	metrics.kafkaTopics(cfg.Topics)
 	return kafka.NewIngester(cfg, kafkaRecorder{record: record, log: logger}, metrics, logger)
 }

@@ -30,7 +30,7 @@ type metrics struct {
 
 // kafkaMetrics are the Kafka ingester's series.
 type kafkaMetrics struct {
-	consumed, recorded, duplicates, deadLettered prometheus.Counter
+	consumed, recorded, duplicates, deadLettered *prometheus.CounterVec // by topic
 	batch                                        prometheus.Histogram
 	lag                                          *prometheus.GaugeVec
 }
@@ -67,18 +67,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	reg.MustRegister(m.eventsRecorded, m.eventsDuplicate, m.eventsRefused, m.recordBatch, m.viewApplied, m.viewCheckpoint, m.viewApplySeconds, m.httpRequests)
 	m.kafka = kafkaMetrics{
-		consumed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_kafka_messages_consumed_total", Help: "Kafka messages consumed and committed.",
-		}),
-		recorded: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_kafka_events_recorded_total", Help: "Events from Kafka stored in the log, counted when their batch's offsets are committed (herald_events_recorded_total counts them as they are stored).",
-		}),
-		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_kafka_events_duplicate_total", Help: "Events from Kafka not stored because their id was already recorded (redeliveries included), counted when their batch's offsets are committed.",
-		}),
-		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_kafka_messages_dead_lettered_total", Help: "Kafka messages that were no valid event, written to the dead-letter topic, counted when their batch's offsets are committed.",
-		}),
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_kafka_messages_consumed_total", Help: "Kafka messages consumed and committed, by the topic they were read from.",
+		}, []string{"topic"}),
+		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_kafka_events_recorded_total", Help: "Events from Kafka stored in the log, by topic, counted when their batch's offsets are committed (herald_events_recorded_total counts them as they are stored).",
+		}, []string{"topic"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_kafka_events_duplicate_total", Help: "Events from Kafka not stored because their id was already recorded (redeliveries included), by topic, counted when their batch's offsets are committed.",
+		}, []string{"topic"}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_kafka_messages_dead_lettered_total", Help: "Kafka messages that were no valid event (or that the log refused), written to the dead-letter topic, by the topic they were read from, counted when their batch's offsets are committed.",
+		}, []string{"topic"}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "herald_kafka_batch_seconds", Help: "Time from fetching a batch of Kafka messages to committing its offsets.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 20), // 0.5 ms to 4.4 min: a batch waits out a store outage
@@ -96,12 +96,25 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // BatchCommitted implements kafka.Metrics.
 func (m *metrics) BatchCommitted(s kafka.BatchStats) {
 	k := m.kafka
-	k.consumed.Add(float64(s.Consumed))
-	k.recorded.Add(float64(s.Recorded))
-	k.duplicates.Add(float64(s.Duplicates))
-	k.deadLettered.Add(float64(s.DeadLettered))
+	for topic, c := range s.ByTopic {
+		k.consumed.WithLabelValues(topic).Add(float64(c.Consumed))
+		k.recorded.WithLabelValues(topic).Add(float64(c.Recorded))
+		k.duplicates.WithLabelValues(topic).Add(float64(c.Duplicates))
+		k.deadLettered.WithLabelValues(topic).Add(float64(c.DeadLettered))
+	}
 	k.batch.Observe(s.Took.Seconds())
 	m.GroupLag(s.Lag) // the lag of the batch's partitions, as of its fetch
+}
+
+// kafkaTopics shows the counters of each topic at 0 before its first batch, so that a rate
+// or an alert has a series to start from.
+func (m *metrics) kafkaTopics(topics []string) {
+	k := m.kafka
+	for _, topic := range topics {
+		for _, c := range []*prometheus.CounterVec{k.consumed, k.recorded, k.duplicates, k.deadLettered} {
+			c.WithLabelValues(topic)
+		}
+	}
 }
 
 // GroupLag implements kafka.Metrics; BatchCommitted sets the same gauge.
