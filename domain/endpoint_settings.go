@@ -293,7 +293,7 @@ func (s JiraSettings) Validate() error {
 		v.add("projectKey", "%s is not a project key: a key is letters, digits and underscores, starting with a letter, such as OPS (the prefix of the project's issue keys, OPS-123), not the project's name", Quote(s.ProjectKey))
 	}
 	if strings.TrimSpace(s.IssueType) == "" {
-		v.add("issueType", "is empty; leave it out for Bug, or name one of the project's issue types, such as Task")
+		v.add("issueType", "is empty; name one of the project's issue types, such as Bug (the default of a configuration added without one) or Task")
 	}
 	settingText(v, "issueType", s.IssueType)
 	settingText(v, "priority", s.Priority)
@@ -310,21 +310,39 @@ func (s JiraSettings) Validate() error {
 }
 
 // jiraSiteProblem tells why a URL that parses is still not a Jira site's base: one with the
-// REST API's path, or an issue's or a board's page, to which the sender's /rest/api/2/issue
-// would be added.
+// REST API's path, or the page of an issue, a project or a board (Server's, or Cloud's
+// /jira/software/...), to which the sender's /rest/api/2/issue would be added. A part counts
+// only with something after it, so that a server whose context path is /projects, say, is
+// taken; the base suggested ends where the earliest part begins.
 func jiraSiteProblem(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "" // said by validHTTPURL
 	}
-	path := strings.ToLower(u.Path) + "/"
-	for _, part := range []string{"/rest/", "/browse/", "/projects/", "/secure/", "/jira/software/"} {
-		if i := strings.Index(path, part); i >= 0 {
-			base := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path[:i], "/")
-			return fmt.Sprintf("%s: give the Jira site's base, %s (with the server's context path, if it has one: https://HOST/jira); herald adds /rest/api/2/issue, and the project has a setting of its own", Quote(raw), base)
+	path := asciiLower(u.Path) // byte for byte u.Path's, so that its indexes hold there
+	cut := -1
+	for _, part := range []string{"/rest/", "/browse/", "/projects/", "/secure/", "/plugins/servlet/",
+		"/jira/software/", "/jira/servicedesk/", "/jira/core/", "/jira/your-work", "/jira/dashboards"} {
+		if i := strings.Index(path, part); i >= 0 && len(path) > i+len(part) && (cut < 0 || i < cut) {
+			cut = i
 		}
 	}
-	return ""
+	if cut < 0 {
+		return ""
+	}
+	base := u.Scheme + "://" + u.Host + u.Path[:cut]
+	return fmt.Sprintf("%s: give the Jira site's base, %s (with the server's context path, if it has one: https://HOST/jira); herald adds /rest/api/2/issue, and the project has a setting of its own", Quote(raw), base)
+}
+
+// asciiLower lowers A to Z alone, so that the result has s's bytes at s's indexes.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // jiraProjectKey tells whether s can be a Jira project key: letters, digits and

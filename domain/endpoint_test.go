@@ -38,7 +38,13 @@ func TestSettings_validateNamesTheField(t *testing.T) {
 		{"jira key with a digit first", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "1OPS", IssueType: "Bug"}, "projectKey", "is not a project key"},
 		{"jira issue key", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS-1", IssueType: "Bug"}, "projectKey", "is not a project key"},
 		{"jira empty issue type", domain.JiraSettings{URL: "https://jira", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: " "},
-			"issueType", "is empty; leave it out for Bug, or name one of the project's issue types, such as Task"},
+			"issueType", "is empty; name one of the project's issue types, such as Bug (the default of a configuration added without one) or Task"},
+		{"jira cloud board", domain.JiraSettings{URL: "https://acme.atlassian.net/jira/software/projects/OPS/boards/1", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: "Bug"},
+			"url", "give the Jira site's base, https://acme.atlassian.net (with"},
+		{"jira cloud service desk queue", domain.JiraSettings{URL: "https://acme.atlassian.net/jira/servicedesk/projects/SD/queues", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "SD", IssueType: "Bug"},
+			"url", "give the Jira site's base, https://acme.atlassian.net (with"},
+		{"jira, a path whose lower case is longer", domain.JiraSettings{URL: "https://jira.example/ȺȺȺȺȺȺȺȺ/REST/api/2", Username: "u", APIToken: domain.NewSecret("t"), ProjectKey: "OPS", IssueType: "Bug"},
+			"url", "give the Jira site's base, https://jira.example/ȺȺȺȺȺȺȺȺ (with"},
 		{"slack url", domain.SlackSettings{WebhookURL: domain.NewSecret("not a url")}, "webhookUrl", "http or https"},
 		{"teams missing", domain.TeamsSettings{}, "webhookUrl", "required"},
 		{"webhook header", domain.WebhookSettings{URL: "https://x", Headers: map[string]domain.Secret{"content-type": domain.NewSecret("x")}}, "headers", "set by herald"},
@@ -74,6 +80,8 @@ func TestJiraSettings_sitesAndKeysTaken(t *testing.T) {
 		{URL: "https://jira.corp.example/jira", ProjectKey: "OPS"},
 		{URL: "https://acme.atlassian.net/", ProjectKey: "SEC_2"},
 		{URL: "http://localhost:8080", ProjectKey: "ab"},
+		{URL: "https://corp.example/projects", ProjectKey: "OPS"}, // a context path named like a page
+		{URL: "https://corp.example/browse/", ProjectKey: "OPS"},
 	} {
 		s.Username, s.APIToken, s.IssueType = "u", domain.NewSecret("t"), "Bug"
 		if err := s.Validate(); err != nil {
