@@ -113,13 +113,15 @@ func (e *redactedError) Unwrap() error { return e.err }
 func explainDial(err error, s domain.EmailSettings, timedOut bool) error {
 	var header tls.RecordHeaderError
 	var netErr net.Error
+	var opErr *net.OpError
+	connected := !errors.As(err, &opErr) || opErr.Op != "dial" // the wait was for the server, not the network
 	switch {
 	case s.Security != domain.EmailNone && s.Security != domain.EmailTLS && strings.Contains(err.Error(), "does not support STARTTLS"):
 		return errors.New("the server does not offer STARTTLS, which useTls STARTTLS requires (herald does not fall back to sending in clear): " +
 			"for a server that speaks TLS from the first byte, usually on port 465, set useTls TLS; NONE sends the mail unencrypted")
 	case s.Security == domain.EmailTLS && errors.As(err, &header):
 		return fmt.Errorf("%w (the server does not speak TLS from the first byte, as useTls TLS expects: for one that offers STARTTLS, usually on port 587 or 25, set useTls STARTTLS)", err)
-	case s.Security != domain.EmailTLS && s.Port == 465 && (timedOut || errors.As(err, &netErr) && netErr.Timeout()):
+	case s.Security != domain.EmailTLS && s.Port == 465 && connected && (timedOut || errors.As(err, &netErr) && netErr.Timeout()):
 		return fmt.Errorf("%w (no greeting from the server: port 465 usually speaks TLS from the first byte, which needs useTls TLS)", err)
 	case notify.IsAddressFailure(err):
 		return fmt.Errorf("%w (check the host setting)", err)

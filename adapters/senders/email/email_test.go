@@ -509,6 +509,12 @@ func TestSend_aHostThatCannotBeReachedAsWrittenIsFinal(t *testing.T) {
 	if !notify.IsRetryable(err465) || !strings.Contains(err465.Error(), "port 465 usually speaks TLS from the first byte, which needs useTls TLS") {
 		t.Errorf("STARTTLS to a silent port 465: %v, want a retryable error pointing at useTls TLS", err465)
 	}
+	// a connection that was never made (a firewall dropping the packets) is no matter of TLS
+	unreachable := dialFails(opErr(&timeoutError{}))
+	_, err465 = email.New(email.Options{Timeout: 200 * time.Millisecond, DialContext: unreachable}).Send(context.Background(), notification(t, s465, true))
+	if !notify.IsRetryable(err465) || strings.Contains(err465.Error(), "useTls") {
+		t.Errorf("port 465 not reached: %v, want a retryable error without the useTls hint", err465)
+	}
 
 	// What Go's own dialler says of a host with a port in it (stored before validation
 	// refused one), before any lookup.
@@ -519,3 +525,10 @@ func TestSend_aHostThatCannotBeReachedAsWrittenIsFinal(t *testing.T) {
 		t.Errorf("host with a port: %v, want a final error", err)
 	}
 }
+
+// timeoutError is a network timeout, as a dial that got no answer reports it.
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "i/o timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }
