@@ -101,14 +101,14 @@ func (r RecordEventsResult) Refusals() map[int]string {
 	return out
 }
 
-// Duplicated is the index of each event not stored because its id was already recorded;
-// nil when there is none.
-func (r RecordEventsResult) Duplicated() map[int]bool {
-	var out map[int]bool
+// Duplicated says, by index, which events were not stored because their id was already
+// recorded; nil when none was.
+func (r RecordEventsResult) Duplicated() []bool {
+	var out []bool
 	for i, o := range r.Outcomes {
 		if o.Status == Duplicate {
 			if out == nil {
-				out = map[int]bool{}
+				out = make([]bool, len(r.Outcomes))
 			}
 			out[i] = true
 		}

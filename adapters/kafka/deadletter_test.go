@@ -128,8 +128,8 @@ func TestDeadLetterTopicOfChoice(t *testing.T) {
 	r := start(t, cfg, newTestLog(t), m)
 	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "a", "b")
 	r.stop(t)
-	if got := m.get().ByTopic; got["a"] != (Counts{Consumed: 1, DeadLettered: 1}) || got["b"] != (Counts{Consumed: 1, DeadLettered: 1}) {
-		t.Errorf("counts by topic %+v, want one message of a and one of b, dead-lettered", got)
+	if got := m.get().ByTopic; got["a"] == nil || got["b"] == nil || *got["a"] != (Counts{Consumed: 1, DeadLettered: 1}) || *got["b"] != (Counts{Consumed: 1, DeadLettered: 1}) {
+		t.Errorf("counts by topic %v, want one message of a and one of b, dead-lettered", got)
 	}
 	var from []string
 	for _, l := range readTopic(t, addrs, "rejects") {
@@ -228,6 +228,7 @@ func TestDeadLetterKeepsEmptyValuesAndHeraldsHeadersWin(t *testing.T) {
 		{Key: "trace", Value: []byte{}},
 		{Key: HeaderError, Value: []byte("the producer's own")},
 		{Key: HeaderOriginalTopic, Value: []byte("elsewhere")},
+		{Key: HeaderGroup, Value: []byte("another-group")},
 	}}
 	if err := w.WriteMessages(context.Background(), msg); err != nil {
 		t.Fatal(err)
@@ -265,6 +266,8 @@ func TestDeadLetterKeepsEmptyValuesAndHeraldsHeadersWin(t *testing.T) {
 		HeaderOriginalTopic:                   "events",
 		"original." + HeaderError:             "the producer's own",
 		"original." + HeaderOriginalTopic:     "elsewhere",
+		"original." + HeaderGroup:             "another-group",
+		HeaderGroup:                           cfg.GroupID,
 		HeaderErrorFields:                     "$",
 		HeaderOriginalPartition:               "0",
 		"original." + HeaderOriginalOffset:    "",
@@ -368,5 +371,52 @@ func TestDeadLetterTopicMissingWithoutAutoCreation(t *testing.T) {
 	r.stop(t)
 	if letters := readTopic(t, addrs, "events.dlq"); len(letters) != 1 || headers(letters[0])[HeaderOriginalOffset] != "0" {
 		t.Errorf("dead-letter topic holds %d letters, want the message of offset 0", len(letters))
+	}
+}
+
+// pickyStore refuses any batch of more than one event as invalid, as a store whose clock is
+// behind herald's would, and the event with id refuse even alone.
+type pickyStore struct {
+	next   Recorder
+	refuse string
+}
+
+func (p pickyStore) Record(ctx context.Context, events []domain.LogEvent, stamped []bool) (Recorded, error) {
+	if len(events) > 1 || events[0].ID == p.refuse {
+		return Recorded{}, &domain.ValidationError{Subject: domain.EventSubject, Fields: []domain.FieldError{{Field: "timestamp", Message: "lies too far ahead"}}}
+	}
+	return p.next.Record(ctx, events, stamped)
+}
+
+// When the store refuses a batch as invalid although every event passed validation here, the
+// events are recorded one by one: the one it refuses alone is dead-lettered with its reason,
+// a duplicate is counted as one, and the others are recorded; the counts by topic add up.
+func TestStoreRefusingABatchRecordsItsEventsOneByOne(t *testing.T) {
+	c := newCluster(t, "events")
+	addrs := c.ListenAddrs()
+	w := &kafkago.Writer{Addr: kafkago.TCP(addrs...), Topic: "events", Balancer: &kafkago.Hash{}, BatchTimeout: time.Millisecond}
+	var msgs []kafkago.Message
+	for i, name := range []string{"one", "two", "late", "again", "again"} {
+		i = min(i, 3)                                                                                                    // the second "again" is the very same event
+		msgs = append(msgs, kafkago.Message{Key: []byte("same"), Value: eventJSON("events/"+name, i, "producer-"+name)}) // one key: one partition, one batch
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	log := newTestLog(t)
+	m := &totals{}
+	cfg := testConfig(addrs, "events")
+	r := start(t, cfg, pickyStore{next: log, refuse: "producer-late"}, m)
+	waitCommitted(t, 30*time.Second, addrs, cfg.GroupID, "events")
+	r.stop(t)
+	log.checkExactlyOnce(t, map[string]bool{"events/one": true, "events/two": true, "events/again": true})
+	got := m.get()
+	if want := (Counts{Consumed: 5, Recorded: 3, Duplicates: 1, DeadLettered: 1}); got.Counts != want || got.ByTopic["events"] == nil || *got.ByTopic["events"] != want {
+		t.Errorf("counts %+v, by topic %v; want %+v", got.Counts, got.ByTopic, want)
+	}
+	letters := readTopic(t, addrs, "events.dlq")
+	if len(letters) != 1 || !strings.Contains(headers(letters[0])[HeaderError], "timestamp: lies too far ahead") {
+		t.Fatalf("dead letters %v, want the refused event alone, with the store's reason", letters)
 	}
 }

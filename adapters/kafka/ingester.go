@@ -82,7 +82,7 @@ type batch struct {
 func (in *Ingester) Run(ctx context.Context) error {
 	defer in.status.stop()
 	in.deadLetters = newDeadLetterWriter(&in.cfg, in.conn)
-	in.logger.Info("kafka ingest starting", "brokers", in.cfg.Brokers, "topics", in.cfg.Topics,
+	in.logger.Info("kafka ingest starting", "brokers", in.cfg.Brokers, "topics", in.cfg.Topics, "group", in.cfg.GroupID,
 		"start_offset", string(in.cfg.StartOffset), "batch_size", in.cfg.BatchSize, "batch_wait", in.cfg.BatchWait.String(),
 		"tls", in.cfg.Security.tlsEnabled(), "sasl", cmp.Or(strings.ToLower(in.cfg.Security.SASL.Mechanism), "off"))
 

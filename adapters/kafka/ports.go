@@ -25,9 +25,8 @@ type Recorder interface {
 // Recorded is what became of a batch a Recorder took.
 // The events of the batch neither of them names were stored now.
 type Recorded struct {
-	// Duplicate holds the index in the batch of each event whose id was already in the log
-	// (nil when there is none).
-	Duplicate map[int]bool
+	// Duplicate[i] says event i's id was already in the log; nil when no event's was.
+	Duplicate []bool
 	// Refused says why the log would not store some valid events, by their index in the
 	// batch: an id another account's event has. They are dead-lettered with that reason.
 	Refused map[int]string
@@ -46,9 +45,12 @@ type Metrics interface {
 // BatchStats is what became of one batch of messages: in all, and by topic.
 type BatchStats struct {
 	Counts
-	ByTopic map[string]Counts
+	ByTopic map[string]*Counts
 	Took    time.Duration // from the batch's first message to its commit
 	Lag     []PartitionLag
+
+	lastTopic string  // the topic count was last given: a batch is runs of one partition's
+	last      *Counts // messages, so most calls skip the map
 }
 
 // Counts are the messages of a batch, or of one of its topics, by what became of them.
@@ -62,12 +64,17 @@ type Counts struct {
 // count adds to the batch's counts and to topic's.
 func (s *BatchStats) count(topic string, add func(c *Counts)) {
 	add(&s.Counts)
-	if s.ByTopic == nil {
-		s.ByTopic = map[string]Counts{}
+	if s.last == nil || topic != s.lastTopic {
+		if s.ByTopic == nil {
+			s.ByTopic = map[string]*Counts{}
+		}
+		if s.last = s.ByTopic[topic]; s.last == nil {
+			s.last = &Counts{}
+			s.ByTopic[topic] = s.last
+		}
+		s.lastTopic = topic
 	}
-	c := s.ByTopic[topic]
-	add(&c)
-	s.ByTopic[topic] = c
+	add(s.last)
 }
 
 // PartitionLag is how far the committed position of a partition trails its end, as the

@@ -73,7 +73,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			switch reason, isRefused := res.Refused[i]; {
 			case isRefused:
 				refused = append(refused, deadLetter{msg: &b.msgs[from[i]], err: refusal(reason)})
-			case res.Duplicate[i]:
+			case i < len(res.Duplicate) && res.Duplicate[i]:
 				b.stats.count(topic, func(c *Counts) { c.Duplicates++ })
 			default:
 				b.stats.count(topic, func(c *Counts) { c.Recorded++ })
@@ -95,7 +95,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			return nil, err
 		case len(res.Refused) > 0:
 			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: refusal(res.Refused[0])})
-		case res.Duplicate[0]:
+		case len(res.Duplicate) > 0 && res.Duplicate[0]:
 			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Duplicates++ })
 		default:
 			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Recorded++ })

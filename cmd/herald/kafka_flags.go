@@ -109,11 +109,8 @@ func (k *kafkaFlags) config() (kafka.Config, error) {
 	if slices.Contains(topics, k.DLQTopic) {
 		errs = append(errs, fmt.Errorf("--kafka-dlq-topic %q is also in --kafka-topics: herald would read its own rejects", k.DLQTopic))
 	}
-	switch group := strings.TrimSpace(k.Group); {
-	case group == "":
+	if strings.TrimSpace(k.Group) == "" {
 		errs = append(errs, errors.New("--kafka-group: must not be empty"))
-	case group != k.Group:
-		errs = append(errs, fmt.Errorf("--kafka-group %q: spaces around the name would be part of the group's name to Kafka; write %q", k.Group, group))
 	}
 	if strings.TrimSpace(k.ClientID) == "" {
 		errs = append(errs, errors.New("--kafka-client-id: must not be empty (the brokers' logs and quotas tell clients apart by it)"))

@@ -48,7 +48,7 @@ func TestKafkaRecorder_warnsOfIDsGivenToTwoEvents(t *testing.T) {
 		t.Fatalf("produced again, stamped with its message's timestamp: %+v, %v; logged %q", res, err, logs.String())
 	}
 	res, err = r.Record(ctx, []domain.LogEvent{event("k-1", "two"), event("k-2", "new")}, nil)
-	if err != nil || len(res.Duplicate) != 1 || !res.Duplicate[0] || len(res.Refused) != 0 {
+	if err != nil || len(res.Duplicate) != 2 || !res.Duplicate[0] || res.Duplicate[1] || len(res.Refused) != 0 {
 		t.Fatalf("reused id: %+v, %v", res, err)
 	}
 	if log := logs.String(); !strings.Contains(log, "kafka events not stored: their ids are already in the log for other events") ||

@@ -84,7 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 20), // 0.5 ms to 4.4 min: a batch waits out a store outage
 		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "herald_kafka_consumer_lag", Help: "Messages of a partition the consumer group has not committed: read from the brokers every probe (the group's lag, the same on every instance), and at every committed batch.",
+			Name: "herald_kafka_consumer_lag", Help: "Messages of a partition the consumer group has not committed: read from the brokers every probe (the group's lag, the same on every instance), and at every committed batch; while the brokers cannot be reached it keeps its last reading (herald_kafka_state says so).",
 		}, []string{"topic", "partition"}),
 	}
 	k := m.kafka
@@ -192,7 +192,7 @@ type kafkaStateCollector struct{ in kafkaIngester }
 
 var (
 	kafkaStateDesc = prometheus.NewDesc("herald_kafka_state",
-		"The Kafka ingester's state, as /readyz gives it: 1 for the current one (starting, joining, consuming, topics-missing, brokers-unavailable, retrying-store, retrying-dead-letter, stopped), 0 for the others. While the brokers cannot be reached, herald_kafka_consumer_lag keeps its last reading.",
+		"The Kafka ingester's state, as /readyz gives it: 1 for the current one (starting, joining, consuming, topics-missing, brokers-unavailable, retrying-store, retrying-dead-letter, stopped), 0 for the others.",
 		[]string{"state"}, nil)
 	kafkaPartitionsDesc = prometheus.NewDesc("herald_kafka_partitions_assigned",
 		"Partitions of the consumer group this instance holds.", nil, nil)

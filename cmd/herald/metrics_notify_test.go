@@ -73,7 +73,13 @@ herald_kafka_partitions_assigned 3
 			states[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
 		}
 	}
-	if len(states) != len(kafka.States) || states["brokers-unavailable"] != 1 || states["consuming"] != 0 {
+	every := []string{"starting", "joining", "consuming", "topics-missing", "brokers-unavailable", "retrying-store", "retrying-dead-letter", "stopped"}
+	for _, s := range every {
+		if _, ok := states[s]; !ok {
+			t.Errorf("no herald_kafka_state{state=%q}", s)
+		}
+	}
+	if len(states) != len(every) || states["brokers-unavailable"] != 1 || states["consuming"] != 0 {
 		t.Errorf("herald_kafka_state = %v, want every state, 1 for brokers-unavailable alone", states)
 	}
 	sum := 0.0
