@@ -114,7 +114,8 @@ func (r *queryResolver) BackfillJobs(ctx context.Context, configurationID string
 	if err := actor.Require(domain.BackfillNotifications); err != nil {
 		return nil, err
 	}
-	// the configuration must be one the caller sees; a removed one's backfills are gone with it
+	// The configuration must be one the caller sees. A removed one is not found: its
+	// backfills are listed no more, though backfillJob still answers for each id.
 	if _, err := r.Notifications.Queries.Configuration(ctx, actor, configurationID); err != nil {
 		return nil, err
 	}

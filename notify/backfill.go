@@ -339,8 +339,10 @@ func (b *Backfiller) List(ctx context.Context, configurationID string) ([]Backfi
 		if err != nil {
 			return nil, err
 		}
-		if found { // not pruned
+		if found {
 			out = append(out, p)
+		} else if b.now().Sub(claimed.At) >= b.kept {
+			break // pruned: prune deletes the oldest first, so the claims before it went too
 		}
 	}
 	return out, nil

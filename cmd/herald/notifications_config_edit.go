@@ -313,7 +313,7 @@ Settings by kind:
   github:  apiUrl (https://api.github.com), owner, repository, accessToken, milestone, labels,
            assignees
   jira:    url, username, apiToken, projectKey, issueType (Bug), priority, assignee, labels
-  (key= removes a setting; one with a default, in brackets, goes back to it)
+  (key= removes a setting; one with a default, in parentheses, goes back to it)
   slack:   webhookUrl
   teams:   webhookUrl
   webhook: url, username, password, hmacSecret, headers ('Name: value', repeatable)`,
