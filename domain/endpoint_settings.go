@@ -142,6 +142,13 @@ func (s EmailSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Setti
 	return s, err
 }
 
+// Defaults of the settings a configuration may leave out: the API fills them in when a
+// configuration is added, and the CLI's --set key= restores them.
+const (
+	DefaultEmailPort     = 587
+	DefaultJiraIssueType = "Bug"
+)
+
 // DefaultGitHubAPIURL is github.com's API; GitHub Enterprise Server uses https://HOST/api/v3.
 const DefaultGitHubAPIURL = "https://api.github.com"
 

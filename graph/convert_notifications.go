@@ -136,7 +136,7 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 	switch kind {
 	case domain.KindEmail:
 		e := in.Email
-		return domain.EmailSettings{Host: value(e.Host, ""), Port: value(e.Port, 587), Username: value(e.Username, ""), Password: secret(e.Password),
+		return domain.EmailSettings{Host: value(e.Host, ""), Port: value(e.Port, domain.DefaultEmailPort), Username: value(e.Username, ""), Password: secret(e.Password),
 			Security: domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls)))), From: value(e.From, ""), To: e.To}
 	case domain.KindGitHub:
 		g := in.Github
@@ -145,7 +145,7 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 	case domain.KindJira:
 		j := in.Jira
 		return domain.JiraSettings{URL: value(j.URL, ""), Username: value(j.Username, ""), APIToken: secret(j.APIToken), ProjectKey: value(j.ProjectKey, ""),
-			IssueType: value(j.IssueType, "Bug"), Priority: value(j.Priority, ""), Assignee: value(j.Assignee, ""), Labels: j.Labels}
+			IssueType: value(j.IssueType, domain.DefaultJiraIssueType), Priority: value(j.Priority, ""), Assignee: value(j.Assignee, ""), Labels: j.Labels}
 	case domain.KindSlack:
 		return domain.SlackSettings{WebhookURL: secret(in.Slack.WebhookURL)}
 	case domain.KindTeams:

@@ -28,9 +28,9 @@ var settingKeys = map[domain.EndpointKind]map[string]string{
 // settingDefaults are the values of the settings that have a default, which --set key=
 // (nothing after the =) restores: removing such a setting means going back to its default.
 var settingDefaults = map[domain.EndpointKind]map[string]any{
-	domain.KindEmail:  {"port": 587, "useTls": strings.ToUpper(string(domain.EmailStartTLS))},
+	domain.KindEmail:  {"port": domain.DefaultEmailPort, "useTls": strings.ToUpper(string(domain.EmailStartTLS))},
 	domain.KindGitHub: {"apiUrl": domain.DefaultGitHubAPIURL},
-	domain.KindJira:   {"issueType": "Bug"},
+	domain.KindJira:   {"issueType": domain.DefaultJiraIssueType},
 }
 
 // settingAliases are other names --set takes for a setting: "header", which reads better for
