@@ -32,6 +32,9 @@ type Recorded struct {
 	Refused map[int]string
 }
 
+// duplicate tells whether event i's id was already in the log.
+func (r Recorded) duplicate(i int) bool { return i < len(r.Duplicate) && r.Duplicate[i] }
+
 // Metrics receives what the ingester does, once per committed batch; cmd/herald wires
 // Prometheus to it.
 type Metrics interface {

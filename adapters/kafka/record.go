@@ -18,6 +18,7 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 	from := make([]int, 0, len(b.msgs)) // index in b.msgs of each event
 	var bad []deadLetter
 	for i := range b.msgs {
+		b.stats.count(b.msgs[i].Topic, func(c *Counts) { c.Consumed++ })
 		e, s, err := eventOf(&b.msgs[i], in.cfg.MaxMessageBytes, now)
 		if err != nil {
 			bad = append(bad, deadLetter{msg: &b.msgs[i], err: err})
@@ -26,9 +27,6 @@ func (in *Ingester) process(ctx context.Context, b *batch) {
 		events = append(events, e)
 		stamped = append(stamped, s)
 		from = append(from, i)
-	}
-	for i := range b.msgs {
-		b.stats.count(b.msgs[i].Topic, func(c *Counts) { c.Consumed++ })
 	}
 	if len(events) > 0 {
 		rejected, err := in.record(ctx, b, events, stamped, from)
@@ -73,7 +71,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			switch reason, isRefused := res.Refused[i]; {
 			case isRefused:
 				refused = append(refused, deadLetter{msg: &b.msgs[from[i]], err: refusal(reason)})
-			case i < len(res.Duplicate) && res.Duplicate[i]:
+			case res.duplicate(i):
 				b.stats.count(topic, func(c *Counts) { c.Duplicates++ })
 			default:
 				b.stats.count(topic, func(c *Counts) { c.Recorded++ })
@@ -95,7 +93,7 @@ func (in *Ingester) record(ctx context.Context, b *batch, events []domain.LogEve
 			return nil, err
 		case len(res.Refused) > 0:
 			rejected = append(rejected, deadLetter{msg: &b.msgs[from[i]], err: refusal(res.Refused[0])})
-		case len(res.Duplicate) > 0 && res.Duplicate[0]:
+		case res.duplicate(0):
 			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Duplicates++ })
 		default:
 			b.stats.count(b.msgs[from[i]].Topic, func(c *Counts) { c.Recorded++ })
