@@ -32,6 +32,18 @@ func (r *Resolver) visibleBackfill(ctx context.Context, id string) (p notify.Bac
 	return p, true, nil
 }
 
+// backfillConfiguration is the configuration id, for a caller who may backfill and sees it.
+func (r *Resolver) backfillConfiguration(ctx context.Context, id string) (domain.Configuration, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return domain.Configuration{}, err
+	}
+	if err := actor.Require(domain.BackfillNotifications); err != nil {
+		return domain.Configuration{}, err
+	}
+	return r.Notifications.Queries.Configuration(ctx, actor, id)
+}
+
 // testConfiguration is the configuration a test goes through, credentials opened: a saved
 // one (id), or unsaved settings (kind and input).
 func (r *Resolver) testConfiguration(ctx context.Context, actor domain.Actor, id *string, kind *model.EndpointKind, input *model.ConfigurationInput) (domain.Configuration, error) {

@@ -31,14 +31,7 @@ func (r *mutationResolver) TestNotificationEndpointConfiguration(ctx context.Con
 }
 
 func (r *mutationResolver) BackfillNotifications(ctx context.Context, configurationID string, since *time.Time, before *time.Time) (*model.BackfillJob, error) {
-	actor, err := actorOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(domain.BackfillNotifications); err != nil {
-		return nil, err
-	}
-	c, err := r.Notifications.Queries.Configuration(ctx, actor, configurationID)
+	c, err := r.backfillConfiguration(ctx, configurationID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,16 +100,9 @@ func (r *queryResolver) BackfillJob(ctx context.Context, id string) (*model.Back
 }
 
 func (r *queryResolver) BackfillJobs(ctx context.Context, configurationID string) ([]model.BackfillJob, error) {
-	actor, err := actorOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(domain.BackfillNotifications); err != nil {
-		return nil, err
-	}
-	// The configuration must be one the caller sees. A removed one is not found: its
-	// backfills are listed no more, though backfillJob still answers for each id.
-	if _, err := r.Notifications.Queries.Configuration(ctx, actor, configurationID); err != nil {
+	// A removed configuration is not found: its backfills are listed no more, though
+	// backfillJob still answers for each id.
+	if _, err := r.backfillConfiguration(ctx, configurationID); err != nil {
 		return nil, err
 	}
 	list, err := r.Notifications.Backfills.List(ctx, configurationID)
