@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"herald/internal/testtool"
 )
 
 // BenchmarkDelivery measures notification delivery through `herald serve`'s wiring (embedded
@@ -86,12 +88,12 @@ func benchmarkDeliveryFanoutApart(b *testing.B) {
 	for range b.N {
 		sink := startSinkProcess(b, fanoutConfigurations*fanoutEvents)
 		app := startDeliveryBenchTo(b, sink.url, fanoutConfigurations)
-		cpu0 := processCPU(b)
+		cpu0 := testtool.ProcessCPU(b)
 		start := time.Now()
 		recordFanoutEvents(app)
 		sink.wait(b, 2*time.Minute)
 		elapsed += time.Since(start)
-		cpu += processCPU(b) - cpu0
+		cpu += testtool.ProcessCPU(b) - cpu0
 		app.stop()
 	}
 	n := float64(fanoutConfigurations * fanoutEvents * b.N)

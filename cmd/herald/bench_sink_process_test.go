@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -114,14 +113,4 @@ func (s *sinkProcess) wait(b *testing.B, limit time.Duration) {
 	case <-time.After(limit):
 		b.Fatalf("the sink process did not receive every notification within %s", limit)
 	}
-}
-
-// processCPU is the CPU time this process has used so far, user and system.
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
