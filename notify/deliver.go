@@ -53,15 +53,21 @@ type DelivererConfig struct {
 	// configuration excepted), so that a burst neither opens a connection per notification
 	// nor runs out of file descriptors. Waiting for a turn does not count in SendTimeout.
 	Concurrency int
-	Logger      *slog.Logger
-	Metrics     DeliveryMetrics // may be nil
-	Now         func() time.Time
+	// LateWait is how long a notification may wait for a send turn and still go out as
+	// dispatched; one that waited longer checks, as a retry does, that its kind is still
+	// enabled and its event still in the log. 0 means DefaultLateWait.
+	LateWait time.Duration
+	Logger   *slog.Logger
+	Metrics  DeliveryMetrics // may be nil
+	Now      func() time.Time
 	// Disabled tells which endpoint kinds the admin turned off (may be nil): a backfill's
-	// notification to one of them is not sent, nor one that waited for a retry or its rate
-	// limit while the kind was turned off. Dispatch leaves them out itself.
+	// notification to one of them is not sent, nor one that waited for a retry, its rate
+	// limit or (LateWait or longer) a send turn while the kind was turned off. Dispatch
+	// leaves them out itself.
 	Disabled DisabledEndpoints
 	// Events tells whether an event was deleted (may be nil): a notification waiting for a
-	// retry, or held back by its rate limit, is not sent once its event is deleted.
+	// retry, held back by its rate limit or waiting LateWait or longer for a send turn, is
+	// not sent once its event is deleted.
 	Events DeletedEvents
 	// Removed tells from the log whether a configuration the configurations view does not
 	// hold was removed (may be nil: the view is trusted). A view being rebuilt, or lost with
@@ -148,6 +154,15 @@ type DisabledEndpoints interface {
 // DefaultConcurrency is how many sends are under way at once unless configured.
 const DefaultConcurrency = 64
 
+// DefaultLateWait is the DelivererConfig.LateWait unless configured. Shorter waits for a turn
+// are the ordinary queueing of a busy fan-out (1 to 10 ms each for most notifications in the
+// fan-out benchmark, none as long as 100 ms), in which a change made meanwhile is as much a
+// race as one made between dispatch and send; checking the kind and the event after each of
+// them cost 11% of herald's CPU there, the event's read from the store most of it. A wait of
+// a second or more is a slow receiver holding the turns, behind which a person's change can
+// land.
+const DefaultLateWait = time.Second
+
 // Deliverer sends one job through its configuration's sender and records the outcome.
 type Deliverer struct {
 	cfg    DelivererConfig
@@ -200,6 +215,9 @@ func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.LateWait <= 0 {
+		cfg.LateWait = DefaultLateWait
 	}
 	d := &Deliverer{
 		cfg: cfg, system: map[string]domain.Configuration{}, turns: make(chan struct{}, cfg.Concurrency),
@@ -255,10 +273,10 @@ func (d *Deliverer) Handle(msg *message.Message) ([]*message.Message, error) {
 	}
 	turn := sync.OnceFunc(func() { <-d.turns })
 	defer turn() // also when a sender panics: the router recovers, and a lost turn never returns
-	// A retry, a send the rate limit held back, or one that waited for its turn, may come long
-	// after the event was dispatched: the endpoint kind may have been turned off, or the event
-	// deleted, since.
-	late := held || waited || attemptOf(msg) > 1
+	// A retry, a send the rate limit held back, or one that waited LateWait or longer for its
+	// turn, may come long after the event was dispatched: the endpoint kind may have been
+	// turned off, or the event deleted, since.
+	late := held || waited >= d.cfg.LateWait || attemptOf(msg) > 1
 	if (late || job.Trigger == domain.TriggerBackfill) && d.cfg.Disabled != nil {
 		disabled, err := d.cfg.Disabled.DisabledEndpoints(ctx)
 		if err != nil {
@@ -385,19 +403,20 @@ func (l *localPairs) Hold(ctx context.Context, eventID, configurationID string) 
 	}
 }
 
-// takeTurn takes one of the Concurrency turns, waiting for it when all are taken (waited);
-// the caller gives it back (<-d.turns).
-func (d *Deliverer) takeTurn(ctx context.Context) (waited bool, err error) {
+// takeTurn takes one of the Concurrency turns, waiting for it when all are taken, and says
+// how long it waited; the caller gives it back (<-d.turns).
+func (d *Deliverer) takeTurn(ctx context.Context) (waited time.Duration, err error) {
 	select {
 	case d.turns <- struct{}{}:
-		return false, nil
+		return 0, nil
 	default:
 	}
+	start := time.Now()
 	select {
 	case d.turns <- struct{}{}:
-		return true, nil
+		return time.Since(start), nil
 	case <-ctx.Done():
-		return true, fmt.Errorf("%w: %v", errTransient, ctx.Err())
+		return time.Since(start), fmt.Errorf("%w: %v", errTransient, ctx.Err())
 	}
 }
 

@@ -342,11 +342,13 @@ func TestDeliverer_onePairAcrossInstances(t *testing.T) {
 
 // deletedEvents reports the events it holds deleted.
 type deletedEvents struct {
-	mu  sync.Mutex
-	ids map[string]bool
+	mu    sync.Mutex
+	ids   map[string]bool
+	asked atomic.Int64
 }
 
 func (d *deletedEvents) EventDeleted(_ context.Context, id string) (bool, error) {
+	d.asked.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ids[id], nil
@@ -478,34 +480,32 @@ func TestDeliverer_aRemovedConfigurationIsNotWaitedFor(t *testing.T) {
 }
 
 // TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile: a notification that waits
-// for a turn (every one taken by a slow receiver) reads its configuration and the endpoint
-// kinds' status once it has one: it does not go out to a configuration removed, or a kind
-// turned off, while it waited.
+// for a turn (every one taken by a slow receiver) for LateWait or longer reads its
+// configuration, the endpoint kinds' status and whether its event is still in the log once it
+// has one: it does not go out to a configuration removed, or a kind turned off, or for an
+// event deleted, while it waited.
 func TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile(t *testing.T) {
 	for _, change := range []struct {
 		name string
-		make func(*changingConfigurations, *disabledKinds)
+		make func(*changingConfigurations, *disabledKinds, *deletedEvents)
 		want string
 	}{
-		{"removed", func(c *changingConfigurations, _ *disabledKinds) {
+		{"removed", func(c *changingConfigurations, _ *disabledKinds, _ *deletedEvents) {
 			c.set(func(c *domain.Configuration) { c.Deleted = true })
 		}, "configuration c1 was removed"},
-		{"kind turned off", func(_ *changingConfigurations, k *disabledKinds) { k.set(domain.KindWebhook, true) }, KindDisabled(domain.KindWebhook)},
+		{"kind turned off", func(_ *changingConfigurations, k *disabledKinds, _ *deletedEvents) {
+			k.set(domain.KindWebhook, true)
+		}, KindDisabled(domain.KindWebhook)},
+		{"event deleted", func(_ *changingConfigurations, _ *disabledKinds, e *deletedEvents) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			for i := range 3 {
+				e.ids[fmt.Sprintf("waiting-%d", i)] = true
+			}
+		}, "was deleted before it could be delivered"},
 	} {
 		t.Run(change.name, func(t *testing.T) {
-			configs := &changingConfigurations{c: domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Revision: 1,
-				Settings: domain.WebhookSettings{URL: "https://a.example/hook"}}}
-			disabled := &disabledKinds{}
-			sender := &gatedSender{sending: make(chan struct{}, 10), release: make(chan struct{})}
-			d, err := NewDeliverer(DelivererConfig{
-				Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
-				Configurations: configs, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
-				Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
-				Disabled: disabled, Concurrency: 1,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			d, sender, configs, disabled, deleted := turnTestDeliverer(t, 20*time.Millisecond)
 			first := make(chan error, 1)
 			go func() { _, err := d.Handle(c1Job("first")); first <- err }()
 			<-sender.sending // the one turn is taken
@@ -513,8 +513,8 @@ func TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile(t *testing.T) 
 			for i := range 3 {
 				go func() { _, err := d.Handle(c1Job(fmt.Sprintf("waiting-%d", i))); waiting <- err }()
 			}
-			time.Sleep(50 * time.Millisecond) // they wait for the turn
-			change.make(configs, disabled)
+			time.Sleep(50 * time.Millisecond) // they wait for the turn, longer than LateWait
+			change.make(configs, disabled, deleted)
 			close(sender.release)
 			if err := <-first; err != nil {
 				t.Fatalf("the send under way: %v", err)
@@ -532,16 +532,76 @@ func TestDeliverer_aSendWaitingForItsTurnSeesChangesMadeMeanwhile(t *testing.T) 
 	}
 }
 
+// TestDeliverer_aShortWaitForATurnReadsNothingMore: a notification that waited less than
+// LateWait for its turn, the ordinary queueing of a busy fan-out, goes out as dispatched: it
+// does not ask the kinds' status or the log for its event (a store read per notification),
+// while its configuration is still read as it is now.
+func TestDeliverer_aShortWaitForATurnReadsNothingMore(t *testing.T) {
+	d, sender, configs, disabled, deleted := turnTestDeliverer(t, time.Hour)
+	first := make(chan error, 1)
+	go func() { _, err := d.Handle(c1Job("first")); first <- err }()
+	<-sender.sending
+	waiting := make(chan error, 1)
+	go func() { _, err := d.Handle(c1Job("waiting")); waiting <- err }()
+	time.Sleep(50 * time.Millisecond)
+	configs.set(func(c *domain.Configuration) {
+		c.Settings, c.Revision = domain.WebhookSettings{URL: "https://b.example/hook"}, 2
+	})
+	close(sender.release)
+	for _, done := range []chan error{first, waiting} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sends := sender.sends.Load(); sends != 2 {
+		t.Errorf("%d sends, want 2", sends)
+	}
+	if got := sender.lastURL(); got != "https://b.example/hook" {
+		t.Errorf("the notification that waited went to %s, want the configuration's url as edited meanwhile", got)
+	}
+	if n := disabled.asked.Load(); n != 0 {
+		t.Errorf("the kinds' status was asked %d times, want 0", n)
+	}
+	if n := deleted.asked.Load(); n != 0 {
+		t.Errorf("the log was asked %d times whether an event was deleted, want 0", n)
+	}
+}
+
+// turnTestDeliverer is a deliverer with one send turn, held by a gatedSender, to the
+// configuration c1 (a webhook).
+func turnTestDeliverer(t *testing.T, lateWait time.Duration) (*Deliverer, *gatedSender, *changingConfigurations, *disabledKinds, *deletedEvents) {
+	t.Helper()
+	configs := &changingConfigurations{c: domain.Configuration{ID: "c1", Kind: domain.KindWebhook, Revision: 1,
+		Settings: domain.WebhookSettings{URL: "https://a.example/hook"}}}
+	disabled := &disabledKinds{}
+	deleted := &deletedEvents{ids: map[string]bool{}}
+	sender := &gatedSender{sending: make(chan struct{}, 10), release: make(chan struct{})}
+	d, err := NewDeliverer(DelivererConfig{
+		Senders:        map[domain.EndpointKind]Sender{domain.KindWebhook: sender},
+		Configurations: configs, OpenSettings: func(s domain.Settings) (domain.Settings, error) { return s, nil },
+		Ledger: &settlingLedger{done: map[pairKey]domain.Delivery{}}, Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+		Disabled: disabled, Events: deleted, Concurrency: 1, LateWait: lateWait,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, sender, configs, disabled, deleted
+}
+
 // gatedSender holds every send until release is closed (or its context ends), and counts
 // them; each send says so on sending, which must have room for as many as the test makes.
 type gatedSender struct {
 	sending chan struct{}
 	release chan struct{}
 	sends   atomic.Int64
+	url     atomic.Value // the last webhook url sent to
 }
 
-func (s *gatedSender) Send(ctx context.Context, _ Notification) (Receipt, error) {
+func (s *gatedSender) Send(ctx context.Context, n Notification) (Receipt, error) {
 	s.sends.Add(1)
+	if w, ok := n.Configuration.Settings.(domain.WebhookSettings); ok {
+		s.url.Store(w.URL)
+	}
 	s.sending <- struct{}{}
 	select {
 	case <-s.release:
@@ -549,6 +609,11 @@ func (s *gatedSender) Send(ctx context.Context, _ Notification) (Receipt, error)
 	case <-ctx.Done():
 		return Receipt{}, &SendError{Retryable: true, Err: context.Cause(ctx)}
 	}
+}
+
+func (s *gatedSender) lastURL() string {
+	u, _ := s.url.Load().(string)
+	return u
 }
 
 type changingConfigurations struct {
@@ -571,9 +636,11 @@ func (s *changingConfigurations) set(change func(*domain.Configuration)) {
 type disabledKinds struct {
 	mu    sync.Mutex
 	kinds map[domain.EndpointKind]bool
+	asked atomic.Int64
 }
 
 func (d *disabledKinds) DisabledEndpoints(context.Context) (map[domain.EndpointKind]bool, error) {
+	d.asked.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return maps.Clone(d.kinds), nil
