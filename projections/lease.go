@@ -36,9 +36,14 @@ func (r *Runner) lead(ctx context.Context) (context.Context, func(), error) {
 	}
 	r.setStandby(true)
 	pollCtx, stopPoll := context.WithCancel(ctx)
-	go r.followCheckpoint(pollCtx)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		r.followCheckpoint(pollCtx)
+	}()
 	fence, err := r.lease.Acquire(ctx)
 	stopPoll()
+	<-polled // from here on only follow sets Status: a late poll would undo what it sets
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,13 +78,18 @@ func (r *Runner) setStandby(on bool) {
 }
 
 // followCheckpoint keeps Status and WaitFor current while another instance applies the view:
-// the view counts as caught up once it reaches the log's head as it was one poll earlier.
+// the view counts as caught up once it reaches the log's head as it was one poll earlier (at
+// the first poll, as it is now: an empty view is not caught up with a log that is not).
 func (r *Runner) followCheckpoint(ctx context.Context) {
 	var lastHead uint64
+	headKnown := false
 	for {
 		cp, err1 := r.projection.Checkpoint(ctx)
 		head, err2 := r.log.LastPosition(ctx)
 		if err1 == nil && err2 == nil {
+			if !headKnown {
+				lastHead, headKnown = head, true
+			}
 			r.mu.Lock()
 			if cp > r.applied || r.applied > head {
 				r.applied = cp

@@ -235,3 +235,82 @@ func sharedView(srv *redistest.Server, prefix string) *redisview.EventLog {
 	v, _ := redisview.NewEventLog(goredis.NewClient(srv.ClientOptions()), redisview.Options{Prefix: prefix})
 	return v
 }
+
+// gatedLease is a lease this instance gets once take is closed.
+type gatedLease struct{ take chan struct{} }
+
+func (l gatedLease) Acquire(ctx context.Context) (uint64, error) {
+	select {
+	case <-l.take:
+		return 1, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+func (gatedLease) Lost() <-chan struct{}         { return nil }
+func (gatedLease) Release(context.Context) error { return nil }
+
+// gatedView applies records only once open is closed.
+type gatedView struct {
+	countingView
+	open chan struct{}
+}
+
+func (v *gatedView) Apply(ctx context.Context, rs []domain.Record) error {
+	select {
+	case <-v.open:
+		return v.countingView.Apply(ctx, rs)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A shared view counts as caught up only once it holds the log's head: not while this
+// instance waits for the lease and the view is empty, nor while it has the lease and is still
+// catching the view up. /readyz and sign-in (WaitLive) rely on it: a fresh instance on an
+// empty Redis once said ready, and turned its admin away as unknown, because its first poll
+// for the lease holder's checkpoint counted as caught up.
+func TestRunner_aSharedViewIsNotCaughtUpBeforeItHoldsTheHead(t *testing.T) {
+	var log spacedLog
+	for i := range 9 {
+		log.records = append(log.records, domain.Record{Stream: "s", Revision: uint64(i), Position: uint64(1000 * (i + 1)), Type: "Tested"})
+	}
+	view := &gatedView{open: make(chan struct{})}
+	lease := gatedLease{take: make(chan struct{})}
+	runner, err := projections.NewRunner(log, view, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner.UseLease(lease, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { _ = runner.Run(ctx); close(ran) }()
+	t.Cleanup(func() { cancel(); <-ran })
+
+	notCaughtUp := func(while string, d time.Duration) {
+		t.Helper()
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if applied, caughtUp := runner.Status(); caughtUp {
+				t.Fatalf("%s, the view at %d counts as caught up with the log at 9000", while, applied)
+			}
+		}
+	}
+	notCaughtUp("waiting for the lease", 1200*time.Millisecond) // past two polls of the holder's checkpoint
+	close(lease.take)
+	for runner.Progress().Standby {
+		time.Sleep(5 * time.Millisecond)
+	}
+	notCaughtUp("holding the lease and catching up", 300*time.Millisecond)
+	wctx, wcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer wcancel()
+	if err := runner.WaitLive(wctx); err == nil {
+		t.Fatal("WaitLive returned while the view was still catching up")
+	}
+	close(view.open)
+	if err := runner.WaitFor(ctx, 9000); err != nil {
+		t.Fatal(err)
+	}
+	if applied, caughtUp := runner.Status(); !caughtUp || applied != 9000 {
+		t.Errorf("after catching up: at %d, caught up %v; want 9000, true", applied, caughtUp)
+	}
+}

@@ -192,8 +192,8 @@ func TestServe_viewsInRedisFollowOneEmbeddedStore(t *testing.T) {
 	own := second
 	own.Redis.Prefix = "other:"
 	other := startTestAppConfig(t, own)
-	if len(other.gql(adminAuth(), `{ accounts { name } }`, nil).Errors) != 0 {
-		t.Error("an instance with views of its own (--redis-prefix) does not answer")
+	if r := other.gql(adminAuth(), `{ accounts { name } }`, nil); len(r.Errors) != 0 {
+		t.Errorf("an instance with views of its own (--redis-prefix) does not answer: %s\nlogs:\n%s", r.Raw, other.logs)
 	}
 }
 
