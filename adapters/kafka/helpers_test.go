@@ -411,6 +411,25 @@ func waitCommitted(t testing.TB, timeout time.Duration, addrs []string, group st
 	waitUntil(t, timeout, "every message committed", func() bool { return committedAll(t, addrs, group, topics...) })
 }
 
+// waitForBrokerError waits until the ingester is held up by the brokers with an error that
+// says want. On a loaded machine a probe can run out of time (ProbeInterval in the tests)
+// before the brokers answer with what is wrong, and the status then says only that; a later
+// probe gets the answer.
+func waitForBrokerError(t testing.TB, r *running, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := r.in.Status()
+		if s.State == StateBrokersUnavailable && strings.Contains(s.LastError, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status = %+v, want brokers-unavailable with an error that says %q", s, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -66,10 +66,7 @@ func TestSASL(t *testing.T) {
 			cfg := testConfig(addrs, SASLPlain)
 			cfg.Security = tc.sec
 			r := start(t, cfg, newTestLog(t), nil)
-			waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
-			if s := r.in.Status(); !strings.Contains(s.LastError, tc.hint) {
-				t.Errorf("last error = %q, want the hint %s", s.LastError, tc.hint)
-			}
+			waitForBrokerError(t, r, tc.hint)
 			err := newProduced().send(addrs, SASLPlain, 0, 1, "none", tc.sec)
 			if err == nil || !strings.Contains(err.Error(), tc.hint) {
 				t.Errorf("producing: %v, want the hint %s", err, tc.hint)
@@ -107,19 +104,12 @@ func TestTLS(t *testing.T) {
 		cfg := testConfig(addrs, "events")
 		cfg.Security = Security{TLS: TLS{Enabled: true}} // the system's CAs do not know the test CA
 		r := start(t, cfg, newTestLog(t), nil)
-		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
-		if s := r.in.Status(); !strings.Contains(s.LastError, "certificate signed by unknown authority (herald does not trust the brokers' certificate: it trusts the system's CAs; name the CA that signs the brokers' certificate with --kafka-tls-ca)") {
-			t.Errorf("status = %+v, want a certificate error with its hint", s)
-		}
+		waitForBrokerError(t, r, "certificate signed by unknown authority (herald does not trust the brokers' certificate: it trusts the system's CAs; name the CA that signs the brokers' certificate with --kafka-tls-ca)")
 	})
 	t.Run("no TLS", func(t *testing.T) {
 		cfg := testConfig(addrs, "events")
 		r := start(t, cfg, newTestLog(t), nil)
-		waitUntil(t, 10*time.Second, "status brokers-unavailable", func() bool { return r.in.Status().State == StateBrokersUnavailable })
-		const hint = "herald connects without TLS (--kafka-tls turns it on) and without SASL"
-		if s := r.in.Status(); !strings.Contains(s.LastError, hint) {
-			t.Errorf("status = %+v, want the hint %q", s, hint)
-		}
+		waitForBrokerError(t, r, "herald connects without TLS (--kafka-tls turns it on) and without SASL")
 	})
 }
 
