@@ -142,12 +142,23 @@ func (s EmailSettings) MapSecrets(f func(string, Secret) (Secret, error)) (Setti
 	return s, err
 }
 
-// Defaults of the settings a configuration may leave out: the API fills them in when a
-// configuration is added, and the CLI's --set key= restores them.
-const (
-	DefaultEmailPort     = 587
-	DefaultJiraIssueType = "Bug"
-)
+// DefaultJiraIssueType is the issue type of a Jira configuration that names none: the API
+// fills it in when a configuration leaves it out, and the CLI's --set issueType= restores it.
+const DefaultJiraIssueType = "Bug"
+
+// DefaultPort is the usual port of an SMTP server spoken to this way, the port of an email
+// configuration that gives none: 587 (submission) for STARTTLS, 465 (submissions) for TLS,
+// 25 for NONE (a local relay).
+func (s EmailSecurity) DefaultPort() int {
+	switch s {
+	case EmailTLS:
+		return 465
+	case EmailNone:
+		return 25
+	default:
+		return 587
+	}
+}
 
 // DefaultGitHubAPIURL is github.com's API; GitHub Enterprise Server uses https://HOST/api/v3.
 const DefaultGitHubAPIURL = "https://api.github.com"

@@ -136,8 +136,9 @@ func settingsOf(kind domain.EndpointKind, in model.ConfigurationInput) domain.Se
 	switch kind {
 	case domain.KindEmail:
 		e := in.Email
-		return domain.EmailSettings{Host: value(e.Host, ""), Port: value(e.Port, domain.DefaultEmailPort), Username: value(e.Username, ""), Password: secret(e.Password),
-			Security: domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls)))), From: value(e.From, ""), To: e.To}
+		security := domain.EmailSecurity(strings.ToLower(string(value(e.UseTLS, model.EmailSecurityStarttls))))
+		return domain.EmailSettings{Host: value(e.Host, ""), Port: value(e.Port, security.DefaultPort()), Username: value(e.Username, ""), Password: secret(e.Password),
+			Security: security, From: value(e.From, ""), To: e.To}
 	case domain.KindGitHub:
 		g := in.Github
 		return domain.GitHubSettings{APIURL: value(g.APIURL, domain.DefaultGitHubAPIURL), Owner: value(g.Owner, ""), Repository: value(g.Repository, ""),

@@ -65,3 +65,25 @@ func TestDraftOf_refusesWhatItWouldDropOrEchoWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsOf_anEmailPortLeftOutIsTheUsualOneOfItsSecurity: 587 for STARTTLS (also when
+// useTls is left out), 465 for TLS, 25 for NONE; a port given is kept whatever the security.
+func TestSettingsOf_anEmailPortLeftOutIsTheUsualOneOfItsSecurity(t *testing.T) {
+	sec := func(s model.EmailSecurity) *model.EmailSecurity { return &s }
+	for _, tc := range []struct {
+		useTLS *model.EmailSecurity
+		port   *int
+		want   int
+	}{
+		{nil, nil, 587},
+		{sec(model.EmailSecurityStarttls), nil, 587},
+		{sec(model.EmailSecurityTLS), nil, 465},
+		{sec(model.EmailSecurityNone), nil, 25},
+		{sec(model.EmailSecurityTLS), new(2465), 2465},
+	} {
+		in := model.ConfigurationInput{Email: &model.EmailSettingsInput{Host: new("smtp.example.com"), UseTLS: tc.useTLS, Port: tc.port}}
+		if got := settingsOf(domain.KindEmail, in).(domain.EmailSettings).Port; got != tc.want {
+			t.Errorf("useTls %v, port %v: port %d, want %d", tc.useTLS, tc.port, got, tc.want)
+		}
+	}
+}

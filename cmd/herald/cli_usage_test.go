@@ -173,6 +173,36 @@ func TestConfigSettings_removingASettingWithADefaultRestoresIt(t *testing.T) {
 	}
 }
 
+// TestConfigSettings_anEmailPortFollowsUseTls: where the user chose no port, the port goes
+// with useTls: --set port= restores the usual port of the security in effect, and a change of
+// useTls moves a port left at the old security's default to the new one's. A port of the
+// user's own stays.
+func TestConfigSettings_anEmailPortFollowsUseTls(t *testing.T) {
+	starttls587 := map[string]any{"port": 587.0, "useTls": "STARTTLS"} // as the API's JSON decodes
+	for _, tc := range []struct {
+		base map[string]any
+		set  []string
+		want any
+	}{
+		{nil, []string{"useTls=tls"}, 465},
+		{starttls587, []string{"useTls=tls"}, 465},
+		{starttls587, []string{"useTls=none"}, 25},
+		{starttls587, []string{"useTls=tls", "port=2465"}, 2465},
+		{map[string]any{"port": 2525.0, "useTls": "STARTTLS"}, []string{"useTls=tls"}, 2525.0},
+		{map[string]any{"port": 2465.0, "useTls": "TLS"}, []string{"port="}, 465},
+		{map[string]any{"port": 2525.0, "useTls": "STARTTLS"}, []string{"host=mail.example.com"}, 2525.0},
+	} {
+		f := configFlags{set: tc.set}
+		got, err := f.settings(domain.KindEmail, tc.base, strings.NewReader(""))
+		if err != nil {
+			t.Fatalf("%v on %v: %v", tc.set, tc.base, err)
+		}
+		if got["port"] != tc.want {
+			t.Errorf("--set %v on %v: sends port %#v, want %#v", tc.set, tc.base, got["port"], tc.want)
+		}
+	}
+}
+
 // TestTokenIssue_ttlInDays: --ttl takes days as the retention flags do, and the refusal of a
 // token that would outlive the one it is issued with names ttlSeconds and says the longest
 // lifetime in a form --ttl takes, and in seconds.

@@ -27,8 +27,9 @@ var settingKeys = map[domain.EndpointKind]map[string]string{
 
 // settingDefaults are the values of the settings that have a default, which --set key=
 // (nothing after the =) restores: removing such a setting means going back to its default.
+// An email port's default is its useTls's (emailPort).
 var settingDefaults = map[domain.EndpointKind]map[string]any{
-	domain.KindEmail:  {"port": domain.DefaultEmailPort, "useTls": strings.ToUpper(string(domain.EmailStartTLS))},
+	domain.KindEmail:  {"useTls": strings.ToUpper(string(domain.EmailStartTLS))},
 	domain.KindGitHub: {"apiUrl": domain.DefaultGitHubAPIURL},
 	domain.KindJira:   {"issueType": domain.DefaultJiraIssueType},
 }
@@ -79,6 +80,7 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 		}
 	}
 	given := map[string]bool{}
+	restorePort := false
 	for _, kv := range f.set {
 		key, raw, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -100,6 +102,10 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			}
 			slices.Sort(names)
 			return nil, fmt.Errorf("--set %s: %s settings are %s", key, kind, strings.Join(names, ", "))
+		}
+		if kind == domain.KindEmail && name == "port" && raw == "" {
+			restorePort = true
+			continue
 		}
 		if def, ok := settingDefaults[kind][name]; ok && raw == "" {
 			out[name] = def
@@ -149,7 +155,37 @@ func (f *configFlags) settings(kind domain.EndpointKind, base map[string]any, st
 			out[name] = value
 		}
 	}
+	if kind == domain.KindEmail {
+		emailPort(out, base, restorePort, given["useTls"] && !given["port"])
+	}
 	return out, nil
+}
+
+// emailPort sets the port that goes with useTls where the user chose none: after --set port=
+// (restore), and when --set useTls changes the security of a configuration whose port is the
+// old security's default (changed): 587 under STARTTLS becomes 465 under TLS, while a port
+// of the user's own, such as 2525, stays.
+func emailPort(out, base map[string]any, restore, changed bool) {
+	security := func(settings map[string]any) domain.EmailSecurity {
+		s, _ := settings["useTls"].(string)
+		if s == "" {
+			return domain.EmailStartTLS // the API's default
+		}
+		return domain.EmailSecurity(strings.ToLower(s))
+	}
+	if changed {
+		var port int
+		switch p := base["port"].(type) {
+		case float64: // as the API's JSON answer decodes
+			port = int(p)
+		case int:
+			port = p
+		}
+		restore = port == 0 || port == security(base).DefaultPort()
+	}
+	if restore {
+		out["port"] = security(out).DefaultPort()
+	}
 }
 
 // errEmptyValue is a file or stdin given as @FILE or @- that holds nothing (a line end at
@@ -308,8 +344,9 @@ policy-and-vulnerability (user.checks.*), errors, user-errors, user-infos, user-
 system-errors, system-infos, system-all, global-all (admin account only).
 
 Settings by kind:
-  email:   host, port (587), username, password, useTls (starttls|tls|none; starttls), from,
-           to (comma list)
+  email:   host, port (587 with starttls, 465 with tls, 25 with none), username, password,
+           useTls (starttls|tls|none; starttls), from, to (comma list); a change of useTls
+           moves a port left at the old one's default to the new one's
   github:  apiUrl (https://api.github.com), owner, repository, accessToken, milestone, labels,
            assignees
   jira:    url, username, apiToken, projectKey, issueType (Bug), priority, assignee, labels

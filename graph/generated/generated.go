@@ -2583,7 +2583,8 @@ type NotificationEndpointConfiguration {
 input EmailSettingsInput {
   "Required: the SMTP server's host name. Required fields are nullable so that every one missing is reported at once."
   host: String
-  port: Int = 587
+  "Default: the usual port of ` + "`" + `useTls` + "`" + `: 587 for STARTTLS, 465 for TLS, 25 for NONE."
+  port: Int
   username: String
   "Write-only; leave out on update to keep the stored one."
   password: String
@@ -11171,9 +11172,6 @@ func (ec *executionContext) unmarshalInputEmailSettingsInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	if _, present := asMap["port"]; !present {
-		asMap["port"] = 587
-	}
 	if _, present := asMap["useTls"]; !present {
 		asMap["useTls"] = "STARTTLS"
 	}

@@ -126,7 +126,8 @@ func (EmailSettings) IsEndpointSettings() {}
 // An email server and recipients.
 type EmailSettingsInput struct {
 	// Required: the SMTP server's host name. Required fields are nullable so that every one missing is reported at once.
-	Host     *string `json:"host,omitempty"`
+	Host *string `json:"host,omitempty"`
+	// Default: the usual port of `useTls`: 587 for STARTTLS, 465 for TLS, 25 for NONE.
 	Port     *int    `json:"port,omitempty"`
 	Username *string `json:"username,omitempty"`
 	// Write-only; leave out on update to keep the stored one.
