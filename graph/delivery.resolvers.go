@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"herald/domain"
+	"herald/graph/generated"
 	"herald/graph/model"
 	"herald/notify"
 	"herald/projections"
@@ -58,6 +59,14 @@ func (r *mutationResolver) CancelBackfill(ctx context.Context, id string) (*mode
 	return modelBackfill(p), nil
 }
 
+func (r *notificationDeliveryPageResolver) TotalCount(ctx context.Context, obj *model.NotificationDeliveryPage) (int, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Notifications.Deliveries.Count(ctx, actor, obj.Filter)
+}
+
 func (r *queryResolver) NotificationDeliveries(ctx context.Context, configurationID *string, eventID *string, status *model.DeliveryStatus, since *time.Time, before *time.Time, first *int, after *string) (*model.NotificationDeliveryPage, error) {
 	actor, err := actorOf(ctx)
 	if err != nil {
@@ -80,7 +89,7 @@ func (r *queryResolver) NotificationDeliveries(ctx context.Context, configuratio
 			return nil, err
 		}
 	}
-	out := &model.NotificationDeliveryPage{Deliveries: make([]model.NotificationDelivery, len(page.Deliveries))}
+	out := &model.NotificationDeliveryPage{Deliveries: make([]model.NotificationDelivery, len(page.Deliveries)), Filter: f}
 	for i, d := range page.Deliveries {
 		out.Deliveries[i] = modelDelivery(d)
 	}
@@ -115,3 +124,9 @@ func (r *queryResolver) BackfillJobs(ctx context.Context, configurationID string
 	}
 	return out, nil
 }
+
+func (r *Resolver) NotificationDeliveryPage() generated.NotificationDeliveryPageResolver {
+	return &notificationDeliveryPageResolver{r}
+}
+
+type notificationDeliveryPageResolver struct{ *Resolver }

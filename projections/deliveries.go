@@ -51,6 +51,8 @@ type DeliveryView interface {
 	// Deliveries returns up to limit deliveries matching f, newest first, strictly older than
 	// position after (0: from the newest).
 	Deliveries(ctx context.Context, f DeliveryFilter, after uint64, limit int) (DeliveryPage, error)
+	// CountDeliveries tells how many deliveries match f.
+	CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error)
 	Reset(ctx context.Context) error
 }
 
@@ -114,11 +116,9 @@ func NewDeliveryQueries(view DeliveryView) (DeliveryQueries, error) {
 // Deliveries lists deliveries the actor may see: its account's, or any for the admin account
 // (which may narrow to one account with f.Account).
 func (q DeliveryQueries) Deliveries(ctx context.Context, actor domain.Actor, f DeliveryFilter, after uint64, limit int) (DeliveryPage, error) {
-	if err := actor.Require(domain.ListNotificationDeliveries); err != nil {
+	f, err := q.scope(actor, f)
+	if err != nil {
 		return DeliveryPage{}, err
-	}
-	if !actor.IsAdmin() {
-		f.Account = actor.Account
 	}
 	switch {
 	case limit == 0:
@@ -126,8 +126,29 @@ func (q DeliveryQueries) Deliveries(ctx context.Context, actor domain.Actor, f D
 	case limit < 0 || limit > MaxDeliveryPage:
 		return DeliveryPage{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "first", Message: fmt.Sprintf("is %d; it must lie between 1 and %d", limit, MaxDeliveryPage)}}}
 	}
-	if !f.Since.IsZero() && !f.Before.IsZero() && !f.Since.Before(f.Before) {
-		return DeliveryPage{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "before", Message: "must be after since"}}}
-	}
 	return q.view.Deliveries(ctx, f, after, limit)
+}
+
+// Count tells how many deliveries the actor may see match f: a listing's total over all its
+// pages.
+func (q DeliveryQueries) Count(ctx context.Context, actor domain.Actor, f DeliveryFilter) (int, error) {
+	f, err := q.scope(actor, f)
+	if err != nil {
+		return 0, err
+	}
+	return q.view.CountDeliveries(ctx, f)
+}
+
+// scope narrows f to what actor may see, and checks its time window.
+func (DeliveryQueries) scope(actor domain.Actor, f DeliveryFilter) (DeliveryFilter, error) {
+	if err := actor.Require(domain.ListNotificationDeliveries); err != nil {
+		return f, err
+	}
+	if !actor.IsAdmin() {
+		f.Account = actor.Account
+	}
+	if !f.Since.IsZero() && !f.Before.IsZero() && !f.Since.Before(f.Before) {
+		return f, &domain.ValidationError{Fields: []domain.FieldError{{Field: "before", Message: "must be after since"}}}
+	}
+	return f, nil
 }

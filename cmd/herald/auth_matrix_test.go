@@ -215,7 +215,7 @@ func authMatrix() []matrixRow {
 		{field: "testNotificationEndpointConfiguration", op: `mutation($id: ID) { testNotificationEndpointConfiguration(id: $id) { delivered } }`,
 			vars: func(m *matrixEnv, _ caller) map[string]any { return map[string]any{"id": m.ts.aliceSlack} },
 			want: expect{allowed, allowed, forbidden, notFound, unauthenticated}},
-		{field: "notificationDeliveries", op: `{ notificationDeliveries { deliveries { eventId } } }`,
+		{field: "notificationDeliveries", op: `{ notificationDeliveries { deliveries { eventId } totalCount } }`,
 			want: expect{allowed, allowed, allowed, allowed, unauthenticated}},
 		// a configuration of its own per caller: a second backfill of one is refused while the first runs
 		{field: "backfillNotifications", op: `mutation($id: ID!) { backfillNotifications(configurationId: $id) { id state } }`,

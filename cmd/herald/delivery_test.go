@@ -392,6 +392,48 @@ func TestDeliveries_anUnknownIdIsNotFound(t *testing.T) {
 	}
 }
 
+// TestDeliveries_totalCountIsEveryPageTheCallerMaySee: totalCount counts what the filter
+// selects over all pages, not the page's; an account's user counts its own account's
+// deliveries only, whatever it asks.
+func TestDeliveries_totalCountIsEveryPageTheCallerMaySee(t *testing.T) {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(rcv.Close)
+	app := startTestAppConfig(t, deliveryServeConfig(t.TempDir()))
+	for _, account := range []string{"alice", "bob"} {
+		app.mustGQL(adminAuth(), `mutation($n: String!) { createAccount(name: $n) { name } }`, map[string]any{"n": account})
+	}
+	aliceHook := createWebhook(app, adminAuth(), "alice-hook", rcv.URL+"/alice")
+	app.mustGQL(adminAuth(), `mutation($in: ConfigurationInput!) { createNotificationEndpointConfiguration(kind: WEBHOOK, input: $in, account: "bob") { id } }`,
+		map[string]any{"in": map[string]any{"name": "bob-hook", "webhook": map[string]any{"url": rcv.URL + "/bob"}, "quickSelections": []string{"all"}}})
+	app.mustGQL(adminAuth(), `mutation { addUser(account: "alice", user: "alice-ro", role: READ_ONLY) { name } }`, nil)
+	alice := bearer(issueToken(t, app, adminAuth(), "alice", "alice-ro"))
+	recordAliceEvents(app, "count", 5)
+	app.mustGQL(adminAuth(), recordEventsOp, map[string]any{"in": []any{tenantEvent("bob-1", "bob", 1), tenantEvent("bob-2", "bob", 2)}})
+	waitFor(t, "seven deliveries", 10*time.Second, func() bool {
+		n, _ := app.mustGQL(adminAuth(), `{ notificationDeliveries { totalCount } }`, nil)["notificationDeliveries"].(map[string]any)["totalCount"].(float64)
+		return n == 7
+	})
+
+	const query = `query($c: ID, $s: DeliveryStatus) { notificationDeliveries(configurationId: $c, status: $s, first: 2) { totalCount deliveries { eventId } } }`
+	for _, tc := range []struct {
+		who, auth string
+		vars      map[string]any
+		want      float64
+	}{
+		{"admin", adminAuth(), nil, 7},
+		{"admin", adminAuth(), map[string]any{"c": aliceHook}, 5},
+		{"admin", adminAuth(), map[string]any{"c": aliceHook, "s": "DELIVERED"}, 5},
+		{"admin", adminAuth(), map[string]any{"s": "FAILED"}, 0},
+		{"alice", alice, nil, 5},
+		{"alice", alice, map[string]any{"s": "DELIVERED"}, 5},
+	} {
+		page := app.mustGQL(tc.auth, query, tc.vars)["notificationDeliveries"].(map[string]any)
+		if got := page["totalCount"].(float64); got != tc.want || len(page["deliveries"].([]any)) > 2 {
+			t.Errorf("%s with %v: totalCount %v on a page of %d; want %v", tc.who, tc.vars, got, len(page["deliveries"].([]any)), tc.want)
+		}
+	}
+}
+
 // TestPageSizes_outOfRangeIsBadUserInputOnFirst: a page size of 0, below 0 or above 1,000 is
 // refused on first, for events and deliveries alike (0 read as "the default", and the
 // deliveries' error named a field "limit" the schema does not have); the CLI says --limit.

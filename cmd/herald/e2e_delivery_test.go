@@ -94,9 +94,12 @@ func TestE2E_deliverySurvivesSIGKILLAndTheCLI(t *testing.T) {
 	if got := strings.Count(rows, `"status": "DELIVERED"`); got != n {
 		t.Fatalf("deliveries of the configuration: %d delivered, want %d", got, n)
 	}
-	table := s.mustCLI("notifications", "deliveries", "--config", id, "--limit", "3")
-	if !strings.Contains(table, "delivered") || !strings.Contains(table, "kill-") {
-		t.Fatalf("deliveries table:\n%s", table)
+	table, notice, err := s.cli("", "notifications", "deliveries", "--config", id, "--limit", "3")
+	if err != nil || !strings.Contains(table, "delivered") || !strings.Contains(table, "kill-") {
+		t.Fatalf("deliveries table: %v\n%s\n%s", err, table, notice)
+	}
+	if want := fmt.Sprintf("Showing the newest 3 of %d matching deliveries", n); !strings.Contains(notice, want) {
+		t.Errorf("under a table cut at --limit: %q, want %q", notice, want)
 	}
 
 	// A backfill of the same history sends nothing again, with a progress bar.

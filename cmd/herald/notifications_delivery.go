@@ -150,11 +150,12 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
 				Page struct {
 					Deliveries []wireDelivery `json:"deliveries"`
 					Next       *string        `json:"next"`
+					TotalCount int            `json:"totalCount"`
 				} `json:"notificationDeliveries"`
 			}
 			q := `query($config: ID, $event: ID, $status: DeliveryStatus, $since: Timestamp, $before: Timestamp, $first: Int) {
   notificationDeliveries(configurationId: $config, eventId: $event, status: $status, since: $since, before: $before, first: $first) {
-    deliveries { eventId configurationId kind eventType status receiverStatus attempts latencyMs error trigger at } next } }`
+    deliveries { eventId configurationId kind eventType status receiverStatus attempts latencyMs error trigger at } next totalCount } }`
 			if err := newClient(url).do(cmd.Context(), q, vars, &data); err != nil {
 				return timeFlags(err)
 			}
@@ -165,7 +166,7 @@ func newDeliveriesCommand(url *clientConfig) *cobra.Command {
 				err = printDeliveries(cmd.OutOrStdout(), data.Page.Deliveries)
 			}
 			if data.Page.Next != nil { // on stderr, so that stdout stays what -o asked for
-				fmt.Fprintf(cmd.ErrOrStderr(), "More deliveries match: narrow the filter or raise --limit (at most 1000)\n")
+				fmt.Fprintf(cmd.ErrOrStderr(), "Showing the newest %d of %d matching deliveries: narrow the filter or raise --limit (at most 1000)\n", len(data.Page.Deliveries), data.Page.TotalCount)
 			}
 			return err
 		},

@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	EventConnection() EventConnectionResolver
 	Mutation() MutationResolver
+	NotificationDeliveryPage() NotificationDeliveryPageResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
@@ -199,6 +200,7 @@ type ComplexityRoot struct {
 	NotificationDeliveryPage struct {
 		Deliveries func(childComplexity int) int
 		Next       func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	NotificationEndpoint struct {
@@ -372,6 +374,9 @@ type MutationResolver interface {
 	DeleteNotificationEndpointConfiguration(ctx context.Context, id string) (bool, error)
 	UpdateNotificationEndpointStatus(ctx context.Context, kind model.EndpointKind, enabled bool) (*model.NotificationEndpoint, error)
 	RebuildProjection(ctx context.Context, name *string) ([]model.Projection, error)
+}
+type NotificationDeliveryPageResolver interface {
+	TotalCount(ctx context.Context, obj *model.NotificationDeliveryPage) (int, error)
 }
 type QueryResolver interface {
 	Events(ctx context.Context, filter *model.EventFilter, first *int, after *string) (*model.EventConnection, error)
@@ -1178,6 +1183,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationDeliveryPage.Next(childComplexity), true
+	case "NotificationDeliveryPage.totalCount":
+		if e.ComplexityRoot.NotificationDeliveryPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationDeliveryPage.TotalCount(childComplexity), true
 
 	case "NotificationEndpoint.description":
 		if e.ComplexityRoot.NotificationEndpoint.Description == nil {
@@ -2077,6 +2088,8 @@ type NotificationDeliveryPage {
   deliveries: [NotificationDelivery!]!
   "Pass as ` + "`" + `after` + "`" + ` for the next page; null on the last."
   next: String
+  "How many deliveries match the filter in all pages."
+  totalCount: Int!
 }
 
 "Where a backfill is."
@@ -2984,6 +2997,8 @@ func (ec *executionContext) childFields_NotificationDeliveryPage(ctx context.Con
 		return ec.fieldContext_NotificationDeliveryPage_deliveries(ctx, field)
 	case "next":
 		return ec.fieldContext_NotificationDeliveryPage_next(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationDeliveryPage_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationDeliveryPage", field.Name)
 }
@@ -7344,6 +7359,29 @@ func (ec *executionContext) _NotificationDeliveryPage_next(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_NotificationDeliveryPage_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NotificationDeliveryPage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationDeliveryPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationDeliveryPage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationDeliveryPage().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationDeliveryPage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationDeliveryPage", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationEndpoint_kind(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEndpoint) (ret graphql.Marshaler) {
@@ -13126,13 +13164,51 @@ func (ec *executionContext) _NotificationDeliveryPage(ctx context.Context, sel a
 		case "deliveries":
 			out.Values[i] = ec._NotificationDeliveryPage_deliveries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "next":
 			out.Values[i] = ec._NotificationDeliveryPage_next(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NotificationDeliveryPage_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -360,13 +360,6 @@ type NotificationDelivery struct {
 	At time.Time `json:"at"`
 }
 
-// A page of the delivery history, newest first.
-type NotificationDeliveryPage struct {
-	Deliveries []NotificationDelivery `json:"deliveries"`
-	// Pass as `after` for the next page; null on the last.
-	Next *string `json:"next,omitempty"`
-}
-
 // An endpoint kind and its system-wide status.
 type NotificationEndpoint struct {
 	// The kind.

@@ -121,6 +121,13 @@ func (v *Deliveries) Deliveries(_ context.Context, f projections.DeliveryFilter,
 	return v.s.page(f, after, limit), nil
 }
 
+// CountDeliveries implements projections.DeliveryView.
+func (v *Deliveries) CountDeliveries(_ context.Context, f projections.DeliveryFilter) (int, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.s.count(f), nil
+}
+
 // Reset implements projections.DeliveryView.
 func (v *Deliveries) Reset(context.Context) error {
 	v.mu.Lock()

@@ -62,6 +62,33 @@ func (s *deliveryState) page(f projections.DeliveryFilter, after uint64, limit i
 	return p
 }
 
+// count answers CountDeliveries. A filter on one account or one configuration alone, or no
+// filter, is the length of its list; others walk the shortest list they name.
+func (s *deliveryState) count(f projections.DeliveryFilter) int {
+	q, ok := s.resolve(f)
+	if !ok {
+		return 0
+	}
+	if !q.byEvent && f.Status == "" && f.Since.IsZero() && f.Before.IsZero() {
+		switch {
+		case q.configuration == 0 && q.account == 0:
+			return len(s.rows)
+		case q.account == 0:
+			return len(s.byConfiguration[q.configuration])
+		case q.configuration == 0:
+			return len(s.byAccount[q.account])
+		}
+	}
+	n := 0
+	s.walk(&q, 0, func(slot uint32) bool {
+		if s.matches(&q, &s.rows[slot]) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
 // walk visits, newest first, the slots below position after (0: all) of the shortest list
 // the query names: an event's chain, a configuration's or an account's list, or every row.
 // It stops when visit returns false.

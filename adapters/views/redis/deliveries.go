@@ -179,6 +179,39 @@ func (v *Deliveries) Deliveries(ctx context.Context, f projections.DeliveryFilte
 	return projections.DeliveryPage{Deliveries: out}, nil
 }
 
+// CountDeliveries implements projections.DeliveryView. A filter of one index (an account, a
+// configuration, an event or a status, or none) without a time window is the index's size;
+// others walk the smallest index they name, as Deliveries does, reading deliveries only to
+// check a time window.
+func (v *Deliveries) CountDeliveries(ctx context.Context, f projections.DeliveryFilter) (int, error) {
+	keys, filter := v.query(f)
+	filter[0] = "" // the status: its index, among the keys, holds it
+	upper, total := "+", 0
+	for {
+		args := append([]any{upper, 0, v.opts.QueryBudget}, filter...)
+		vals, err := v.scripts.query.Run(ctx, v.client, keys, args...).Slice()
+		if err != nil {
+			return 0, fmt.Errorf("count deliveries: %w", err)
+		}
+		done, resume, err := progress(vals)
+		if err != nil {
+			return 0, fmt.Errorf("count deliveries: %w", err)
+		}
+		n, ok := int64(0), len(vals) == 3
+		if ok {
+			n, ok = vals[2].(int64)
+		}
+		if !ok {
+			return 0, fmt.Errorf("count deliveries: script answered %v", vals)
+		}
+		total += int(n)
+		if done {
+			return total, nil
+		}
+		upper = "(" + resume
+	}
+}
+
 // query translates a filter for the query script: the keys (the deliveries, then the
 // indexes of the filter's account, configuration and event, or the index of all) and the
 // arguments that check the rest (status, time window).

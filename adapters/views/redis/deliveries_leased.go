@@ -47,5 +47,10 @@ func (l *LeasedDeliveries) Deliveries(ctx context.Context, f projections.Deliver
 	return l.cur.Load().Deliveries(ctx, f, after, limit)
 }
 
+// CountDeliveries implements projections.DeliveryView.
+func (l *LeasedDeliveries) CountDeliveries(ctx context.Context, f projections.DeliveryFilter) (int, error) {
+	return l.cur.Load().CountDeliveries(ctx, f)
+}
+
 // Reset implements projections.DeliveryView.
 func (l *LeasedDeliveries) Reset(ctx context.Context) error { return l.cur.Load().Reset(ctx) }

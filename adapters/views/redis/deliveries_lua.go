@@ -33,27 +33,31 @@ raiseCheckpoint(cpKey, ARGV[3])
 return 1
 `
 
-// luaDeliveriesQuery answers a page. Read-only.
+// luaDeliveriesQuery answers a page, or counts. Read-only.
 const luaDeliveriesQuery = `
 -- Walks the index of the filter that holds the fewest deliveries below the cursor, newest
 -- first, probing the filter's other indexes for each member; reads the deliveries in all of
 -- them and, when the filter has a status or a time window, checks those on them.
 -- KEYS: deliveries, then the filter's indexes (the index of all when it names none)
--- ARGV: upper bound (ZRANGE BYLEX: '+' or '(' and a member), need, budget, status (as a
---       JSON string; '' for any), since seconds and nanoseconds, before seconds and
---       nanoseconds ('' for no bound)
--- Returns {done, resume member, stored deliveries...}: when not done, the next call resumes
--- below the member. A member costs a unit of the budget, reading its delivery one more,
--- checking it one more.
+-- ARGV: upper bound (ZRANGE BYLEX: '+' or '(' and a member), need (0: count), budget,
+--       status (as a JSON string; '' for any), since seconds and nanoseconds, before seconds
+--       and nanoseconds ('' for no bound)
+-- Returns {done, resume member, stored deliveries...}, or when counting {done, resume
+-- member, count}: when not done, the next call resumes below the member. A member costs a
+-- unit of the budget, reading its delivery one more, checking it one more.
 local deliveries = KEYS[1]
 local upper, need, budget, status = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local sinceS, sinceNs = tonumber(ARGV[5]), tonumber(ARGV[6])
 local beforeS, beforeNs = tonumber(ARGV[7]), tonumber(ARGV[8])
+local counting = need == 0
 
 local walked, fewest = nil, nil
 for i = 2, #KEYS do
   local n = redis.call('ZLEXCOUNT', KEYS[i], '-', upper)
-  if n == 0 then return { 1, '' } end
+  if n == 0 then
+    if counting then return { 1, '', 0 } end
+    return { 1, '' }
+  end
   if fewest == nil or n < fewest then walked, fewest = i, n end
 end
 local probes = {}
@@ -61,6 +65,9 @@ for i = 2, #KEYS do
   if i ~= walked then probes[#probes + 1] = KEYS[i] end
 end
 local check = status ~= '' or sinceS ~= nil or beforeS ~= nil
+-- A count of one index is its size. (Counting reads no delivery without a time window to
+-- check: the caller passes no status, which its index holds.)
+if counting and #probes == 0 and not check then return { 1, '', fewest } end
 
 local function earlier(s1, ns1, s2, ns2) return s1 < s2 or (s1 == s2 and ns1 < ns2) end
 
@@ -85,34 +92,42 @@ local function inProbes(m)
   return true
 end
 
-local out, spent, last = { 0, '' }, 0, nil
+local out, spent, last, count = { 0, '' }, 0, nil, 0
+local function finish(done, resume)
+  out[1], out[2] = done, resume
+  if counting then out[3] = count end
+  return out
+end
 local size = need
-if #probes > 0 or check then size = math.min(math.max(need * 2, 64), 1024) end
+if counting then
+  size = 1024
+elseif #probes > 0 or check then
+  size = math.min(math.max(need * 2, 64), 1024)
+end
 while true do
   local chunk = redis.call('ZRANGE', KEYS[walked], upper, '-', 'BYLEX', 'REV', 'LIMIT', 0, size)
   for _, m in ipairs(chunk) do
-    if spent >= budget then
-      out[2] = last
-      return out
-    end
+    if spent >= budget then return finish(0, last) end
     spent, last = spent + 1, m
     if inProbes(m) then
-      -- An index member without its delivery is left by a Reset that failed midway.
-      local blob = redis.call('HGET', deliveries, m)
-      spent = spent + (check and 2 or 1)
-      if blob and (not check or selects(blob)) then
-        out[#out + 1] = blob
-        if #out - 2 >= need then
-          out[1] = 1
-          return out
+      if counting and not check then
+        count = count + 1
+      else
+        -- An index member without its delivery is left by a Reset that failed midway.
+        local blob = redis.call('HGET', deliveries, m)
+        spent = spent + (check and 2 or 1)
+        if blob and (not check or selects(blob)) then
+          if counting then
+            count = count + 1
+          else
+            out[#out + 1] = blob
+            if #out - 2 >= need then return finish(1, '') end
+          end
         end
       end
     end
   end
-  if #chunk < size then
-    out[1] = 1
-    return out
-  end
+  if #chunk < size then return finish(1, '') end
   upper = '(' .. chunk[#chunk]
   size = math.min(size * 4, 4096)
 end

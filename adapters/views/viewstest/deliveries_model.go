@@ -139,8 +139,8 @@ func (fx *deliveryFixture) walk(f projections.DeliveryFilter, limit int) []domai
 	}
 }
 
-// check compares the whole view with the model: the checkpoint, and a walk of every filter
-// the model suggests, with page sizes from one to more than everything.
+// check compares the whole view with the model: the checkpoint, and a walk and a count of
+// every filter the model suggests, with page sizes from one to more than everything.
 func (fx *deliveryFixture) check() {
 	fx.t.Helper()
 	if got, err := fx.view.Checkpoint(fx.ctx); err != nil || got != fx.model.checkpoint {
@@ -155,6 +155,9 @@ func (fx *deliveryFixture) check() {
 		}
 		if got := fx.walk(f, limit); len(got) != len(want) {
 			fx.t.Fatalf("walk of %s holds %d deliveries, want %d", describeDeliveryFilter(f), len(got), len(want))
+		}
+		if n, err := fx.view.CountDeliveries(fx.ctx, f); err != nil || n != len(want) {
+			fx.t.Fatalf("CountDeliveries(%s) = %d, %v; want %d", describeDeliveryFilter(f), n, err, len(want))
 		}
 	}
 }

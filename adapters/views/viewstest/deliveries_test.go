@@ -35,6 +35,12 @@ func (v *deliveryModelView) Deliveries(_ context.Context, f projections.Delivery
 	return v.m.page(f, after, limit), nil
 }
 
+func (v *deliveryModelView) CountDeliveries(_ context.Context, f projections.DeliveryFilter) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.m.matching(f)), nil
+}
+
 func (v *deliveryModelView) Reset(context.Context) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
