@@ -174,14 +174,8 @@ func emailPort(out, base map[string]any, restore, changed bool) {
 		return domain.EmailSecurity(strings.ToLower(s))
 	}
 	if changed {
-		var port int
-		switch p := base["port"].(type) {
-		case float64: // as the API's JSON answer decodes
-			port = int(p)
-		case int:
-			port = p
-		}
-		restore = port == 0 || port == security(base).DefaultPort()
+		port, _ := base["port"].(float64) // as the API's JSON answer decodes; 0 without a base
+		restore = port == 0 || int(port) == security(base).DefaultPort()
 	}
 	if restore {
 		out["port"] = security(out).DefaultPort()

@@ -193,18 +193,11 @@ func (v *Deliveries) CountDeliveries(ctx context.Context, f projections.Delivery
 		if err != nil {
 			return 0, fmt.Errorf("count deliveries: %w", err)
 		}
-		done, resume, err := progress(vals)
+		done, resume, n, err := counted(vals)
 		if err != nil {
 			return 0, fmt.Errorf("count deliveries: %w", err)
 		}
-		n, ok := int64(0), len(vals) == 3
-		if ok {
-			n, ok = vals[2].(int64)
-		}
-		if !ok {
-			return 0, fmt.Errorf("count deliveries: script answered %v", vals)
-		}
-		total += int(n)
+		total += n
 		if done {
 			return total, nil
 		}

@@ -83,6 +83,21 @@ func progress(vals []any) (done bool, resume string, err error) {
 	return d == 1, resume, nil
 }
 
+// counted reads the answer of a query script that counts: {done, resume member, count}.
+func counted(vals []any) (done bool, resume string, n int, err error) {
+	if done, resume, err = progress(vals); err != nil {
+		return false, "", 0, err
+	}
+	if len(vals) != 3 {
+		return false, "", 0, fmt.Errorf("script answered %d values", len(vals))
+	}
+	c, ok := vals[2].(int64)
+	if !ok {
+		return false, "", 0, fmt.Errorf("script answered %v", vals)
+	}
+	return done, resume, int(c), nil
+}
+
 // Page implements projections.EventLogView. One script usually answers it; a walk that
 // examines more than QueryBudget members continues in further calls.
 func (v *EventLog) Page(ctx context.Context, req projections.EventPageRequest) (projections.EventPage, error) {
@@ -142,18 +157,11 @@ func (v *EventLog) Count(ctx context.Context, f domain.EventFilter) (int, error)
 		if err != nil {
 			return 0, fmt.Errorf("count: %w", err)
 		}
-		done, resume, err := progress(vals)
+		done, resume, n, err := counted(vals)
 		if err != nil {
 			return 0, fmt.Errorf("count: %w", err)
 		}
-		if len(vals) != 3 {
-			return 0, fmt.Errorf("count: script answered %d values", len(vals))
-		}
-		n, ok := vals[2].(int64)
-		if !ok {
-			return 0, fmt.Errorf("count: script answered %v", vals)
-		}
-		total += int(n)
+		total += n
 		if done {
 			return total, nil
 		}
